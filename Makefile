@@ -1,0 +1,30 @@
+# Two commands do everything on a fresh machine:
+#   make demo   - set up, then run the default scenario (table, figure, report in out/)
+#   make test   - set up (with a browser for the end-to-end tests), then lint, type-check, test
+SHELL := /bin/bash
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: setup demo test browser lint
+
+$(STAMP): pyproject.toml constraints.txt
+	@python=$$(scripts/find-python) && "$$python" -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -c constraints.txt -e ".[test]"
+	@touch $(STAMP)
+
+setup: $(STAMP)
+
+demo: setup
+	$(VENV)/bin/outsidein compare --out out
+
+browser:
+	@scripts/install-browser
+
+lint: setup
+	$(VENV)/bin/ruff check simulation experiments tests benchmarks
+	$(VENV)/bin/mypy simulation experiments
+
+test: setup browser lint
+	$(PY) -m pytest -q
