@@ -125,7 +125,7 @@ def _preset_names() -> list[str]:
 
 
 def _pick_levers_or_preset(value: Any) -> str:
-    return "#levers" if isinstance(value, Mapping) else "#preset"
+    return "#levers" if isinstance(value, Mapping | BaseModel) else "#preset"
 
 
 PresetName = Annotated[str, Field(min_length=1)]
@@ -317,7 +317,7 @@ class Event(_Strict):
 
 
 def _pick_org(value: Any) -> str:
-    return "#custom" if isinstance(value, Mapping) else "#preset"
+    return "#custom" if isinstance(value, Mapping | BaseModel) else "#preset"
 
 
 class CustomOrganization(_Strict):
@@ -490,9 +490,31 @@ class Scenario(_Strict):
         return ModelParams.from_kwargs(**self.to_model_kwargs(**overrides))
 
     def dump(self) -> str:
-        """This scenario as YAML that loads back to an equal scenario."""
-        return yaml.safe_dump(self.model_dump(mode="json", exclude_defaults=True),
-                              sort_keys=False, allow_unicode=True, width=96)
+        """This scenario as YAML that loads back to an equal scenario (defaults left out)."""
+        return _to_yaml(self.model_dump(mode="json", exclude_defaults=True))
+
+    def dump_full(self) -> str:
+        """This scenario as YAML with every value written out, defaults included."""
+        data = self.model_dump(mode="json", exclude_none=True)
+        if isinstance(self.market.segments, list):  # a count of emerging segments is moot
+            del data["market"]["emerging_segments"]
+        return _to_yaml(data)
+
+
+class _Dumper(yaml.SafeDumper):
+    """Writes long text as folded blocks, so a dumped scenario stays readable."""
+
+
+def _represent_str(dumper: yaml.SafeDumper, value: str) -> yaml.Node:
+    style = ">" if len(value) > 100 or "\n" in value.rstrip("\n") else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+
+
+_Dumper.add_representer(str, _represent_str)
+
+
+def _to_yaml(data: dict[str, Any]) -> str:
+    return yaml.dump(data, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=92)
 
 
 def _org_label(entry: str | CustomOrganization) -> str:
@@ -673,6 +695,9 @@ def _parse(raw: bytes, path: Path) -> _Document:
         raise ScenarioError(source, "is nested too deeply to be a scenario") from None
     finally:
         loader.dispose()
+    if data is None:
+        raise ScenarioError(source, "is empty; a scenario needs at least title, description, "
+                            "teaches, questions and firms")
     if not isinstance(data, dict):
         raise ScenarioError(source, f"must be a mapping of fields (title: ..., firms: ...), "
                             f"not a {_kind(data)}", line=1)
