@@ -74,7 +74,8 @@ class ModelParams:
     """All parameters of :class:`simulation.model.OrgModel`, validated on construction."""
 
     # --- organizations -------------------------------------------------------------------
-    structure: str = _p("outside_in", "preset of the focal firm: inside_out or outside_in")
+    structure: str | None = _p(None, "preset of the focal firm: inside_out or outside_in "
+                               "(default outside_in, or the first firm's)")
     rival_structure: str | None = _p(None, "preset of the rivals (default: the other preset)")
     rivals: int = _p(1, "number of incumbent rivals", 0, 6, True)
     coordination: float | None = _p(None, "focal firm's coordination (overrides its preset)", 0, 1)
