@@ -226,7 +226,8 @@ class Firm(mesa.Agent):
         offering = self.offering
         clout = self.decision_weights()
         believed = _unit(self.beliefs + lv.capability_horizon(cap) * self.trends)
-        customer_pull = (clout @ believed.reshape(clout.size, -1)).reshape(offering.shape) - offering
+        believed = (clout @ believed.reshape(clout.size, -1)).reshape(offering.shape)
+        customer_pull = believed - offering
         by_kind = np.bincount(self.silo_kind, weights=clout, minlength=len(SILO_KINDS))
         silo_pull = by_kind[1] * (weights @ offering - offering) + by_kind[2] * (
             self.roadmap - offering)

@@ -7,7 +7,7 @@ events (a shock at month 60, a reorganization at month 48) use Mesa's own event 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import mesa
@@ -111,7 +111,8 @@ class OrgModel(mesa.Model):
         # An event "at month t" runs after month t-1 has been collected, so month t is the
         # first to feel it (Mesa runs the step itself at HIGH priority, events after it).
         p = self.params
-        timeline = [(s, self.inject_shock) for s in p.shock_steps]
+        timeline: list[tuple[int, Callable[[], object]]] = [
+            (s, self.inject_shock) for s in p.shock_steps]
         timeline += [(s, self.add_entrant) for s in p.entrant_steps]
         timeline += [(s, self.emerge_segment) for s in p.new_segment_steps]
         if p.reorganize_step is not None:

@@ -180,8 +180,9 @@ class ModelParams:
         for key in kwargs:
             if key not in known:
                 raise ParameterError(key, "is not a parameter of OrgModel")
-        normalised = {k: tuple(v) if k.endswith("_steps") and isinstance(v, Sequence)
-                      and not isinstance(v, str) else v for k, v in kwargs.items()}
+        normalised: dict[str, Any] = {
+            k: tuple(v) if k.endswith("_steps") and isinstance(v, Sequence)
+            and not isinstance(v, str) else v for k, v in kwargs.items()}
         if isinstance(normalised.get("firms"), list):
             normalised["firms"] = tuple(normalised["firms"])
         if isinstance(normalised.get("segment_specs"), list):
