@@ -95,6 +95,20 @@ def paired_difference(a: Sequence[float] | np.ndarray, b: Sequence[float] | np.n
     return mean_interval(y[keep] - x[keep], confidence)
 
 
+def _band(matrix: np.ndarray, confidence: float = CONFIDENCE
+          ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per column (step): the mean over rows (runs) and its t interval, as in
+    :func:`mean_interval` but for all steps at once."""
+    n = np.isfinite(matrix).sum(axis=0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = np.nanmean(np.where(np.isfinite(matrix), matrix, np.nan), axis=0)
+        sd = np.nanstd(matrix, axis=0, ddof=1) if matrix.shape[0] > 1 else np.full_like(mean,
+                                                                                       np.nan)
+        t = stats.t.ppf(0.5 + confidence / 2, np.maximum(n - 1, 1))
+        half = np.where(n >= 2, t * sd / np.sqrt(n), np.nan)
+    return mean, mean - half, mean + half
+
+
 def replication_seeds(root: int, reps: int) -> list[int]:
     """One seed per replication, from the root seed's :class:`~numpy.random.SeedSequence`."""
     return [int(child.generate_state(1)[0]) for child in np.random.SeedSequence(root).spawn(reps)]
@@ -264,18 +278,16 @@ def _summarise(scenario: Scenario, name: str, labels: tuple[str, str], reps: int
         rows.append(row)
     table = pd.DataFrame(rows)
 
-    path_rows = []
+    frames = []
     for org, label in enumerate(labels):
         mine = [r for r in results if r.org == org]
         for metric in TRAJECTORIES:
             length = min(len(r.paths[metric]) for r in mine)
-            matrix = np.vstack([r.paths[metric][:length] for r in mine])
-            for step in range(length):
-                interval = mean_interval(matrix[:, step])
-                path_rows.append({"organization": label, "metric": metric, "step": step + 1,
-                                  "mean": interval.mean, "low": interval.low,
-                                  "high": interval.high})
-    paths = pd.DataFrame(path_rows)
+            mean, low, high = _band(np.vstack([r.paths[metric][:length] for r in mine]))
+            frames.append(pd.DataFrame({"organization": label, "metric": metric,
+                                        "step": np.arange(length), "mean": mean, "low": low,
+                                        "high": high}))
+    paths = pd.concat(frames, ignore_index=True)
 
     scheduled = scenario.scheduled_events()
     planned = {(step, kind) for step, kind in scheduled}

@@ -376,6 +376,9 @@ class Scenario(_Strict):
         if self.competitors is not None and len(self.firms) > 1:
             raise _FieldValueError(("competitors",), "give rivals either as firms after the "
                                    "first or as competitors, not both")
+        if len(self.firms) == 1 and self.focal.cash is not None:
+            raise _FieldValueError(("firms", 0, "cash"), "a firm's own cash needs its rivals "
+                                   "listed as firms too; or set money.starting_cash for all")
         names = [f.name for f in self.firms]
         for i, name in enumerate(names):
             if name in names[:i]:
@@ -421,7 +424,8 @@ class Scenario(_Strict):
     def to_model_kwargs(self, **overrides: Any) -> dict[str, Any]:
         """The :class:`OrgModel` keywords of this scenario, with overrides applied.
 
-        ``structure=X`` gives the focal firm preset X whole (its explicit levers are dropped);
+        ``rng`` is the scenario's seed (``OrgModel.from_scenario`` takes it unless given
+        another). ``structure=X`` gives the focal firm preset X whole (its explicit levers are dropped);
         lever overrides (``clout=0.9``) and ``price`` then apply to the focal firm; any other
         keyword replaces the parameter of that name.
 
@@ -471,8 +475,6 @@ class Scenario(_Strict):
         kw.update({k: levers.get(k) for k in LEVERS})
         kw["price"] = price
         if len(self.firms) == 1:
-            if focal.cash is not None and "starting_cash" not in overrides:
-                kw["starting_cash"] = focal.cash
             rivals = self.competitors or Competitors()
             kw["rivals"] = rivals.count
             kw["rival_structure"] = rivals.structure
@@ -483,11 +485,14 @@ class Scenario(_Strict):
             kw["firms"] = (first, *(f.spec() for f in self.firms[1:]))
             kw["rivals"] = len(self.firms) - 1
         kw.update(overrides)
+        kw["rng"] = self.seed  # OrgModel.from_scenario uses it unless given another rng
         return kw
 
     def to_params(self, **overrides: Any) -> ModelParams:
         """The validated :class:`ModelParams` of this scenario (checks cross-field rules)."""
-        return ModelParams.from_kwargs(**self.to_model_kwargs(**overrides))
+        kwargs = self.to_model_kwargs(**overrides)
+        kwargs.pop("rng")
+        return ModelParams.from_kwargs(**kwargs)
 
     def dump(self) -> str:
         """This scenario as YAML that loads back to an equal scenario (defaults left out)."""

@@ -121,13 +121,18 @@ def test_listed_segments_map_to_segment_specs() -> None:
     assert specs[0].ideal == (0.8, 0.4, 0.5, 0.6)
 
 
-def test_single_firm_uses_competitors_and_its_cash() -> None:
-    text = MINIMAL.replace("  - name: Focal\n", "  - {name: Focal, cash: 3, price: 1.1}\n")
+def test_single_firm_uses_competitors() -> None:
+    text = MINIMAL.replace("  - name: Focal\n", "  - {name: Focal, price: 1.1}\n")
     text += "competitors: {count: 3, structure: outside_in, price: 0.9}\n"
     kwargs = parse_scenario(text).to_model_kwargs()
     assert (kwargs["rivals"], kwargs["rival_structure"], kwargs["rival_price"]) == (
         3, "outside_in", 0.9)
-    assert kwargs["starting_cash"] == 3 and kwargs["price"] == 1.1
+    assert kwargs["price"] == 1.1 and "firms" not in kwargs
+
+
+def test_single_firm_cannot_have_its_own_cash(tmp_path: Path) -> None:
+    err = error_of(tmp_path, MINIMAL.replace("  - name: Focal\n", "  - {name: Focal, cash: 3}\n"))
+    assert err.field == "firms[0].cash" and "money.starting_cash" in str(err)
 
 
 def test_extends_changes_only_what_differs(tmp_path: Path) -> None:

@@ -11,12 +11,13 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 from rich.table import Table
 
-from simulation.cli.errors import fail
+from simulation.cli import app
 from simulation.errors import OutsideInError
 
 DEFAULT_SCENARIO = "turbulent-market"
 
 
+@app.command()
 def compare(
     scenario: Annotated[str, typer.Argument(help="scenario name or YAML file")] =
     DEFAULT_SCENARIO,
@@ -42,27 +43,24 @@ def compare(
     from simulation.report import figure_png, html_report, table_header, table_rows
     from simulation.scenario import load_scenario, resolve
 
-    try:
-        path = resolve(scenario)
-        loaded = load_scenario(path)
-        if out.exists() and not out.is_dir():
-            fail(f"--out: {out} exists and is not a folder")
-        n_workers = workers or min(os.cpu_count() or 1, 2 * reps)
-        overrides = {} if customers is None else {"customers": customers}
-        err = Console(stderr=True)
-        with Progress("[progress.description]{task.description}", BarColumn(),
-                      MofNCompleteColumn(), TimeElapsedColumn(), console=err,
-                      transient=True, disable=quiet, auto_refresh=False) as bar:
-            task = bar.add_task(f"{path.stem}: {reps} runs x 2", total=2 * reps)
+    path = resolve(scenario)
+    loaded = load_scenario(path)
+    if out.exists() and not out.is_dir():
+        raise OutsideInError(f"--out: {out} exists and is not a folder")
+    n_workers = workers or min(os.cpu_count() or 1, 2 * reps)
+    overrides = {} if customers is None else {"customers": customers}
+    err = Console(stderr=True)
+    with Progress("[progress.description]{task.description}", BarColumn(),
+                  MofNCompleteColumn(), TimeElapsedColumn(), console=err,
+                  transient=True, disable=quiet, auto_refresh=False) as bar:
+        task = bar.add_task(f"{path.stem}: {reps} runs x 2", total=2 * reps)
 
-            def advance(done: int, total: int) -> None:
-                bar.update(task, completed=done, total=total, refresh=True)
+        def advance(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total, refresh=True)
 
-            result = run_comparison(loaded, name=path.stem, reps=reps, workers=n_workers,
-                                    seed=seed, steps=steps, overrides=overrides,
-                                    progress=advance)
-    except OutsideInError as exc:
-        fail(exc)
+        result = run_comparison(loaded, name=path.stem, reps=reps, workers=n_workers,
+                                seed=seed, steps=steps, overrides=overrides,
+                                progress=advance)
 
     png = figure_png(result)
     page = html_report(result, png)

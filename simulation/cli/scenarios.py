@@ -7,17 +7,18 @@ from typing import Annotated
 
 import typer
 
-from simulation.cli.errors import fail
+from simulation.cli import app
 from simulation.errors import OutsideInError
 from simulation.scenario import SCENARIO_DIR, load_scenario, scenario_names
 
-app = typer.Typer(help="List the shipped scenarios, or show one in full.",
-                  invoke_without_command=True, no_args_is_help=False)
+scenarios_app = typer.Typer(help="List the shipped scenarios, or show one in full.",
+                            invoke_without_command=True)
+app.add_typer(scenarios_app, name="scenarios")
 
 
-@app.callback()
+@scenarios_app.callback()
 def list_scenarios(ctx: typer.Context) -> None:
-    """List the shipped scenarios with their titles."""
+    """List the shipped scenarios with their titles; `show NAME` shows one in full."""
     if ctx.invoked_subcommand is not None:
         return
     names = scenario_names()
@@ -29,32 +30,29 @@ def list_scenarios(ctx: typer.Context) -> None:
             title = f"(invalid: {exc})"
         typer.echo(f"{name.ljust(width)}  {title}")
     typer.echo(f"\n{len(names)} scenarios in {SCENARIO_DIR.name}/; "
-               "`outsidein scenarios show NAME` shows one.")
+               "`outsidein scenarios show NAME` shows one in full.")
 
 
-@app.command("show")
-def show(name: Annotated[str, typer.Argument(help="scenario name or YAML file")]) -> None:
-    """Show a scenario in full, with every inherited value resolved."""
-    try:
-        scenario = load_scenario(name)
-    except OutsideInError as exc:
-        fail(exc)
-    typer.echo(f"# {scenario.title}\n")
+@scenarios_app.command("show")
+def show(name: Annotated[str, typer.Argument(help="Scenario name or YAML file.")]) -> None:
+    """Show a scenario with every value written out, inherited ones included."""
+    scenario = load_scenario(name)
     typer.echo(scenario.dump_full(), nl=False)
 
 
+@app.command()
 def validate(files: Annotated[list[Path], typer.Argument(
-        help="scenario files to check", metavar="FILE...")]) -> None:
-    """Check scenario files; print one line per file, exit 2 if any is invalid."""
-    errors = []
+        help="Scenario files to check.", metavar="FILE...")]) -> None:
+    """Check scenario files: one line per file; exit 2 if any is invalid."""
+    errors: list[OutsideInError] = []
     for path in files:
         try:
-            scenario = load_scenario(path if path.suffix else str(path))
+            scenario = load_scenario(path)
         except OutsideInError as exc:
-            errors.append(str(exc))
+            errors.append(exc)
             continue
         typer.echo(f"ok  {path}  ({scenario.title})")
+    for exc in errors[:-1]:
+        typer.echo(f"error: {exc}", err=True)
     if errors:
-        for message in errors[:-1]:
-            typer.echo(f"error: {message}", err=True)
-        fail(errors[-1])
+        raise errors[-1]
