@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import math
 import multiprocessing
+import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
@@ -254,9 +255,17 @@ def _run_all(scenario: Scenario, tasks: list[Task], workers: int,
 
 
 def _context() -> Any:
-    """Fork where the platform has it (cheap start-up: the model is already imported)."""
+    """Fork where it is safe (cheap start-up: the model is already imported), else the default.
+
+    Forking a process that runs other Python threads can deadlock the child (a lock held by
+    a thread that does not exist there), so a caller with threads (an app, a notebook) gets a
+    fresh-interpreter start method instead. Native threads of numpy's OpenBLAS do not count:
+    OpenBLAS re-initialises its pool in a forked child.
+    """
+    if "fork" in multiprocessing.get_all_start_methods() and threading.active_count() == 1:
+        return multiprocessing.get_context("fork")
     methods = multiprocessing.get_all_start_methods()
-    return multiprocessing.get_context("fork" if "fork" in methods else None)
+    return multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
 
 
 def _summarise(scenario: Scenario, name: str, labels: tuple[str, str], reps: int, root: int,
