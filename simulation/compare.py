@@ -33,11 +33,11 @@ from simulation.errors import ParameterError
 from simulation.scenario import Scenario
 
 OUTCOMES: dict[str, str] = {
-    "final_share": "final market share",
-    "cumulative_profit": "cumulative profit",
+    "final_share": "final share",
+    "cumulative_profit": "profit (total)",
     "survived": "survival",
     "resilience_loss": "resilience loss",
-    "mean_time_to_recover": "time to recover (months)",
+    "mean_time_to_recover": "months to recover",
     "mean_awareness_gap": "awareness gap",
     "mean_action_gap": "action gap",
 }
@@ -98,8 +98,10 @@ def paired_difference(a: Sequence[float] | np.ndarray, b: Sequence[float] | np.n
 
 def _band(matrix: np.ndarray, confidence: float = CONFIDENCE
           ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Per column (step): the mean over rows (runs) and its t interval, as in
-    :func:`mean_interval` but for all steps at once."""
+    """Mean over rows (runs) per column (step), with its t interval.
+
+    The same numbers as :func:`mean_interval`, for all steps at once.
+    """
     n = np.isfinite(matrix).sum(axis=0)
     with np.errstate(invalid="ignore", divide="ignore"):
         mean = np.nanmean(np.where(np.isfinite(matrix), matrix, np.nan), axis=0)
@@ -148,6 +150,8 @@ def run_one(scenario: Scenario, task: Task) -> RunResult:
     focal = table[table["firm"] == table["firm"].iloc[0]].sort_values("step")
     summary = model.summary()
     outcomes = {key: _number(summary.get(key)) for key in OUTCOMES}
+    if not summary.get("shocks"):  # no shock, nothing to recover from: undefined, not 0
+        outcomes["mean_time_to_recover"] = math.nan
     paths = {col: focal[col].to_numpy(dtype=float) for col in TRAJECTORIES}
     return RunResult(task.org, task.rep, task.seed, outcomes, paths, list(model.events))
 
@@ -173,6 +177,7 @@ class Comparison:
         paths: one row per (organization, metric, step): ``mean``, ``low``, ``high``.
         events: the timeline's scheduled events as (step, kind), and how many random events of
             each kind happened per replication on average, per organization.
+
     """
 
     scenario: Scenario
@@ -208,6 +213,7 @@ def compare(scenario: Scenario, *, name: str = "scenario", reps: int = 30, worke
 
     Raises:
         ParameterError: ``reps``, ``workers`` or ``steps`` out of range, or a bad override.
+
     """
     if not 1 <= reps <= 10_000:
         raise ParameterError("reps", f"{reps!r} is outside [1, 10000]")
@@ -305,9 +311,10 @@ def _summarise(scenario: Scenario, name: str, labels: tuple[str, str], reps: int
         counts: dict[str, float] = {}
         for r in (r for r in results if r.org == org):
             for ev in r.events:
-                key = (int(ev.get("step", -1)), str(ev.get("kind")))
-                if key not in planned and ev.get("kind") in ("shock", "entrant", "new_segment"):
-                    counts[key[1]] = counts.get(key[1], 0.0) + 1.0 / reps
+                kind = str(ev.get("kind"))
+                if (int(ev.get("step", -1)), kind) not in planned and kind in (
+                        "shock", "entrant", "new_segment"):
+                    counts[kind] = counts.get(kind, 0.0) + 1.0 / reps
         random_events[label] = counts
     return Comparison(scenario, name, labels, reps, root, steps, runs, table, paths,
                       scheduled, random_events)

@@ -29,6 +29,7 @@ def figure_png(result: Comparison, dpi: int = 100) -> bytes:
 
     Returns:
         The PNG file's bytes.
+
     """
     import matplotlib
 
@@ -73,7 +74,7 @@ def fmt(value: float, outcome: str = "") -> str:
         return f"{value:.1f}"
     if abs(value) >= 100:
         return f"{value:,.0f}"
-    return f"{value:.3g}" if abs(value) < 1 else f"{value:.2f}"
+    return f"{value:.3f}" if abs(value) < 1 else f"{value:.2f}"
 
 
 def interval_text(row: pd.Series | dict[str, Any], prefix: str) -> str:
@@ -83,17 +84,32 @@ def interval_text(row: pd.Series | dict[str, Any], prefix: str) -> str:
             f"[{fmt(row[f'{prefix}_low'], outcome)}, {fmt(row[f'{prefix}_high'], outcome)}]")
 
 
-def table_rows(result: Comparison) -> list[list[str]]:
-    """The comparison table as text cells: outcome, each organization, difference, pairs."""
-    return [[str(row["label"]), interval_text(row, "a"), interval_text(row, "b"),
-             interval_text(row, "diff"), str(int(row["pairs"]))]
-            for _, row in result.table.iterrows()]
+def plus_minus_text(row: pd.Series | dict[str, Any], prefix: str) -> str:
+    """``mean ± half-width``: the same interval, shorter (t intervals are symmetric)."""
+    outcome = str(row["outcome"])
+    mean, high = row[f"{prefix}_mean"], row[f"{prefix}_high"]
+    if isinstance(high, float) and math.isnan(high):
+        return fmt(mean, outcome)
+    return f"{fmt(mean, outcome)} ± {fmt(high - mean, outcome)}"
+
+
+def table_rows(result: Comparison, compact: bool = False) -> list[list[str]]:
+    """The comparison table as text cells: outcome, each organization, difference, pairs.
+
+    Args:
+        result: the comparison.
+        compact: ``mean ± half-width`` (for a terminal) instead of ``mean [low, high]``.
+
+    """
+    cell = plus_minus_text if compact else interval_text
+    return [[str(row["label"]), cell(row, "a"), cell(row, "b"), cell(row, "diff"),
+             str(int(row["pairs"]))] for _, row in result.table.iterrows()]
 
 
 def table_header(result: Comparison) -> list[str]:
     """Column titles of :func:`table_rows`."""
     return ["outcome", result.labels[0], result.labels[1],
-            f"difference ({result.labels[1]} − {result.labels[0]})", "pairs"]
+            f"{result.labels[1]} − {result.labels[0]}", "pairs"]
 
 
 def html_report(result: Comparison, png: bytes) -> str:

@@ -1,9 +1,10 @@
-"""Scenarios: a market, its firms and a timeline of events, written in YAML by people who do not
-write Python, validated here at the boundary and turned into :class:`OrgModel` keywords.
+"""Scenarios: a market, its firms and a timeline of events, written in YAML.
 
-A scenario file is checked in full before anything runs: unknown keys (with a "did you mean"),
-wrong types, numbers outside their range, NaN, empty or binary files, YAML syntax errors, files
-too large to be a scenario, and a missing or circular ``extends``. Each mistake raises one
+Scenarios are written by people who do not write Python, so they are validated here at the
+boundary and turned into :class:`OrgModel` keywords. A scenario file is checked in full before
+anything runs: unknown keys (with a "did you mean"), wrong types, numbers outside their range,
+NaN, empty or binary files, YAML syntax errors, files too large to be a scenario, and a
+missing or circular ``extends``. Each mistake raises one
 :class:`ScenarioError` whose message names the file, the line (where the YAML parser knows it),
 the field path and what is allowed, because a workshop facilitator must be able to fix the file
 from that line alone.
@@ -58,6 +59,7 @@ class ScenarioError(OutsideInError, ValueError):
         field: the dotted path of the bad field (``market.turbulence``, ``timeline[2].step``),
             or ``None`` when the whole file is wrong (empty, binary, not YAML).
         line: the 1-based line in ``source`` where the field is written, when known.
+
     """
 
     def __init__(self, source: str, message: str, field: str | None = None,
@@ -79,6 +81,7 @@ def _param(name: str, default: Any = ...) -> Any:
         name: a key of :data:`PARAMETERS`.
         default: a different default (``None`` for "take the model's"); the parameter's own
             default when omitted.
+
     """
     spec = PARAMETERS[name]
     bound = spec.metadata["bound"]
@@ -153,7 +156,7 @@ class Firm(_Strict):
         return _check_preset(value)
 
     def spec(self) -> FirmSpec:
-        """This firm as the core's :class:`FirmSpec`."""
+        """Return the firm as the core's :class:`FirmSpec`."""
         return FirmSpec(name=self.name, structure=self.structure, levers=self.levers.values(),
                         price=self.price, cash=self.cash)
 
@@ -188,7 +191,7 @@ class Segment(_Strict):
     emerging: bool = Field(False, description="latent at the start; emerges later")
 
     def spec(self) -> SegmentSpec:
-        """This segment as the core's :class:`SegmentSpec`."""
+        """Return the segment as the core's :class:`SegmentSpec`."""
         return SegmentSpec(name=self.name, share=self.share, value=self.value,
                            ideal=tuple(self.ideal), weights=tuple(self.weights),
                            price_sensitivity=self.price_sensitivity, emerging=self.emerging)
@@ -212,7 +215,7 @@ class Market(_Strict):
 
     customers: int = _param("customers")
     dimensions: int = _param("dimensions")
-    segments: SegmentsField = Field(PARAMETERS["segments"].default,
+    segments: SegmentsField = Field(default=int(PARAMETERS["segments"].default),
                                     description="a count (a generated market) or a list")
     emerging_segments: int = _param("emerging_segments")
     turbulence: float = _param("turbulence")
@@ -290,8 +293,11 @@ EventKind = Literal["shock", "entrant", "new_segment", "reorganization"]
 
 
 class Event(_Strict):
-    """Something that happens at a chosen month: a needs shock, a disruptor's entry, a new
-    segment, or the focal firm's reorganization (``to`` a preset or lever values)."""
+    """Something that happens at a chosen month.
+
+    A needs shock, a disruptor's entry, a new segment, or the focal firm's reorganization
+    (``to`` a preset or lever values).
+    """
 
     step: int = Field(ge=1, le=100_000, description="month at which it happens")
     event: EventKind
@@ -341,6 +347,10 @@ CompareEntry = Annotated[
 ]
 
 
+def _default_compare() -> list[str | CustomOrganization]:
+    return ["inside_out", "outside_in"]
+
+
 class Scenario(_Strict):
     """A validated scenario: what a workshop runs, and what it is meant to teach.
 
@@ -357,19 +367,19 @@ class Scenario(_Strict):
     steps: int = Field(240, ge=1, le=100_000, description="months to run")
     seed: int = Field(0, ge=0, le=2**63 - 1, description="root seed of the replications")
     compare: list[CompareEntry] = Field(
-        default_factory=lambda: ["inside_out", "outside_in"], min_length=2, max_length=2,
+        default_factory=_default_compare, min_length=2, max_length=2,
         description="the two organizations `outsidein compare` sets against each other")
-    market: Market = Field(default_factory=Market)
-    choice: Choice = Field(default_factory=Choice)
+    market: Market = Field(default_factory=lambda: Market())
+    choice: Choice = Field(default_factory=lambda: Choice())
     firms: list[Firm] = Field(min_length=1, max_length=7,
                               description="incumbents; the first is the focal firm")
     competitors: Competitors | None = Field(None, description="rivals from one preset (only "
                                             "when firms lists the focal firm alone)")
-    organization: Organization = Field(default_factory=Organization)
-    money: Money = Field(default_factory=Money)
-    entrants: Entrants = Field(default_factory=Entrants)
+    organization: Organization = Field(default_factory=lambda: Organization())
+    money: Money = Field(default_factory=lambda: Money())
+    entrants: Entrants = Field(default_factory=lambda: Entrants())
     timeline: list[Event] = Field(default_factory=list, max_length=500)
-    metrics: Metrics = Field(default_factory=Metrics)
+    metrics: Metrics = Field(default_factory=lambda: Metrics())
 
     @model_validator(mode="after")
     def _consistent(self) -> Scenario:
@@ -425,12 +435,13 @@ class Scenario(_Strict):
         """The :class:`OrgModel` keywords of this scenario, with overrides applied.
 
         ``rng`` is the scenario's seed (``OrgModel.from_scenario`` takes it unless given
-        another). ``structure=X`` gives the focal firm preset X whole (its explicit levers are dropped);
-        lever overrides (``clout=0.9``) and ``price`` then apply to the focal firm; any other
-        keyword replaces the parameter of that name.
+        another). ``structure=X`` gives the focal firm preset X whole (its explicit levers are
+        dropped); lever overrides (``clout=0.9``) and ``price`` then apply to the focal firm;
+        any other keyword replaces the parameter of that name.
 
         Raises:
             ParameterError: an override is not a model parameter or is out of range.
+
         """
         for key in overrides:
             if key not in PARAMETERS:
@@ -495,11 +506,11 @@ class Scenario(_Strict):
         return ModelParams.from_kwargs(**kwargs)
 
     def dump(self) -> str:
-        """This scenario as YAML that loads back to an equal scenario (defaults left out)."""
+        """Write the scenario as YAML that loads back to an equal one (defaults left out)."""
         return _to_yaml(self.model_dump(mode="json", exclude_defaults=True))
 
     def dump_full(self) -> str:
-        """This scenario as YAML with every value written out, defaults included."""
+        """Write the scenario as YAML with every value written out, defaults included."""
         data = self.model_dump(mode="json", exclude_none=True)
         if isinstance(self.market.segments, list):  # a count of emerging segments is moot
             del data["market"]["emerging_segments"]
@@ -559,6 +570,7 @@ def resolve(name_or_path: str | Path, base: Path | None = None) -> Path:
 
     Raises:
         ScenarioError: nothing of that name exists.
+
     """
     text = str(name_or_path)
     is_path = isinstance(name_or_path, Path) or "/" in text or text.endswith((".yaml", ".yml"))
@@ -586,6 +598,7 @@ def load_scenario(name_or_path: str | Path) -> Scenario:
 
     Raises:
         ScenarioError: anything wrong with the file, with its path, line and field.
+
     """
     path = resolve(name_or_path)
     chain = _load_chain(path)
@@ -758,8 +771,8 @@ def _merge(base: dict[str, Any], child: dict[str, Any]) -> dict[str, Any]:
 
 # --- error messages --------------------------------------------------------------------------
 
-_KINDS = {"float": "a number", "int": "a whole number", "str": "text", "string": "text", "bool": "true or false",
-          "list": "a list", "dict": "a mapping"}
+_KINDS = {"float": "a number", "int": "a whole number", "str": "text", "string": "text",
+          "bool": "true or false", "list": "a list", "dict": "a mapping"}
 
 
 def _kind(value: Any) -> str:

@@ -175,7 +175,7 @@ def _direct(annotation: Any) -> list[Any]:
     args = typing.get_args(annotation)
     if typing.get_origin(annotation) in (typing.Annotated, list):
         return _direct(args[0])
-    if typing.get_origin(annotation) in (typing.Union, getattr(__import__("types"), "UnionType")):
+    if typing.get_origin(annotation) in (typing.Union, __import__("types").UnionType):
         return [x for a in args for x in _direct(a)]
     return [annotation]
 

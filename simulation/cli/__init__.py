@@ -33,9 +33,9 @@ def _outsidein() -> None:
     """Outside-In: simulate inside-out and outside-in organizations in a shifting market."""
 
 
+from simulation.cli import compare as _compare  # noqa: E402,F401  (registers `compare`)
 from simulation.cli import run as _run  # noqa: E402,F401  (registers `run`)
 from simulation.cli import scenarios as _scenarios  # noqa: E402,F401  (`scenarios`, `validate`)
-from simulation.cli import compare as _compare  # noqa: E402,F401  (registers `compare`)
 
 USAGE_EXIT = 2
 

@@ -71,10 +71,11 @@ def compare(
     result.runs.to_csv(f"{stem}-runs.csv", index=False)
     result.table.to_csv(f"{stem}-table.csv", index=False)
 
-    table = Table(title=f"{loaded.title}: {reps} runs each, 95% intervals, same seeds")
+    table = Table(title=f"{loaded.title}: mean ± 95% interval of {reps} runs each on the same "
+                  "seeds")
     for i, header in enumerate(table_header(result)):
         table.add_column(header, justify="left" if i == 0 else "right")
-    for row in table_rows(result):
+    for row in table_rows(result, compact=True):
         table.add_row(*row)
     console = Console()
     console.print(table)

@@ -52,7 +52,7 @@ def validate(files: Annotated[list[Path], typer.Argument(
             errors.append(exc)
             continue
         typer.echo(f"ok  {path}  ({scenario.title})")
-    for exc in errors[:-1]:
-        typer.echo(f"error: {exc}", err=True)
+    for error in errors[:-1]:
+        typer.echo(f"error: {error}", err=True)
     if errors:
         raise errors[-1]
