@@ -210,12 +210,15 @@ SegmentsField = Annotated[
 ]
 
 
+_DEFAULT_SEGMENTS: int = ModelParams().segments
+
+
 class Market(_Strict):
     """Customers, their segments and needs, and how the needs move."""
 
     customers: int = _param("customers")
     dimensions: int = _param("dimensions")
-    segments: SegmentsField = Field(default=int(PARAMETERS["segments"].default),
+    segments: SegmentsField = Field(default=_DEFAULT_SEGMENTS,
                                     description="a count (a generated market) or a list")
     emerging_segments: int = _param("emerging_segments")
     turbulence: float = _param("turbulence")
