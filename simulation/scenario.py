@@ -697,7 +697,12 @@ def _parse(raw: bytes, path: Path) -> _Document:
                                for ln in text.splitlines()):
         raise ScenarioError(source, "is empty; a scenario needs at least title, description, "
                             "teaches, questions and firms")
-    loader = yaml.SafeLoader(text)
+    try:
+        loader = yaml.SafeLoader(text)
+    except yaml.reader.ReaderError as exc:  # a control character: binary data, mostly
+        line = text.count("\n", 0, exc.position) + 1
+        raise ScenarioError(source, f"is not a YAML text file: character #x{exc.character:04x} "
+                            "is not allowed", line=line) from None
     try:
         node = loader.get_single_node()
         if node is None:

@@ -304,3 +304,18 @@ def test_scenario_error_is_an_outsidein_error() -> None:
 
     assert issubclass(ScenarioError, OutsideInError)
     assert not math.isnan(Scenario.model_fields["steps"].default)
+
+
+@pytest.mark.parametrize("name", scenario_names())
+def test_shipped_scenario_runs_20_steps(name: str) -> None:
+    from simulation.model import OrgModel
+
+    scenario = load_scenario(name)
+    for label, overrides in scenario.organizations():
+        model = OrgModel.from_scenario(scenario, rng=1, **overrides)
+        model.run(20)
+        results = model.results()
+        assert results["step"].max() == 20, label
+        assert results["firm"].iloc[0] == scenario.focal.name or len(scenario.firms) == 1
+        summary = model.summary()
+        assert 0.0 <= summary["final_share"] <= 1.0
