@@ -83,7 +83,7 @@ CASES: dict[str, tuple[str, dict[str, Any]]] = {
     "market.momentum": ("single", {"market.momentum": 0.2}),
     "market.shock_rate": ("single", {"market.shock_rate": 0.3}),
     "market.shock_size": ("single", {"market.shock_size": 0.8}),
-    "market.new_segment_rate": ("single", {"market.new_segment_rate": 0.0}),
+    "market.new_segment_rate": ("single", {"market.new_segment_rate": 0.9}),
     "market.segments[].name": ("listed", {"market.segments.0.name": "heart"}),
     "market.segments[].share": ("listed", {"market.segments.0.share": 0.4}),
     "market.segments[].value": ("listed", {"market.segments.0.value": 1.5}),
