@@ -583,7 +583,9 @@ def resolve(name_or_path: str | Path, base: Path | None = None) -> Path:
             path = base / path
         if path.is_file():
             return path
-        raise ScenarioError(text, "no such file")
+        if path.is_dir():
+            raise ScenarioError(text, "is a folder; give a scenario file (.yaml) or a name")
+        raise ScenarioError(text, "is not a regular file" if path.exists() else "no such file")
     for folder in ([base] if base is not None else []) + [SCENARIO_DIR]:
         candidate = folder / f"{text}.yaml"
         if candidate.is_file():

@@ -319,3 +319,18 @@ def test_shipped_scenario_runs_20_steps(name: str) -> None:
         assert results["firm"].iloc[0] == scenario.focal.name or len(scenario.firms) == 1
         summary = model.summary()
         assert 0.0 <= summary["final_share"] <= 1.0
+
+
+def test_folders_devices_and_missing_files(tmp_path: Path) -> None:
+    with pytest.raises(ScenarioError, match="is a folder"):
+        load_scenario(tmp_path)
+    with pytest.raises(ScenarioError, match="no such file"):
+        load_scenario(tmp_path / "nothing.yaml")
+    if Path("/dev/zero").exists():
+        with pytest.raises(ScenarioError, match="not a regular file"):
+            load_scenario("/dev/zero")
+
+
+def test_deep_nesting_is_refused(tmp_path: Path) -> None:
+    err = error_of(tmp_path, "title: " + "[" * 20000 + "]" * 20000 + "\n")
+    assert "nested too deeply" in str(err)
