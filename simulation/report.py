@@ -133,7 +133,8 @@ def html_report(result: Comparison, png: bytes) -> str:
 body {{ font-family: system-ui, sans-serif; max-width: 60rem; margin: 2rem auto;
        padding: 0 1rem; color: #222; line-height: 1.45; }}
 table {{ border-collapse: collapse; margin: 1rem 0; font-size: 0.92rem; }}
-th, td {{ border-bottom: 1px solid #ddd; padding: 0.35rem 0.6rem; text-align: right; }}
+th, td {{ border-bottom: 1px solid #ddd; padding: 0.35rem 0.6rem; text-align: right;
+         white-space: nowrap; }}
 th:first-child, td:first-child {{ text-align: left; }}
 th {{ background: #f3f3f3; }}
 img {{ max-width: 100%; }}
