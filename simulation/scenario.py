@@ -728,7 +728,7 @@ def _parse(raw: bytes, path: Path) -> _Document:
                             "teaches, questions and firms")
     if not isinstance(data, dict):
         raise ScenarioError(source, f"must be a mapping of fields (title: ..., firms: ...), "
-                            f"not a {_kind(data)}", line=1)
+                            f"not {_kind(data)}", line=1)
     for key in data:
         if not isinstance(key, str):
             raise ScenarioError(source, f"{key!r} is not a field name (field names are "
@@ -787,9 +787,9 @@ _KINDS = {"float": "a number", "int": "a whole number", "str": "text", "string":
 
 def _kind(value: Any) -> str:
     if value is None:
-        return "empty value"
-    return {bool: "true/false", int: "whole number", float: "number", str: "text",
-            list: "list", dict: "mapping"}.get(type(value), type(value).__name__)
+        return "empty"
+    return {bool: "true/false", int: "a whole number", float: "a number", str: "text",
+            list: "a list", dict: "a mapping"}.get(type(value), f"a {type(value).__name__}")
 
 
 def _suggest(word: Any, choices: list[str]) -> str:
@@ -856,7 +856,8 @@ def _all_metadata(info: FieldInfo) -> Iterator[Any]:
     stack = [info.annotation]
     while stack:
         ann = stack.pop()
-        yield from getattr(ann, "__metadata__", ())
+        for meta in getattr(ann, "__metadata__", ()):
+            yield from meta.metadata if isinstance(meta, FieldInfo) else (meta,)
         stack.extend(typing.get_args(ann))
 
 
@@ -900,12 +901,11 @@ def _to_scenario_error(exc: ValidationError, chain: list[_Document]) -> Scenario
         if kind in ("model_type", "dict_type", "model_attributes_type"):
             want = "a mapping of fields"
         bounds = _bounds(info) if loc and not isinstance(loc[-1], int) else ""
-        message = f"{_show(value)} is a {_kind(value)}; expected {want}" + (
+        message = f"{_show(value)} is {_kind(value)}; expected {want}" + (
             f" in {bounds}" if bounds else "")
     elif kind in ("too_short", "too_long", "string_too_short", "string_too_long"):
-        message = err["msg"].replace("List should", "must").replace("String should",
-                                                                     "must").replace(
-            "Value should", "must")
+        message = (err["msg"].replace(" after validation", "").replace("List should", "must")
+                   .replace("String should", "must").replace("Value should", "must"))
     elif kind == "value_error":
         message = err["msg"].removeprefix("Value error, ")
     elif kind == "invalid_key":

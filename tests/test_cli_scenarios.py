@@ -30,7 +30,7 @@ BAD: dict[str, tuple[str | bytes, str]] = {
     "unknown key": (GOOD + "choice: {loyalty: 1, switchrate: 0.2}\n",
                     "choice.switchrate: unknown field; did you mean 'switch_rate'?"),
     "wrong type": (GOOD.replace("customers: 100", "customers: many"),
-                   "market.customers: 'many' is a text; expected a whole number in [50, 2e+06]"),
+                   "market.customers: 'many' is text; expected a whole number in [50, 2e+06]"),
     "out of range": (GOOD.replace("customers: 100", "customers: 10"),
                      "market.customers: 10 is outside [50, 2e+06]"),
     "nan": (GOOD + "money: {unit_cost: .nan}\n", "money.unit_cost: nan is not a finite number"),
