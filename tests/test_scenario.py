@@ -334,3 +334,10 @@ def test_folders_devices_and_missing_files(tmp_path: Path) -> None:
 def test_deep_nesting_is_refused(tmp_path: Path) -> None:
     err = error_of(tmp_path, "title: " + "[" * 20000 + "]" * 20000 + "\n")
     assert "nested too deeply" in str(err)
+
+
+def test_bounds_of_a_count_or_list_field(tmp_path: Path) -> None:
+    err = error_of(tmp_path, MINIMAL + "market:\n  segments: 0\n")
+    assert str(err).endswith("market.segments: 0 is outside [1, 12]")
+    err = error_of(tmp_path, MINIMAL + "compare: [inside_out]\n")
+    assert err.field == "compare" and "at least 2 items, not 1" in str(err)
