@@ -175,8 +175,9 @@ class Comparison:
         table: one row per outcome: the mean and interval of each organization and of the
             paired difference (``diff_*``), and ``pairs``, the number of pairs behind it.
         paths: one row per (organization, metric, step): ``mean``, ``low``, ``high``.
-        events: the timeline's scheduled events as (step, kind), and how many random events of
-            each kind happened per replication on average, per organization.
+        scheduled: the timeline's events as (step, kind), the same in every run.
+        random_events: per organization, how many random events of each kind happened per
+            replication on average (they differ between runs and between organizations).
 
     """
 
@@ -223,6 +224,8 @@ def compare(scenario: Scenario, *, name: str = "scenario", reps: int = 30, worke
     if not 1 <= steps <= 100_000:
         raise ParameterError("steps", f"{steps!r} is outside [1, 100000]")
     root = scenario.seed if seed is None else seed
+    if root < 0:
+        raise ParameterError("seed", f"{root!r} is negative; seeds are whole numbers >= 0")
     orgs = scenario.organizations()
     extra = dict(overrides or {})
     for _, org_overrides in orgs:  # fail here, once, rather than in every worker
@@ -231,6 +234,10 @@ def compare(scenario: Scenario, *, name: str = "scenario", reps: int = 30, worke
     tasks = [Task(i, r, s, {**o, **extra}, steps)
              for r, s in enumerate(seeds) for i, (_, o) in enumerate(orgs)]
     results = _run_all(scenario, tasks, workers, progress, executor)
+    missing = {(t.org, t.rep) for t in tasks} - {(r.org, r.rep) for r in results}
+    if missing or len(results) != len(tasks):  # never summarise a partial batch
+        raise RuntimeError(f"{len(tasks)} runs planned, {len(results)} came back; "
+                           f"missing (organization, replication): {sorted(missing)[:5]}")
     labels = (orgs[0][0], orgs[1][0])
     return _summarise(scenario, name, labels, reps, root, steps, results)
 

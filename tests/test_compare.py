@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -147,6 +148,27 @@ def test_bad_arguments_are_named(small: Scenario) -> None:
         compare(small, reps=2, workers=0)
     with pytest.raises(ParameterError, match="customers"):
         compare(small, reps=2, overrides={"customers": 1})
+
+
+def test_a_lost_run_is_an_error_not_a_smaller_table(small: Scenario) -> None:
+    class Lossy(ThreadPoolExecutor):
+        """Hands back replication 0 in place of every third run, as a broken backend might."""
+
+        def __init__(self) -> None:
+            super().__init__(1)
+            self.count = 0
+
+        def submit(self, fn, /, *args, **kwargs):  # type: ignore[no-untyped-def]
+            self.count += 1
+            if self.count % 3 == 0:
+                scenario, task = args
+                args = (scenario, dataclasses.replace(task, rep=0))
+            return super().submit(fn, *args, **kwargs)
+
+    with Lossy() as pool, pytest.raises(RuntimeError, match="6 runs planned"):
+        compare(small, reps=3, executor=pool)
+    with pytest.raises(ParameterError, match="seed"):
+        compare(small, reps=2, seed=-1)
 
 
 def test_named_organizations_are_compared(tmp_path: Path) -> None:
