@@ -35,6 +35,22 @@ def command_seconds(scenario: str, reps: int, workers: int) -> tuple[float, floa
         return wall, cpu
 
 
+def _burn(seconds: float) -> None:
+    start = time.process_time()
+    while time.process_time() - start < seconds:
+        pass
+
+
+def parallelism(seconds: float = 1.0) -> float:
+    """How many cores two CPU-bound processes actually get now (2.0 on an idle 2-core box)."""
+    import multiprocessing
+
+    start = time.perf_counter()
+    with multiprocessing.get_context("fork").Pool(2) as pool:
+        pool.map(_burn, [seconds, seconds])
+    return 2 * seconds / (time.perf_counter() - start)
+
+
 def main() -> None:
     scenario = sys.argv[1] if len(sys.argv) > 1 else "turbulent-market"
     reps = int(sys.argv[2]) if len(sys.argv) > 2 else 30
@@ -46,8 +62,8 @@ def main() -> None:
     print(f"{scenario}: {loaded.steps} steps, {loaded.market.customers} customers, "
           f"{os.cpu_count()} CPUs")
     print(f"one model run: {one:.3f} s  ({2 * reps} runs = {2 * reps * one:.1f} s of CPU)")
-    print(f"load average before: {os.getloadavg()[0]:.2f} (figures are only meaningful "
-          "on an otherwise idle machine)")
+    print(f"load average {os.getloadavg()[0]:.2f}; two CPU-bound processes get "
+          f"{parallelism():.2f} cores (wall times are only meaningful near 2.0)")
     for workers in (1, 2):
         runs = [command_seconds(scenario, reps, workers) for _ in range(3)]
         wall = min(w for w, _ in runs)
