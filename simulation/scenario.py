@@ -4,10 +4,9 @@ Scenarios are written by people who do not write Python, so they are validated h
 boundary and turned into :class:`OrgModel` keywords. A scenario file is checked in full before
 anything runs: unknown keys (with a "did you mean"), wrong types, numbers outside their range,
 NaN, empty or binary files, YAML syntax errors, files too large to be a scenario, and a
-missing or circular ``extends``. Each mistake raises one
-:class:`ScenarioError` whose message names the file, the line (where the YAML parser knows it),
-the field path and what is allowed, because a workshop facilitator must be able to fix the file
-from that line alone.
+missing or circular ``extends``. Each mistake raises one :class:`ScenarioError` whose message
+names the file, the line (where the YAML parser knows it), the field path and what is allowed,
+because a workshop facilitator must be able to fix the file from that line alone.
 
 The schema and its mapping to the model are here; reading files (YAML with line numbers,
 ``extends``, error messages) is in :mod:`simulation.scenario_files`.
