@@ -1,0 +1,227 @@
+"""The Solara page: controls on the left, two firms side by side, plots, the market.
+
+Each browser tab gets its own :class:`~simulation.viz.controller.RunController` (held by
+``use_memo`` in the tab's page), so two tabs are two independent runs. The page keeps no
+state of the run itself: it calls the controller and redraws from it when the
+controller's ``version`` changes. Plots are small SVG strings (see ``svg``), so a redraw
+costs the same in month 1000 as in month 10.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import solara
+
+from simulation.params import LEVERS
+from simulation.viz import scenarios
+from simulation.viz.controller import METRICS, STRUCTURES, RunController
+from simulation.viz.scenarios import SCENARIO_ENV
+from simulation.viz.texts import LEVER_TEXT, STRUCTURE_TEXT
+
+PLAY_INTERVAL = 0.25
+"""Seconds between two months while playing (a class must be able to follow)."""
+
+_BUTTON = {"text-transform": "none"}
+_FIRM_LABELS = ("Firm A (focal)", "Firm B (rival)")
+_ROLE = ("focal", "rival")
+
+
+def _start_path() -> Path | None:
+    value = os.environ.get(SCENARIO_ENV, "")
+    return Path(value) if value else None
+
+
+def _html(markup: str, testid: str = "") -> None:
+    solara.HTML(tag="div", unsafe_innerHTML=markup,
+                attributes={"data-testid": testid} if testid else {})
+
+
+@solara.component
+def Controls(ctrl: RunController, on_change: Any, set_playing: Any) -> None:
+    """The sidebar: scenario, structures, levers, market conditions, seed."""
+    files = scenarios.list_scenarios(_start_path())
+    by_name = {p.name: p for p in files}
+    current = ctrl.scenario_path.name if ctrl.scenario_path else None
+    s = ctrl.settings
+
+    def pick(name: str) -> None:
+        set_playing(False)
+        ctrl.choose_scenario(by_name[name])
+        on_change()
+
+    if by_name:
+        solara.Select(label="Scenario", values=list(by_name), value=current, on_value=pick)
+    else:
+        solara.Text("No scenario files found; running the default market.")
+    for i, structure in enumerate(s.structures[:2]):
+        def choose(name: str, i: int = i) -> None:
+            ctrl.set_structure(i, name)
+            on_change()
+        solara.Select(label=f"{_FIRM_LABELS[i]} structure", values=list(STRUCTURES),
+                      value=structure, on_value=choose)
+        solara.Text(STRUCTURE_TEXT.get(structure, ""), style={"font-size": "12px"})
+    solara.Markdown("**Levers of Firm A** (used at Reset, or by *Reorganize to the sliders*)")
+    for lever in LEVERS:
+        def move(value: float, lever: str = lever) -> None:
+            ctrl.set_lever(lever, value)
+            on_change()
+        with solara.Div(classes=[f"oi-lever-{lever}"]):
+            solara.SliderFloat(lever.capitalize(), value=s.levers.get(lever, 0.5), min=0,
+                               max=1, step=0.05, on_value=move, thumb_label=True)
+            solara.Text(LEVER_TEXT[lever], style={"font-size": "12px", "color": "#555"})
+    solara.Markdown("**Market** (used at Reset)")
+
+    def turbulence(value: float) -> None:
+        ctrl.set_turbulence(value)
+        on_change()
+
+    def entrant_rate(value: float) -> None:
+        ctrl.set_entrant_rate(value)
+        on_change()
+
+    def seed(text: str) -> None:
+        ctrl.set_seed(text)
+        on_change()
+
+    solara.SliderFloat("Turbulence", value=s.turbulence, min=0, max=0.2, step=0.005,
+                       on_value=turbulence, thumb_label=True)
+    solara.Text("How fast customers' needs drift each month.", style={"font-size": "12px"})
+    solara.SliderFloat("Disruptor rate", value=s.entrant_rate, min=0, max=0.05, step=0.001,
+                       on_value=entrant_rate, thumb_label=True)
+    solara.Text("Chance per month that a disruptive newcomer enters.",
+                style={"font-size": "12px"})
+    solara.InputText("Seed", value=str(s.seed), on_value=seed, continuous_update=False)
+
+
+@solara.component
+def FirmPanel(ctrl: RunController, index: int, card: dict[str, Any], on_change: Any) -> None:
+    """One incumbent: its facts, its departments as a network, its reorganize buttons."""
+    other = "inside-out" if card["structure"] == "outside_in" else "outside-in"
+
+    def to_other() -> None:
+        ctrl.reorganize_now(index, "other")
+        on_change()
+
+    def to_sliders() -> None:
+        ctrl.reorganize_now(index, "sliders")
+        on_change()
+
+    with solara.Card(style={"width": "340px", "margin": "4px"}):
+        state = "alive" if card["alive"] else "FAILED"
+        share = card["share"]
+        share_text = "–" if share != share else f"{share:.0%}"
+        solara.Markdown(
+            f"<span style='color:{card['color']}'>&#9632;</span> **{card['name']}** "
+            f"({_ROLE[index]}) — {card['structure'].replace('_', '-')}"
+            f", {state}; share {share_text}, cash {card['cash']:.1f}")
+        solara.Text("  ".join(f"{k} {v:.2f}" for k, v in card["levers"].items()),
+                    style={"font-size": "12px"})
+        _html(ctrl.network_svg(index), testid=f"network-box-{index}")
+        solara.Text("Node size: clout. Colour: how wrong its belief is (green right, red "
+                    "wrong). Thick ring: customer-facing. Lines: the structure's links.",
+                    style={"font-size": "11px", "color": "#555"})
+        with solara.Column(gap="4px"):
+            solara.Button(f"Reorganize this firm now: to {other}", on_click=to_other,
+                          style=_BUTTON, small=True, disabled=not card["alive"])
+            solara.Button("Reorganize this firm now: to the sliders", on_click=to_sliders,
+                          style=_BUTTON, small=True, disabled=not card["alive"])
+
+
+@solara.component
+def Page() -> None:
+    """The app's page; one per browser tab."""
+    ctrl = solara.use_memo(lambda: RunController(_start_path()), [])
+    _, set_version = solara.use_state(ctrl.version)
+    playing, set_playing = solara.use_state(False)
+    dims, set_dims = solara.use_state((0, 1))
+
+    def on_change() -> None:
+        set_version(ctrl.version)
+
+    def play_loop(cancel: threading.Event) -> None:
+        while playing and not cancel.is_set():
+            start = time.perf_counter()
+            ctrl.step()
+            set_version(ctrl.version)
+            cancel.wait(max(0.0, PLAY_INTERVAL - (time.perf_counter() - start)))
+
+    solara.use_thread(play_loop, dependencies=[playing], intrusive_cancel=False)
+
+    def step() -> None:
+        ctrl.step()
+        on_change()
+
+    def reset() -> None:
+        set_playing(False)
+        ctrl.reset()
+        on_change()
+
+    def shock() -> None:
+        ctrl.shock_now()
+        on_change()
+
+    def disruptor() -> None:
+        ctrl.disruptor_now()
+        on_change()
+
+    solara.Title("Outside-In")
+    with solara.Sidebar():
+        Controls(ctrl, on_change, set_playing)
+    with solara.Column(style={"padding": "8px"}):
+        with solara.Row(style={"align-items": "center", "flex-wrap": "wrap"}):
+            solara.Text(f"Month {ctrl.month}", classes=["oi-month"],
+                        style={"font-size": "20px", "font-weight": "bold",
+                               "min-width": "110px"})
+            solara.Button("Play", on_click=lambda: set_playing(True), disabled=playing,
+                          color="primary", style=_BUTTON)
+            solara.Button("Pause", on_click=lambda: set_playing(False), disabled=not playing,
+                          style=_BUTTON)
+            solara.Button("Step", on_click=step, disabled=playing, style=_BUTTON)
+            solara.Button("Reset", on_click=reset, style=_BUTTON)
+            solara.Button("Shock customer needs now", on_click=shock, color="error",
+                          outlined=True, style=_BUTTON)
+            solara.Button("A disruptor enters now", on_click=disruptor, color="purple",
+                          outlined=True, style=_BUTTON)
+            solara.FileDownload(ctrl.csv, filename=ctrl.csv_name(), label="Download CSV")
+        if ctrl.error:
+            solara.Error(ctrl.error, classes=["oi-error"])
+        elif ctrl.notice:
+            solara.Info(ctrl.notice, dense=True)
+        cards = ctrl.firm_cards()
+        incumbents = [c for c in cards if not c["entrant"]][:2]
+        entrants = [c for c in cards if c["entrant"]]
+        with solara.Div(style={"display": "flex", "flex-wrap": "wrap",
+                               "align-items": "flex-start"}):
+            for i, card in enumerate(incumbents):
+                FirmPanel(ctrl, i, card, on_change)
+            with solara.Card("The market", style={"width": "390px", "margin": "4px"}):
+                names = ctrl.dimension_names()
+                with solara.Row():
+                    solara.Select(label="Across", values=names, value=names[dims[0]],
+                                  on_value=lambda v: set_dims((names.index(v), dims[1])))
+                    solara.Select(label="Up", values=names, value=names[dims[1]],
+                                  on_value=lambda v: set_dims((dims[0], names.index(v))))
+                _html(ctrl.market_svg(*dims), testid="market-box")
+                solara.Text("Green circles: segments' needs (dashed: not yet a market). "
+                            "Squares: each firm's offering to a segment.",
+                            style={"font-size": "11px", "color": "#555"})
+                entrant_text = ", ".join(
+                    f"{c['name']} ({'alive' if c['alive'] else 'failed'})" for c in entrants)
+                solara.Text(f"Disruptors: {len(entrants)}" +
+                            (f" — {entrant_text}" if entrants else ""),
+                            classes=["oi-entrants"])
+        charts = ctrl.charts()
+        with solara.Div(style={"display": "flex", "flex-wrap": "wrap", "gap": "6px"}):
+            for metric in METRICS:
+                _html(charts[metric], testid=f"chart-box-{metric}")
+        solara.Markdown(
+            "Lines: one per firm (dashed: disruptors). Marks: "
+            "<span style='color:#d62728'>needs shock</span>, "
+            "<span style='color:#9467bd'>disruptor enters</span>, "
+            "<span style='color:#2ca02c'>new segment</span>, "
+            "<span style='color:#ff7f0e'>reorganization</span>, failure (black).")
