@@ -15,7 +15,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from simulation.errors import OutsideInError
-from simulation.params import LEVERS, PARAMETERS
+from simulation.params import LEVERS, PARAMETERS, ModelParams
 from simulation.viz import scenarios, svg
 from simulation.viz.texts import METRIC_TEXT
 
@@ -40,8 +40,8 @@ class Settings:
 
     structures: list[str] = field(default_factory=lambda: ["outside_in", "inside_out"])
     levers: dict[str, float] = field(default_factory=dict)
-    turbulence: float = float(PARAMETERS["turbulence"].default)
-    entrant_rate: float = float(PARAMETERS["entrant_rate"].default)
+    turbulence: float = ModelParams().turbulence
+    entrant_rate: float = ModelParams().entrant_rate
     seed: int = 1
 
 
@@ -74,9 +74,7 @@ def preset_levers(name: str) -> dict[str, float]:
     """The lever values of a structure preset."""
     from simulation.structures import PRESETS
 
-    preset = PRESETS[name]
-    levers = preset["levers"] if isinstance(preset, Mapping) else preset.levers
-    return {k: float(levers[k]) for k in LEVERS}
+    return PRESETS[name].lever_values()
 
 
 class RunController:
@@ -87,6 +85,7 @@ class RunController:
         model_factory: ``factory(scenario, rng=..., **overrides)`` building a model; the
             default builds :class:`simulation.OrgModel` (tests pass a small stand-in).
         presets: ``presets(name)`` gives a structure preset's levers (default: the core's).
+
     """
 
     def __init__(self, scenario_path: Path | None = None,
@@ -212,6 +211,7 @@ class RunController:
                 for _ in range(n):
                     self.model.step()
                     self._record()
+                self.notice = None
             except (OutsideInError, ValueError) as exc:
                 return self._fail(str(exc))
             self.version += 1
@@ -228,7 +228,7 @@ class RunController:
 
     def disruptor_now(self) -> None:
         """A disruptive entrant enters at the next step."""
-        self._act(lambda: self.model.add_entrant(), "A disruptor enters next month.")
+        self._act(lambda: self.model.add_entrant(), "A disruptor enters the market.")
 
     def reorganize_now(self, firm: int, to: str) -> None:
         """Reorganize incumbent ``firm`` to the other preset (``to="other"``) or the sliders.
@@ -368,6 +368,7 @@ class RunController:
         self.colors = {}
         for firm in model.firms:
             self._color(firm.name)
+        self._record()
         if not self.settings.levers:
             self.settings = self._settings_of(model)
         self.notice = None
@@ -397,7 +398,19 @@ class RunController:
                 trace.values[metric].append(value if alive else math.nan)
 
     def _latest_rows(self) -> list[dict[str, Any]]:
+        """Read the month's metrics of every firm off the firms (not the run's table).
+
+        Reading the firms costs the same every month; rebuilding ``results()`` would grow
+        with the run. Before the first step the firms have no metrics yet, and the run's
+        one-month table is read instead.
+        """
+        firms = list(self.model.firms)
+        if all(getattr(f, "metrics", None) for f in firms):
+            return [{"firm": f.name, **f.metrics, "cash": f.cash, "alive": f.alive}
+                    for f in firms]
         df = self.model.results()
+        if df.empty:
+            return []
         last = df[df["step"] == df["step"].max()]
         return list(last.to_dict("records"))
 
@@ -411,7 +424,7 @@ class RunController:
 
 
 def _is_entrant(firm: Any) -> bool:
-    return str(getattr(firm, "structure", "")) == "entrant"
+    return bool(getattr(firm, "entrant", str(getattr(firm, "structure", "")) == "entrant"))
 
 
 def _in_range(value: Any, low: float, high: float) -> bool:

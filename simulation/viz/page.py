@@ -20,7 +20,7 @@ import solara
 from simulation.params import LEVERS
 from simulation.viz import scenarios
 from simulation.viz.controller import METRICS, STRUCTURES, RunController
-from simulation.viz.scenarios import SCENARIO_ENV
+from simulation.viz.scenarios import FOLDER_ENV, SCENARIO_ENV
 from simulation.viz.texts import LEVER_TEXT, STRUCTURE_TEXT
 
 PLAY_INTERVAL = 0.25
@@ -36,20 +36,28 @@ def _start_path() -> Path | None:
     return Path(value) if value else None
 
 
+def _folder() -> Path | None:
+    value = os.environ.get(FOLDER_ENV, "")
+    return Path(value) if value else None
+
+
 def _html(markup: str, testid: str = "") -> None:
     solara.HTML(tag="div", unsafe_innerHTML=markup,
                 attributes={"data-testid": testid} if testid else {})
 
 
 @solara.component
-def Controls(ctrl: RunController, on_change: Any, set_playing: Any) -> None:
+def Controls(  # noqa: N802  (Solara components are named like classes)
+        ctrl: RunController, on_change: Any, set_playing: Any) -> None:
     """The sidebar: scenario, structures, levers, market conditions, seed."""
-    files = scenarios.list_scenarios(_start_path())
+    files = scenarios.list_scenarios(_start_path(), _folder())
     by_name = {p.name: p for p in files}
     current = ctrl.scenario_path.name if ctrl.scenario_path else None
     s = ctrl.settings
 
-    def pick(name: str) -> None:
+    def pick(name: str | None) -> None:
+        if name is None:
+            return
         set_playing(False)
         ctrl.choose_scenario(by_name[name])
         on_change()
@@ -99,7 +107,8 @@ def Controls(ctrl: RunController, on_change: Any, set_playing: Any) -> None:
 
 
 @solara.component
-def FirmPanel(ctrl: RunController, index: int, card: dict[str, Any], on_change: Any) -> None:
+def FirmPanel(  # noqa: N802
+        ctrl: RunController, index: int, card: dict[str, Any], on_change: Any) -> None:
     """One incumbent: its facts, its departments as a network, its reorganize buttons."""
     other = "inside-out" if card["structure"] == "outside_in" else "outside-in"
 
@@ -115,9 +124,10 @@ def FirmPanel(ctrl: RunController, index: int, card: dict[str, Any], on_change: 
         state = "alive" if card["alive"] else "FAILED"
         share = card["share"]
         share_text = "–" if share != share else f"{share:.0%}"
+        role = f" ({_ROLE[index]})" if card["name"] != _ROLE[index] else ""
         solara.Markdown(
-            f"<span style='color:{card['color']}'>&#9632;</span> **{card['name']}** "
-            f"({_ROLE[index]}) — {card['structure'].replace('_', '-')}"
+            f"<span style='color:{card['color']}'>&#9632;</span> **{card['name']}**{role} — "
+            f"{card['structure'].replace('_', '-')}"
             f", {state}; share {share_text}, cash {card['cash']:.1f}")
         solara.Text("  ".join(f"{k} {v:.2f}" for k, v in card["levers"].items()),
                     style={"font-size": "12px"})
@@ -133,7 +143,7 @@ def FirmPanel(ctrl: RunController, index: int, card: dict[str, Any], on_change: 
 
 
 @solara.component
-def Page() -> None:
+def Page() -> None:  # noqa: N802
     """The app's page; one per browser tab."""
     ctrl = solara.use_memo(lambda: RunController(_start_path()), [])
     _, set_version = solara.use_state(ctrl.version)

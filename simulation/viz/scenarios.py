@@ -13,22 +13,30 @@ from typing import Any
 SCENARIO_ENV = "OUTSIDEIN_APP_SCENARIO"
 """Environment variable through which the launcher names the page's starting scenario."""
 
+FOLDER_ENV = "OUTSIDEIN_APP_SCENARIOS"
+"""Environment variable naming an extra folder of scenarios for the picker."""
+
 PROJECT_SCENARIOS = Path(__file__).resolve().parents[2] / "scenarios"
 """The scenarios shipped with the project (absent when installed without the sources)."""
 
 
-def list_scenarios(extra: Path | None = None) -> list[Path]:
-    """YAML files the picker offers: the project's, then those beside ``extra``.
+def list_scenarios(extra: Path | None = None, folder: Path | None = None) -> list[Path]:
+    """YAML files the picker offers: the project's, then ``folder``'s, then those beside ``extra``.
 
-    Sorted by name within each folder; a missing folder contributes nothing.
+    Sorted by name within each folder; a missing folder contributes nothing, and a file
+    is listed once.
     """
     folders = [PROJECT_SCENARIOS]
-    if extra is not None and extra.resolve().parent != PROJECT_SCENARIOS:
+    if folder is not None:
+        folders.append(folder)
+    if extra is not None:
         folders.append(extra.resolve().parent)
     found: list[Path] = []
-    for folder in folders:
-        if folder.is_dir():
-            found.extend(sorted(p for p in folder.iterdir()
+    seen: set[Path] = set()
+    for place in folders:
+        if place.is_dir() and place.resolve() not in seen:
+            seen.add(place.resolve())
+            found.extend(sorted(p for p in place.iterdir()
                                 if p.suffix in (".yaml", ".yml") and p.is_file()))
     if extra is not None and extra.resolve() not in {p.resolve() for p in found}:
         found.append(extra.resolve())

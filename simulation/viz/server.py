@@ -25,22 +25,41 @@ OFFLINE_ENV: dict[str, str] = {
 APP_MODULE = "simulation.viz.page"
 
 
-def configure(scenario: Path | None) -> None:
-    """Set the environment for an offline server whose page starts at ``scenario``."""
-    from simulation.viz.scenarios import SCENARIO_ENV
+def configure(scenario: Path | None, folder: Path | None = None) -> None:
+    """Set the environment for an offline server.
+
+    Args:
+        scenario: The scenario each new tab starts from (``None``: the default market).
+        folder: An extra folder of scenarios for the picker.
+
+    """
+    from simulation.viz.scenarios import FOLDER_ENV, SCENARIO_ENV
 
     for key, value in OFFLINE_ENV.items():
         os.environ[key] = value
     os.environ["SOLARA_APP"] = APP_MODULE
-    if scenario is not None:
-        os.environ[SCENARIO_ENV] = str(Path(scenario).resolve())
-    else:
-        os.environ.pop(SCENARIO_ENV, None)
+    for name, path in ((SCENARIO_ENV, scenario), (FOLDER_ENV, folder)):
+        if path is not None:
+            os.environ[name] = str(Path(path).resolve())
+        else:
+            os.environ.pop(name, None)
 
 
-def serve(scenario: Path | None, port: int) -> None:
+def port_is_free(port: int) -> bool:
+    """Whether ``port`` can be bound on the loopback interface."""
+    import socket
+
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        try:
+            sock.bind((HOST, port))
+        except OSError:
+            return False
+    return True
+
+
+def serve(scenario: Path | None, port: int, folder: Path | None = None) -> None:
     """Serve the app on ``127.0.0.1:port`` until interrupted."""
-    configure(scenario)
+    configure(scenario, folder)
     import uvicorn
 
     os.environ["SERVER_NAME"] = HOST

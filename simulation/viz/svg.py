@@ -94,6 +94,7 @@ def line_chart(title: str, series: Sequence[Series], events: Sequence[Event] = (
         width: Width in pixels.
         height: Height in pixels.
         test_id: ``data-testid`` of the ``<svg>``, for the browser tests.
+
     """
     left, right, top, bottom = 44, 8, 20, 22
     pw, ph = width - left - right, height - top - bottom
@@ -159,7 +160,7 @@ def _finite_runs(xs: Sequence[float],
     return [r for r in runs if r]
 
 
-def error_color(error: float, worst: float = 0.5) -> str:
+def error_color(error: float, worst: float = 0.25) -> str:
     """Colour of a department by how wrong its belief is: green (right) to red (wrong).
 
     ``worst`` is the error shown fully red; errors beyond it stay red.

@@ -31,6 +31,6 @@ METRIC_TEXT: dict[str, str] = {
     "satisfaction": "Customer satisfaction",
     "awareness_gap": "Awareness gap (needs vs. what the firm believes)",
     "action_gap": "Action gap (belief vs. what the firm offers)",
-    "cash": "Cash (months of fair-share revenue)",
+    "cash": "Cash",
 }
 """The plotted metrics, in the order shown, with their titles."""

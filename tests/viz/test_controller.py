@@ -8,7 +8,6 @@ from typing import Any
 
 import pytest
 
-from simulation.viz import controller as ctl
 from simulation.viz import scenarios
 from simulation.viz.controller import METRICS, RunController
 from tests.viz.stub_model import LEVERS, PRESET, StubModel

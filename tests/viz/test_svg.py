@@ -45,9 +45,9 @@ def test_line_chart_escapes_names() -> None:
 
 def test_error_color_runs_green_to_red() -> None:
     assert svg.error_color(0.0) == "#2ca02c"
-    assert svg.error_color(0.5) == "#d62728"
+    assert svg.error_color(0.25) == "#d62728"
     assert svg.error_color(9.0) == "#d62728"
-    assert svg.error_color(0.25) == "#ffbf00"
+    assert svg.error_color(0.125) == "#ffbf00"
 
 
 def test_network_sizes_nodes_by_clout_and_draws_only_linked_pairs() -> None:
