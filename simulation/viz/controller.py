@@ -103,6 +103,7 @@ class RunController:
         self.traces: dict[str, FirmTrace] = {}
         self.colors: dict[str, str] = {}
         self.version = 0
+        self.failed_loads = 0
         if scenario_path is None or not self.choose_scenario(scenario_path):
             self._adopt_model(self._build())
 
@@ -118,11 +119,13 @@ class RunController:
                 model = self.factory(scenario, rng=self.settings.seed)
             except (OutsideInError, ValueError, OSError) as exc:
                 self.error = f"Scenario {Path(path).name} could not be loaded: {exc}"
+                self.failed_loads += 1
                 self.version += 1
                 return False
             except Exception as exc:  # a broken file must never take the page down
                 self.error = (f"Scenario {Path(path).name} could not be loaded: "
                               f"{type(exc).__name__}: {exc}")
+                self.failed_loads += 1
                 self.version += 1
                 return False
             self.scenario_path, self.scenario = Path(path), scenario

@@ -23,8 +23,9 @@ from simulation.viz.controller import METRICS, STRUCTURES, RunController
 from simulation.viz.scenarios import FOLDER_ENV, SCENARIO_ENV
 from simulation.viz.texts import LEVER_TEXT, STRUCTURE_TEXT
 
-PLAY_INTERVAL = 0.25
-"""Seconds between two months while playing (a class must be able to follow)."""
+SPEEDS: dict[str, float] = {"1 month/s": 1.0, "4 months/s": 0.25, "10 months/s": 0.1,
+                             "as fast as it runs": 0.0}
+"""Play speeds offered, as seconds between two months; a class must be able to follow."""
 
 _BUTTON = {"text-transform": "none"}
 _FIRM_LABELS = ("Firm A (focal)", "Firm B (rival)")
@@ -48,22 +49,30 @@ def _html(markup: str, testid: str = "") -> None:
 
 @solara.component
 def Controls(  # noqa: N802  (Solara components are named like classes)
-        ctrl: RunController, on_change: Any, set_playing: Any) -> None:
-    """The sidebar: scenario, structures, levers, market conditions, seed."""
+        ctrl: RunController, version: int, on_change: Any, set_playing: Any) -> None:
+    """The controls: scenario, structures, levers, market conditions, seed.
+
+    ``version`` is the controller's; it is passed so that the component redraws when the
+    run changes (reacton skips a component whose arguments compare equal, and the
+    controller is the same object throughout).
+    """
     files = scenarios.list_scenarios(_start_path(), _folder())
     by_name = {p.name: p for p in files}
     current = ctrl.scenario_path.name if ctrl.scenario_path else None
     s = ctrl.settings
 
+    picked = solara.use_reactive(current)
+
     def pick(name: str | None) -> None:
-        if name is None:
+        if name is None or name == current:
             return
         set_playing(False)
-        ctrl.choose_scenario(by_name[name])
+        if not ctrl.choose_scenario(by_name[name]):
+            picked.set(current)  # a refused file must not stay shown as the one running
         on_change()
 
     if by_name:
-        solara.Select(label="Scenario", values=list(by_name), value=current, on_value=pick)
+        solara.Select(label="Scenario", values=list(by_name), value=picked, on_value=pick)
     else:
         solara.Text("No scenario files found; running the default market.")
     for i, structure in enumerate(s.structures[:2]):
@@ -79,7 +88,8 @@ def Controls(  # noqa: N802  (Solara components are named like classes)
             ctrl.set_lever(lever, value)
             on_change()
         with solara.Div(classes=[f"oi-lever-{lever}"]):
-            solara.SliderFloat(lever.capitalize(), value=s.levers.get(lever, 0.5), min=0,
+            value = s.levers.get(lever, 0.5)
+            solara.SliderFloat(f"{lever.capitalize()} {value:.2f}", value=value, min=0,
                                max=1, step=0.05, on_value=move, thumb_label=True)
             solara.Text(LEVER_TEXT[lever], style={"font-size": "12px", "color": "#555"})
     solara.Markdown("**Market** (used at Reset)")
@@ -108,7 +118,8 @@ def Controls(  # noqa: N802  (Solara components are named like classes)
 
 @solara.component
 def FirmPanel(  # noqa: N802
-        ctrl: RunController, index: int, card: dict[str, Any], on_change: Any) -> None:
+        ctrl: RunController, version: int, index: int, card: dict[str, Any],
+        on_change: Any) -> None:
     """One incumbent: its facts, its departments as a network, its reorganize buttons."""
     other = "inside-out" if card["structure"] == "outside_in" else "outside-in"
 
@@ -146,8 +157,9 @@ def FirmPanel(  # noqa: N802
 def Page() -> None:  # noqa: N802
     """The app's page; one per browser tab."""
     ctrl = solara.use_memo(lambda: RunController(_start_path()), [])
-    _, set_version = solara.use_state(ctrl.version)
+    version, set_version = solara.use_state(ctrl.version)
     playing, set_playing = solara.use_state(False)
+    speed, set_speed = solara.use_state("4 months/s")
     dims, set_dims = solara.use_state((0, 1))
 
     def on_change() -> None:
@@ -158,9 +170,9 @@ def Page() -> None:  # noqa: N802
             start = time.perf_counter()
             ctrl.step()
             set_version(ctrl.version)
-            cancel.wait(max(0.0, PLAY_INTERVAL - (time.perf_counter() - start)))
+            cancel.wait(max(0.0, SPEEDS[speed] - (time.perf_counter() - start)))
 
-    solara.use_thread(play_loop, dependencies=[playing], intrusive_cancel=False)
+    solara.use_thread(play_loop, dependencies=[playing, speed], intrusive_cancel=False)
 
     def step() -> None:
         ctrl.step()
@@ -180,58 +192,66 @@ def Page() -> None:  # noqa: N802
         on_change()
 
     solara.Title("Outside-In")
-    with solara.Sidebar():
-        Controls(ctrl, on_change, set_playing)
-    with solara.Column(style={"padding": "8px"}):
-        with solara.Row(style={"align-items": "center", "flex-wrap": "wrap"}):
-            solara.Text(f"Month {ctrl.month}", classes=["oi-month"],
-                        style={"font-size": "20px", "font-weight": "bold",
-                               "min-width": "110px"})
-            solara.Button("Play", on_click=lambda: set_playing(True), disabled=playing,
-                          color="primary", style=_BUTTON)
-            solara.Button("Pause", on_click=lambda: set_playing(False), disabled=not playing,
-                          style=_BUTTON)
-            solara.Button("Step", on_click=step, disabled=playing, style=_BUTTON)
-            solara.Button("Reset", on_click=reset, style=_BUTTON)
-            solara.Button("Shock customer needs now", on_click=shock, color="error",
-                          outlined=True, style=_BUTTON)
-            solara.Button("A disruptor enters now", on_click=disruptor, color="purple",
-                          outlined=True, style=_BUTTON)
-            solara.FileDownload(ctrl.csv, filename=ctrl.csv_name(), label="Download CSV")
-        if ctrl.error:
-            solara.Error(ctrl.error, classes=["oi-error"])
-        elif ctrl.notice:
-            solara.Info(ctrl.notice, dense=True)
-        cards = ctrl.firm_cards()
-        incumbents = [c for c in cards if not c["entrant"]][:2]
-        entrants = [c for c in cards if c["entrant"]]
-        with solara.Div(style={"display": "flex", "flex-wrap": "wrap",
-                               "align-items": "flex-start"}):
-            for i, card in enumerate(incumbents):
-                FirmPanel(ctrl, i, card, on_change)
-            with solara.Card("The market", style={"width": "390px", "margin": "4px"}):
-                names = ctrl.dimension_names()
-                with solara.Row():
-                    solara.Select(label="Across", values=names, value=names[dims[0]],
-                                  on_value=lambda v: set_dims((names.index(v), dims[1])))
-                    solara.Select(label="Up", values=names, value=names[dims[1]],
-                                  on_value=lambda v: set_dims((dims[0], names.index(v))))
-                _html(ctrl.market_svg(*dims), testid="market-box")
-                solara.Text("Green circles: segments' needs (dashed: not yet a market). "
-                            "Squares: each firm's offering to a segment.",
-                            style={"font-size": "11px", "color": "#555"})
-                entrant_text = ", ".join(
-                    f"{c['name']} ({'alive' if c['alive'] else 'failed'})" for c in entrants)
-                solara.Text(f"Disruptors: {len(entrants)}" +
-                            (f" — {entrant_text}" if entrants else ""),
-                            classes=["oi-entrants"])
-        charts = ctrl.charts()
-        with solara.Div(style={"display": "flex", "flex-wrap": "wrap", "gap": "6px"}):
-            for metric in METRICS:
-                _html(charts[metric], testid=f"chart-box-{metric}")
-        solara.Markdown(
-            "Lines: one per firm (dashed: disruptors). Marks: "
-            "<span style='color:#d62728'>needs shock</span>, "
-            "<span style='color:#9467bd'>disruptor enters</span>, "
-            "<span style='color:#2ca02c'>new segment</span>, "
-            "<span style='color:#ff7f0e'>reorganization</span>, failure (black).")
+    # The controls are a plain column, not solara's Sidebar: the page must redraw them when
+    # the run changes them (a preset moves the sliders), and a Sidebar's children are not
+    # redrawn with the page.
+    with solara.Row(style={"align-items": "flex-start", "flex-wrap": "nowrap"}, gap="0px"):
+        with solara.Column(style={"width": "330px", "flex": "0 0 330px", "padding": "8px 12px",
+                                  "border-right": "1px solid #ddd"}):
+            solara.Markdown("## Outside-In")
+            Controls(ctrl, version, on_change, set_playing)
+        with solara.Column(style={"padding": "8px", "flex": "1 1 auto", "min-width": "0"}):
+            with solara.Row(style={"align-items": "center", "flex-wrap": "wrap"}):
+                solara.Text(f"Month {ctrl.month}", classes=["oi-month"],
+                            style={"font-size": "20px", "font-weight": "bold",
+                                   "min-width": "110px"})
+                solara.Button("Play", on_click=lambda: set_playing(True), disabled=playing,
+                              color="primary", style=_BUTTON)
+                solara.Button("Pause", on_click=lambda: set_playing(False), disabled=not playing,
+                              style=_BUTTON)
+                solara.Button("Step", on_click=step, disabled=playing, style=_BUTTON)
+                solara.Button("Reset", on_click=reset, style=_BUTTON)
+                solara.Select(label="Speed", values=list(SPEEDS), value=speed, on_value=set_speed,
+                              style={"max-width": "170px"}, classes=["oi-speed"])
+                solara.Button("Shock customer needs now", on_click=shock, color="error",
+                              outlined=True, style=_BUTTON)
+                solara.Button("A disruptor enters now", on_click=disruptor, color="purple",
+                              outlined=True, style=_BUTTON)
+                solara.FileDownload(ctrl.csv, filename=ctrl.csv_name(), label="Download CSV")
+            if ctrl.error:
+                solara.Error(ctrl.error, classes=["oi-error"])
+            elif ctrl.notice:
+                solara.Info(ctrl.notice, dense=True)
+            cards = ctrl.firm_cards()
+            incumbents = [c for c in cards if not c["entrant"]][:2]
+            entrants = [c for c in cards if c["entrant"]]
+            with solara.Div(style={"display": "flex", "flex-wrap": "wrap",
+                                   "align-items": "flex-start"}):
+                for i, card in enumerate(incumbents):
+                    FirmPanel(ctrl, version, i, card, on_change)
+                with solara.Card("The market", style={"width": "390px", "margin": "4px"}):
+                    names = ctrl.dimension_names()
+                    with solara.Row():
+                        solara.Select(label="Across", values=names, value=names[dims[0]],
+                                      on_value=lambda v: set_dims((names.index(v), dims[1])))
+                        solara.Select(label="Up", values=names, value=names[dims[1]],
+                                      on_value=lambda v: set_dims((dims[0], names.index(v))))
+                    _html(ctrl.market_svg(*dims), testid="market-box")
+                    solara.Text("Green circles: segments' needs (dashed: not yet a market). "
+                                "Squares: each firm's offering to a segment.",
+                                style={"font-size": "11px", "color": "#555"})
+                    entrant_text = ", ".join(
+                        f"{c['name']} ({'alive' if c['alive'] else 'failed'})" for c in entrants)
+                    solara.Div(children=[f"Disruptors: {len(entrants)}"
+                                         + (f" — {entrant_text}" if entrants else "")],
+                               classes=["oi-entrants"], style={"margin-top": "6px"})
+            charts = ctrl.charts()
+            with solara.Div(style={"display": "flex", "flex-wrap": "wrap", "gap": "6px"}):
+                for metric in METRICS:
+                    _html(charts[metric], testid=f"chart-box-{metric}")
+            solara.Markdown(
+                "Lines: one per firm (dashed: disruptors). Marks: "
+                "<span style='color:#d62728'>needs shock</span>, "
+                "<span style='color:#9467bd'>disruptor enters</span>, "
+                "<span style='color:#2ca02c'>new segment</span>, "
+                "<span style='color:#ff7f0e'>reorganization</span>, failure (black).")

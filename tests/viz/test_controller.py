@@ -185,7 +185,7 @@ def test_a_broken_scenario_keeps_the_current_run(run: RunController, tmp_path: P
     model = run.model
     assert not run.choose_scenario(tmp_path / "bad.yaml")
     assert run.error == "Scenario bad.yaml could not be loaded: turbulence: 2.0 is outside [0, 0.5]"
-    assert run.model is model and run.month == 2
+    assert run.model is model and run.month == 2 and run.failed_loads == 1
     run.step()
     assert run.month == 3
 
