@@ -8,6 +8,7 @@ events (a shock at month 60, a reorganization at month 48) use Mesa's own event 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from functools import partial
 from typing import Any
 
 import mesa
@@ -17,7 +18,7 @@ from mesa.time import Priority
 
 from simulation.agents import Firm
 from simulation.errors import ParameterError
-from simulation.market import Market
+from simulation.market import Market, Tally
 from simulation.metrics import resilience_table, run_summary
 from simulation.params import LEVERS, FirmSpec, ModelParams, check_levers
 from simulation.structures import LINK_BUILDERS, PRESETS, other_preset, roles_for
@@ -32,6 +33,16 @@ ENTRANT_START_PERFORMANCE = 0.25
 """Where a disruptor's technology caps its performance on entry (Christensen)."""
 ENTRANT_CASH_MONTHS = 3.0
 """A disruptor's funding, in months of an incumbent's fair-share revenue."""
+
+
+def _focal_metric(model: OrgModel, name: str) -> float:
+    """The focal firm's latest ``name`` (a model reporter, so batch_run sees it)."""
+    return model.focal_metric(name)
+
+
+def _no_purchase(model: OrgModel) -> float:
+    """Share of active customers who buy from nobody this month (a model reporter)."""
+    return float(model._tally.no_purchase)
 
 
 class OrgModel(mesa.Model):
@@ -61,10 +72,14 @@ class OrgModel(mesa.Model):
         for spec in specs:
             self._add_incumbent(spec)
         self.focal = self.firms[0]
+        self._tally: Tally
         self._choose()
         self.datacollector = mesa.DataCollector(
-            model_reporters={name: (lambda m, n=name: m.focal_metric(n))
-                             for name in ("market_share", "awareness_gap", "action_gap", "cash")},
+            model_reporters={
+                **{name: partial(_focal_metric, name=name)
+                   for name in ("market_share", "awareness_gap", "action_gap", "cash")},
+                "no_purchase": _no_purchase,
+            },
             tables={"firms": RESULT_COLUMNS},
         )
         self._schedule_timeline()
@@ -227,16 +242,23 @@ class OrgModel(mesa.Model):
         self._choose()
         for firm in living:
             firm.pay(self.market, self._tally)
-        for firm in living:
-            if firm.cash < 0.0:
-                firm.fail()
-                self.market.release(firm.index_in_market)
-                self._log("failure", firm.name)
+        failed = [firm for firm in living if firm.cash < 0.0]
+        for firm in failed:
+            firm.fail()
+            self.market.release(firm.index_in_market)
+            self._log("failure", firm.name)
+        if failed:  # its customers now buy from nobody until they choose again
+            self._tally = self.market.tally(self._offerings(), self._prices())
         self._collect()
 
+    def _offerings(self) -> np.ndarray:
+        return np.stack([f.offering for f in self.firms])
+
+    def _prices(self) -> np.ndarray:
+        return np.array([f.price for f in self.firms])
+
     def _choose(self) -> None:
-        offerings = np.stack([f.offering for f in self.firms])
-        prices = np.array([f.price for f in self.firms])
+        offerings, prices = self._offerings(), self._prices()
         alive = np.array([f.alive for f in self.firms])
         capacity = np.array([f.capacity for f in self.firms])
         self.market.choose(self.rng, offerings, prices, alive, capacity)
