@@ -103,6 +103,7 @@ class RunController:
         self.traces: dict[str, FirmTrace] = {}
         self.colors: dict[str, str] = {}
         self.version = 0
+        self.settings_version = 0  # bumped when what the controls show may have changed
         self.failed_loads = 0
         if scenario_path is None or not self.choose_scenario(scenario_path):
             self._adopt_model(self._build())
@@ -121,15 +122,18 @@ class RunController:
                 self.error = f"Scenario {Path(path).name} could not be loaded: {exc}"
                 self.failed_loads += 1
                 self.version += 1
+                self.settings_version += 1
                 return False
             except Exception as exc:  # a broken file must never take the page down
                 self.error = (f"Scenario {Path(path).name} could not be loaded: "
                               f"{type(exc).__name__}: {exc}")
                 self.failed_loads += 1
                 self.version += 1
+                self.settings_version += 1
                 return False
             self.scenario_path, self.scenario = Path(path), scenario
             self.settings = self._settings_of(model)
+            self.settings_version += 1
             self._adopt_model(model)
             self.error = None
             return True
@@ -376,6 +380,7 @@ class RunController:
             self.settings = self._settings_of(model)
         self.notice = None
         self.version += 1
+        self.settings_version += 1
 
     def _color(self, name: str) -> str:
         """A firm's colour, fixed the first time the run shows it (focal first)."""
@@ -420,10 +425,12 @@ class RunController:
     def _fail(self, message: str) -> None:
         self.error = message
         self.version += 1
+        self.settings_version += 1
 
     def _ok(self) -> None:
         self.error = None
         self.version += 1
+        self.settings_version += 1
 
 
 def _is_entrant(firm: Any) -> bool:

@@ -24,8 +24,16 @@ from simulation.viz.scenarios import FOLDER_ENV, SCENARIO_ENV
 from simulation.viz.texts import LEVER_TEXT, STRUCTURE_TEXT
 
 SPEEDS: dict[str, float] = {"1 month/s": 1.0, "4 months/s": 0.25, "10 months/s": 0.1,
-                             "as fast as it runs": 0.0}
+                             "fastest": 0.0}
 """Play speeds offered, as seconds between two months; a class must be able to follow."""
+
+MIN_PAUSE = 0.03
+"""Seconds the play loop leaves the page between two months even at full speed, after the
+previous month is drawn: without it, a loop that changes the run while the page redraws
+makes every redraw start over."""
+
+DRAW_WAIT = 2.0
+"""Most seconds the play loop waits for the page to draw a month before it goes on."""
 
 _BUTTON = {"text-transform": "none"}
 _FIRM_LABELS = ("Firm A (focal)", "Firm B (rival)")
@@ -52,9 +60,9 @@ def Controls(  # noqa: N802  (Solara components are named like classes)
         ctrl: RunController, version: int, on_change: Any, set_playing: Any) -> None:
     """The controls: scenario, structures, levers, market conditions, seed.
 
-    ``version`` is the controller's; it is passed so that the component redraws when the
-    run changes (reacton skips a component whose arguments compare equal, and the
-    controller is the same object throughout).
+    ``version`` is the controller's ``settings_version``; it is passed so that the controls
+    redraw when the settings change, and only then (reacton skips a component whose
+    arguments compare equal, and the controller is the same object throughout).
     """
     files = scenarios.list_scenarios(_start_path(), _folder())
     by_name = {p.name: p for p in files}
@@ -165,12 +173,24 @@ def Page() -> None:  # noqa: N802
     def on_change() -> None:
         set_version(ctrl.version)
 
+    drawn = solara.use_ref(version)
+
+    def mark_drawn() -> None:
+        drawn.current = version
+
+    solara.use_effect(mark_drawn, [version])  # effects run once the page is drawn
+
     def play_loop(cancel: threading.Event) -> None:
         while playing and not cancel.is_set():
             start = time.perf_counter()
             ctrl.step()
-            set_version(ctrl.version)
-            cancel.wait(max(0.0, SPEEDS[speed] - (time.perf_counter() - start)))
+            target = ctrl.version
+            set_version(target)
+            deadline = start + DRAW_WAIT
+            while drawn.current < target and time.perf_counter() < deadline:
+                if cancel.wait(0.005):
+                    return
+            cancel.wait(max(MIN_PAUSE, SPEEDS[speed] - (time.perf_counter() - start)))
 
     solara.use_thread(play_loop, dependencies=[playing, speed], intrusive_cancel=False)
 
@@ -199,7 +219,7 @@ def Page() -> None:  # noqa: N802
         with solara.Column(style={"width": "330px", "flex": "0 0 330px", "padding": "8px 12px",
                                   "border-right": "1px solid #ddd"}):
             solara.Markdown("## Outside-In")
-            Controls(ctrl, version, on_change, set_playing)
+            Controls(ctrl, ctrl.settings_version, on_change, set_playing)
         with solara.Column(style={"padding": "8px", "flex": "1 1 auto", "min-width": "0"}):
             with solara.Row(style={"align-items": "center", "flex-wrap": "wrap"}):
                 solara.Text(f"Month {ctrl.month}", classes=["oi-month"],
