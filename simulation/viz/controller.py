@@ -102,6 +102,7 @@ class RunController:
         self.model: Any = None
         self.traces: dict[str, FirmTrace] = {}
         self.colors: dict[str, str] = {}
+        self.start_dimensions: tuple[int, int] = (0, 1)
         self.version = 0
         self.settings_version = 0  # bumped when what the controls show may have changed
         self.failed_loads = 0
@@ -312,6 +313,20 @@ class RunController:
         """Names of the attributes of the need space."""
         return [str(n) for n in self.model.market.dimension_names]
 
+    def default_dimensions(self) -> tuple[int, int]:
+        """The two attributes in which the active segments' needs differ most.
+
+        Showing those first keeps the segments apart on the market picture.
+        """
+        with self.lock:
+            m = self.model.market
+            ideal = np.asarray(m.ideal)[np.asarray(m.active, dtype=bool)]
+            if ideal.shape[0] < 2 or ideal.shape[1] < 2:
+                return (0, 1)
+            order = np.argsort(-ideal.var(axis=0), kind="stable")
+            first, second = sorted(int(i) for i in order[:2])
+            return (first, second)
+
     def market_svg(self, x: int = 0, y: int = 1) -> str:
         """Segments' needs and every living firm's offerings in attributes ``x`` and ``y``."""
         with self.lock:
@@ -376,6 +391,7 @@ class RunController:
         for firm in model.firms:
             self._color(firm.name)
         self._record()
+        self.start_dimensions = self.default_dimensions()  # fixed for the run: no jumping
         if not self.settings.levers:
             self.settings = self._settings_of(model)
         self.notice = None

@@ -13,7 +13,7 @@ import os
 import threading
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import solara
 
@@ -168,7 +168,7 @@ def Page() -> None:  # noqa: N802
     version, set_version = solara.use_state(ctrl.version)
     playing, set_playing = solara.use_state(False)
     speed, set_speed = solara.use_state("4 months/s")
-    dims, set_dims = solara.use_state((0, 1))
+    chosen, set_dims = solara.use_state(cast(tuple[int, int] | None, None))
 
     def on_change() -> None:
         set_version(ctrl.version)
@@ -251,6 +251,8 @@ def Page() -> None:  # noqa: N802
                     FirmPanel(ctrl, version, i, card, on_change)
                 with solara.Card("The market", style={"width": "390px", "margin": "4px"}):
                     names = ctrl.dimension_names()
+                    dims = chosen if chosen is not None and max(chosen) < len(names) \
+                        else ctrl.start_dimensions
                     with solara.Row():
                         solara.Select(label="Across", values=names, value=names[dims[0]],
                                       on_value=lambda v: set_dims((names.index(v), dims[1])))

@@ -52,7 +52,9 @@ def page(browser: Any, server: dict[str, Any]) -> Iterator[Any]:
         u for u in requests
         if not re.match(r"^(https?|wss?)://127\.0\.0\.1:\d+/|^(data|blob):", u)]
     yield pg
+    outside = pg.outside_requests()
     context.close()
+    assert outside == [], f"the page asked for something beyond this machine: {outside}"
 
 
 def month(pg: Any) -> int:
@@ -171,3 +173,13 @@ def test_two_tabs_are_two_runs(page: Any, browser: Any, server: dict[str, Any]) 
         assert month(other) == 0
     finally:
         other.close()
+
+
+def test_shock_and_reorganize_buttons_mark_their_months(page: Any) -> None:
+    page.get_by_role("button", name="Shock customer needs now").click()
+    page.get_by_role("button", name="Reorganize this firm now: to outside-in").click()
+    page.get_by_role("button", name="Step", exact=True).click()
+    wait_month(page, 1)
+    chart = '[data-testid="chart-satisfaction"]'
+    page.locator(f'{chart} [data-event="shock"]').wait_for(state="attached")
+    page.locator(f'{chart} [data-event="reorganization"]').wait_for(state="attached")

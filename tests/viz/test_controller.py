@@ -6,6 +6,7 @@ import math
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 
 from simulation.viz import scenarios
@@ -250,3 +251,10 @@ def test_two_controllers_are_two_independent_runs(factory: Factory) -> None:
     a.set_lever("clout", 0.1)
     assert b.month == 0 and b.settings.levers["clout"] == 0.8
 
+
+
+def test_default_dimensions_are_where_segments_differ_most(run: RunController) -> None:
+    run.model.market.ideal = np.array([[0.5, 0.1, 0.5, 0.9],
+                                       [0.5, 0.9, 0.6, 0.1],
+                                       [0.0, 0.0, 0.0, 0.0]])  # the third is latent
+    assert run.default_dimensions() == (1, 3)
