@@ -177,7 +177,9 @@ def test_two_tabs_are_two_runs(page: Any, browser: Any, server: dict[str, Any]) 
 
 def test_shock_and_reorganize_buttons_mark_their_months(page: Any) -> None:
     page.get_by_role("button", name="Shock customer needs now").click()
+    page.get_by_text("Customer needs will jump next month").wait_for()
     page.get_by_role("button", name="Reorganize this firm now: to outside-in").click()
+    page.get_by_text("reorganizes to outside-in").wait_for()
     page.get_by_role("button", name="Step", exact=True).click()
     wait_month(page, 1)
     chart = '[data-testid="chart-satisfaction"]'
