@@ -118,7 +118,9 @@ class RunController:
         with self.lock:
             try:
                 scenario = scenarios.load(Path(path))
-                model = self.factory(scenario, rng=self.settings.seed)
+                seed = scenario.to_model_kwargs().get("rng")
+                seed = seed if isinstance(seed, int) and seed >= 0 else self.settings.seed
+                model = self.factory(scenario, rng=seed)
             except (OutsideInError, ValueError, OSError) as exc:
                 self.error = f"Scenario {Path(path).name} could not be loaded: {exc}"
                 self.failed_loads += 1
@@ -133,6 +135,7 @@ class RunController:
                 self.settings_version += 1
                 return False
             self.scenario_path, self.scenario = Path(path), scenario
+            self.settings.seed = seed
             self.settings = self._settings_of(model)
             self.settings_version += 1
             self._adopt_model(model)
@@ -359,6 +362,17 @@ class RunController:
         with self.lock:
             return str(self.model.results().to_csv(index=False))
 
+    def scenario_text(self) -> dict[str, Any]:
+        """What the scenario tells a class: title, description, lesson, questions."""
+        sc = self.scenario
+        if sc is None:
+            return {"title": "The default market", "description": "", "teaches": "",
+                    "questions": []}
+        return {"title": str(getattr(sc, "title", "") or self.scenario_path),
+                "description": str(getattr(sc, "description", "") or ""),
+                "teaches": str(getattr(sc, "teaches", "") or ""),
+                "questions": [str(q) for q in (getattr(sc, "questions", None) or [])]}
+
     def csv_name(self) -> str:
         """A file name for the CSV download that says which run it is."""
         stem = self.scenario_path.stem if self.scenario_path else "default"
@@ -373,7 +387,8 @@ class RunController:
         if firms:
             changed = list(firms)
             for i, name in enumerate(s.structures[:len(changed)]):
-                changed[i] = dataclasses.replace(changed[i], structure=name)
+                if name != changed[i].structure:  # a new preset comes whole
+                    changed[i] = dataclasses.replace(changed[i], structure=name, levers={})
             if s.levers:
                 changed[0] = dataclasses.replace(changed[0], levers=dict(s.levers))
             overrides["firms"] = tuple(changed)

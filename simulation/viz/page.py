@@ -162,6 +162,20 @@ def FirmPanel(  # noqa: N802
 
 
 @solara.component
+def ScenarioNote(text: dict[str, Any]) -> None:  # noqa: N802
+    """The scenario's title and, folded, what it describes, teaches and asks the class."""
+    solara.Markdown(f"**{text['title']}**" + (f" — {text['description']}"
+                                             if text["description"] else ""),
+                    style={"font-size": "14px"})
+    if text["teaches"] or text["questions"]:
+        with solara.Details("What it teaches, and questions for the class"):
+            if text["teaches"]:
+                solara.Markdown(text["teaches"])
+            if text["questions"]:
+                solara.Markdown("\n".join(f"- {q}" for q in text["questions"]))
+
+
+@solara.component
 def Page() -> None:  # noqa: N802
     """The app's page; one per browser tab."""
     ctrl = solara.use_memo(lambda: RunController(_start_path()), [])
@@ -238,6 +252,7 @@ def Page() -> None:  # noqa: N802
                 solara.Button("A disruptor enters now", on_click=disruptor, color="purple",
                               outlined=True, style=_BUTTON)
                 solara.FileDownload(ctrl.csv, filename=ctrl.csv_name(), label="Download CSV")
+            ScenarioNote(ctrl.scenario_text())
             if ctrl.error:
                 solara.Error(ctrl.error, classes=["oi-error"])
             elif ctrl.notice:

@@ -185,3 +185,24 @@ def test_shock_and_reorganize_buttons_mark_their_months(page: Any) -> None:
     chart = '[data-testid="chart-satisfaction"]'
     page.locator(f'{chart} [data-event="shock"]').wait_for(state="attached")
     page.locator(f'{chart} [data-event="reorganization"]').wait_for(state="attached")
+
+
+def test_a_shipped_scenario_runs_with_its_title(page: Any) -> None:
+    from simulation.viz.scenarios import PROJECT_SCENARIOS
+
+    try:
+        import simulation.scenario  # noqa: F401
+    except ImportError:
+        pytest.skip("the scenario layer is not in this checkout yet")
+    shipped = sorted(PROJECT_SCENARIOS.glob("*.yaml"))
+    if not shipped:
+        pytest.skip("no scenarios are shipped in this checkout yet")
+    from simulation.scenario import load_scenario
+
+    title = load_scenario(shipped[0]).title
+    page.locator(".v-select").filter(has_text="Scenario").first.click()
+    page.locator(".v-menu__content .v-list-item").filter(has_text=shipped[0].name).click()
+    page.get_by_text(title).first.wait_for()
+    assert page.locator(".oi-error").count() == 0
+    page.get_by_role("button", name="Step", exact=True).click()
+    wait_month(page, 1)

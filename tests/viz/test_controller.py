@@ -258,3 +258,53 @@ def test_default_dimensions_are_where_segments_differ_most(run: RunController) -
                                        [0.5, 0.9, 0.6, 0.1],
                                        [0.0, 0.0, 0.0, 0.0]])  # the third is latent
     assert run.default_dimensions() == (1, 3)
+
+
+def test_scenario_text_for_the_class(run: RunController, tmp_path: Path,
+                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    assert run.scenario_text()["title"] == "The default market"
+
+    class Scenario:
+        title = "Freeze-up"
+        description = "A firm that knows and does not act."
+        teaches = "Awareness is not action."
+        questions = ["Which gap is wide?"]
+
+        def to_model_kwargs(self, **overrides: Any) -> dict[str, Any]:
+            return {"rng": 17}
+
+    monkeypatch.setattr(scenarios, "load", lambda path: Scenario())
+    assert run.choose_scenario(tmp_path / "freeze-up.yaml")
+    assert run.settings.seed == 17  # the scenario's own seed
+    assert run.scenario_text() == {"title": "Freeze-up",
+                                   "description": "A firm that knows and does not act.",
+                                   "teaches": "Awareness is not action.",
+                                   "questions": ["Which gap is wide?"]}
+
+
+def test_a_new_preset_for_an_explicit_firm_comes_whole(factory: Factory, tmp_path: Path,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    from simulation.params import FirmSpec
+
+    firms = (FirmSpec("Focal", "inside_out", {"connections": 0.9}),
+             FirmSpec("Rival", "outside_in", {"clout": 0.5}))
+
+    class Scenario:
+        def to_model_kwargs(self, **overrides: Any) -> dict[str, Any]:
+            return {"firms": firms, **overrides}
+
+    seen: list[dict[str, Any]] = []
+
+    def build(scenario: Any, **kwargs: Any) -> StubModel:
+        seen.append(kwargs)
+        return StubModel(None, rng=kwargs["rng"], structure="inside_out",
+                         rival_structure="outside_in")
+
+    monkeypatch.setattr(scenarios, "load", lambda path: Scenario())
+    run = RunController(tmp_path / "s.yaml", model_factory=build, presets=presets)
+    run.set_structure(1, "inside_out")
+    run.set_lever("clout", 0.4)
+    run.reset()
+    focal, rival = seen[-1]["firms"]
+    assert focal.structure == "inside_out" and focal.levers["clout"] == 0.4
+    assert rival.structure == "inside_out" and dict(rival.levers) == {}
