@@ -183,8 +183,8 @@ def test_shock_and_reorganize_buttons_mark_their_months(page: Any) -> None:
     page.get_by_role("button", name="Step", exact=True).click()
     wait_month(page, 1)
     chart = '[data-testid="chart-satisfaction"]'
-    page.locator(f'{chart} [data-event="shock"]').wait_for(state="attached")
-    page.locator(f'{chart} [data-event="reorganization"]').wait_for(state="attached")
+    page.locator(f'{chart} [data-event="shock"]').first.wait_for(state="attached")
+    page.locator(f'{chart} [data-event="reorganization"]').first.wait_for(state="attached")
 
 
 def test_a_shipped_scenario_runs_with_its_title(page: Any) -> None:

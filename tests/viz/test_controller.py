@@ -308,3 +308,15 @@ def test_a_new_preset_for_an_explicit_firm_comes_whole(factory: Factory, tmp_pat
     focal, rival = seen[-1]["firms"]
     assert focal.structure == "inside_out" and focal.levers["clout"] == 0.4
     assert rival.structure == "inside_out" and dict(rival.levers) == {}
+
+
+def test_a_second_reorganize_click_in_the_same_month_is_not_paid_twice() -> None:
+    run = RunController()  # the real model
+    run.step()
+    run.reorganize_now(1, "other")
+    run.reorganize_now(1, "other")
+    assert run.error is None and run.notice is not None and "already" in run.notice
+    assert [e["kind"] for e in run.model.events].count("reorganization") == 1
+    run.step()
+    run.reorganize_now(1, "other")  # a month later it is a new decision
+    assert [e["kind"] for e in run.model.events].count("reorganization") == 2
