@@ -19,6 +19,9 @@ OFFLINE_ENV: dict[str, str] = {
     "SOLARA_ASSETS_PROXY": "true",  # serve the front end from solara-assets, not a CDN
     "SOLARA_MODE": "production",
     "SOLARA_THEME_LOADER": "plain",
+    # a closed tab's run (and its play loop) ends 15 minutes after the tab goes, not after
+    # solara's default 24 hours; a laptop that sleeps less than that gets its run back
+    "SOLARA_KERNEL_CULL_TIMEOUT": "15m",
 }
 """Environment solara reads at import; set before it is imported."""
 
