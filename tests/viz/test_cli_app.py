@@ -82,3 +82,25 @@ def test_configure_keeps_the_server_offline_and_local(monkeypatch: pytest.Monkey
     assert os.environ["OUTSIDEIN_APP_SCENARIO"] == str((tmp_path / "s.yaml").resolve())
     assert os.environ["OUTSIDEIN_APP_SCENARIOS"] == str(tmp_path.resolve())
     assert server.HOST == "127.0.0.1"
+
+
+def test_a_scenario_that_does_not_load_is_refused(served: list[tuple[Any, ...]],
+                                                  tmp_path: Path,
+                                                  monkeypatch: pytest.MonkeyPatch,
+                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    import types
+
+    from simulation.errors import OutsideInError
+
+    def load_scenario(path: Path) -> Any:
+        raise OutsideInError(f"{path}:3: market.turbulence: 2.0 is outside [0, 0.5]")
+
+    fake = types.ModuleType("simulation.scenario")
+    fake.load_scenario = load_scenario  # type: ignore[attr-defined]
+    monkeypatch.setitem(__import__("sys").modules, "simulation.scenario", fake)
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("market: {turbulence: 2.0}\n")
+    assert main(["app", str(bad)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err == f"error: {bad}:3: market.turbulence: 2.0 is outside [0, 0.5]"
+    assert served == []
