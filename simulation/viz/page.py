@@ -226,9 +226,8 @@ def Page() -> None:  # noqa: N802
         on_change()
 
     solara.Title("Outside-In")
-    # The controls are a plain column, not solara's Sidebar: the page must redraw them when
-    # the run changes them (a preset moves the sliders), and a Sidebar's children are not
-    # redrawn with the page.
+    # One plain layout (controls in a column on the left, the run on the right) rather than
+    # solara's app shell, so what a projector shows does not depend on the window's width.
     with solara.Row(style={"align-items": "flex-start", "flex-wrap": "nowrap"}, gap="0px"):
         with solara.Column(style={"width": "330px", "flex": "0 0 330px", "padding": "8px 12px",
                                   "border-right": "1px solid #ddd"}):
