@@ -139,11 +139,11 @@ def FirmPanel(  # noqa: N802
         ctrl.reorganize_now(index, "sliders")
         on_change()
 
-    with solara.Card(style={"width": "340px", "margin": "4px"}):
+    with solara.Card(style={"width": "318px", "margin": "4px"}):
         state = "alive" if card["alive"] else "FAILED"
         share = card["share"]
         share_text = "–" if share != share else f"{share:.0%}"
-        role = f" ({_ROLE[index]})" if card["name"] != _ROLE[index] else ""
+        role = f" ({_ROLE[index]})" if card["name"].lower() != _ROLE[index] else ""
         solara.Markdown(
             f"<span style='color:{card['color']}'>&#9632;</span> **{card['name']}**{role} — "
             f"{card['structure'].replace('_', '-')}"
@@ -229,7 +229,7 @@ def Page() -> None:  # noqa: N802
     # One plain layout (controls in a column on the left, the run on the right) rather than
     # solara's app shell, so what a projector shows does not depend on the window's width.
     with solara.Row(style={"align-items": "flex-start", "flex-wrap": "nowrap"}, gap="0px"):
-        with solara.Column(style={"width": "330px", "flex": "0 0 330px", "padding": "8px 12px",
+        with solara.Column(style={"width": "290px", "flex": "0 0 290px", "padding": "8px 10px",
                                   "border-right": "1px solid #ddd"}):
             solara.Markdown("## Outside-In")
             Controls(ctrl, ctrl.settings_version, on_change, set_playing)

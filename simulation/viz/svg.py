@@ -176,8 +176,8 @@ def error_color(error: float, worst: float = 0.25) -> str:
 
 
 def network(roles: Sequence[str], customer_facing: Sequence[bool], clout: Sequence[float],
-            errors: Sequence[float], links: np.ndarray, *, width: int = 300,
-            height: int = 260, test_id: str = "") -> str:
+            errors: Sequence[float], links: np.ndarray, *, width: int = 280,
+            height: int = 250, test_id: str = "") -> str:
     """Draw a firm's departments as a network on a circle.
 
     Nodes are departments, their area proportional to their clout and their colour to how
