@@ -250,6 +250,9 @@ class RunController:
             incumbents = [f for f in self.model.firms if not _is_entrant(f)]
             if not 0 <= firm < len(incumbents):
                 return self._fail(f"firm: {firm} is not an incumbent of this run")
+            if not getattr(incumbents[firm], "alive", True):
+                return self._fail(f"firm: {incumbents[firm].name} has failed and cannot "
+                                  "reorganize")
             pending = getattr(incumbents[firm], "transition", None)
             if pending is not None and getattr(pending, "start", None) == self.month + 1:
                 # a second click in the same month would pay for the same move twice

@@ -320,3 +320,16 @@ def test_a_second_reorganize_click_in_the_same_month_is_not_paid_twice() -> None
     run.step()
     run.reorganize_now(1, "other")  # a month later it is a new decision
     assert [e["kind"] for e in run.model.events].count("reorganization") == 2
+
+
+def test_failed_firms_are_drawn_and_cannot_reorganize() -> None:
+    from simulation import OrgModel
+
+    run = RunController(model_factory=lambda scenario, **kw: OrgModel(
+        starting_cash=0.5, fixed_cost=1.5, customers=600, **kw))
+    run.step(5)
+    assert [c["alive"] for c in run.firm_cards()] == [False, False]
+    assert "<svg" in run.network_svg(0) and "<svg" in run.market_svg(0, 1)
+    assert all(math.isnan(v) for v in run.traces["focal"].values["cash"][-3:])
+    run.reorganize_now(0, "other")
+    assert run.error == "firm: focal has failed and cannot reorganize"
