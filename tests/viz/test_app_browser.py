@@ -206,3 +206,18 @@ def test_a_shipped_scenario_runs_with_its_title(page: Any) -> None:
     assert page.locator(".oi-error").count() == 0
     page.get_by_role("button", name="Step", exact=True).click()
     wait_month(page, 1)
+
+
+def test_download_csv_gives_the_run_table(page: Any, tmp_path: Path) -> None:
+    for _ in range(2):
+        page.get_by_role("button", name="Step", exact=True).click()
+    wait_month(page, 2)
+    with page.expect_download() as info:
+        page.get_by_role("button", name="Download CSV").click()
+    download = info.value
+    assert download.suggested_filename == "outside-in-default-seed1-month2.csv"
+    path = tmp_path / "run.csv"
+    download.save_as(str(path))
+    lines = path.read_text().splitlines()
+    assert lines[0].startswith("step,firm,structure,market_share")
+    assert len(lines) == 1 + 3 * 2  # months 0, 1, 2 for two firms
