@@ -23,7 +23,9 @@ from typing import Any
 import numpy as np
 
 from simulation.errors import OutsideInError
+from simulation.model import OrgModel
 from simulation.params import LEVERS, PARAMETERS, ModelParams
+from simulation.structures import PRESETS
 from simulation.viz import scenarios, svg
 from simulation.viz.texts import METRIC_TEXT
 
@@ -63,8 +65,6 @@ def _bound(name: str) -> tuple[float, float]:
 
 
 def _default_factory(scenario: Any, **kwargs: Any) -> Any:
-    from simulation import OrgModel
-
     if scenario is None:
         return OrgModel(**kwargs)
     return OrgModel.from_scenario(scenario, **kwargs)
@@ -72,8 +72,6 @@ def _default_factory(scenario: Any, **kwargs: Any) -> Any:
 
 def preset_levers(name: str) -> dict[str, float]:
     """The lever values of a structure preset."""
-    from simulation.structures import PRESETS
-
     return PRESETS[name].lever_values()
 
 
@@ -83,17 +81,14 @@ class RunController:
     Args:
         scenario_path: A scenario file to start from; ``None`` starts from the defaults.
         model_factory: ``factory(scenario, rng=..., **overrides)`` building a model; the
-            default builds :class:`simulation.OrgModel` (tests pass a small stand-in).
-        presets: ``presets(name)`` gives a structure preset's levers (default: the core's).
+            default builds :class:`simulation.OrgModel` (tests pass one that builds small markets).
 
     """
 
     def __init__(self, scenario_path: Path | None = None,
-                 model_factory: Callable[..., Any] | None = None,
-                 presets: Callable[[str], dict[str, float]] | None = None) -> None:
+                 model_factory: Callable[..., Any] | None = None) -> None:
         self.lock = threading.RLock()
         self.factory = model_factory or _default_factory
-        self.presets = presets or preset_levers
         self.error: str | None = None
         self.notice: str | None = None
         self.scenario_path: Path | None = None
@@ -163,7 +158,7 @@ class RunController:
                 return self._fail(f"firm: {firm} is not an incumbent of this scenario")
             self.settings.structures[firm] = name
             if firm == 0:
-                self.settings.levers = self.presets(name)
+                self.settings.levers = preset_levers(name)
             self._ok()
 
     def set_lever(self, lever: str, value: float) -> None:
