@@ -42,6 +42,9 @@ def browser() -> Iterator[Any]:
 @pytest.fixture
 def page(browser: Any, server: dict[str, Any]) -> Iterator[Any]:
     context = browser.new_context(viewport={"width": 1500, "height": 1700})
+    # cut the page off from everything but this machine: the app must work without a network
+    context.route(re.compile(r"^(?!(https?|wss?)://127\.0\.0\.1:\d+/)"),
+                  lambda route: route.abort())
     pg = context.new_page()
     pg.set_default_timeout(15_000)
     requests: list[str] = []
