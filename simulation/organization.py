@@ -151,8 +151,9 @@ class Organizations:
         """Customer-facing departments hear customers; partners report on every segment.
 
         A department hears a segment more readily the more of its firm's revenue it brings
-        (the biggest customers first), plus what its prospecting skill (capability) reaches; partners (connections) report
-        on every active segment, served or not, to the departments that hold partnerships.
+        (the biggest customers first), plus what its prospecting skill (capability) reaches;
+        partners (connections) report on every active segment, served or not, to the
+        departments that hold partnerships.
         """
         if self._links_dirty:
             self._refresh()

@@ -177,3 +177,8 @@ def test_disruptor_detection_table(small):
     assert (detected >= 0).all() and len(detected) >= 1
     answered = table.dropna(subset=["time_to_answer"])
     assert (answered["time_to_answer"] >= answered["time_to_detect"]).all()
+
+
+def test_every_lever_is_reported(small):
+    results = OrgModel(rng=1, **small).run(1).results()
+    assert set(LEVERS) <= set(results.columns)
