@@ -280,7 +280,11 @@ def _kind(value: Any) -> str:
 def _dotted(loc: tuple[str | int, ...]) -> str:
     out = ""
     for part in loc:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:  # a key that is not a plain word is quoted, so a message stays one line
+            name = part if part.replace("-", "_").isidentifier() else repr(part)
+            out += f".{name}" if out else name
     return out or "(top level)"
 
 

@@ -341,3 +341,8 @@ def test_bounds_of_a_count_or_list_field(tmp_path: Path) -> None:
     assert str(err).endswith("market.segments: 0 is outside [1, 12]")
     err = error_of(tmp_path, MINIMAL + "compare: [inside_out]\n")
     assert err.field == "compare" and "at least 2 items, not 1" in str(err)
+
+
+def test_odd_keys_are_quoted_so_the_message_stays_one_line(tmp_path: Path) -> None:
+    err = error_of(tmp_path, MINIMAL + '"\\n": 1\n')
+    assert err.field == "'\\n'" and "unknown field" in str(err)
