@@ -127,15 +127,13 @@ class Firm(mesa.Agent):
             return
         org = self.model.org
         progress = min(1.0, (step - t.start + 1) / t.length)
-        org.levers[self.index] = [(1 - progress) * t.from_levers[k] + progress * t.to_levers[k]
-                                  for k in LEVERS]
-        org.set_links(self.index, (1 - progress) * t.from_links + progress * t.to_links)
+        levers = [(1 - progress) * t.from_levers[k] + progress * t.to_levers[k] for k in LEVERS]
         # People are busy re-forming teams: sensing and sharing suffer most mid-way.
-        org.disruption[self.index] = (self.model.params.transition_disruption
-                                      * np.sin(np.pi * progress))
+        disruption = self.model.params.transition_disruption * np.sin(np.pi * progress)
         if progress >= 1.0:
-            self.structure, self.transition = t.to_structure, None
-            org.disruption[self.index] = 0.0
+            self.structure, self.transition, disruption = t.to_structure, None, 0.0
+        org.set_levers(self.index, levers, disruption)
+        org.set_links(self.index, (1 - progress) * t.from_links + progress * t.to_links)
 
     def pay(self, revenue: float, customers: float, variety: float, upkeep: float,
             change: float) -> float:
@@ -160,7 +158,7 @@ class Firm(mesa.Agent):
 
     def fail(self) -> None:
         """The firm runs out of cash and leaves: its departments go, it stays dead."""
-        self.model.org.alive[self.index] = False
+        self.model.org.kill(self.index)
         for department in self.departments:
             department.remove()
         self.departments = []

@@ -27,8 +27,8 @@ ANTICIPATION_MONTHS = 4.0
 
 
 def coordination_share(coordination: float | np.ndarray, links: np.ndarray,
-                       freshness: np.ndarray, beliefs: np.ndarray, trends: np.ndarray) -> None:
-    """Coordination: beliefs flow along the structure's links (in place).
+                       freshness: np.ndarray, knowledge: np.ndarray) -> None:
+    """Coordination: what departments know flows along the structure's links (in place).
 
     Each department moves toward what its better-informed neighbours believe, weighted by how
     fresh their knowledge is, by a fraction ``coordination`` per month. Freshness travels too,
@@ -38,21 +38,21 @@ def coordination_share(coordination: float | np.ndarray, links: np.ndarray,
         coordination: lever value in [0, 1], or one per department (its firm's).
         links: (n, n) link weights between departments.
         freshness: (n, S) how recent each department's knowledge of each segment is, in [0, 1].
-        beliefs: (n, S, D) what each department believes each segment needs.
-        trends: (n, S, D) what each department believes about the direction of change.
+        knowledge: (n, S, X) what each department believes about each segment (its needs and
+            the direction in which they move).
 
     """
     rate = np.broadcast_to(np.asarray(coordination, dtype=float), (links.shape[0],))
     if not rate.any():
         return
-    weight = links[:, :, None] * freshness[None, :, :]            # (n, n, S)
-    total = weight.sum(axis=1)                                     # (n, S)
-    scale = (rate[:, None] / (total + freshness + 1e-12))[:, :, None]
-    for arr in (beliefs, trends):
-        heard = np.einsum("kjs,jsd->ksd", weight, arr)
-        arr += scale * (heard - total[:, :, None] * arr)
-    relayed = 0.9 * rate[:, None] * weight.max(axis=1, initial=0.0)
-    np.maximum(freshness, relayed, out=freshness)
+    n = links.shape[0]
+    total = links @ freshness                                      # (n, S) fresh news heard
+    heard = (links @ (freshness[:, :, None] * knowledge).reshape(n, -1)).reshape(
+        knowledge.shape)
+    knowledge += (rate[:, None] / (total + freshness + 1e-12))[:, :, None] * (
+        heard - total[:, :, None] * knowledge)
+    relayed = (links[:, :, None] * freshness[None, :, :]).max(axis=1, initial=0.0)
+    np.maximum(freshness, 0.9 * rate[:, None] * relayed, out=freshness)
 
 
 def cooperation_blend[Value: (float, np.ndarray)](cooperation: Value, customer_pull: np.ndarray,

@@ -85,13 +85,11 @@ def logit_probabilities(utilities: np.ndarray) -> np.ndarray:
 def logit_choice(utilities: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """Draw each row's choice with multinomial-logit probabilities.
 
-    Inverse-CDF sampling: one uniform number per row against the cumulative logit
-    probabilities (one draw per chooser, not one per option as the Gumbel-max trick needs);
-    options with utility ``-inf`` have probability zero and are never chosen.
+    Adding independent Gumbel noise and taking the maximum draws exactly from the logit
+    probabilities (McFadden 1974), with no exponentials to overflow or underflow however far
+    apart the utilities are; options with utility ``-inf`` are never chosen.
     """
-    cumulative = np.cumsum(np.exp(utilities - utilities.max(axis=1, keepdims=True)), axis=1)
-    threshold = rng.random(utilities.shape[0]) * cumulative[:, -1]
-    return (cumulative <= threshold[:, None]).sum(axis=1)
+    return np.argmax(utilities + rng.gumbel(size=utilities.shape), axis=1)
 
 
 @dataclass
@@ -125,6 +123,7 @@ class Market:
         self.ideal = np.array([s.ideal for s in specs], dtype=float)
         weights = np.array([s.weights for s in specs], dtype=float)
         self.weights = weights / weights.sum(axis=1, keepdims=True)
+        self.fit_weights = params.fit_sensitivity * self.weights  # utility lost per unit gap
         self.value = np.array([s.value for s in specs], dtype=float)
         self.price_weight = params.price_sensitivity * np.array(
             [s.price_sensitivity for s in specs], dtype=float)
@@ -174,6 +173,9 @@ class Market:
     def _move(self, ideal: np.ndarray) -> None:
         # Reflect at the edges of [0, 1] so that needs stay inside the attribute space and a
         # drift that hits a wall turns back instead of sticking there.
+        if ideal.min() >= 0.0 and ideal.max() <= 1.0:
+            self.ideal = ideal
+            return
         over, under = ideal > 1.0, ideal < 0.0
         ideal = np.where(over, 2.0 - ideal, np.where(under, -ideal, ideal))
         self.velocity = np.where(over | under, -self.velocity, self.velocity)
@@ -228,10 +230,9 @@ class Market:
         outside = -(self.price_weight + p.outside_option)                   # (S,)
         utilities = np.empty((idx.size, n_firms + 1))
         utilities[:, :n_firms] = base[seg] - weighted_distance(
-            self.positions(idx), offerings[:, seg, :], p.fit_sensitivity * self.weights[seg])
+            self.positions(idx), offerings[:, seg, :], self.fit_weights[seg])
+        utilities[:, :n_firms] += p.loyalty * np.equal.outer(current, np.arange(n_firms))
         utilities[:, n_firms] = outside[seg]
-        loyal = np.flatnonzero(current >= 0)
-        utilities[loyal, current[loyal]] += p.loyalty
         choice = logit_choice(utilities, rng)
         self.supplier[idx] = np.where(choice == n_firms, -1, choice)
         self._enforce_capacity(rng, idx, current, capacity)
@@ -242,18 +243,14 @@ class Market:
         self.counts += moved.reshape(self.counts.shape)
 
     def _reconsidering(self, rng: np.random.Generator) -> np.ndarray:
-        # Each active customer reconsiders with probability switch_rate: draw how many do,
-        # then who (without building a draw per customer, so the cost follows the number who
-        # reconsider, not the size of the market); those who must choose are added.
-        n_active = self.active_index.size
-        k = rng.binomial(n_active, self.params.switch_rate) if n_active else 0
-        idx = self.active_index[rng.choice(n_active, size=k, replace=False)] if k else \
-            np.empty(0, dtype=np.int64)
+        # Each active customer reconsiders with probability switch_rate; those who must
+        # choose (a new segment, a failed supplier) do so whatever the draw.
+        reconsider = rng.random(self.segment.size) < self.params.switch_rate
         if self.any_must_choose:
-            idx = np.union1d(idx, np.flatnonzero(self.must_choose & self.active_customer))
+            reconsider |= self.must_choose
             self.must_choose[:] = False
             self.any_must_choose = False
-        return idx
+        return np.flatnonzero(reconsider & self.active_customer)
 
     def assign(self, supplier: np.ndarray) -> None:
         """Set every customer's supplier (-1 for nobody) and recount from scratch."""
@@ -274,7 +271,7 @@ class Market:
                           capacity: np.ndarray) -> None:
         # A young disruptor cannot serve everyone who wants it: the newest of its would-be
         # customers stay where they were.
-        limited = np.flatnonzero(np.isfinite(capacity))
+        limited = np.flatnonzero(np.isfinite(capacity) & (capacity < self.segment.size))
         if limited.size == 0:
             return
         for f in limited:
@@ -295,14 +292,14 @@ class Market:
         """
         n_firms = offerings.shape[0]
         self._widen(n_firms)
-        counts = self.counts[:, 1:n_firms + 1].astype(float)  # (S, F)
+        counts = self.counts[:, 1:n_firms + 1].astype(float)                 # (S, F)
         customers = counts.sum(axis=0)
-        fit = 1.0 - np.einsum("fsd,sd->sf", np.abs(offerings - self.ideal[None]), self.weights)
+        fit = 1.0 - (np.abs(offerings - self.ideal) * self.weights).sum(axis=2)  # (F, S)
         n_active = max(int(self.sizes[self.active].sum()), 1)
-        satisfaction = np.where(customers > 0, (counts * fit).sum(axis=0)
-                                / np.maximum(customers, 1.0), 0.0)
+        served = np.maximum(customers, 1.0)
         return Tally(customers=customers, share=customers / n_active,
-                     satisfaction=satisfaction, revenue=(self.value @ counts) * prices,
+                     satisfaction=np.einsum("sf,fs->f", counts, fit) / served,
+                     revenue=(self.value @ counts) * prices,
                      segment_share=counts / np.maximum(self.sizes, 1)[:, None],
                      no_purchase=1.0 - customers.sum() / n_active)
 

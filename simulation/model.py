@@ -8,7 +8,6 @@ events (a shock at month 60, a reorganization at month 48) use Mesa's own event 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from functools import partial
 from typing import Any
 
 import mesa
@@ -24,6 +23,9 @@ from simulation.organization import Organizations
 from simulation.params import LEVERS, FirmSpec, ModelParams, check_levers
 from simulation.structures import LINK_BUILDERS, PRESETS, other_preset, roles_for
 
+FOCAL_REPORTERS = ("market_share", "awareness_gap", "action_gap", "cash")
+"""The focal firm's figures offered as model-level reporters."""
+
 RESULT_COLUMNS = ["step", "firm", "structure", "market_share", "satisfaction", "awareness_gap",
                   "action_gap", "revenue", "profit", "cash", "alive", "customers",
                   "lever_upkeep", "in_transition", *LEVERS]
@@ -38,16 +40,6 @@ ANSWER_GAIN = 0.02
 """Gain in fit to the disruptor's beachhead segment that counts as an answer to it."""
 ENTRANT_CASH_MONTHS = 3.0
 """A disruptor's funding, in months of an incumbent's fair-share revenue."""
-
-
-def _focal_metric(model: OrgModel, name: str) -> float:
-    """The focal firm's latest ``name`` (a model reporter, so batch_run sees it)."""
-    return model.focal_metric(name)
-
-
-def _no_purchase(model: OrgModel) -> float:
-    """Share of active customers who buy from nobody this month (a model reporter)."""
-    return float(model._tally.no_purchase)
 
 
 class OrgModel(mesa.Model):
@@ -68,7 +60,7 @@ class OrgModel(mesa.Model):
         super().__init__(rng=rng)
         p = self.params
         self.market = Market(p, self.rng)
-        self.org = Organizations(self.market.n_segments, p.dimensions)
+        self.org = Organizations(p, self.market.n_segments)
         self.firms: list[Firm] = []
         self.events: list[dict[str, Any]] = []
         self.detections: list[dict[str, Any]] = []
@@ -81,14 +73,12 @@ class OrgModel(mesa.Model):
         self._tally: Tally
         self._choose()
         self._record_month(initial=True)
-        self.datacollector = mesa.DataCollector(
-            model_reporters={
-                **{name: partial(_focal_metric, name=name)
-                   for name in ("market_share", "awareness_gap", "action_gap", "cash")},
-                "no_purchase": _no_purchase,
-            },
-            tables={"firms": RESULT_COLUMNS},
-        )
+        # Model-level reporters read plain attributes that each month refreshes (the focal
+        # firm's figures), so mesa.batch_run and DataCollector users see them; the per-firm
+        # table is kept as rows of tuples, far cheaper per month than a DataCollector table.
+        self.datacollector = mesa.DataCollector(model_reporters={
+            name: name for name in (*FOCAL_REPORTERS, "no_purchase")})
+        self._rows: list[tuple[Any, ...]] = []
         self._schedule_timeline()
         self._collect()
 
@@ -240,10 +230,10 @@ class OrgModel(mesa.Model):
         for firm in self.firms:
             if firm.transition is not None:
                 firm.advance_transition(self.steps)
-        self.org.sense(self.market, self._tally, p, rng)
+        self.org.sense(self.market, self._tally, rng)
         self._detect_entrants()
         self.org.share()
-        self.org.decide(self.market, p, rng)
+        self.org.decide(self.market, rng)
         if self.detections:
             self._track_answers()
         self._choose()
@@ -260,23 +250,21 @@ class OrgModel(mesa.Model):
     def _record_month(self, initial: bool = False) -> None:
         """Every living firm books the month (or, at the start, reports where it stands)."""
         t, org = self._tally, self.org
-        awareness, action = org.gaps(self.market)
-        variety = org.variety(self.market)
-        upkeep = org.upkeep(self.params.lever_cost)
+        awareness, action, variety = org.alignment(self.market).tolist()
+        share, satisfaction = t.share.tolist(), t.satisfaction.tolist()
+        customers, revenue = t.customers.tolist(), t.revenue.tolist()
+        upkeep, change = org.upkeep(self.params.lever_cost).tolist(), org.change.tolist()
         for firm in self.firms:
             if not firm.alive:
                 continue
             f = firm.index
-            firm.metrics.update(market_share=float(t.share[f]),
-                                satisfaction=float(t.satisfaction[f]),
-                                awareness_gap=float(awareness[f]), action_gap=float(action[f]),
-                                customers=float(t.customers[f]))
-            if initial:
-                continue
-            firm.metrics["revenue"] = float(t.revenue[f])
-            firm.metrics["profit"] = firm.pay(float(t.revenue[f]), float(t.customers[f]),
-                                              float(variety[f]), float(upkeep[f]),
-                                              float(org.change[f]))
+            firm.metrics.update(market_share=share[f], satisfaction=satisfaction[f],
+                                awareness_gap=awareness[f], action_gap=action[f],
+                                customers=customers[f])
+            if not initial:
+                firm.metrics["revenue"] = revenue[f]
+                firm.metrics["profit"] = firm.pay(revenue[f], customers[f], variety[f],
+                                                  upkeep[f], change[f])
 
     def _prices(self) -> np.ndarray:
         return np.array([f.price for f in self.firms])
@@ -326,15 +314,24 @@ class OrgModel(mesa.Model):
                     d["answer_step"] = self.steps
 
     def _collect(self) -> None:
+        focal = self.focal
+        self.market_share = focal.metrics["market_share"]
+        self.awareness_gap = focal.metrics["awareness_gap"]
+        self.action_gap = focal.metrics["action_gap"]
+        self.cash = focal.cash
+        self.no_purchase = float(self._tally.no_purchase)
         self.datacollector.collect(self)
+        step, levers = self.steps, self.org.levers.tolist()
         for firm in self.firms:
-            row = {"step": self.steps, "firm": firm.name, "structure": firm.structure,
-                   **firm.metrics, "cash": firm.cash, "alive": firm.alive,
-                   "in_transition": firm.transition is not None, **firm.levers}
-            self.datacollector.add_table_row("firms", row)
+            m = firm.metrics
+            self._rows.append((step, firm.name, firm.structure, m["market_share"],
+                               m["satisfaction"], m["awareness_gap"], m["action_gap"],
+                               m["revenue"], m["profit"], firm.cash, firm.alive, m["customers"],
+                               m["lever_upkeep"], firm.transition is not None,
+                               *levers[firm.index]))
 
     def focal_metric(self, name: str) -> float:
-        """The focal firm's latest value of ``name`` (for model-level reporters)."""
+        """The focal firm's latest value of ``name`` (a result column or ``cash``)."""
         if name == "cash":
             return float(self.focal.cash)
         return float(self.focal.metrics[name])
@@ -349,7 +346,7 @@ class OrgModel(mesa.Model):
 
     def results(self) -> pd.DataFrame:
         """One row per (step, firm), focal firm first in each step; step 0 is the start."""
-        return self.datacollector.get_table_dataframe("firms")
+        return pd.DataFrame(self._rows, columns=RESULT_COLUMNS)
 
     def resilience(self) -> pd.DataFrame:
         """One row per (shock, firm): depth, time to recover, loss area, recovered."""

@@ -47,8 +47,9 @@ def _unit(x: np.ndarray) -> np.ndarray:
 class Organizations:
     """Every firm's departments and offerings, and the monthly behaviour of all of them."""
 
-    def __init__(self, n_segments: int, n_dimensions: int) -> None:
-        s, d = n_segments, n_dimensions
+    def __init__(self, params: ModelParams, n_segments: int) -> None:
+        self.params = params
+        s, d = n_segments, params.dimensions
         # firm rows
         self.levers = np.zeros((0, len(LEVERS)))
         self.disruption = np.zeros(0)
@@ -65,10 +66,22 @@ class Organizations:
         self.facing = np.zeros(0, dtype=bool)
         self.external = np.zeros(0, dtype=bool)
         self.silo_kind = np.zeros(0, dtype=np.int64)
-        self.beliefs = np.zeros((0, s, d))
-        self.trends = np.zeros((0, s, d))
+        # What each department believes each segment needs ([..., :D]) and the direction in
+        # which it believes those needs move ([..., D:]): one array, so that sensing and
+        # sharing update both in one pass.
+        self.knowledge = np.zeros((0, s, 2 * d))
         self.freshness = np.zeros((0, s))
-        self._links_dirty = True
+        self._dirty = True
+
+    @property
+    def beliefs(self) -> np.ndarray:
+        """(K, S, D) what each department believes each segment needs (a view)."""
+        return self.knowledge[..., :self.params.dimensions]
+
+    @property
+    def trends(self) -> np.ndarray:
+        """(K, S, D) how each department believes those needs move per month (a view)."""
+        return self.knowledge[..., self.params.dimensions:]
 
     @property
     def n_firms(self) -> int:
@@ -96,16 +109,22 @@ class Organizations:
         self.external = np.append(self.external, [r in EXTERNAL for r in roles])
         self.silo_kind = np.append(self.silo_kind,
                                    [SILO_KINDS.index(SILO_OBJECTIVE[r]) for r in roles])
-        self.beliefs = np.concatenate([self.beliefs, np.repeat(beliefs[None], n, axis=0)])
-        self.trends = np.concatenate([self.trends, np.zeros((n, *beliefs.shape))])
+        fresh = np.concatenate([beliefs, np.zeros_like(beliefs)], axis=-1)
+        self.knowledge = np.concatenate([self.knowledge, np.repeat(fresh[None], n, axis=0)])
         self.freshness = np.vstack([self.freshness, np.zeros((n, beliefs.shape[0]))])
-        self._links_dirty = True
+        self._dirty = True
         return f, np.arange(first, first + n)
 
     def set_links(self, firm: int, links: np.ndarray) -> None:
         """Give a firm new links between its departments (a reorganization under way)."""
         self.firm_links[firm] = links
-        self._links_dirty = True
+        self._dirty = True
+
+    def set_levers(self, firm: int, levers: Sequence[float], disruption: float) -> None:
+        """Give a firm new lever values and a disruption level (a reorganization under way)."""
+        self.levers[firm] = levers
+        self.disruption[firm] = disruption
+        self._dirty = True
 
     def _refresh(self) -> None:
         # Rebuild what depends on who belongs where: the block-diagonal links, the membership
@@ -124,7 +143,43 @@ class Organizations:
         self.n_facing = n_facing[self.firm_of]
         self.n_internal = (size - n_facing)[self.firm_of]
         self.mean_of = self.member / size[:, None]
-        self._links_dirty = False
+        self.size = size
+        self._upkeep: dict[float, np.ndarray] = {}
+        self._apply_levers()
+        self._dirty = False
+
+    def _apply_levers(self) -> None:
+        # What each lever does, per firm (F,) or per department (K,), through the functions of
+        # simulation.levers. Levers change only through add_firm and set_levers (and a firm
+        # only dies through kill), so this runs after those, not every month.
+        p, of = self.params, self.firm_of
+        cap = self.capability()
+        connections = self.lever("connections")
+        living = self.alive[of]
+        self.reach = lv.capability_reach(cap)[:, None]                              # (F, 1)
+        self.listening = (self.facing & living)[:, None]                            # (K, 1)
+        self.partnered = self.external & living                                     # (K,)
+        self.signal_chance = lv.connections_signal_chance(connections)             # (F,)
+        self.own_noise = lv.capability_noise(p.sense_noise, cap)[of][:, None]       # (K, 1)
+        self.partner_noise = np.minimum(
+            lv.connections_noise(p.sense_noise, connections)[of][:, None], self.own_noise)
+        self.trend_skill = cap[of][:, None]                                         # (K, 1)
+        self.noise_scale = np.repeat([1.0, TREND_NOISE], p.dimensions)              # (2D,)
+        self.sharing = self.lever("coordination")[of]                               # (K,)
+        self.horizon = lv.capability_horizon(cap)[of][:, None, None]                # (K,1,1)
+        self.weights = lv.clout_weights(self.lever("clout")[of], self.facing,
+                                        self.n_facing, self.n_internal)             # (K,)
+        self.clout = self.member * self.weights                                     # (F, K)
+        self.by_kind = self.clout @ np.eye(len(SILO_KINDS))[self.silo_kind]        # (F, 3)
+        self.cooperation = self.lever("cooperation")[:, None, None]                 # (F,1,1)
+        self.limit = lv.capability_step(p.max_change, cap)[:, None, None]          # (F,1,1)
+        self.execution = EXECUTION_NOISE * (1.0 - cap)[:, None, None]              # (F,1,1)
+        self.moving = self.alive[:, None, None]                                     # (F,1,1)
+
+    def kill(self, firm: int) -> None:
+        """A firm fails: it stops sensing, deciding and moving for good."""
+        self.alive[firm] = False
+        self._dirty = True
 
     # --- the levers as applied this month ---------------------------------------------------
     def lever(self, name: str) -> np.ndarray:
@@ -140,14 +195,12 @@ class Organizations:
 
     def decision_weights(self) -> np.ndarray:
         """(K,) each department's weight in its firm's decisions (the clout lever)."""
-        if self._links_dirty:
+        if self._dirty:
             self._refresh()
-        return lv.clout_weights(self.lever("clout")[self.firm_of], self.facing,
-                                self.n_facing, self.n_internal)
+        return self.weights
 
     # --- a month's behaviour ---------------------------------------------------------------
-    def sense(self, market: Market, last: Tally, params: ModelParams,
-              rng: np.random.Generator) -> None:
+    def sense(self, market: Market, last: Tally, rng: np.random.Generator) -> None:
         """Customer-facing departments hear customers; partners report on every segment.
 
         A department hears a segment more readily the more of its firm's revenue it brings
@@ -155,44 +208,39 @@ class Organizations:
         partners (connections) report on every active segment, served or not, to the
         departments that hold partnerships.
         """
-        if self._links_dirty:
+        if self._dirty:
             self._refresh()
-        cap = self.capability()
-        connections = self.lever("connections")
-        living = self.alive[self.firm_of]
         mix = np.zeros((self.n_firms, market.n_segments))
         seen_firms = min(last.segment_share.shape[1], self.n_firms)
         spend = last.segment_share[:, :seen_firms].T * (market.sizes * market.value)
         mix[:seen_firms] = spend / np.maximum(spend.sum(axis=1, keepdims=True), 1e-12)
-        chance = HEAR_CURRENT * mix + lv.capability_reach(cap)[:, None]
-        chance = np.minimum(chance, 1.0)[self.firm_of] * (self.facing & living)[:, None]
-        heard = rng.random(chance.shape) < chance
-        partners_report = rng.random(self.n_firms) < lv.connections_signal_chance(connections)
-        told = (self.external & living & partners_report[self.firm_of])[:, None] & market.active
-        seen = (heard & market.active) | told
+        chance = np.minimum(HEAR_CURRENT * mix + self.reach, 1.0)[self.firm_of]
+        heard = (rng.random(chance.shape) < chance) & self.listening & market.active
+        reporting = rng.random(self.n_firms) < self.signal_chance
+        told = (self.partnered & reporting[self.firm_of])[:, None] & market.active
+        seen = heard | told
         self.freshness *= FRESHNESS_DECAY
         self.observed = (self.member @ seen) > 0
         if not seen.any():
             return
-        own_noise = lv.capability_noise(params.sense_noise, cap)[self.firm_of][:, None]
-        partner_noise = lv.connections_noise(params.sense_noise, connections)[self.firm_of]
-        noise = np.where(told, np.minimum(partner_noise[:, None], own_noise), own_noise)
-        skill = np.where(told, 1.0, cap[self.firm_of][:, None])
-        draws = rng.normal(size=(2, *self.beliefs.shape)) * noise[None, :, :, None]
-        gain = BELIEF_GAIN * seen[:, :, None]
-        self.beliefs += gain * (market.ideal + draws[0] - self.beliefs)
-        self.trends += (skill[:, :, None] * gain) * (
-            market.velocity + TREND_NOISE * draws[1] - self.trends)
+        noise = np.where(told, self.partner_noise, self.own_noise)[:, :, None]
+        truth = np.concatenate([market.ideal, market.velocity], axis=1)       # (S, 2D)
+        signal = truth + rng.normal(size=self.knowledge.shape) * noise * self.noise_scale
+        surprise = signal - self.knowledge
+        # A signal about the direction of change is only read as well as capability allows
+        # (partners' reports count fully).
+        surprise[..., self.params.dimensions:] *= np.where(told, 1.0, self.trend_skill)[
+            :, :, None]
+        self.knowledge += (BELIEF_GAIN * seen[:, :, None]) * surprise
         self.freshness[seen] = 1.0
 
     def share(self) -> None:
         """Beliefs spread along the structure's links (the coordination lever)."""
-        if self._links_dirty:
+        if self._dirty:
             self._refresh()
-        lv.coordination_share(self.lever("coordination")[self.firm_of], self.links,
-                              self.freshness, self.beliefs, self.trends)
+        lv.coordination_share(self.sharing, self.links, self.freshness, self.knowledge)
 
-    def decide(self, market: Market, params: ModelParams, rng: np.random.Generator) -> None:
+    def decide(self, market: Market, rng: np.random.Generator) -> None:
         """Departments propose, clout weighs the proposals, capability bounds the move.
 
         Each department's proposal is its target minus the offering; the firm's move is the
@@ -201,59 +249,51 @@ class Organizations:
         departments believe customers need (anticipating the drift as far as capability
         allows), and the silo objectives, blended by cooperation.
         """
-        cap = self.capability()
-        weights = market.active_weights
-        offering = self.offering
-        clout = self.member * self.decision_weights()                        # (F, K)
-        horizon = lv.capability_horizon(cap)[self.firm_of][:, None, None]
-        believed = _unit(self.beliefs + horizon * self.trends)
-        customer_pull = (clout @ believed.reshape(clout.shape[1], -1)).reshape(
+        if self._dirty:
+            self._refresh()
+        offering, by_kind = self.offering, self.by_kind
+        believed = _unit(self.beliefs + self.horizon * self.trends)
+        customer_pull = (self.clout @ believed.reshape(believed.shape[0], -1)).reshape(
             offering.shape) - offering
-        by_kind = clout @ np.eye(len(SILO_KINDS))[self.silo_kind]            # (F, 3)
-        core = np.einsum("s,fsd->fd", weights, offering)[:, None, :]
+        core = np.einsum("s,fsd->fd", market.active_weights, offering)[:, None, :]
         silo_pull = (by_kind[:, 1, None, None] * (core - offering)
                      + by_kind[:, 2, None, None] * (self.roadmap - offering))
-        delta = lv.cooperation_blend(self.lever("cooperation")[:, None, None], customer_pull,
-                                     silo_pull)
-        limit = lv.capability_step(params.max_change, cap)[:, None, None]
+        delta = lv.cooperation_blend(self.cooperation, customer_pull, silo_pull)
         norm = np.sqrt((delta * delta).sum(axis=2, keepdims=True))
-        delta *= np.minimum(1.0, limit / np.maximum(norm, 1e-12))
-        noise = EXECUTION_NOISE * (1.0 - cap)[:, None, None]
-        delta *= 1.0 + noise * rng.normal(size=delta.shape)
-        delta *= self.alive[:, None, None]
+        delta *= np.minimum(1.0, self.limit / np.maximum(norm, 1e-12))
+        delta *= (1.0 + self.execution * rng.normal(size=delta.shape)) * self.moving
         new = _unit(offering + delta)
-        new[:, :, 0] = np.minimum(new[:, :, 0], self.ceiling[:, None])
-        self.change = np.abs(new - offering).sum(axis=2) @ weights
+        np.minimum(new[:, :, 0], self.ceiling[:, None], out=new[:, :, 0])
+        self.change = np.abs(new - offering).sum(axis=2) @ market.active_weights
         self.offering = new
-        self.roadmap[:, :, 0] = np.minimum(self.roadmap[:, :, 0] + params.roadmap_speed, 1.0)
+        self.roadmap[:, :, 0] = np.minimum(self.roadmap[:, :, 0] + self.params.roadmap_speed,
+                                           1.0)
         self.ceiling = np.minimum(1.0, self.ceiling + self.improvement)
 
-    def gaps(self, market: Market) -> tuple[np.ndarray, np.ndarray]:
-        """(F,) awareness gaps (needs vs mean belief) and action gaps (belief vs offering).
+    def alignment(self, market: Market) -> np.ndarray:
+        """(3, F) each firm's awareness gap, action gap and variety.
 
-        Both are importance-weighted distances averaged over the active market's segments.
+        The awareness gap is the distance between customers' needs and the mean of the firm's
+        departments' beliefs; the action gap, between that belief and the offering; variety,
+        between the segment offerings and the firm's core offering. All are
+        importance-weighted distances averaged over the active market's segments.
         """
-        if self._links_dirty:
+        if self._dirty:
             self._refresh()
-        k = self.beliefs.shape[0]
-        belief = (self.mean_of @ self.beliefs.reshape(k, -1)).reshape(self.offering.shape)
-        w = market.weights
-        awareness = (np.abs(market.ideal - belief) * w).sum(axis=2) @ market.active_weights
-        action = (np.abs(belief - self.offering) * w).sum(axis=2) @ market.active_weights
-        return awareness, action
-
-    def variety(self, market: Market) -> np.ndarray:
-        """(F,) how far each firm's segment offerings spread around its core offering."""
+        belief = self.mean_of @ self.beliefs.reshape(self.beliefs.shape[0], -1)
+        belief = belief.reshape(self.offering.shape)
         core = np.einsum("s,fsd->fd", market.active_weights, self.offering)[:, None, :]
-        return (np.abs(self.offering - core) * market.weights).sum(axis=2) @ \
-            market.active_weights
+        spread = np.stack([market.ideal - belief, belief - self.offering, self.offering - core])
+        return (np.abs(spread) * market.weights).sum(axis=3) @ market.active_weights
 
     def upkeep(self, lever_cost: float) -> np.ndarray:
         """(F,) monthly lever upkeep, as a share of fair-share revenue.
 
         It is set for six departments and scales with their number (more people, more meetings).
         """
-        if self._links_dirty:
+        if self._dirty:
             self._refresh()
-        size = self.member.sum(axis=1)
-        return lv.upkeep(dict(zip(LEVERS, self.levers.T, strict=True)), lever_cost) * size / 6
+        if lever_cost not in self._upkeep:  # levers change only through add_firm/set_levers
+            self._upkeep[lever_cost] = lv.upkeep(dict(zip(LEVERS, self.levers.T, strict=True)),
+                                                 lever_cost) * self.size / 6
+        return self._upkeep[lever_cost]

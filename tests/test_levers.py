@@ -32,8 +32,7 @@ def test_coordination_moves_the_uninformed_toward_the_informed_only():
     links = np.array([[0.0, 1.0], [1.0, 0.0]])
     fresh = np.array([[1.0], [0.0]])
     beliefs = np.array([[[1.0, 1.0]], [[0.0, 0.0]]])
-    trends = np.zeros_like(beliefs)
-    lv.coordination_share(0.5, links, fresh, beliefs, trends)
+    lv.coordination_share(0.5, links, fresh, beliefs)
     assert beliefs[0].tolist() == [[1.0, 1.0]]          # the informed hears nobody fresher
     assert beliefs[1] == pytest.approx(np.array([[0.5, 0.5]]))  # halfway at coordination 0.5
     assert fresh[:, 0] == pytest.approx([1.0, 0.45])     # news fades by a hop
@@ -43,7 +42,7 @@ def test_coordination_per_department():
     links = np.array([[0.0, 1.0], [1.0, 0.0]])
     fresh = np.array([[1.0], [0.0]])
     beliefs = np.array([[[1.0]], [[0.0]]])
-    lv.coordination_share(np.array([0.0, 0.25]), links, fresh, beliefs, np.zeros_like(beliefs))
+    lv.coordination_share(np.array([0.0, 0.25]), links, fresh, beliefs)
     assert beliefs[1, 0, 0] == pytest.approx(0.25)
 
 
@@ -51,7 +50,7 @@ def test_no_coordination_means_no_sharing():
     links = np.ones((2, 2)) - np.eye(2)
     fresh = np.array([[1.0], [0.0]])
     beliefs = np.array([[[1.0]], [[0.0]]])
-    lv.coordination_share(0.0, links, fresh, beliefs, np.zeros_like(beliefs))
+    lv.coordination_share(0.0, links, fresh, beliefs)
     assert beliefs[1, 0, 0] == 0.0
 
 
