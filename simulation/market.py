@@ -85,11 +85,14 @@ def logit_probabilities(utilities: np.ndarray) -> np.ndarray:
 def logit_choice(utilities: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """Draw each row's choice with multinomial-logit probabilities.
 
-    Adding independent Gumbel noise and taking the maximum draws exactly from the logit
-    probabilities (McFadden 1974), with no exponentials to overflow or underflow however far
-    apart the utilities are; options with utility ``-inf`` are never chosen.
+    Adding independent standard Gumbel noise and taking the maximum draws exactly from the
+    logit probabilities (McFadden 1974), with no exponentials to overflow however far apart
+    the utilities are; the noise is drawn as ``-log`` of a standard exponential, which is
+    Gumbel and cheaper than numpy's own Gumbel sampler. Options with utility ``-inf`` are
+    never chosen.
     """
-    return np.argmax(utilities + rng.gumbel(size=utilities.shape), axis=1)
+    noise = np.log(rng.standard_exponential(size=utilities.shape))
+    return np.argmax(utilities - noise, axis=1)
 
 
 @dataclass
@@ -102,6 +105,7 @@ class Tally:
     revenue: np.ndarray        # (F,) money received
     segment_share: np.ndarray  # (S, F) share of each segment's customers
     no_purchase: float         # share of active customers who buy from nobody
+    revenue_mix: np.ndarray    # (F, S) share of each firm's revenue that each segment brings
 
     def segment_share_of(self, firm: int) -> np.ndarray:
         """(S,) a firm's share of each segment (zeros for a firm that entered since)."""
@@ -228,13 +232,14 @@ class Market:
         base = -self.price_weight[:, None] * prices[None, :]               # (S, F)
         base[:, ~available] = -np.inf
         outside = -(self.price_weight + p.outside_option)                   # (S,)
+        # Column 0 is buying from nobody, column f + 1 is firm f: the chosen column minus one
+        # is the new supplier.
         utilities = np.empty((idx.size, n_firms + 1))
-        utilities[:, :n_firms] = base[seg] - weighted_distance(
+        utilities[:, 0] = outside[seg]
+        utilities[:, 1:] = base[seg] - weighted_distance(
             self.positions(idx), offerings[:, seg, :], self.fit_weights[seg])
-        utilities[:, :n_firms] += p.loyalty * np.equal.outer(current, np.arange(n_firms))
-        utilities[:, n_firms] = outside[seg]
-        choice = logit_choice(utilities, rng)
-        self.supplier[idx] = np.where(choice == n_firms, -1, choice)
+        utilities[:, 1:] += p.loyalty * np.equal.outer(current, np.arange(n_firms))
+        self.supplier[idx] = logit_choice(utilities, rng) - 1
         self._enforce_capacity(rng, idx, current, capacity)
         # Keep the (segment, supplier) counts current by moving only the customers who chose.
         width = n_firms + 1
@@ -243,14 +248,27 @@ class Market:
         self.counts += moved.reshape(self.counts.shape)
 
     def _reconsidering(self, rng: np.random.Generator) -> np.ndarray:
-        # Each active customer reconsiders with probability switch_rate; those who must
-        # choose (a new segment, a failed supplier) do so whatever the draw.
-        reconsider = rng.random(self.segment.size) < self.params.switch_rate
+        # Each active customer reconsiders with probability switch_rate: the gaps between
+        # successive reconsidering customers are geometric, so drawing the gaps is an exact
+        # Bernoulli draw per customer at a cost that follows the number who reconsider.
+        # Those who must choose (a new segment, a failed supplier) do so whatever the draw.
+        n, rate = self.segment.size, self.params.switch_rate
+        if rate >= 1.0:
+            idx = np.arange(n)
+        elif rate <= 0.0:
+            idx = np.empty(0, dtype=np.int64)
+        else:
+            expected = n * rate
+            draws = int(expected + 6.0 * np.sqrt(expected) + 10)
+            idx = np.cumsum(rng.geometric(rate, size=draws)) - 1
+            while idx[-1] < n:  # (almost never) more gaps are needed to pass the last one
+                idx = np.append(idx, idx[-1] + np.cumsum(rng.geometric(rate, size=draws)))
+            idx = idx[:np.searchsorted(idx, n)]
         if self.any_must_choose:
-            reconsider |= self.must_choose
+            idx = np.union1d(idx, np.flatnonzero(self.must_choose))
             self.must_choose[:] = False
             self.any_must_choose = False
-        return np.flatnonzero(reconsider & self.active_customer)
+        return idx[self.active_customer[idx]]
 
     def assign(self, supplier: np.ndarray) -> None:
         """Set every customer's supplier (-1 for nobody) and recount from scratch."""
@@ -297,11 +315,14 @@ class Market:
         fit = 1.0 - (np.abs(offerings - self.ideal) * self.weights).sum(axis=2)  # (F, S)
         n_active = max(int(self.sizes[self.active].sum()), 1)
         served = np.maximum(customers, 1.0)
+        spend = counts.T * self.value                                           # (F, S)
+        spent = spend.sum(axis=1)
         return Tally(customers=customers, share=customers / n_active,
-                     satisfaction=np.einsum("sf,fs->f", counts, fit) / served,
-                     revenue=(self.value @ counts) * prices,
+                     satisfaction=(counts.T * fit).sum(axis=1) / served,
+                     revenue=spent * prices,
                      segment_share=counts / np.maximum(self.sizes, 1)[:, None],
-                     no_purchase=1.0 - customers.sum() / n_active)
+                     no_purchase=1.0 - customers.sum() / n_active,
+                     revenue_mix=spend / np.maximum(spent, 1e-12)[:, None])
 
     def gap(self, points: np.ndarray) -> np.ndarray:
         """(S,) weighted distance between each segment's needs and ``points`` (S, D)."""

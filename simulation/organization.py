@@ -210,10 +210,9 @@ class Organizations:
         """
         if self._dirty:
             self._refresh()
-        mix = np.zeros((self.n_firms, market.n_segments))
-        seen_firms = min(last.segment_share.shape[1], self.n_firms)
-        spend = last.segment_share[:, :seen_firms].T * (market.sizes * market.value)
-        mix[:seen_firms] = spend / np.maximum(spend.sum(axis=1, keepdims=True), 1e-12)
+        mix = last.revenue_mix
+        if mix.shape[0] < self.n_firms:  # a firm entered this month: no revenue yet
+            mix = np.vstack([mix, np.zeros((self.n_firms - mix.shape[0], mix.shape[1]))])
         chance = np.minimum(HEAR_CURRENT * mix + self.reach, 1.0)[self.firm_of]
         heard = (rng.random(chance.shape) < chance) & self.listening & market.active
         reporting = rng.random(self.n_firms) < self.signal_chance
@@ -255,7 +254,7 @@ class Organizations:
         believed = _unit(self.beliefs + self.horizon * self.trends)
         customer_pull = (self.clout @ believed.reshape(believed.shape[0], -1)).reshape(
             offering.shape) - offering
-        core = np.einsum("s,fsd->fd", market.active_weights, offering)[:, None, :]
+        core = (market.active_weights @ offering)[:, None, :]                 # (F, 1, D)
         silo_pull = (by_kind[:, 1, None, None] * (core - offering)
                      + by_kind[:, 2, None, None] * (self.roadmap - offering))
         delta = lv.cooperation_blend(self.cooperation, customer_pull, silo_pull)
@@ -282,7 +281,7 @@ class Organizations:
             self._refresh()
         belief = self.mean_of @ self.beliefs.reshape(self.beliefs.shape[0], -1)
         belief = belief.reshape(self.offering.shape)
-        core = np.einsum("s,fsd->fd", market.active_weights, self.offering)[:, None, :]
+        core = (market.active_weights @ self.offering)[:, None, :]
         spread = np.stack([market.ideal - belief, belief - self.offering, self.offering - core])
         return (np.abs(spread) * market.weights).sum(axis=3) @ market.active_weights
 
