@@ -258,13 +258,7 @@ class Store:
 
     def read_manifest(self) -> dict[str, Any] | None:
         """The folder's manifest, or None if there is none yet."""
-        path = self.out / "manifest.json"
-        if not path.exists():
-            return None
-        try:
-            return dict(json.loads(path.read_text(encoding="utf-8")))
-        except (OSError, json.JSONDecodeError) as err:
-            raise StoreError(f"--out: {path} is unreadable ({err})") from None
+        return read_manifest(self.out)
 
     def write_manifest(self, **fields: Any) -> dict[str, Any]:
         """Merge ``fields`` into the manifest and write it atomically."""
@@ -283,6 +277,17 @@ class Store:
                         encoding="utf-8")
         os.replace(temp, self.out / "manifest.json")
         return manifest
+
+
+def read_manifest(out: str | Path) -> dict[str, Any] | None:
+    """An output folder's manifest, or None if there is none yet."""
+    path = Path(out) / "manifest.json"
+    if not path.exists():
+        return None
+    try:
+        return dict(json.loads(path.read_text(encoding="utf-8")))
+    except (OSError, json.JSONDecodeError) as err:
+        raise StoreError(f"{path} is unreadable ({err})") from None
 
 
 def read_runs(out: str | Path) -> pd.DataFrame:
