@@ -41,7 +41,7 @@ class Experiment:
         return list(self.spec.factors)
 
     def outcomes(self, wanted: list[str] | None = None) -> list[str]:
-        """The requested outcomes that the runs table has (default: the spec's)."""
+        """Return the requested outcomes that the runs table has (default: the spec's)."""
         names = wanted or self.spec.analysis.outcomes
         return [n for n in names if n in self.runs.columns]
 
@@ -87,7 +87,7 @@ def summary_table(exp: Experiment, outcomes: list[str] | None = None,
 
 
 def replicate_means(exp: Experiment, outcome: str) -> np.ndarray:
-    """The outcome averaged over replications, one value per sample, in sample order."""
+    """Average the outcome over replications, one value per sample, in sample order."""
     if outcome not in exp.runs.columns:
         raise AnalysisError(f"outcome {outcome!r} is not in the runs table")
     means = exp.runs.groupby("sample_id")[outcome].mean().astype(float)
@@ -236,7 +236,7 @@ def discover(x: pd.DataFrame, y: np.ndarray, *, question: str = "",
 
 
 def discover_losses(exp: Experiment, discovery: Discovery | None = None) -> DiscoveryResult:
-    """Scenario discovery for the spec's question: when is ``outcome < below``?
+    """Answer the spec's discovery question: when is ``outcome < below``.
 
     Runs are first restricted by ``where`` (e.g. the outside-in design); PRIM then searches
     the market conditions (the spec's ``conditions``; all factors if it has none).

@@ -31,7 +31,7 @@ _SAMPLER_STREAM = 0x5A17
 
 
 def problem(spec: ExperimentSpec) -> dict[str, Any]:
-    """The SALib problem of a spec: factor names and bounds (levels as ``[0, k]``)."""
+    """Build the SALib problem of a spec: factor names and bounds (levels as ``[0, k]``)."""
     names = list(spec.factors)
     bounds = []
     for factor in spec.factors.values():
@@ -43,13 +43,13 @@ def problem(spec: ExperimentSpec) -> dict[str, Any]:
 
 
 def sampler_seed(spec: ExperimentSpec) -> int:
-    """The seed of the design's sampler, derived from (not equal to) the root seed."""
+    """Derive the seed of the design's sampler, derived from (not equal to) the root seed."""
     state = np.random.SeedSequence([spec.seed, _SAMPLER_STREAM]).generate_state(1)
     return int(state[0])
 
 
 def design_matrix(spec: ExperimentSpec) -> np.ndarray:
-    """The raw design as SALib sees it: one row per sample, levels still as ``[0, k)``.
+    """Draw the raw design as SALib sees it: one row per sample, levels still as ``[0, k)``.
 
     For a grid, the row holds level indices (levels) or values (ranges).
     """
@@ -84,7 +84,7 @@ def planned_samples(spec: ExperimentSpec) -> int:
 
 
 def sample(spec: ExperimentSpec) -> pd.DataFrame:
-    """The parameter sets to run: one row per sample (index ``sample_id``), a column each.
+    """Draw the parameter sets to run: one row per sample (index ``sample_id``), a column each.
 
     Values have the factor's type: names stay names, integer factors are rounded.
     """

@@ -20,7 +20,7 @@ _MAX_LEVELS = 8
 
 
 def _binned(column: pd.Series) -> pd.Series:
-    """The column itself if it has few values, else its quantile bins labelled by midpoint."""
+    """Return the column if it has few values, else its quantile bins labelled by midpoint."""
     if column.nunique() <= _MAX_LEVELS or column.dtype.kind not in "biuf":
         return column
     bins = pd.qcut(column.astype(float), _MAX_LEVELS, duplicates="drop")

@@ -27,7 +27,7 @@ dict, or ``(outcomes, series)`` with ``series`` a DataFrame that has a ``step`` 
 
 
 def run_seed(root_seed: int, sample_id: int, replication: int) -> int:
-    """The seed of one run, keyed on its identity (not on the order runs are made or end).
+    """Derive the seed of one run, keyed on its identity (not on the order runs are made or end).
 
     ``SeedSequence(root, spawn_key=(sample, replication))`` is what ``spawn`` would give
     the child at that position, so streams are independent and the same whatever the

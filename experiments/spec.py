@@ -64,15 +64,15 @@ class Factor(_Strict):
         return self
 
     def grid_values(self) -> list[Level]:
-        """The values this factor takes in a full grid."""
+        """List the values this factor takes in a full grid."""
         if self.levels is not None:
             return list(self.levels)
         assert self.range is not None  # guaranteed by the validator
         low, high = self.range
         n = self.points or 5
-        values = [low + (high - low) * i / (n - 1) for i in range(n)]
+        values: list[Level] = [low + (high - low) * i / (n - 1) for i in range(n)]
         if self.integer:
-            return sorted({round(v) for v in values})
+            return sorted({round(float(v)) for v in values})
         return values
 
     @property
@@ -166,29 +166,33 @@ class ExperimentSpec(_Strict):
     steps: int = Field(120, ge=1, le=100_000)
     levers: dict[str, Factor] = Field(default_factory=dict)
     conditions: dict[str, Factor] = Field(default_factory=dict)
-    design: Design = Field(default_factory=Design)
+    design: Design = Field(default_factory=lambda: Design.model_validate({}))
     replications: Annotated[int, Field(ge=1, le=100_000)] = 1
     seed: int = Field(0, ge=0, le=2**63 - 1)
-    outputs: Outputs = Field(default_factory=Outputs)
-    analysis: Analysis = Field(default_factory=Analysis)
+    outputs: Outputs = Field(default_factory=lambda: Outputs.model_validate({}))
+    analysis: Analysis = Field(default_factory=lambda: Analysis.model_validate({}))
 
     @model_validator(mode="after")
     def _factors(self) -> ExperimentSpec:
         both = set(self.levers) & set(self.conditions)
         if both:
-            raise ValueError(f"{sorted(both)} listed as both a lever and a condition")
+            raise ValueError(f"{', '.join(sorted(both))}: listed as both a lever and a condition")
         if not self.factors:
             raise ValueError("vary at least one lever or condition")
         if self.design.kind == "grid":
             for name, factor in self.factors.items():
                 if factor.range is not None and factor.points is None:
-                    raise ValueError(f"{name}: a range in a grid design needs 'points'")
+                    raise ValueError(f"{self._group(name)}.{name}: a range in a grid design "
+                                     "needs 'points'")
         for name, factor in self.factors.items():
             try:
                 factor.kind  # noqa: B018 - raises on mixed levels
             except SpecError as err:
-                raise ValueError(f"{name}: {err}") from None
+                raise ValueError(f"{self._group(name)}.{name}: {err}") from None
         return self
+
+    def _group(self, name: str) -> str:
+        return "levers" if name in self.levers else "conditions"
 
     @property
     def factors(self) -> dict[str, Factor]:
@@ -196,12 +200,12 @@ class ExperimentSpec(_Strict):
         return {**self.levers, **self.conditions}
 
     def digest(self) -> str:
-        """A stable hash of the spec's content, for the manifest and for resuming."""
+        """Hash the spec's content stably's content, for the manifest and for resuming."""
         text = json.dumps(self.model_dump(mode="json"), sort_keys=True)
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 
     def shrunk(self, *, steps: int | None = None) -> ExperimentSpec:
-        """A copy with fewer steps (for ``--steps``); everything else unchanged."""
+        """Return a copy with fewer steps (for ``--steps``); everything else unchanged."""
         return self if steps is None else self.model_copy(update={"steps": steps})
 
 
@@ -213,9 +217,10 @@ def parse_spec(data: Any, *, source: str = "spec") -> ExperimentSpec:
         spec = ExperimentSpec.model_validate(dict(data))
     except ValidationError as err:
         first = err.errors()[0]
-        where = ".".join(str(p) for p in first["loc"]) or "spec"
+        where = ".".join(str(p) for p in first["loc"])
         message = first["msg"].removeprefix("Value error, ")
-        raise SpecError(f"{source}: {where}: {message}") from None
+        raise SpecError(f"{source}: {where}: {message}" if where else f"{source}: {message}") \
+            from None
     check_model_parameters(spec, source=source)
     return spec
 

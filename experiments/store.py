@@ -63,7 +63,7 @@ def package_versions() -> dict[str, str]:
 
 
 def _plain(value: Any) -> Any:
-    """A JSON-safe Python value (numpy scalars to Python, NaN kept as NaN)."""
+    """Make a value JSON-safe (numpy scalars to Python, NaN kept as NaN)."""
     if isinstance(value, np.generic):
         return value.item()
     return value
@@ -257,7 +257,7 @@ class Store:
     # --- manifest --------------------------------------------------------------------------
 
     def read_manifest(self) -> dict[str, Any] | None:
-        """The folder's manifest, or None if there is none yet."""
+        """Read the folder's manifest, or None if there is none yet."""
         return read_manifest(self.out)
 
     def write_manifest(self, **fields: Any) -> dict[str, Any]:
@@ -280,7 +280,7 @@ class Store:
 
 
 def read_manifest(out: str | Path) -> dict[str, Any] | None:
-    """An output folder's manifest, or None if there is none yet."""
+    """Read an output folder's manifest, or None if there is none yet."""
     path = Path(out) / "manifest.json"
     if not path.exists():
         return None

@@ -35,7 +35,7 @@ class Plan:
     max_runs: int | None
 
     def tasks(self, skip: set[int] | frozenset[int] = frozenset()) -> Iterator[Task]:
-        """The tasks in run-id order, lazily, leaving out ``skip``."""
+        """Yield the tasks in run-id order, lazily, leaving out ``skip``."""
         spec = self.spec
         base = resolve_base(spec.base)
         columns = list(self.samples.columns)
@@ -61,7 +61,7 @@ def make_plan(spec: ExperimentSpec, *, max_runs: int | None = None) -> Plan:
 
 
 def identity(spec: ExperimentSpec, max_runs: int | None) -> dict[str, Any]:
-    """What an output folder must match to be resumed (``--steps`` is part of the spec)."""
+    """Say what an output folder must match to be resumed (``--steps`` is part of the spec)."""
     return {"spec_hash": spec.digest(), "max_runs": max_runs}
 
 
@@ -140,7 +140,7 @@ def run_sweep(spec: ExperimentSpec, out: str | Path, *, workers: int | None = No
 
 def estimate_seconds(spec: ExperimentSpec, *, workers: int, max_runs: int | None = None,
                      probes: int = 1) -> tuple[int, float]:
-    """Number of runs and a time estimate, from timing ``probes`` real runs here.
+    """Count the runs and estimate their time, from timing ``probes`` real runs here.
 
     Nothing is written. The estimate assumes runs take as long as the probe and that
     ``workers`` run in parallel without loss.

@@ -26,7 +26,7 @@ def ishigami(params: Mapping[str, Any], seed: int, **_: Any) -> dict[str, float]
 
 
 def ishigami_indices() -> dict[str, dict[str, float]]:
-    """The analytic first-order, total and second-order (x1, x3) indices."""
+    """Return the analytic first-order, total and second-order (x1, x3) indices."""
     a, b, pi = ISHIGAMI_A, ISHIGAMI_B, math.pi
     v1 = 0.5 * (1 + b * pi**4 / 5) ** 2
     v2 = a**2 / 8

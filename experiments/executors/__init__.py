@@ -22,7 +22,7 @@ class MissingRunsError(RuntimeError):
 
 
 def chunk_size(planned: int, workers: int) -> int:
-    """Runs per submission: enough to hide the submission cost, small enough to balance.
+    """Choose the runs per submission: enough to hide the submission cost, small enough to balance.
 
     About 16 chunks per worker, at most 32 runs each, so a kill loses few runs.
     """
@@ -96,7 +96,7 @@ class Executor:
 
 
 def make_executor(workers: int | None = None, scheduler: str | None = None) -> Executor:
-    """The executor for the CLI's options: Dask if a scheduler address is given, else local."""
+    """Make the executor for the CLI's options: Dask if a scheduler address is given, else local."""
     if scheduler:
         from experiments.executors.dask import DaskExecutor
 

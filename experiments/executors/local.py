@@ -44,11 +44,11 @@ class LocalExecutor(Executor):
         exhausted = False
         while pending or not exhausted:
             while not exhausted and len(pending) < self.max_in_flight:
-                chunk = next(chunks, None)
-                if chunk is None:
+                batch: list[Task] | None = next(chunks, None)
+                if batch is None:
                     exhausted = True
                 else:
-                    pending.add(self._pool.submit(run_tasks, chunk))
+                    pending.add(self._pool.submit(run_tasks, batch))
             if not pending:
                 break
             done, pending = wait(pending, return_when=FIRST_COMPLETED)

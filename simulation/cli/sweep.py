@@ -44,6 +44,8 @@ def sweep(
     max_runs: Annotated[int | None, typer.Option(
         help="keep only the first N runs (a quick check)")] = None,
     steps: Annotated[int | None, typer.Option(help="override the spec's steps")] = None,
+    flush_every: Annotated[int, typer.Option(
+        help="runs per Parquet part (finished runs are journaled at once regardless)")] = 256,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="no progress bar")] = False,
 ) -> None:
     """Run every (sample, replication) of an experiment spec; resume if interrupted."""
@@ -53,6 +55,7 @@ def sweep(
     _positive("--workers", workers)
     _positive("--max-runs", max_runs)
     _positive("--steps", steps)
+    _positive("--flush-every", flush_every)
     if workers is not None and scheduler:
         raise _fail("--workers: give either --workers or --scheduler, not both")
     with _user_errors():
@@ -69,7 +72,8 @@ def sweep(
         folder = out or Path("runs") / parsed.name
         with _progress(quiet) as hook:
             result = run_sweep(parsed, folder, workers=workers, scheduler=scheduler,
-                               max_runs=max_runs, progress=hook)
+                               max_runs=max_runs, progress=hook,
+                               flush_every=flush_every)
     typer.echo(f"{parsed.name}: {result.completed} completed, {result.failed} failed, "
                f"{result.planned} planned ({result.ran_now} run now, {result.skipped} "
                f"already done) in {_duration(result.wall_seconds)}; results in {folder}")
@@ -113,13 +117,19 @@ def _user_errors():  # type: ignore[no-untyped-def]
 
 @contextmanager
 def _progress(quiet: bool):  # type: ignore[no-untyped-def]
-    """A rich progress bar (with ETA) on stderr, fed by the sweep's progress hook."""
+    """Show a rich progress bar (with ETA) on stderr, fed by the sweep's progress hook."""
     if quiet:
         yield None
         return
     from rich.console import Console
-    from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn,
-                               TimeElapsedColumn, TimeRemainingColumn)
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
 
     console = Console(stderr=True)
     bar = Progress(TextColumn("runs"), BarColumn(), MofNCompleteColumn(),
