@@ -33,7 +33,7 @@ class DaskExecutor(Executor):
 
     def map_unordered(self, chunks: Iterator[list[Task]]) -> Iterator[list[Record]]:
         """Keep ``max_in_flight`` chunks on the cluster; yield each as it completes."""
-        queue = as_completed()
+        queue = as_completed(loop=self._client.loop)
         in_flight = 0
         for chunk in chunks:
             queue.add(self._client.submit(run_tasks, chunk, pure=False))
