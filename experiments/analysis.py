@@ -192,7 +192,9 @@ def discover(x: pd.DataFrame, y: np.ndarray, *, question: str = "",
     (density 1); we pick the point that best balances the two (largest harmonic mean of
     coverage and density), the usual compromise when no analyst is there to choose.
     """
-    from ema_workbench.analysis.prim import Prim
+    with warnings.catch_warnings():  # the workbench warns about optional backends on import
+        warnings.simplefilter("ignore")
+        from ema_workbench.analysis.prim import Prim
 
     y = np.asarray(y, dtype=bool)
     if not y.any():
