@@ -74,7 +74,8 @@ class ModelParams:
     """All parameters of :class:`simulation.model.OrgModel`, validated on construction."""
 
     # --- organizations -------------------------------------------------------------------
-    structure: str = _p("outside_in", "preset of the focal firm: inside_out or outside_in")
+    structure: str | None = _p(None, "preset of the focal firm: inside_out or outside_in "
+                               "(default outside_in, or the first firm's)")
     rival_structure: str | None = _p(None, "preset of the rivals (default: the other preset)")
     rivals: int = _p(1, "number of incumbent rivals", 0, 6, True)
     coordination: float | None = _p(None, "focal firm's coordination (overrides its preset)", 0, 1)
@@ -179,8 +180,9 @@ class ModelParams:
         for key in kwargs:
             if key not in known:
                 raise ParameterError(key, "is not a parameter of OrgModel")
-        normalised = {k: tuple(v) if k.endswith("_steps") and isinstance(v, Sequence)
-                      and not isinstance(v, str) else v for k, v in kwargs.items()}
+        normalised: dict[str, Any] = {
+            k: tuple(v) if k.endswith("_steps") and isinstance(v, Sequence)
+            and not isinstance(v, str) else v for k, v in kwargs.items()}
         if isinstance(normalised.get("firms"), list):
             normalised["firms"] = tuple(normalised["firms"])
         if isinstance(normalised.get("segment_specs"), list):

@@ -1,0 +1,65 @@
+"""The ``outsidein`` command line: thin commands over the model, scenarios and experiments.
+
+Each command lives in its own module and registers itself here with one line. The CLI has no
+rules of its own: it builds validated inputs and calls the library. A user's mistake (a bad
+value, an unknown option, a broken file) is one line on stderr and exit code 2, never a
+traceback, and nothing is written.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+# Typer 0.29 ships its own copy of click; its exceptions are what a command line raises.
+from typer import Abort, Exit
+from typer._click.exceptions import ClickException, NoArgsIsHelpError, UsageError
+
+from simulation.errors import OutsideInError
+
+app = typer.Typer(
+    name="outsidein",
+    help="Outside-In: simulate inside-out and outside-in organizations in a shifting market.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+
+
+
+@app.callback()
+def _outsidein() -> None:
+    """Outside-In: simulate inside-out and outside-in organizations in a shifting market."""
+
+
+from simulation.cli import run as _run  # noqa: E402,F401  (registers `run`)
+
+USAGE_EXIT = 2
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``outsidein`` console script; returns the exit code."""
+    try:
+        result = app(args=argv, prog_name="outsidein", standalone_mode=False)
+    except NoArgsIsHelpError as exc:
+        print(exc.ctx.get_help() if exc.ctx else exc.format_message())
+        return 0
+    except UsageError as exc:
+        command = exc.ctx.command_path if exc.ctx else "outsidein"
+        print(f"error: {exc.format_message()} (see '{command} --help')", file=sys.stderr)
+        return USAGE_EXIT
+    except (OutsideInError, ClickException) as exc:
+        message = exc.format_message() if isinstance(exc, ClickException) else str(exc)
+        print(f"error: {message}", file=sys.stderr)
+        return USAGE_EXIT
+    except Abort:
+        print("aborted", file=sys.stderr)
+        return 130
+    except Exit as exc:
+        return int(exc.exit_code)
+    return int(result) if isinstance(result, int) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,62 @@
+"""Figures of a run's per-step table (matplotlib; a face of the model, not part of its core)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")  # files, not windows: the CLI and reports run without a screen
+import matplotlib.pyplot as plt  # noqa: E402
+import pandas as pd  # noqa: E402
+from matplotlib.axes import Axes  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+
+PANELS: tuple[tuple[str, str], ...] = (
+    ("market_share", "Market share"),
+    ("satisfaction", "Customer satisfaction"),
+    ("awareness_gap", "Awareness gap"),
+    ("action_gap", "Action gap"),
+    ("cash", "Cash"),
+)
+
+EVENT_STYLE: Mapping[str, tuple[str, str]] = {
+    "shock": ("tab:red", "needs shock"),
+    "entrant": ("tab:purple", "disruptor enters"),
+    "new_segment": ("tab:green", "new segment"),
+    "reorganization": ("tab:orange", "reorganization"),
+    "failure": ("black", "firm fails"),
+}
+
+
+def mark_events(ax: Axes, events: Iterable[Mapping[str, Any]]) -> None:
+    """Draw a vertical line at each event, coloured by its kind."""
+    for event in events:
+        colour, _ = EVENT_STYLE.get(event["kind"], ("grey", event["kind"]))
+        ax.axvline(event["step"], color=colour, lw=0.8, ls="--", alpha=0.7)
+
+
+def run_figure(results: pd.DataFrame, events: Iterable[Mapping[str, Any]],
+               title: str = "") -> Figure:
+    """One panel per outcome, one line per firm, events marked."""
+    events = list(events)
+    fig, axes = plt.subplots(len(PANELS), 1, figsize=(9, 2.1 * len(PANELS)), sharex=True)
+    for ax, (column, label) in zip(axes, PANELS, strict=True):
+        for firm, group in results.groupby("firm", sort=False):
+            structure = group["structure"].iloc[-1]
+            ax.plot(group["step"], group[column], lw=1.4, label=f"{firm} ({structure})")
+        mark_events(ax, events)
+        ax.set_ylabel(label, fontsize=9)
+        ax.grid(alpha=0.3)
+    axes[0].legend(fontsize=8, loc="best")
+    kinds = sorted({e["kind"] for e in events})
+    if kinds:
+        handles = [plt.Line2D([], [], color=EVENT_STYLE.get(k, ("grey", k))[0], ls="--",
+                              label=EVENT_STYLE.get(k, ("grey", k))[1]) for k in kinds]
+        axes[-1].legend(handles=handles, fontsize=8, loc="best")
+    axes[-1].set_xlabel("month")
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return fig

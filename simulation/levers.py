@@ -1,0 +1,125 @@
+"""The five levers, each acting through one mechanism defined here and nowhere else.
+
+Gulati (seed 000): coordination aligns tasks and information on a customer axis; cooperation
+aligns goals across silos; clout puts power with the customer-facing people; capability builds
+organization-spanning skills; connections bring in external partners. Each function below is
+the one place where a lever's value turns into behaviour, so a reader can check the model's
+claims against the text lever by lever. Every lever also has an upkeep (:func:`upkeep`):
+outside-in is not free.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+
+from simulation.params import LEVERS
+
+BORROWED_CAPABILITY = 0.3
+"""Share of the missing capability that partners can lend at full connections."""
+
+ANTICIPATION_MONTHS = 4.0
+"""How far ahead a fully capable firm extrapolates the direction in which needs move."""
+
+
+def coordination_share(coordination: float, links: np.ndarray, freshness: np.ndarray,
+                       beliefs: np.ndarray, trends: np.ndarray) -> None:
+    """Coordination: beliefs flow along the structure's links (in place).
+
+    Each department moves toward what its better-informed neighbours believe, weighted by how
+    fresh their knowledge is, by a fraction ``coordination`` per month. Freshness travels too,
+    with a loss per hop, so a long functional chain delays and dilutes news from customers.
+
+    Args:
+        coordination: lever value in [0, 1].
+        links: (n, n) link weights between departments.
+        freshness: (n, S) how recent each department's knowledge of each segment is, in [0, 1].
+        beliefs: (n, S, D) what each department believes each segment needs.
+        trends: (n, S, D) what each department believes about the direction of change.
+
+    """
+    if coordination <= 0.0:
+        return
+    weight = links[:, :, None] * freshness[None, :, :]            # (n, n, S)
+    total = weight.sum(axis=1)                                     # (n, S)
+    denom = (total + freshness + 1e-12)[:, :, None]
+    for arr in (beliefs, trends):
+        heard = np.einsum("kjs,jsd->ksd", weight, arr)
+        arr += coordination * (heard - total[:, :, None] * arr) / denom
+    relayed = 0.9 * coordination * weight.max(axis=1)
+    np.maximum(freshness, relayed, out=freshness)
+
+
+def cooperation_blend(cooperation: float, customer_pull: np.ndarray,
+                      silo_pull: np.ndarray) -> np.ndarray:
+    """Cooperation: how much departments pursue the customer outcome over their silo's.
+
+    Each department pulls the offering ``cooperation`` of the way toward what it believes
+    customers need and the rest toward its silo's objective; the pulls are linear, so this
+    applies equally to one department's pull or to the clout-weighted pull of a firm.
+    """
+    return cooperation * customer_pull + (1.0 - cooperation) * silo_pull
+
+
+def clout_weights(clout: float, customer_facing: np.ndarray) -> np.ndarray:
+    """Clout: the weight each department's proposal carries in the firm's decision.
+
+    Customer-facing departments share ``clout`` of the power, internal ones the rest, equally
+    within each group (a firm with no department of a group gives that group's share to the
+    other). The weights sum to one.
+    """
+    facing = customer_facing.astype(float)
+    n_facing = facing.sum()
+    n_internal = facing.size - n_facing
+    if n_facing == 0 or n_internal == 0:
+        return np.full(facing.size, 1.0 / facing.size)
+    return np.where(customer_facing, clout / n_facing, (1.0 - clout) / n_internal)
+
+
+def effective_capability(capability: float, connections: float) -> float:
+    """Capability, plus what partners lend (the borrowed part of *connections*)."""
+    return capability + BORROWED_CAPABILITY * connections * (1.0 - capability)
+
+
+def capability_noise(sense_noise: float, capability: float) -> float:
+    """Capability: skilled people read customer signals with less noise."""
+    return sense_noise * (1.0 - 0.8 * capability)
+
+
+def capability_reach(capability: float) -> float:
+    """Capability: the chance per month of hearing a segment one does not yet serve.
+
+    Prospecting beyond current customers (seed 003) is a skill; without it a firm hears only
+    the customers it already has.
+    """
+    return 0.5 * capability
+
+
+def capability_step(max_change: float, capability: float) -> float:
+    """Capability: how far the firm can move an offering in a month."""
+    return max_change * (0.25 + 0.75 * capability)
+
+
+def capability_horizon(capability: float) -> float:
+    """Capability: how many months ahead the firm anticipates the drift of needs (seed 002)."""
+    return ANTICIPATION_MONTHS * capability
+
+
+def connections_signal_chance(connections: float) -> float:
+    """Connections: the chance per month that partners report on every segment."""
+    return connections
+
+
+def connections_noise(sense_noise: float, connections: float) -> float:
+    """Connections: the noise of partners' reports (market research, allies)."""
+    return sense_noise * (1.2 - 0.8 * connections)
+
+
+def upkeep(levers: Mapping[str, float], lever_cost: float) -> float:
+    """Monthly upkeep of the levers, as a share of fair-share revenue.
+
+    Meetings, cross-functional teams, training and partner fees all cost money, in proportion
+    to how far each lever is pushed.
+    """
+    return lever_cost * sum(levers[name] for name in LEVERS)

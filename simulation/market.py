@@ -1,0 +1,279 @@
+"""The market: segments whose needs move, and customers who choose suppliers by a logit.
+
+Customers are numpy arrays, not agents: thousands of them do the same simple thing each month,
+so they are vectorised (one row per customer). Segments carry the needs; a customer scatters
+around its segment's ideal point. Market share is never set: it is the count of customers who
+chose a firm.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from simulation.params import ModelParams, SegmentSpec
+
+CUSTOMER_SPREAD = 0.08
+"""Standard deviation of a customer's needs around its segment's ideal point."""
+
+DIMENSION_NAMES: tuple[str, ...] = ("performance", "reliability", "convenience", "service")
+
+_TEMPLATES: tuple[SegmentSpec, ...] = (
+    SegmentSpec("premium", 0.30, 1.3, (0.85, 0.70, 0.40, 0.60), (0.40, 0.25, 0.10, 0.25), 0.6),
+    SegmentSpec("mainstream", 0.45, 1.0, (0.60, 0.60, 0.50, 0.50), (0.25, 0.25, 0.25, 0.25)),
+    SegmentSpec("value", 0.25, 0.7, (0.35, 0.50, 0.70, 0.30), (0.10, 0.20, 0.50, 0.20), 1.6),
+    SegmentSpec("on-the-go", 0.25, 0.9, (0.30, 0.40, 0.90, 0.80), (0.10, 0.10, 0.40, 0.40), 1.0,
+                emerging=True),
+)
+
+
+def default_segments(params: ModelParams, rng: np.random.Generator) -> tuple[SegmentSpec, ...]:
+    """The default market: premium, mainstream and value segments, and an emerging one.
+
+    Extra segments or attributes beyond the templates are drawn from ``rng`` so that every
+    ``segments``/``emerging_segments``/``dimensions`` setting is a legal market.
+    """
+    d = params.dimensions
+    established = [t for t in _TEMPLATES if not t.emerging]
+    emerging = [t for t in _TEMPLATES if t.emerging]
+
+    def fit(spec: SegmentSpec, name: str, is_emerging: bool) -> SegmentSpec:
+        ideal = list(spec.ideal[:d]) + list(rng.uniform(0.3, 0.7, max(0, d - 4)))
+        weights = list(spec.weights[:d]) + [0.25] * max(0, d - 4)
+        return SegmentSpec(name, spec.share, spec.value, tuple(float(x) for x in ideal),
+                           tuple(float(w) for w in weights), spec.price_sensitivity,
+                           is_emerging)
+
+    def drawn(i: int, is_emerging: bool) -> SegmentSpec:
+        base = SegmentSpec("", 0.25, float(rng.uniform(0.7, 1.3)),
+                           tuple(rng.uniform(0.2, 0.8, 4)), tuple(rng.dirichlet(np.ones(4))),
+                           float(rng.uniform(0.6, 1.6)))
+        kind = "emerging" if is_emerging else "segment"
+        return fit(base, f"{kind}-{i + 1}", is_emerging)
+
+    specs = [fit(established[i], established[i].name, False) if i < len(established)
+             else drawn(i, False) for i in range(params.segments)]
+    specs += [fit(emerging[i], emerging[i].name, True) if i < len(emerging) else drawn(i, True)
+              for i in range(params.emerging_segments)]
+    return tuple(specs)
+
+
+def weighted_distance(positions: np.ndarray, offers: np.ndarray,
+                      weights: np.ndarray) -> np.ndarray:
+    """Importance-weighted L1 distance between needs and offers.
+
+    Args:
+        positions: (m, D) customers' needs.
+        offers: (F, m, D) each firm's offering for each customer's segment.
+        weights: (m, D) importance weights (rows sum to 1), so a distance lies in [0, 1].
+
+    Returns:
+        (m, F) distances.
+
+    """
+    return np.einsum("fmd,md->mf", np.abs(offers - positions[None, :, :]), weights)
+
+
+def logit_probabilities(utilities: np.ndarray) -> np.ndarray:
+    """Multinomial-logit choice probabilities of each row's options (the closed form)."""
+    shifted = utilities - utilities.max(axis=1, keepdims=True)
+    expu = np.exp(shifted)
+    return expu / expu.sum(axis=1, keepdims=True)
+
+
+def logit_choice(utilities: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Draw each row's choice with multinomial-logit probabilities.
+
+    Adding independent Gumbel noise and taking the maximum draws exactly from the logit
+    probabilities (McFadden 1974); options with utility ``-inf`` are never chosen.
+    """
+    noisy = utilities + rng.gumbel(size=utilities.shape)
+    return np.argmax(noisy, axis=1)
+
+
+@dataclass
+class Tally:
+    """What the market did this month, per firm (index = firm number)."""
+
+    customers: np.ndarray      # (F,) customers served
+    share: np.ndarray          # (F,) share of active customers
+    satisfaction: np.ndarray   # (F,) mean fit of the firm's customers, in [0, 1]
+    revenue: np.ndarray        # (F,) money received
+    segment_share: np.ndarray  # (S, F) share of each segment's customers
+    no_purchase: float         # share of active customers who buy from nobody
+
+    def segment_share_of(self, firm: int) -> np.ndarray:
+        """(S,) a firm's share of each segment (zeros for a firm that entered since)."""
+        if firm >= self.segment_share.shape[1]:
+            return np.zeros(self.segment_share.shape[0])
+        return self.segment_share[:, firm]
+
+
+class Market:
+    """Segments, customers and their choices."""
+
+    def __init__(self, params: ModelParams, rng: np.random.Generator) -> None:
+        specs = params.segment_specs or default_segments(params, rng)
+        self.params = params
+        self.segment_names: tuple[str, ...] = tuple(s.name for s in specs)
+        self.dimension_names: tuple[str, ...] = tuple(
+            DIMENSION_NAMES[i] if i < len(DIMENSION_NAMES) else f"attribute-{i + 1}"
+            for i in range(params.dimensions))
+        self.ideal = np.array([s.ideal for s in specs], dtype=float)
+        weights = np.array([s.weights for s in specs], dtype=float)
+        self.weights = weights / weights.sum(axis=1, keepdims=True)
+        self.value = np.array([s.value for s in specs], dtype=float)
+        self.price_weight = params.price_sensitivity * np.array(
+            [s.price_sensitivity for s in specs], dtype=float)
+        self.active = np.array([not s.emerging for s in specs])
+        self.velocity = np.zeros_like(self.ideal)
+        shares = np.array([s.share for s in specs], dtype=float)
+        counts = np.floor(params.customers * shares / shares.sum()).astype(int)
+        counts[np.argmax(shares)] += params.customers - counts.sum()
+        self.sizes = counts
+        self.segment = np.repeat(np.arange(len(specs)), counts)
+        self.offset = rng.normal(0.0, CUSTOMER_SPREAD, (params.customers, params.dimensions))
+        self.supplier = np.full(params.customers, -1, dtype=np.int64)
+        self.must_choose = np.ones(params.customers, dtype=bool)  # everyone chooses first
+        self.any_must_choose = True
+        self._weigh_segments()
+
+    # --- the environment moves ------------------------------------------------------------
+    @property
+    def n_segments(self) -> int:
+        """Number of segments, latent ones included."""
+        return len(self.segment_names)
+
+    def positions(self, idx: np.ndarray | None = None) -> np.ndarray:
+        """(N, D) customers' current needs, or only those of the customers ``idx``."""
+        if idx is None:
+            return np.clip(self.ideal[self.segment] + self.offset, 0.0, 1.0)
+        return np.clip(self.ideal[self.segment[idx]] + self.offset[idx], 0.0, 1.0)
+
+    def drift(self, rng: np.random.Generator) -> None:
+        """Needs drift: a persistent direction (momentum) plus fresh noise (turbulence)."""
+        p = self.params
+        if p.turbulence == 0.0:
+            return
+        self.velocity = p.momentum * self.velocity + rng.normal(0.0, p.turbulence,
+                                                                self.ideal.shape)
+        self._move(self.ideal + self.velocity)
+
+    def shock(self, rng: np.random.Generator) -> None:
+        """A shock: every segment's needs jump ``shock_size`` in a random direction."""
+        direction = rng.normal(size=self.ideal.shape)
+        direction /= np.linalg.norm(direction, axis=1, keepdims=True) + 1e-12
+        self._move(self.ideal + self.params.shock_size * direction)
+
+    def _move(self, ideal: np.ndarray) -> None:
+        # Reflect at the edges of [0, 1] so that needs stay inside the attribute space and a
+        # drift that hits a wall turns back instead of sticking there.
+        over, under = ideal > 1.0, ideal < 0.0
+        ideal = np.where(over, 2.0 - ideal, np.where(under, -ideal, ideal))
+        self.velocity = np.where(over | under, -self.velocity, self.velocity)
+        self.ideal = np.clip(ideal, 0.0, 1.0)
+
+    def emerge(self) -> int | None:
+        """The next latent segment appears: its customers enter and look for a supplier."""
+        latent = np.flatnonzero(~self.active)
+        if latent.size == 0:
+            return None
+        s = int(latent[0])
+        self.active[s] = True
+        self._weigh_segments()
+        self.must_choose |= self.segment == s
+        self.any_must_choose = True
+        return s
+
+    def release(self, firm: int) -> None:
+        """A firm failed: its customers must choose again."""
+        lost = self.supplier == firm
+        self.supplier[lost] = -1
+        self.must_choose |= lost
+        self.any_must_choose = True
+
+    # --- customers choose ------------------------------------------------------------------
+    def choose(self, rng: np.random.Generator, offerings: np.ndarray, prices: np.ndarray,
+               available: np.ndarray, capacity: np.ndarray) -> None:
+        """Some customers reconsider and pick a supplier (or nobody) by a logit.
+
+        Args:
+            rng: the model's generator.
+            offerings: (F, S, D) each firm's offering for each segment.
+            prices: (F,) prices.
+            available: (F,) which firms can be chosen (alive).
+            capacity: (F,) most customers a firm can serve (``inf`` for no limit).
+
+        """
+        p = self.params
+        reconsider = rng.random(self.segment.size) < p.switch_rate
+        if self.any_must_choose:
+            reconsider |= self.must_choose
+            self.must_choose[:] = False
+            self.any_must_choose = False
+        idx = np.flatnonzero(reconsider & self.active_customer)
+        if idx.size == 0 or offerings.shape[0] == 0:
+            return
+        seg = self.segment[idx]
+        dist = weighted_distance(self.positions(idx), offerings[:, seg, :], self.weights[seg])
+        pw = self.price_weight[seg][:, None]
+        current = self.supplier[idx]
+        n_firms = offerings.shape[0]
+        utilities = np.empty((idx.size, n_firms + 1))
+        utilities[:, :n_firms] = -p.fit_sensitivity * dist - pw * prices[None, :]
+        utilities[:, :n_firms] += p.loyalty * (current[:, None] == np.arange(n_firms))
+        utilities[:, :n_firms][:, ~available] = -np.inf
+        utilities[:, n_firms] = -(pw[:, 0] + p.outside_option)
+        choice = logit_choice(utilities, rng)
+        choice = np.where(choice == n_firms, -1, choice)
+        self.supplier[idx] = choice
+        self._enforce_capacity(rng, idx, current, capacity)
+
+    def _enforce_capacity(self, rng: np.random.Generator, idx: np.ndarray, previous: np.ndarray,
+                          capacity: np.ndarray) -> None:
+        # A young disruptor cannot serve everyone who wants it: the newest of its would-be
+        # customers stay where they were.
+        limited = np.flatnonzero(np.isfinite(capacity))
+        if limited.size == 0:
+            return
+        for f in limited:
+            excess = int(np.count_nonzero(self.supplier == f)) - int(capacity[f])
+            if excess <= 0:
+                continue
+            joined = np.flatnonzero((self.supplier[idx] == f) & (previous != f))
+            turned_away = rng.choice(joined, size=min(excess, joined.size), replace=False)
+            back = previous[turned_away]
+            self.supplier[idx[turned_away]] = np.where(back == f, -1, back)
+
+    def tally(self, offerings: np.ndarray, prices: np.ndarray) -> Tally:
+        """Count customers, satisfaction and revenue per firm for this month.
+
+        Satisfaction is the fit between a segment's needs and the offering a firm sells it,
+        averaged over the firm's customers; it is computed per (segment, firm) rather than per
+        customer, which keeps this month's bookkeeping independent of the number of customers.
+        """
+        n_firms = offerings.shape[0]
+        cells = self.segment * (n_firms + 1) + (self.supplier + 1)
+        counts = np.bincount(cells, minlength=self.n_segments * (n_firms + 1))
+        counts = counts.reshape(self.n_segments, n_firms + 1)[:, 1:].astype(float)  # (S, F)
+        customers = counts.sum(axis=0)
+        fit = 1.0 - np.einsum("fsd,sd->sf", np.abs(offerings - self.ideal[None]), self.weights)
+        n_active = max(int(self.sizes[self.active].sum()), 1)
+        satisfaction = np.where(customers > 0, (counts * fit).sum(axis=0)
+                                / np.maximum(customers, 1.0), 0.0)
+        return Tally(customers=customers, share=customers / n_active,
+                     satisfaction=satisfaction, revenue=(self.value @ counts) * prices,
+                     segment_share=counts / np.maximum(self.sizes, 1)[:, None],
+                     no_purchase=1.0 - customers.sum() / n_active)
+
+    def gap(self, points: np.ndarray) -> np.ndarray:
+        """(S,) weighted distance between each segment's needs and ``points`` (S, D)."""
+        return np.einsum("sd,sd->s", np.abs(self.ideal - points), self.weights)
+
+    def _weigh_segments(self) -> None:
+        # Each segment's share of the active market's spend (zero for latent segments), the
+        # weight it gets in a firm's core offering and in the gaps; changes only on emergence.
+        w = np.where(self.active, self.sizes * self.value, 0.0)
+        self.active_weights = w / w.sum()
+        self.active_customer = self.active[self.segment]

@@ -1,0 +1,345 @@
+"""OrgModel: inside-out and outside-in firms competing in a market whose needs shift.
+
+Each month: the market moves (drift, shocks, new segments, entrants); every living firm
+senses, shares and decides; customers choose; firms pay; a firm out of cash fails. Scheduled
+events (a shock at month 60, a reorganization at month 48) use Mesa's own event scheduling.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from functools import partial
+from typing import Any
+
+import mesa
+import numpy as np
+import pandas as pd
+from mesa.time import Priority
+
+from simulation.agents import Firm
+from simulation.errors import ParameterError
+from simulation.market import Market, Tally
+from simulation.metrics import resilience_table, run_summary
+from simulation.params import LEVERS, FirmSpec, ModelParams, check_levers
+from simulation.structures import LINK_BUILDERS, PRESETS, other_preset, roles_for
+
+RESULT_COLUMNS = ["step", "firm", "structure", "market_share", "satisfaction", "awareness_gap",
+                  "action_gap", "revenue", "profit", "cash", "alive", "customers",
+                  "lever_upkeep", "in_transition", *LEVERS]
+
+ENTRANT_DEPARTMENTS = ("sales", "product")
+"""A disruptor is a start-up: one team that sells and builds, no silos."""
+ENTRANT_START_PERFORMANCE = 0.25
+"""Where a disruptor's technology caps its performance on entry (Christensen)."""
+ENTRANT_CASH_MONTHS = 3.0
+"""A disruptor's funding, in months of an incumbent's fair-share revenue."""
+
+
+def _focal_metric(model: OrgModel, name: str) -> float:
+    """The focal firm's latest ``name`` (a model reporter, so batch_run sees it)."""
+    return model.focal_metric(name)
+
+
+def _no_purchase(model: OrgModel) -> float:
+    """Share of active customers who buy from nobody this month (a model reporter)."""
+    return float(model._tally.no_purchase)
+
+
+class OrgModel(mesa.Model):
+    """Firms of Department agents competing for customers whose needs shift.
+
+    Args:
+        rng: seed or generator for the model's one random number generator.
+        **params: any field of :class:`simulation.params.ModelParams`, e.g.
+            ``structure="outside_in"``, ``turbulence=0.05``, ``clout=0.9``.
+
+    Raises:
+        ParameterError: a keyword is unknown or a value is out of range.
+
+    """
+
+    def __init__(self, rng: Any = None, **params: Any) -> None:
+        self.params = ModelParams.from_kwargs(**params)
+        super().__init__(rng=rng)
+        p = self.params
+        self.market = Market(p, self.rng)
+        self.firms: list[Firm] = []
+        self.events: list[dict[str, Any]] = []
+        self.detections: list[dict[str, Any]] = []
+        specs = self._incumbent_specs()
+        self.fair_customers = p.customers / len(specs)
+        self.fair_revenue = float(self.market.sizes @ self.market.value) / len(specs)
+        for spec in specs:
+            self._add_incumbent(spec)
+        self.focal = self.firms[0]
+        self._tally: Tally
+        self._choose()
+        self.datacollector = mesa.DataCollector(
+            model_reporters={
+                **{name: partial(_focal_metric, name=name)
+                   for name in ("market_share", "awareness_gap", "action_gap", "cash")},
+                "no_purchase": _no_purchase,
+            },
+            tables={"firms": RESULT_COLUMNS},
+        )
+        self._schedule_timeline()
+        self._collect()
+
+    # --- construction ---------------------------------------------------------------------
+    def _incumbent_specs(self) -> list[FirmSpec]:
+        p = self.params
+        if p.firms is not None:
+            specs = list(p.firms)
+            if p.structure is not None and p.structure != specs[0].structure:
+                specs[0] = FirmSpec(specs[0].name, p.structure, {}, specs[0].price,
+                                    specs[0].cash)
+        else:
+            focal = p.structure or "outside_in"
+            rival = p.rival_structure or other_preset(focal)
+            specs = [FirmSpec("focal", focal, {}, p.price)]
+            specs += [FirmSpec(f"rival-{i + 1}" if p.rivals > 1 else "rival", rival, {},
+                               p.rival_price) for i in range(p.rivals)]
+        overrides = {k: getattr(p, k) for k in LEVERS if getattr(p, k) is not None}
+        if overrides:
+            first = specs[0]
+            specs[0] = FirmSpec(first.name, first.structure, {**first.levers, **overrides},
+                                first.price, first.cash)
+        names = [s.name for s in specs]
+        if len(set(names)) != len(names):
+            raise ParameterError("firms", f"firm names must differ, got {names}")
+        return specs
+
+    def _add_incumbent(self, spec: FirmSpec) -> None:
+        p, m = self.params, self.market
+        # A mature market: incumbents start knowing and serving the established segments,
+        # each with small differences; a latent segment is assumed to want the core product.
+        offering = np.clip(m.ideal + self.rng.normal(0.0, 0.03, m.ideal.shape), 0.0, 1.0)
+        core = m.active_weights @ offering
+        offering[~m.active] = core
+        beliefs = np.where(m.active[:, None], offering, core)
+        cash = p.starting_cash if spec.cash is None else spec.cash
+        Firm(self, spec.name, spec.structure, PRESETS[spec.structure].lever_values(spec.levers),
+             p.departments, roles_for(p.departments), spec.price, cash * self.fair_revenue,
+             offering, beliefs, self.fair_revenue)
+
+    def _schedule_timeline(self) -> None:
+        # An event "at month t" runs after month t-1 has been collected, so month t is the
+        # first to feel it (Mesa runs the step itself at HIGH priority, events after it).
+        p = self.params
+        timeline: list[tuple[int, Callable[[], object]]] = [
+            (s, self.inject_shock) for s in p.shock_steps]
+        timeline += [(s, self.add_entrant) for s in p.entrant_steps]
+        timeline += [(s, self.emerge_segment) for s in p.new_segment_steps]
+        if p.reorganize_step is not None:
+            timeline.append((p.reorganize_step, self._scheduled_reorganization))
+        for step, action in timeline:
+            self.schedule_event(action, at=step - 1, priority=Priority.LOW)
+
+    def _scheduled_reorganization(self) -> None:
+        self.reorganize(0, self.params.reorganize_to)
+
+    @classmethod
+    def from_scenario(cls, scenario: Any, rng: Any = None, **overrides: Any) -> OrgModel:
+        """Build a model from a scenario object (``scenario.to_model_kwargs(**overrides)``)."""
+        kwargs = scenario.to_model_kwargs(**overrides)
+        if rng is None:
+            rng = kwargs.pop("rng", None)
+        else:
+            kwargs.pop("rng", None)
+        return cls(rng=rng, **kwargs)
+
+    # --- events and workshop actions -------------------------------------------------------
+    def inject_shock(self) -> None:
+        """Customers' needs jump now (effective from the next month)."""
+        self.market.shock(self.rng)
+        self._log("shock", None)
+
+    def emerge_segment(self) -> None:
+        """A latent segment appears now, if one is left."""
+        s = self.market.emerge()
+        if s is not None:
+            self._log("new_segment", self.market.segment_names[s])
+
+    def add_entrant(self) -> Firm:
+        """A disruptor enters now: cheap, low on performance, small, improving fast."""
+        p, m = self.params, self.market
+        offering = m.ideal.copy()
+        offering[:, 0] = np.minimum(offering[:, 0], ENTRANT_START_PERFORMANCE)
+        n = sum(1 for f in self.firms if f.entrant) + 1
+        firm = Firm(self, f"entrant-{n}", "entrant", PRESETS["entrant"].lever_values(),
+                    len(ENTRANT_DEPARTMENTS), ENTRANT_DEPARTMENTS, p.entrant_price,
+                    ENTRANT_CASH_MONTHS * self.fair_revenue, offering, m.ideal,
+                    self.fair_revenue, capacity=p.entrant_capacity * p.customers,
+                    ceiling=ENTRANT_START_PERFORMANCE, improvement=p.entrant_improvement,
+                    growth=p.entrant_growth, entrant=True)
+        firm.metrics = dict.fromkeys(("market_share", "satisfaction", "awareness_gap",
+                                      "action_gap", "revenue", "profit", "customers",
+                                      "lever_upkeep"), 0.0)
+        self._log("entrant", firm.name)
+        return firm
+
+    def reorganize(self, firm: int | str = 0, to: str | Mapping[str, float] | None = None
+                   ) -> None:
+        """Start moving a firm to another organization (a preset or lever values) now.
+
+        The move takes ``transition_steps`` months and costs ``reorganize_cost`` months of
+        fair-share revenue; sensing and sharing are disrupted most in the middle of it.
+        """
+        target = self._firm(firm)
+        if not target.alive:
+            return
+        if to is None:
+            to = other_preset(target.structure)
+        if isinstance(to, str):
+            if to not in PRESETS:
+                raise ParameterError("reorganize_to", f"{to!r} is not one of {sorted(PRESETS)}")
+            levers, structure = PRESETS[to].lever_values(), to
+        else:
+            check_levers("reorganize_to", to)
+            levers, structure = {**target.levers, **to}, target.structure
+        from simulation.agents import Transition
+
+        target.transition = Transition(
+            start=self.steps + 1, length=self.params.transition_steps,
+            from_levers=dict(target.levers), to_levers=dict(levers),
+            from_links=target.links.copy(),
+            to_links=LINK_BUILDERS[PRESETS[structure].links](target.roles),
+            to_structure=structure)
+        target.pending_cost += self.params.reorganize_cost * target.fair_revenue
+        self._log("reorganization", target.name)
+
+    def _firm(self, firm: int | str) -> Firm:
+        if isinstance(firm, str):
+            for f in self.firms:
+                if f.name == firm:
+                    return f
+            raise ParameterError("firm", f"{firm!r} is not one of {[f.name for f in self.firms]}")
+        if not 0 <= firm < len(self.firms):
+            raise ParameterError("firm", f"{firm} is outside [0, {len(self.firms) - 1}]")
+        return self.firms[firm]
+
+    def _log(self, kind: str, firm: str | None) -> None:
+        self.events.append({"step": self.steps + 1, "kind": kind, "firm": firm})
+
+    # --- the month --------------------------------------------------------------------------
+    def step(self) -> None:
+        """One month: the market moves, firms sense, share and decide, customers choose."""
+        p, rng = self.params, self.rng
+        self.market.drift(rng)
+        if rng.random() < p.shock_rate:
+            self.inject_shock()
+        if rng.random() < p.new_segment_rate:
+            self.emerge_segment()
+        if rng.random() < p.entrant_rate:
+            self.add_entrant()
+        living = [f for f in self.firms if f.alive]
+        for firm in living:
+            firm.advance_transition(self.steps)
+            firm.sense(self.market, self._tally, rng)
+            self._detect_entrants(firm)
+            firm.share()
+            firm.decide(self.market, rng)
+        self._choose()
+        for firm in living:
+            firm.pay(self.market, self._tally)
+        failed = [firm for firm in living if firm.cash < 0.0]
+        for firm in failed:
+            firm.fail()
+            self.market.release(firm.index_in_market)
+            self._log("failure", firm.name)
+        if failed:  # its customers now buy from nobody until they choose again
+            self._tally = self.market.tally(self._offerings(), self._prices())
+        self._collect()
+
+    def _offerings(self) -> np.ndarray:
+        return np.stack([f.offering for f in self.firms])
+
+    def _prices(self) -> np.ndarray:
+        return np.array([f.price for f in self.firms])
+
+    def _choose(self) -> None:
+        offerings, prices = self._offerings(), self._prices()
+        alive = np.array([f.alive for f in self.firms])
+        capacity = np.array([f.capacity for f in self.firms])
+        self.market.choose(self.rng, offerings, prices, alive, capacity)
+        self._tally = self.market.tally(offerings, prices)
+
+    def _detect_entrants(self, firm: Firm) -> None:
+        if firm.entrant or not firm.observed.any():
+            return
+        seen = {d["entrant"] for d in self.detections if d["firm"] == firm.name}
+        for entrant in self.firms:
+            if not entrant.entrant or entrant.name in seen or not entrant.alive:
+                continue
+            share = self._tally.segment_share_of(entrant.index_in_market)
+            if np.any(firm.observed & (share >= 0.02)):
+                self.detections.append({"entrant": entrant.name, "firm": firm.name,
+                                        "detect_step": self.steps})
+
+    def _collect(self) -> None:
+        self.datacollector.collect(self)
+        for firm in self.firms:
+            row = {"step": self.steps, "firm": firm.name, "structure": firm.structure,
+                   **firm.metrics, "cash": firm.cash, "alive": firm.alive,
+                   "in_transition": firm.transition is not None, **firm.levers}
+            if not firm.metrics:
+                row.update(self._initial_metrics(firm))
+            self.datacollector.add_table_row("firms", row)
+
+    def _initial_metrics(self, firm: Firm) -> dict[str, float]:
+        f, t, m = firm.index_in_market, self._tally, self.market
+        weights = m.active_weights
+        belief = firm.beliefs.mean(axis=0)
+        return {"market_share": float(t.share[f]), "satisfaction": float(t.satisfaction[f]),
+                "awareness_gap": float(weights @ m.gap(belief)),
+                "action_gap": float(weights @ np.einsum(
+                    "sd,sd->s", np.abs(belief - firm.offering), m.weights)),
+                "revenue": 0.0, "profit": 0.0, "customers": float(t.customers[f]),
+                "lever_upkeep": 0.0}
+
+    def focal_metric(self, name: str) -> float:
+        """The focal firm's latest value of ``name`` (for model-level reporters)."""
+        if name == "cash":
+            return float(self.focal.cash)
+        return float(self.focal.metrics.get(name, 0.0)) if self.focal.metrics else \
+            self._initial_metrics(self.focal)[name]
+
+    # --- running and results ----------------------------------------------------------------
+    def run(self, steps: int) -> OrgModel:
+        """Advance ``steps`` months (scheduled events included); returns the model."""
+        if isinstance(steps, bool) or not isinstance(steps, int | np.integer) or steps < 0:
+            raise ParameterError("steps", f"{steps!r} is not a whole number >= 0")
+        self.run_for(int(steps))
+        return self
+
+    def results(self) -> pd.DataFrame:
+        """One row per (step, firm), focal firm first in each step; step 0 is the start."""
+        return self.datacollector.get_table_dataframe("firms")
+
+    def resilience(self) -> pd.DataFrame:
+        """One row per (shock, firm): depth, time to recover, loss area, recovered."""
+        shocks = [e["step"] for e in self.events if e["kind"] == "shock"]
+        return resilience_table(self.results(), shocks, self.params.recovery_fraction)
+
+    def disruptions(self) -> pd.DataFrame:
+        """One row per (entrant, incumbent): when it entered and when the incumbent noticed."""
+        entries = {e["firm"]: e["step"] for e in self.events if e["kind"] == "entrant"}
+        found = {(d["entrant"], d["firm"]): d["detect_step"] for d in self.detections}
+        rows = []
+        for entrant, entry in entries.items():
+            for firm in self.firms:
+                if firm.entrant:
+                    continue
+                detect = found.get((entrant, firm.name))
+                rows.append({"entrant": entrant, "entry_step": entry, "firm": firm.name,
+                             "detect_step": detect,
+                             "time_to_detect": np.nan if detect is None else detect - entry})
+        return pd.DataFrame(rows, columns=["entrant", "entry_step", "firm", "detect_step",
+                                           "time_to_detect"])
+
+    def summary(self) -> dict[str, float]:
+        """Per-run outcomes of the focal firm (see :func:`simulation.metrics.run_summary`)."""
+        incumbents = [f.name for f in self.firms if not f.entrant]
+        return run_summary(self.results(), self.resilience(), self.focal.name, incumbents[1:],
+                           sum(e["kind"] == "shock" for e in self.events),
+                           sum(e["kind"] == "entrant" for e in self.events))

@@ -1,0 +1,144 @@
+"""Organizational structures: departments' roles, their links, and the named presets.
+
+A structure is data, never a branch in the mechanics: a link graph between departments and
+a set of lever values. ``inside_out`` and ``outside_in`` are the two poles of Gulati's argument;
+any lever mix on either graph is a legal organization, and the mechanics read only the numbers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+import numpy as np
+
+from simulation.params import LEVERS
+
+ROLES: tuple[str, ...] = ("sales", "marketing", "service", "product", "operations", "finance")
+"""Department roles; a firm with more than six departments repeats them in this order."""
+
+CUSTOMER_FACING: frozenset[str] = frozenset({"sales", "marketing", "service"})
+"""Roles that meet customers and so can sense their needs directly."""
+
+EXTERNAL: frozenset[str] = frozenset({"sales", "marketing", "product"})
+"""Roles that hold the firm's external partnerships (the *connections* lever's channel)."""
+
+SILO_OBJECTIVE: Mapping[str, str] = {
+    # Seed 000: firms "begin with a set of products they want to sell" -> sell what we have.
+    "sales": "status_quo",
+    "marketing": "status_quo",
+    # Seed 003: "That's how we do things here - that's our procedure."
+    "service": "standard",
+    # Product push: R&D follows its own technology roadmap.
+    "product": "roadmap",
+    # Seed 003: standardization promotes reliability and reduces costs.
+    "operations": "standard",
+    "finance": "status_quo",
+}
+"""What each role pursues when it puts its silo first (the opposite of *cooperation*)."""
+
+FUNCTION_OF_ROLE: Mapping[str, str] = {
+    "sales": "commercial", "marketing": "commercial", "service": "commercial",
+    "product": "technical", "operations": "technical", "finance": "control",
+}
+
+
+def roles_for(n: int) -> tuple[str, ...]:
+    """Roles of a firm's ``n`` departments, cycling through :data:`ROLES`."""
+    return tuple(ROLES[i % len(ROLES)] for i in range(n))
+
+
+def functional_hierarchy(roles: tuple[str, ...]) -> np.ndarray:
+    """Links of a functional organization: silos joined only through their heads.
+
+    Departments talk freely inside their function; across functions, information goes up to
+    the function's head, through the controlling function (finance) and down again, so news
+    from customers reaches product development in three hops (the delay of a hierarchy).
+    """
+    n = len(roles)
+    links = np.zeros((n, n))
+    functions = [FUNCTION_OF_ROLE[r] for r in roles]
+    heads: dict[str, int] = {}
+    for i, f in enumerate(functions):
+        heads.setdefault(f, i)
+        for j in range(i):
+            if functions[j] == f:
+                links[i, j] = links[j, i] = 1.0
+    control = heads.get("control")
+    for f, head in heads.items():
+        if control is not None and f != "control":
+            links[head, control] = links[control, head] = 1.0
+    if control is None and {"commercial", "technical"} <= heads.keys():
+        links[heads["commercial"], heads["technical"]] = 1.0
+        links[heads["technical"], heads["commercial"]] = 1.0
+    return links
+
+
+def segment_teams(roles: tuple[str, ...]) -> np.ndarray:
+    """Links of an outside-in organization: cross-functional customer teams.
+
+    Every run of six consecutive departments forms a team in which everyone talks to everyone
+    (Best Buy's cross-functional segment units); customer-facing people also talk across teams,
+    so what one team learns about customers reaches the others in one hop.
+    """
+    n = len(roles)
+    links = np.zeros((n, n))
+    team = np.arange(n) // len(ROLES)
+    facing = np.array([r in CUSTOMER_FACING for r in roles])
+    links[team[:, None] == team[None, :]] = 1.0
+    links[np.outer(facing, facing)] = 1.0
+    np.fill_diagonal(links, 0.0)
+    return links
+
+
+LINK_BUILDERS: Mapping[str, Callable[[tuple[str, ...]], np.ndarray]] = {
+    "functional_hierarchy": functional_hierarchy,
+    "segment_teams": segment_teams,
+}
+
+
+@dataclass(frozen=True)
+class Preset:
+    """A named organization: a link graph and the five lever values."""
+
+    links: str
+    levers: Mapping[str, float]
+    description: str
+
+    def lever_values(self, overrides: Mapping[str, float] | None = None) -> dict[str, float]:
+        """The preset's levers with some of them overridden."""
+        values = dict(self.levers)
+        values.update(overrides or {})
+        return {name: float(values[name]) for name in LEVERS}
+
+
+PRESETS: Mapping[str, Preset] = {
+    "inside_out": Preset(
+        links="functional_hierarchy",
+        levers={"coordination": 0.2, "cooperation": 0.2, "clout": 0.2, "capability": 0.3,
+                "connections": 0.1},
+        description="Functional silos, product push, power with product and operations.",
+    ),
+    "outside_in": Preset(
+        links="segment_teams",
+        levers={"coordination": 0.8, "cooperation": 0.8, "clout": 0.8, "capability": 0.7,
+                "connections": 0.6},
+        description="Customer-segment teams, shared customer goals, power with the "
+                    "customer-facing roles, broad skills and partners.",
+    ),
+    "entrant": Preset(
+        links="segment_teams",
+        levers={"coordination": 0.9, "cooperation": 0.9, "clout": 0.9, "capability": 0.4,
+                "connections": 0.2},
+        description="A disruptive start-up: no silos, few skills and partners yet.",
+    ),
+}
+"""The named organizations; scenarios and the app choose among these."""
+
+FOCAL_PRESETS: tuple[str, ...] = ("inside_out", "outside_in")
+"""Presets an incumbent is usually given; each is the other's default rival."""
+
+
+def other_preset(name: str) -> str:
+    """The opposite pole of ``name`` (outside_in for inside_out and vice versa)."""
+    return "inside_out" if name == "outside_in" else "outside_in"

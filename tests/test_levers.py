@@ -1,0 +1,60 @@
+import numpy as np
+import pytest
+
+from simulation import levers as lv
+
+
+def test_clout_splits_power_between_customer_facing_and_internal():
+    facing = np.array([True, True, True, False, False, False])
+    w = lv.clout_weights(0.8, facing)
+    assert w == pytest.approx([0.8 / 3] * 3 + [0.2 / 3] * 3)
+    assert w.sum() == pytest.approx(1.0)
+
+
+def test_clout_with_one_group_missing_is_equal_weights():
+    assert lv.clout_weights(0.9, np.array([True, True])) == pytest.approx([0.5, 0.5])
+
+
+def test_cooperation_blends_customer_and_silo_pulls():
+    assert lv.cooperation_blend(0.25, np.array([4.0]), np.array([8.0])) == pytest.approx([7.0])
+
+
+def test_coordination_moves_the_uninformed_toward_the_informed_only():
+    links = np.array([[0.0, 1.0], [1.0, 0.0]])
+    fresh = np.array([[1.0], [0.0]])
+    beliefs = np.array([[[1.0, 1.0]], [[0.0, 0.0]]])
+    trends = np.zeros_like(beliefs)
+    lv.coordination_share(0.5, links, fresh, beliefs, trends)
+    assert beliefs[0].tolist() == [[1.0, 1.0]]          # the informed hears nobody fresher
+    assert beliefs[1] == pytest.approx(np.array([[0.5, 0.5]]))  # halfway at coordination 0.5
+    assert fresh[:, 0] == pytest.approx([1.0, 0.45])     # news fades by a hop
+
+
+def test_no_coordination_means_no_sharing():
+    links = np.ones((2, 2)) - np.eye(2)
+    fresh = np.array([[1.0], [0.0]])
+    beliefs = np.array([[[1.0]], [[0.0]]])
+    lv.coordination_share(0.0, links, fresh, beliefs, np.zeros_like(beliefs))
+    assert beliefs[1, 0, 0] == 0.0
+
+
+def test_capability_reduces_noise_and_widens_reach_step_and_horizon():
+    assert lv.capability_noise(0.2, 1.0) == pytest.approx(0.04)
+    assert lv.capability_noise(0.2, 0.0) == pytest.approx(0.2)
+    assert lv.capability_reach(0.6) == pytest.approx(0.3)
+    assert lv.capability_step(0.04, 0.0) == pytest.approx(0.01)
+    assert lv.capability_step(0.04, 1.0) == pytest.approx(0.04)
+    assert lv.capability_horizon(0.5) == pytest.approx(lv.ANTICIPATION_MONTHS / 2)
+
+
+def test_connections_lend_capability_and_report_more_precisely():
+    assert lv.effective_capability(0.5, 0.0) == pytest.approx(0.5)
+    assert lv.effective_capability(0.5, 1.0) == pytest.approx(0.5 + lv.BORROWED_CAPABILITY / 2)
+    assert lv.connections_noise(0.1, 1.0) < lv.connections_noise(0.1, 0.0)
+    assert lv.connections_signal_chance(0.3) == 0.3
+
+
+def test_upkeep_is_proportional_to_the_levers():
+    levers = {"coordination": 1.0, "cooperation": 0.5, "clout": 0.5, "capability": 0.0,
+              "connections": 1.0}
+    assert lv.upkeep(levers, 0.1) == pytest.approx(0.3)

@@ -1,0 +1,127 @@
+import numpy as np
+import pytest
+
+from simulation.market import Market, logit_choice, logit_probabilities, weighted_distance
+from simulation.params import ModelParams, SegmentSpec
+
+
+def two_segment_market(**kw) -> Market:
+    segments = (
+        SegmentSpec("a", 1.0, 1.0, (0.2, 0.8), (0.5, 0.5), 1.0),
+        SegmentSpec("b", 1.0, 2.0, (0.7, 0.3), (0.9, 0.1), 2.0),
+    )
+    params = ModelParams(dimensions=2, segment_specs=segments, **kw)
+    return Market(params, np.random.default_rng(0))
+
+
+def test_weighted_distance_exact():
+    positions = np.array([[0.0, 0.0], [1.0, 0.5]])
+    offers = np.array([[[0.5, 0.5], [0.5, 0.5]], [[0.0, 1.0], [1.0, 0.5]]])
+    weights = np.array([[0.5, 0.5], [0.25, 0.75]])
+    assert weighted_distance(positions, offers, weights) == pytest.approx(
+        np.array([[0.5, 0.5], [0.125, 0.0]]))
+
+
+def test_logit_probabilities_closed_form():
+    u = np.array([[0.0, np.log(3.0)], [1.0, 1.0]])
+    assert logit_probabilities(u) == pytest.approx(np.array([[0.25, 0.75], [0.5, 0.5]]))
+
+
+def test_logit_choice_never_picks_unavailable_option():
+    u = np.array([[0.0, -np.inf, 0.0]] * 1000)
+    picks = logit_choice(u, np.random.default_rng(1))
+    assert set(np.unique(picks)) == {0, 2}
+
+
+def test_choice_shares_match_closed_form_logit():
+    """With fixed offerings, no loyalty and no scatter, shares are the MNL probabilities."""
+    market = two_segment_market(customers=40_000, switch_rate=1.0, loyalty=0.0)
+    market.offset[:] = 0.0
+    offerings = np.array([[[0.3, 0.7], [0.6, 0.4]], [[0.5, 0.5], [0.9, 0.1]]])
+    prices = np.array([1.0, 0.8])
+    market.choose(np.random.default_rng(5), offerings, prices, np.array([True, True]),
+                  np.array([np.inf, np.inf]))
+    p = market.params
+    for s in range(2):
+        need = market.ideal[s]
+        dist = (np.abs(offerings[:, s] - need) * market.weights[s]).sum(axis=1)
+        pw = market.price_weight[s]
+        u = np.append(-p.fit_sensitivity * dist - pw * prices, -(pw + p.outside_option))
+        expected = logit_probabilities(u[None])[0]
+        chosen = market.supplier[market.segment == s]
+        observed = np.array([(chosen == 0).mean(), (chosen == 1).mean(), (chosen == -1).mean()])
+        # 20,000 customers a segment: a share's standard error is below 0.0036; allow 4 of them.
+        assert observed == pytest.approx(expected, abs=0.015)
+
+
+def test_loyalty_keeps_customers_with_their_supplier():
+    offerings = np.array([[[0.2, 0.8], [0.7, 0.3]], [[0.2, 0.8], [0.7, 0.3]]])
+    kept = []
+    for loyalty in (0.0, 3.0):
+        market = two_segment_market(customers=4000, switch_rate=1.0, loyalty=loyalty)
+        market.supplier[:] = 0
+        market.any_must_choose = False
+        market.must_choose[:] = False
+        market.choose(np.random.default_rng(2), offerings, np.ones(2), np.ones(2, bool),
+                      np.full(2, np.inf))
+        kept.append((market.supplier == 0).mean())
+    assert kept[1] > kept[0] + 0.2
+
+
+def test_capacity_is_never_exceeded():
+    market = two_segment_market(customers=3000, switch_rate=1.0)
+    offerings = np.array([[[0.0, 0.0], [0.0, 0.0]], [[0.2, 0.8], [0.7, 0.3]]])
+    market.choose(np.random.default_rng(3), offerings, np.array([1.0, 0.5]),
+                  np.ones(2, bool), np.array([np.inf, 25.0]))
+    assert (market.supplier == 1).sum() == 25
+
+
+def test_tally_counts_shares_and_revenue_exactly():
+    market = two_segment_market(customers=50)          # segment a: 0-24, b: 25-49
+    market.supplier[:] = [0] * 10 + [1] * 10 + [-1] * 5 + [0] * 5 + [1] * 15 + [-1] * 5
+    offerings = np.array([[[0.2, 0.8], [0.7, 0.3]], [[0.2, 0.8], [0.7, 0.3]]])
+    tally = market.tally(offerings, np.array([1.0, 2.0]))
+    assert tally.customers.tolist() == [15.0, 25.0]
+    assert tally.share.tolist() == [0.3, 0.5]
+    assert tally.no_purchase == pytest.approx(0.2)
+    # firm 0: 10 customers of a (value 1) and 5 of b (value 2) at price 1; firm 1 at price 2.
+    assert tally.revenue.tolist() == [20.0, 80.0]
+    assert tally.satisfaction.tolist() == [1.0, 1.0]
+    assert tally.segment_share.tolist() == [[0.4, 0.4], [0.2, 0.6]]
+
+
+def test_no_turbulence_means_needs_stand_still():
+    market = two_segment_market(turbulence=0.0)
+    before = market.ideal.copy()
+    market.drift(np.random.default_rng(0))
+    assert np.array_equal(market.ideal, before)
+
+
+def test_drift_keeps_needs_inside_the_attribute_space():
+    market = two_segment_market(turbulence=0.3)
+    rng = np.random.default_rng(0)
+    for _ in range(200):
+        market.drift(rng)
+        assert ((market.ideal >= 0) & (market.ideal <= 1)).all()
+
+
+def test_shock_moves_each_segment_by_shock_size():
+    market = two_segment_market(shock_size=0.1)
+    before = market.ideal.copy()
+    market.shock(np.random.default_rng(4))
+    assert np.linalg.norm(market.ideal - before, axis=1) == pytest.approx([0.1, 0.1])
+
+
+def test_emerging_segment_enters_and_must_choose():
+    segments = (
+        SegmentSpec("old", 1.0, 1.0, (0.5, 0.5), (0.5, 0.5)),
+        SegmentSpec("new", 1.0, 1.0, (0.9, 0.9), (0.5, 0.5), emerging=True),
+    )
+    market = Market(ModelParams(dimensions=2, segment_specs=segments, customers=100),
+                    np.random.default_rng(0))
+    market.must_choose[:] = False
+    assert market.active_weights.tolist() == [1.0, 0.0]
+    assert market.emerge() == 1
+    assert market.active.all() and market.must_choose[market.segment == 1].all()
+    assert market.active_weights.tolist() == [0.5, 0.5]
+    assert market.emerge() is None

@@ -1,0 +1,182 @@
+import hashlib
+import subprocess
+import sys
+
+import mesa
+import numpy as np
+import pandas as pd
+import pytest
+
+from simulation import LEVERS, OrgModel, ParameterError
+from simulation.model import RESULT_COLUMNS
+
+
+def digest(frame: pd.DataFrame) -> str:
+    return hashlib.sha256(pd.util.hash_pandas_object(frame, index=False).values.tobytes()
+                          ).hexdigest()
+
+
+def test_results_have_one_row_per_step_and_firm_focal_first(small):
+    model = OrgModel(rng=1, **small).run(30)
+    results = model.results()
+    assert list(results.columns) == RESULT_COLUMNS
+    assert results.groupby("step")["firm"].first().eq("focal").all()
+    assert not results.duplicated(["step", "firm"]).any()
+    assert results["step"].min() == 0 and results["step"].max() == 30
+    assert results.loc[results.firm == "focal", "structure"].iloc[0] == "outside_in"
+    assert results.loc[results.firm == "rival", "structure"].iloc[0] == "inside_out"
+
+
+def test_same_seed_same_numbers_other_seed_other_numbers(small):
+    a = OrgModel(rng=11, **small).run(40).results()
+    b = OrgModel(rng=11, **small).run(40).results()
+    c = OrgModel(rng=12, **small).run(40).results()
+    pd.testing.assert_frame_equal(a, b)
+    assert not a["market_share"].equals(c["market_share"])
+
+
+def test_same_seed_same_numbers_in_another_process(small):
+    code = ("import hashlib, pandas as pd; from simulation import OrgModel; "
+            f"r = OrgModel(rng=5, **{small!r}).run(25).results(); "
+            "print(hashlib.sha256(pd.util.hash_pandas_object(r, index=False).values.tobytes())"
+            ".hexdigest())")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True, cwd=".").stdout.strip()
+    assert out == digest(OrgModel(rng=5, **small).run(25).results())
+
+
+def test_model_reporters_and_batch_run(small):
+    model = OrgModel(rng=2, **small).run(5)
+    frame = model.datacollector.get_model_vars_dataframe()
+    assert {"market_share", "awareness_gap", "action_gap", "cash"} <= set(frame.columns)
+    assert len(frame) == 6
+    focal = model.results().query("firm == 'focal'")
+    assert frame["market_share"].tolist() == pytest.approx(focal["market_share"].tolist())
+    runs = mesa.batch_run(OrgModel, parameters={"customers": 300, "turbulence": [0.0, 0.05]},
+                          rng=[1, 2], max_steps=5, number_processes=1,
+                          display_progress=False)
+    assert len(runs) == 4                       # 2 conditions x 2 seeds, last step each
+    assert {r["Step"] for r in runs} == {5.0}
+    assert all(0.0 <= r["market_share"] <= 1.0 for r in runs)
+
+
+@pytest.mark.parametrize("kwargs, field", [
+    ({"turbulence": 2.0}, "turbulence"),
+    ({"turbulence": float("nan")}, "turbulence"),
+    ({"customers": 10}, "customers"),
+    ({"customers": 100.5}, "customers"),
+    ({"structure": "matrix"}, "structure"),
+    ({"clout": -0.1}, "clout"),
+    ({"bogus": 1}, "bogus"),
+    ({"shock_steps": (0,)}, "shock_steps"),
+    ({"reorganize_to": {"charisma": 1.0}}, "reorganize_to.charisma"),
+])
+def test_bad_parameters_name_the_field(kwargs, field):
+    with pytest.raises(ParameterError) as info:
+        OrgModel(rng=1, **kwargs)
+    assert info.value.field == field
+    assert str(info.value).startswith(field)
+
+
+def test_bad_steps_is_a_parameter_error(small):
+    with pytest.raises(ParameterError, match="steps"):
+        OrgModel(rng=1, **small).run(-1)
+
+
+def test_scheduled_events_happen_at_their_month(small):
+    model = OrgModel(rng=3, shock_rate=0.0, entrant_rate=0.0, new_segment_rate=0.0,
+                     shock_steps=(5, 12), entrant_steps=(8,), new_segment_steps=(10,),
+                     **small).run(15)
+    kinds = [(e["step"], e["kind"]) for e in model.events]
+    assert kinds == [(5, "shock"), (8, "entrant"), (10, "new_segment"), (12, "shock")]
+    results = model.results()
+    assert results.loc[results.firm == "entrant-1", "step"].min() == 8
+    assert model.market.active.all()
+    assert model.resilience()["shock_step"].unique().tolist() == [5, 12]
+
+
+def test_reorganization_moves_levers_over_the_transition(small):
+    model = OrgModel(rng=4, structure="inside_out", reorganize_step=5, transition_steps=4,
+                     **small).run(12)
+    focal = model.results().query("firm == 'focal'").set_index("step")
+    assert focal.loc[4, "clout"] == pytest.approx(0.2)
+    assert focal.loc[5:8, "in_transition"].tolist() == [True, True, True, False]
+    assert focal.loc[5, "clout"] == pytest.approx(0.2 + 0.6 / 4)
+    assert focal.loc[8, "clout"] == pytest.approx(0.8)
+    assert focal.loc[8, "structure"] == "outside_in"
+    # the one-off cost lands in the first month of the transition
+    assert focal.loc[5, "profit"] < focal.loc[4, "profit"] - 1.5 * model.fair_revenue
+
+
+def test_reorganize_to_lever_values_keeps_the_structure(small):
+    model = OrgModel(rng=4, structure="inside_out", **small)
+    model.reorganize(0, {"clout": 0.9})
+    model.run(model.params.transition_steps)
+    assert model.focal.levers["clout"] == pytest.approx(0.9)
+    assert model.focal.structure == "inside_out"
+
+
+def test_lever_keywords_override_the_focal_preset_only(small):
+    model = OrgModel(rng=1, structure="inside_out", clout=0.95, **small)
+    assert model.focal.levers["clout"] == 0.95
+    assert model.focal.levers["cooperation"] == 0.2
+    assert model.firms[1].levers["clout"] == 0.8
+
+
+def test_failed_firm_leaves_and_its_customers_choose_again(small):
+    model = OrgModel(rng=1, starting_cash=0.0, fixed_cost=3.0, structure="inside_out",
+                     rival_structure="inside_out", **small).run(3)
+    results = model.results()
+    assert not results.query("step == 3")["alive"].any()
+    assert all(e["kind"] == "failure" for e in model.events if e["step"] == 1)
+    assert model.summary()["survived"] == 0.0
+
+
+def test_dead_firms_lose_their_departments(small):
+    model = OrgModel(rng=1, starting_cash=0.0, fixed_cost=3.0, **small).run(2)
+    assert all(not f.alive and f.departments == [] for f in model.firms)
+    from simulation.agents import Department
+    assert len(model.agents_by_type.get(Department, [])) == 0
+
+
+def test_summary_is_flat_floats(small):
+    summary = OrgModel(rng=1, shock_steps=(5,), **small).run(20).summary()
+    assert all(isinstance(v, float) and np.isfinite(v) for v in summary.values())
+    assert summary["shocks"] >= 1.0
+
+
+def test_department_views(small):
+    model = OrgModel(rng=1, **small)
+    depts = model.focal.departments
+    assert [d.role for d in depts] == ["sales", "marketing", "service", "product",
+                                       "operations", "finance"]
+    assert sum(d.clout_weight for d in depts) == pytest.approx(1.0)
+    assert depts[0].customer_facing and not depts[3].customer_facing
+    assert depts[0].belief.shape == (model.market.n_segments, 4)
+    assert depts[0].belief_error >= 0.0
+
+
+def test_workshop_actions(small):
+    model = OrgModel(rng=1, **small).run(2)
+    model.inject_shock()
+    entrant = model.add_entrant()
+    model.reorganize("focal")
+    model.run(1)
+    assert [e["kind"] for e in model.events][-3:] == ["shock", "entrant", "reorganization"]
+    assert entrant.alive and model.firms[-1] is entrant
+    with pytest.raises(ParameterError):
+        model.reorganize("nobody")
+
+
+def test_disruptor_detection_table(small):
+    model = OrgModel(rng=1, entrant_steps=(3,), entrant_rate=0.0, **small).run(40)
+    table = model.disruptions()
+    assert table["firm"].tolist() == ["focal", "rival"]
+    assert (table["entry_step"] == 3).all()
+    detected = table["time_to_detect"].dropna()
+    assert (detected >= 0).all()
+
+
+def test_every_lever_is_reported(small):
+    results = OrgModel(rng=1, **small).run(1).results()
+    assert set(LEVERS) <= set(results.columns)
