@@ -15,6 +15,7 @@ from typing import Annotated
 
 import typer
 
+from simulation.cli import app
 from simulation.errors import OutsideInError
 
 EXIT_RUNS_FAILED = 1
@@ -157,3 +158,6 @@ def register(app: typer.Typer) -> None:
     """Add ``sweep`` and ``analyze`` to the ``outsidein`` app."""
     app.command("sweep")(sweep)
     app.command("analyze")(analyze)
+
+
+register(app)

@@ -16,7 +16,7 @@ from tests.experiments.exp_helpers import REPO, run_cli
 
 def test_prim_finds_a_known_box():
     rng = np.random.default_rng(0)
-    x = pd.DataFrame(rng.uniform(size=(2000, 4)), columns=["a", "b", "c", "d"])
+    x = pd.DataFrame(rng.uniform(size=(1000, 4)), columns=["a", "b", "c", "d"])
     x["d"] = x["d"] * 0.5  # a decoy on another scale
     y = ((x["a"] > 0.6) & (x["b"] < 0.3)).to_numpy()
     found = discover(x, y, question="a > 0.6 and b < 0.3")
@@ -26,7 +26,7 @@ def test_prim_finds_a_known_box():
     assert box.loc["b", "high"] == pytest.approx(0.3, abs=0.03)
     assert found.coverage > 0.9 and found.density > 0.9
     assert found.mass == pytest.approx(0.4 * 0.3, abs=0.03)
-    assert found.cases == int(y.sum()) and found.runs == 2000
+    assert found.cases == int(y.sum()) and found.runs == 1000
 
 
 def test_prim_keeps_the_levels_of_a_named_condition():

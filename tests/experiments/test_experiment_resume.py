@@ -1,5 +1,6 @@
 """A sweep killed part-way and restarted ends where an uninterrupted one does."""
 
+import contextlib
 import json
 import signal
 import subprocess
@@ -31,10 +32,8 @@ def stored_ids(out):
     journal = out / ".journal.jsonl"
     if journal.exists():
         for line in journal.read_text().splitlines():
-            try:
+            with contextlib.suppress(json.JSONDecodeError):  # a torn last line
                 ids.add(json.loads(line)["run_id"])
-            except json.JSONDecodeError:
-                pass
     return ids
 
 

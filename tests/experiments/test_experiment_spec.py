@@ -4,7 +4,6 @@ import pytest
 
 from experiments.spec import SpecError, load_spec, parse_spec
 from experiments.sweep import make_plan
-
 from tests.experiments.exp_helpers import REPO, cli, cli_env, run_cli, write_spec
 
 SPECS = sorted((REPO / "experiments" / "specs").glob("*.yaml"))
