@@ -94,12 +94,7 @@ class Store:
 
         Raises :class:`StoreError` if the folder holds another experiment.
         """
-        manifest = self.read_manifest()
-        if manifest is not None and manifest.get("identity") != self.identity:
-            raise StoreError(
-                f"--out: {self.out} holds another experiment (spec hash "
-                f"{manifest.get('identity', {}).get('spec_hash')}, steps or max-runs differ); "
-                "use a new output folder")
+        self.check()
         for kind in KINDS:
             (self.out / kind).mkdir(parents=True, exist_ok=True)
         (self.out / ".commits").mkdir(exist_ok=True)
@@ -122,6 +117,17 @@ class Store:
         self._flush()
         self._journal = (self.out / ".journal.jsonl").open("a", encoding="utf-8")
         return done | set(unique)
+
+    def check(self) -> None:
+        """Raise :class:`StoreError` if the folder holds another experiment; write nothing."""
+        manifest = self.read_manifest()
+        if manifest is not None and manifest.get("identity") != self.identity:
+            raise StoreError(
+                f"--out: {self.out} holds another experiment (spec hash "
+                f"{manifest.get('identity', {}).get('spec_hash')}, steps or max-runs differ); "
+                "use a new output folder")
+        if self.out.exists() and not self.out.is_dir():
+            raise StoreError(f"--out: {self.out} is a file, not a folder")
 
     def finished_ids(self) -> set[int]:
         """Ids of the runs in committed parts (successful and failed)."""

@@ -89,24 +89,37 @@ def run_sweep(spec: ExperimentSpec, out: str | Path, *, workers: int | None = No
     """Run (or resume) a sweep into ``out``; see ``docs/experiments.md``."""
     plan = make_plan(spec, max_runs=max_runs)
     store = Store(out, spec, identity=identity(spec, max_runs), flush_every=flush_every)
+    store.check()  # refuse a folder of another experiment before connecting or writing
+    own = executor is None
+    ex = executor if executor is not None else make_executor(workers, scheduler)
+    try:
+        return _run(plan, store, ex, backend="dask" if scheduler else "local",
+                    progress=progress)
+    finally:
+        if own:
+            ex.close()
+
+
+def _run(plan: Plan, store: Store, executor: Executor, *, backend: str,
+         progress: ProgressHook | None) -> SweepResult:
+    spec = plan.spec
     done = store.open()
     started, t0 = _now(), time.perf_counter()
-    backend = "dask" if scheduler else "local"
     manifest = store.write_manifest(
         planned=plan.planned, root_seed=spec.seed, sampler_seed=sampler_seed(spec),
         seed_rule="SeedSequence(root_seed, spawn_key=(sample_id, replication)), first "
                   "64-bit word >> 1",
         status="running")
-    failed_before = _count_failed(store)
-    counts = {"finished": len(done), "failed": failed_before, "ran": 0}
-    durations: list[float] = []
+    counts = {"finished": len(done), "failed": _count_failed(store), "ran": 0}
+    run_seconds = 0.0
 
     def on_record(record: Record) -> None:
+        nonlocal run_seconds
         store.add(record)
         counts["finished"] += 1
         counts["ran"] += 1
         counts["failed"] += 0 if record.ok else 1
-        durations.append(record.duration)
+        run_seconds += record.duration
         if progress is not None:
             progress(counts["finished"], counts["failed"], plan.planned)
 
@@ -115,20 +128,15 @@ def run_sweep(spec: ExperimentSpec, out: str | Path, *, workers: int | None = No
         if progress is not None:
             progress(counts["finished"], counts["failed"], plan.planned)
         if remaining > 0:
-            own = executor is None
-            ex = executor if executor is not None else make_executor(workers, scheduler)
-            try:
-                ex.run(plan.tasks(done), on_record, planned=remaining)
-            finally:
-                if own:
-                    ex.close()
+            executor.run(plan.tasks(done), on_record, planned=remaining)
     finally:
         store.close()
         wall = time.perf_counter() - t0
         session = {"started": started, "finished": _now(), "ran": counts["ran"],
                    "wall_seconds": round(wall, 3), "backend": backend,
-                   "run_seconds_mean": float(np.mean(durations)) if durations else None,
-                   "run_seconds_total": float(np.sum(durations))}
+                   "workers": executor.workers,
+                   "run_seconds_mean": run_seconds / counts["ran"] if counts["ran"] else None,
+                   "run_seconds_total": run_seconds}
         completed = counts["finished"] - counts["failed"]
         store.write_manifest(
             sessions=[*manifest.get("sessions", []), session], completed=completed,

@@ -15,12 +15,17 @@ from experiments.executors import Executor
 from experiments.runner import Record, Task, run_tasks
 
 
+CONNECT_TIMEOUT = 10.0
+"""Seconds to wait for the scheduler before giving up with a clear error."""
+
+
 class DaskExecutor(Executor):
     """Submits chunks of runs to a Dask scheduler, a bounded number at a time."""
 
-    def __init__(self, address: str, *, timeout: float = 30.0) -> None:
+    def __init__(self, address: str, *, timeout: float | None = None) -> None:
         try:
-            self._client = Client(address, timeout=timeout, set_as_default=False)
+            self._client = Client(address, timeout=timeout or CONNECT_TIMEOUT,
+                                  set_as_default=False)
         except OSError as err:
             raise ConnectionError(f"cannot reach the Dask scheduler at {address}: {err}") \
                 from None

@@ -75,3 +75,17 @@ def test_the_executor_bounds_the_runs_in_flight():
     assert executor.max_in_flight == 4
     with pytest.raises(ValueError, match="at least 1"):
         LocalExecutor(0)
+
+
+def test_an_unreachable_scheduler_is_exit_2_and_writes_nothing(tmp_path, monkeypatch):
+    import experiments.executors.dask as dask_backend
+    from tests.experiments.exp_helpers import run_cli, write_spec
+
+    monkeypatch.setattr(dask_backend, "CONNECT_TIMEOUT", 0.5)
+    spec = write_spec(tmp_path / "s.yaml", SPEC)
+    result = run_cli("sweep", str(spec), "--scheduler", "tcp://127.0.0.1:1", "--out",
+                     str(tmp_path / "out"), "-q")
+    assert result.exit_code == 2
+    assert result.stderr.startswith("error: cannot reach the Dask scheduler at tcp://127.0.0.1:1")
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert not (tmp_path / "out").exists()

@@ -1,0 +1,138 @@
+"""Throughput and memory of ``outsidein sweep`` (run by hand; prints figures).
+
+1. Runs per second of the same OrgModel grid at 1 and 2 local workers (target: >= 1.8x).
+2. The same parameter sets through ``mesa.batch_run`` in this process, with 1 and 2
+   processes (target: ours at least 2x faster than batch_run's default of one process).
+3. Peak memory (this process plus its workers, sampled) of a 5,000-run sweep (< 1 GiB).
+
+Usage: python benchmarks/bench_sweep.py [--customers 1000] [--steps 60] [--replications 8]
+       [--memory-runs 5000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import mesa
+import psutil
+
+from experiments.spec import parse_spec
+from experiments.sweep import make_plan, run_sweep
+from simulation import OrgModel
+
+STRUCTURES = ["inside_out", "outside_in"]
+TURBULENCE = [0.0, 0.02, 0.05, 0.1]
+SHOCK_RATE = [0.0, 0.02, 0.05]
+
+
+def grid_spec(customers: int, steps: int, replications: int, name: str = "bench") -> dict:
+    return {"name": name, "base": {"customers": customers, "rivals": 1}, "steps": steps,
+            "levers": {"structure": {"levels": STRUCTURES}},
+            "conditions": {"turbulence": {"levels": TURBULENCE},
+                           "shock_rate": {"levels": SHOCK_RATE}},
+            "replications": replications, "seed": 1}
+
+
+def ours(spec_data: dict, workers: int) -> tuple[int, float]:
+    spec = parse_spec(spec_data)
+    with tempfile.TemporaryDirectory() as folder:
+        t0 = time.perf_counter()
+        result = run_sweep(spec, Path(folder) / "out", workers=workers)
+        wall = time.perf_counter() - t0
+    assert result.completed == result.planned, result
+    return result.planned, wall
+
+
+def with_batch_run(customers: int, steps: int, replications: int,
+                   processes: int) -> tuple[int, float]:
+    seeds = list(range(1, replications + 1))
+    t0 = time.perf_counter()
+    rows = mesa.batch_run(OrgModel, parameters={
+        "customers": customers, "rivals": 1, "structure": STRUCTURES,
+        "turbulence": TURBULENCE, "shock_rate": SHOCK_RATE},
+        rng=seeds, max_steps=steps, number_processes=processes, display_progress=False,
+        data_collection_period=-1)
+    wall = time.perf_counter() - t0
+    return len(rows), wall
+
+
+class PeakMemory:
+    """Samples the resident memory of this process and all its children every 50 ms."""
+
+    def __init__(self) -> None:
+        self.peak = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+
+    def _sample(self) -> None:
+        me = psutil.Process(os.getpid())
+        while not self._stop.is_set():
+            total = 0
+            for proc in [me, *me.children(recursive=True)]:
+                try:
+                    total += proc.memory_info().rss
+                except psutil.Error:
+                    pass
+            self.peak = max(self.peak, total)
+            time.sleep(0.05)
+
+    def __enter__(self) -> PeakMemory:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--customers", type=int, default=1000)
+    parser.add_argument("--steps", type=int, default=60)
+    parser.add_argument("--replications", type=int, default=8)
+    parser.add_argument("--memory-runs", type=int, default=5000)
+    args = parser.parse_args()
+    data = grid_spec(args.customers, args.steps, args.replications)
+    print(f"grid: {len(STRUCTURES) * len(TURBULENCE) * len(SHOCK_RATE)} parameter sets x "
+          f"{args.replications} replications, customers={args.customers}, steps={args.steps}; "
+          f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.2f} at start")
+
+    n1, w1 = ours(data, 1)
+    n2, w2 = ours(data, 2)
+    m1, b1 = with_batch_run(args.customers, args.steps, args.replications, 1)
+    m2, b2 = with_batch_run(args.customers, args.steps, args.replications, 2)
+    assert n1 == n2 == m1 == m2, (n1, n2, m1, m2)
+    rate = {"ours, 1 worker": n1 / w1, "ours, 2 workers": n2 / w2,
+            "mesa.batch_run, 1 process": m1 / b1, "mesa.batch_run, 2 processes": m2 / b2}
+    for label, value in rate.items():
+        print(f"{label:30s} {value:8.2f} runs/s")
+    print(f"speed-up of ours at 2 workers over 1:              "
+          f"{rate['ours, 2 workers'] / rate['ours, 1 worker']:.2f}x (target >= 1.8x)")
+    print(f"ours (2 workers) over batch_run (default, 1 proc.): "
+          f"{rate['ours, 2 workers'] / rate['mesa.batch_run, 1 process']:.2f}x (target >= 2x)")
+    print(f"ours (2 workers) over batch_run (2 processes):      "
+          f"{rate['ours, 2 workers'] / rate['mesa.batch_run, 2 processes']:.2f}x")
+    print(f"ours (1 worker) over batch_run (1 process):         "
+          f"{rate['ours, 1 worker'] / rate['mesa.batch_run, 1 process']:.2f}x")
+
+    reps = max(1, -(-args.memory_runs // (len(STRUCTURES) * len(TURBULENCE) * len(SHOCK_RATE))))
+    memory = grid_spec(100, 12, reps, name="memory")
+    planned = make_plan(parse_spec(memory), max_runs=args.memory_runs).planned
+    with PeakMemory() as peak, tempfile.TemporaryDirectory() as folder:
+        t0 = time.perf_counter()
+        result = run_sweep(parse_spec(memory), Path(folder) / "out", workers=2,
+                           max_runs=args.memory_runs)
+        wall = time.perf_counter() - t0
+    assert result.completed == planned
+    print(f"{planned}-run sweep (customers=100, steps=12, 2 workers): {wall:.1f} s, "
+          f"peak memory of the sweep and its workers {peak.peak / 2**20:.0f} MiB "
+          "(target < 1024 MiB)")
+
+
+if __name__ == "__main__":
+    main()
