@@ -12,6 +12,7 @@ Usage: python benchmarks/bench_sweep.py [--customers 1000] [--steps 60] [--repli
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import tempfile
 import threading
@@ -74,10 +75,8 @@ class PeakMemory:
         while not self._stop.is_set():
             total = 0
             for proc in [me, *me.children(recursive=True)]:
-                try:
+                with contextlib.suppress(psutil.Error):  # a worker that just ended
                     total += proc.memory_info().rss
-                except psutil.Error:
-                    pass
             self.peak = max(self.peak, total)
             time.sleep(0.05)
 
@@ -94,7 +93,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--customers", type=int, default=1000)
     parser.add_argument("--steps", type=int, default=60)
-    parser.add_argument("--replications", type=int, default=8)
+    parser.add_argument("--replications", type=int, default=16)
     parser.add_argument("--memory-runs", type=int, default=5000)
     args = parser.parse_args()
     data = grid_spec(args.customers, args.steps, args.replications)

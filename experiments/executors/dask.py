@@ -14,7 +14,6 @@ from distributed import Client, as_completed
 from experiments.executors import Executor
 from experiments.runner import Record, Task, run_tasks
 
-
 CONNECT_TIMEOUT = 10.0
 """Seconds to wait for the scheduler before giving up with a clear error."""
 
