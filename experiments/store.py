@@ -89,10 +89,11 @@ class Store:
 
     # --- opening and resuming --------------------------------------------------------------
 
-    def open(self) -> set[int]:
+    def open(self, *, retry_failed: bool = False) -> set[int]:
         """Prepare the folder; return the ids of runs already finished (ok or failed).
 
-        Raises :class:`StoreError` if the folder holds another experiment.
+        With ``retry_failed`` the failed runs are forgotten (their parts deleted) so that
+        they run again. Raises :class:`StoreError` if the folder holds another experiment.
         """
         self.check()
         for kind in KINDS:
@@ -106,6 +107,10 @@ class Store:
                 if number is None or number not in committed:
                     path.unlink()  # a temporary file or a part whose flush was cut short
         self._next_part = max(committed, default=-1) + 1
+        if retry_failed:
+            self._drop_journaled_failures()
+            for path in (self.out / "failed").glob("part-*.parquet"):
+                path.unlink()
         for kind in KINDS:
             parts = sorted((self.out / kind).glob("part-*.parquet"))
             if parts:
@@ -128,6 +133,13 @@ class Store:
                 "use a new output folder")
         if self.out.exists() and not self.out.is_dir():
             raise StoreError(f"--out: {self.out} is a file, not a folder")
+
+    def _drop_journaled_failures(self) -> None:
+        path = self.out / ".journal.jsonl"
+        if path.exists():
+            kept = [r for r in self._read_journal() if r.ok]
+            path.write_text("".join(json.dumps(_record_to_json(r), default=_plain) + "\n"
+                                    for r in kept), encoding="utf-8")
 
     def finished_ids(self) -> set[int]:
         """Ids of the runs in committed parts (successful and failed)."""

@@ -85,7 +85,7 @@ class SweepResult:
 def run_sweep(spec: ExperimentSpec, out: str | Path, *, workers: int | None = None,
               scheduler: str | None = None, max_runs: int | None = None,
               executor: Executor | None = None, progress: ProgressHook | None = None,
-              flush_every: int = 256) -> SweepResult:
+              flush_every: int = 256, retry_failed: bool = False) -> SweepResult:
     """Run (or resume) a sweep into ``out``; see ``docs/experiments.md``."""
     plan = make_plan(spec, max_runs=max_runs)
     store = Store(out, spec, identity=identity(spec, max_runs), flush_every=flush_every)
@@ -94,16 +94,16 @@ def run_sweep(spec: ExperimentSpec, out: str | Path, *, workers: int | None = No
     ex = executor if executor is not None else make_executor(workers, scheduler)
     try:
         return _run(plan, store, ex, backend="dask" if scheduler else "local",
-                    progress=progress)
+                    progress=progress, retry_failed=retry_failed)
     finally:
         if own:
             ex.close()
 
 
 def _run(plan: Plan, store: Store, executor: Executor, *, backend: str,
-         progress: ProgressHook | None) -> SweepResult:
+         progress: ProgressHook | None, retry_failed: bool) -> SweepResult:
     spec = plan.spec
-    done = store.open()
+    done = store.open(retry_failed=retry_failed)
     started, t0 = _now(), time.perf_counter()
     manifest = store.write_manifest(
         planned=plan.planned, root_seed=spec.seed, sampler_seed=sampler_seed(spec),

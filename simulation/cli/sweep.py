@@ -47,6 +47,8 @@ def sweep(
     steps: Annotated[int | None, typer.Option(help="override the spec's steps")] = None,
     flush_every: Annotated[int, typer.Option(
         help="runs per Parquet part (finished runs are journaled at once regardless)")] = 256,
+    retry_failed: Annotated[bool, typer.Option(
+        "--retry-failed", help="run the failed runs of an earlier session again")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="no progress bar")] = False,
 ) -> None:
     """Run every (sample, replication) of an experiment spec; resume if interrupted."""
@@ -74,7 +76,7 @@ def sweep(
         with _progress(quiet) as hook:
             result = run_sweep(parsed, folder, workers=workers, scheduler=scheduler,
                                max_runs=max_runs, progress=hook,
-                               flush_every=flush_every)
+                               flush_every=flush_every, retry_failed=retry_failed)
     typer.echo(f"{parsed.name}: {result.completed} completed, {result.failed} failed, "
                f"{result.planned} planned ({result.ran_now} run now, {result.skipped} "
                f"already done) in {_duration(result.wall_seconds)}; results in {folder}")

@@ -39,6 +39,15 @@ def test_failed_runs_are_not_rerun_on_resume(tmp_path):
     assert (again.ran_now, again.completed, again.failed) == (0, 4, 2)
 
 
+def test_retry_failed_runs_only_the_failed_runs_again(tmp_path):
+    spec = parse_spec(FRAGILE)
+    run_sweep(spec, tmp_path / "out", workers=1, flush_every=2)
+    again = run_sweep(spec, tmp_path / "out", workers=1, retry_failed=True)
+    assert (again.ran_now, again.skipped, again.completed, again.failed) == (2, 4, 4, 2)
+    assert list(read_failed(tmp_path / "out")["run_id"]) == [2, 3]
+    assert list(read_runs(tmp_path / "out")["run_id"]) == [0, 1, 4, 5]
+
+
 def test_the_cli_exits_1_and_says_how_many_failed(tmp_path):
     spec = write_spec(tmp_path / "fragile.yaml", FRAGILE)
     result = run_cli("sweep", str(spec), "--out", str(tmp_path / "out"), "-q", "-w", "1")
