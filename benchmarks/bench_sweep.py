@@ -39,27 +39,33 @@ def grid_spec(customers: int, steps: int, replications: int, name: str = "bench"
             "replications": replications, "seed": 1}
 
 
-def ours(spec_data: dict, workers: int) -> tuple[int, float]:
+def cpu_seconds() -> float:
+    """CPU time of this process and of its children that have ended (pool workers)."""
+    t = os.times()
+    return t.user + t.system + t.children_user + t.children_system
+
+
+def ours(spec_data: dict, workers: int) -> tuple[int, float, float]:
     spec = parse_spec(spec_data)
     with tempfile.TemporaryDirectory() as folder:
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), cpu_seconds()
         result = run_sweep(spec, Path(folder) / "out", workers=workers)
-        wall = time.perf_counter() - t0
+        wall, cpu = time.perf_counter() - t0, cpu_seconds() - c0
     assert result.completed == result.planned, result
-    return result.planned, wall
+    return result.planned, wall, cpu
 
 
 def with_batch_run(customers: int, steps: int, replications: int,
-                   processes: int) -> tuple[int, float]:
+                   processes: int) -> tuple[int, float, float]:
     seeds = list(range(1, replications + 1))
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), cpu_seconds()
     rows = mesa.batch_run(OrgModel, parameters={
         "customers": customers, "rivals": 1, "structure": STRUCTURES,
         "turbulence": TURBULENCE, "shock_rate": SHOCK_RATE},
         rng=seeds, max_steps=steps, number_processes=processes, display_progress=False,
         data_collection_period=-1)
-    wall = time.perf_counter() - t0
-    return len(rows), wall
+    wall, cpu = time.perf_counter() - t0, cpu_seconds() - c0
+    return len(rows), wall, cpu
 
 
 class PeakMemory:
@@ -101,15 +107,21 @@ def main() -> None:
           f"{args.replications} replications, customers={args.customers}, steps={args.steps}; "
           f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.2f} at start")
 
-    n1, w1 = ours(data, 1)
-    n2, w2 = ours(data, 2)
-    m1, b1 = with_batch_run(args.customers, args.steps, args.replications, 1)
-    m2, b2 = with_batch_run(args.customers, args.steps, args.replications, 2)
-    assert n1 == n2 == m1 == m2, (n1, n2, m1, m2)
-    rate = {"ours, 1 worker": n1 / w1, "ours, 2 workers": n2 / w2,
-            "mesa.batch_run, 1 process": m1 / b1, "mesa.batch_run, 2 processes": m2 / b2}
-    for label, value in rate.items():
-        print(f"{label:30s} {value:8.2f} runs/s")
+    measured = {
+        "ours, 1 worker": ours(data, 1),
+        "ours, 2 workers": ours(data, 2),
+        "mesa.batch_run, 1 process": with_batch_run(args.customers, args.steps,
+                                                    args.replications, 1),
+        "mesa.batch_run, 2 processes": with_batch_run(args.customers, args.steps,
+                                                      args.replications, 2),
+    }
+    counts = {n for n, _, _ in measured.values()}
+    assert len(counts) == 1, counts
+    rate = {}
+    for label, (n, wall, cpu) in measured.items():
+        rate[label] = n / wall
+        print(f"{label:30s} {n / wall:8.2f} runs/s   {1000 * cpu / n:6.1f} CPU-ms per run   "
+              f"(load average now {os.getloadavg()[0]:.2f})")
     print(f"speed-up of ours at 2 workers over 1:              "
           f"{rate['ours, 2 workers'] / rate['ours, 1 worker']:.2f}x (target >= 1.8x)")
     print(f"ours (2 workers) over batch_run (default, 1 proc.): "

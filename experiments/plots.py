@@ -46,7 +46,9 @@ def heatmap(runs: pd.DataFrame, x: str, y: str, outcome: str) -> Figure:
     ax.set_yticks(range(len(table.index)), [str(i) for i in table.index])
     for (i, j), value in np.ndenumerate(values):
         if np.isfinite(value):
-            ax.text(j, i, f"{value:.2g}", ha="center", va="center", fontsize=8)
+            dark = diverging and abs(value) > 0.6 * limit
+            ax.text(j, i, f"{value:.2g}", ha="center", va="center", fontsize=8,
+                    color="white" if dark else "black")
     ax.set_xlabel(x)
     ax.set_ylabel(y)
     ax.set_title(f"mean {outcome}")
