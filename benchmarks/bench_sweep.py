@@ -45,18 +45,18 @@ def cpu_seconds() -> float:
     return t.user + t.system + t.children_user + t.children_system
 
 
-def ours(spec_data: dict, workers: int) -> tuple[int, float, float]:
+def ours(spec_data: dict, workers: int) -> tuple[int, float, float, float]:
     spec = parse_spec(spec_data)
     with tempfile.TemporaryDirectory() as folder:
         t0, c0 = time.perf_counter(), cpu_seconds()
         result = run_sweep(spec, Path(folder) / "out", workers=workers)
         wall, cpu = time.perf_counter() - t0, cpu_seconds() - c0
     assert result.completed == result.planned, result
-    return result.planned, wall, cpu
+    return result.planned, wall, cpu, os.getloadavg()[0]
 
 
 def with_batch_run(customers: int, steps: int, replications: int,
-                   processes: int) -> tuple[int, float, float]:
+                   processes: int) -> tuple[int, float, float, float]:
     seeds = list(range(1, replications + 1))
     t0, c0 = time.perf_counter(), cpu_seconds()
     rows = mesa.batch_run(OrgModel, parameters={
@@ -65,7 +65,7 @@ def with_batch_run(customers: int, steps: int, replications: int,
         rng=seeds, max_steps=steps, number_processes=processes, display_progress=False,
         data_collection_period=-1)
     wall, cpu = time.perf_counter() - t0, cpu_seconds() - c0
-    return len(rows), wall, cpu
+    return len(rows), wall, cpu, os.getloadavg()[0]
 
 
 class PeakMemory:
@@ -115,13 +115,13 @@ def main() -> None:
         "mesa.batch_run, 2 processes": with_batch_run(args.customers, args.steps,
                                                       args.replications, 2),
     }
-    counts = {n for n, _, _ in measured.values()}
+    counts = {n for n, _, _, _ in measured.values()}
     assert len(counts) == 1, counts
     rate = {}
-    for label, (n, wall, cpu) in measured.items():
+    for label, (n, wall, cpu, load) in measured.items():
         rate[label] = n / wall
         print(f"{label:30s} {n / wall:8.2f} runs/s   {1000 * cpu / n:6.1f} CPU-ms per run   "
-              f"(load average now {os.getloadavg()[0]:.2f})")
+              f"(1-min load average after: {load:.2f})")
     print(f"speed-up of ours at 2 workers over 1:              "
           f"{rate['ours, 2 workers'] / rate['ours, 1 worker']:.2f}x (target >= 1.8x)")
     print(f"ours (2 workers) over batch_run (default, 1 proc.): "
