@@ -1,50 +1,31 @@
 """Firms and their departments, the agents of the model.
 
-A firm is a Mesa agent made of Department agents. Each month a firm's departments *sense*
-customers (or hear partners), *share* what they know along the structure's links, and
-*propose* a change of the offering toward what they believe customers need or toward their
-silo's objective; the firm *decides* by weighing the proposals with each department's clout,
-within what its capability allows, and *pays*. The five levers enter only through the functions
-of :mod:`simulation.levers`.
-
-The departments of a firm do the same thing on small arrays, so the firm holds their state as
-(departments x segments x attributes) arrays and applies each behaviour to all of them at once;
-each Department agent is a view on its row (its role, belief, clout), for reporting and display.
+A firm is a Mesa agent made of Department agents. Each month its departments *sense* customers
+(or hear partners), *share* what they know along the structure's links and *propose* a change
+of the offering; the firm *decides* by weighing the proposals with each department's clout,
+within what its capability allows, and *pays*. The behaviour of all departments of all firms
+runs as one array operation per step in :mod:`simulation.organization`; a Department agent is
+its row there (role, belief, clout), and a Firm agent holds what is the firm's alone: its name,
+price, cash, capacity, a reorganization under way, and this month's results.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import mesa
 import numpy as np
 
-from simulation import levers as lv
-from simulation.market import Market, Tally
 from simulation.params import LEVERS
-from simulation.structures import (
-    CUSTOMER_FACING,
-    EXTERNAL,
-    LINK_BUILDERS,
-    PRESETS,
-    SILO_OBJECTIVE,
-)
+from simulation.structures import CUSTOMER_FACING
 
 if TYPE_CHECKING:
     from simulation.model import OrgModel
 
-SILO_KINDS: tuple[str, ...] = ("status_quo", "standard", "roadmap")
-BELIEF_GAIN = 0.5
-"""Weight of a fresh observation against what a department believed before."""
-FRESHNESS_DECAY = 0.9
-"""Monthly fading of how current a department's knowledge is."""
-HEAR_CURRENT = 4.0
-"""How readily a customer-facing department hears a segment, per unit of the firm's share of it:
-a firm hears its current customers, the big ones first (seed 003)."""
-DETECT_SHARE = 0.02
-"""Share of a segment a disruptor must hold before a firm that looks at that segment notices."""
+METRICS: tuple[str, ...] = ("market_share", "satisfaction", "awareness_gap", "action_gap",
+                            "revenue", "profit", "customers", "lever_upkeep")
+"""What a firm reports each month besides its cash, levers and status."""
 
 
 @dataclass
@@ -60,18 +41,13 @@ class Transition:
     to_structure: str
 
 
-def _unit(x: np.ndarray) -> np.ndarray:
-    """Clip to [0, 1] (np.clip's Python wrapper costs more than the work on small arrays)."""
-    return np.minimum(np.maximum(x, 0.0), 1.0)
-
-
 class Department(mesa.Agent):
     """One department of a firm: a role, a belief about customers, a share of power."""
 
-    def __init__(self, model: OrgModel, firm: Firm, index: int, role: str) -> None:
+    def __init__(self, model: OrgModel, firm: Firm, row: int, role: str) -> None:
         super().__init__(model)
         self.firm = firm
-        self.index = index
+        self.row = row
         self.role = role
 
     @property
@@ -82,12 +58,12 @@ class Department(mesa.Agent):
     @property
     def belief(self) -> np.ndarray:
         """(S, D) what this department believes each segment needs."""
-        return self.firm.beliefs[self.index]
+        return self.model.org.beliefs[self.row]
 
     @property
     def clout_weight(self) -> float:
         """The weight of this department's proposal in the firm's decision."""
-        return float(self.firm.decision_weights()[self.index])
+        return float(self.model.org.decision_weights()[self.row])
 
     @property
     def belief_error(self) -> float:
@@ -99,188 +75,93 @@ class Department(mesa.Agent):
 class Firm(mesa.Agent):
     """A firm: departments, an offering per segment, a price, cash."""
 
-    def __init__(self, model: OrgModel, name: str, structure: str, levers: Mapping[str, float],
-                 n_departments: int, roles: tuple[str, ...], price: float, cash: float,
-                 offering: np.ndarray, beliefs: np.ndarray, fair_revenue: float,
-                 capacity: float = np.inf, ceiling: float = 1.0, improvement: float = 0.0,
-                 growth: float = 0.0, entrant: bool = False) -> None:
+    def __init__(self, model: OrgModel, name: str, structure: str, levers: dict[str, float],
+                 roles: tuple[str, ...], links: np.ndarray, price: float, cash: float,
+                 offering: np.ndarray, beliefs: np.ndarray, capacity: float = np.inf,
+                 ceiling: float = 1.0, improvement: float = 0.0, growth: float = 0.0,
+                 entrant: bool = False) -> None:
         super().__init__(model)
         self.name = name
-        self.entrant = entrant
         self.structure = structure
-        self.levers = {k: float(levers[k]) for k in LEVERS}
+        self.entrant = entrant
         self.roles = roles
-        self.links = LINK_BUILDERS[PRESETS[structure].links](roles)
-        self.facing = np.array([r in CUSTOMER_FACING for r in roles])
-        self.external = np.array([r in EXTERNAL for r in roles])
-        self.facing_rows = np.flatnonzero(self.facing)
-        self.partner_rows = np.flatnonzero(self.external)
-        self.silo_kind = np.array([SILO_KINDS.index(SILO_OBJECTIVE[r]) for r in roles])
         self.price = price
         self.cash = cash
-        self.alive = True
-        self.index_in_market = len(model.firms)  # its column in the market's arrays
-        model.firms.append(self)
         self.capacity = capacity
         self.growth = growth
-        self.ceiling = ceiling
-        self.improvement = improvement
-        self.fair_revenue = fair_revenue
-        self.offering = offering.copy()
-        self.roadmap = offering.copy()
-        self.beliefs = np.repeat(beliefs[None], n_departments, axis=0)
-        self.trends = np.zeros_like(self.beliefs)
-        self.freshness = np.zeros(self.beliefs.shape[:2])
-        self.transition: Transition | None = None
-        self.disruption = 0.0
         self.pending_cost = 0.0
-        self.change = 0.0
-        self.observed = np.zeros(beliefs.shape[0], dtype=bool)
-        self.metrics: dict[str, float] = {}
+        self.transition: Transition | None = None
+        self.index, rows = model.org.add_firm(levers, roles, links, offering, beliefs, ceiling,
+                                              improvement)
+        self.metrics: dict[str, float] = dict.fromkeys(METRICS, 0.0)
         self.departments = list(Department.create_agents(
-            model, n_departments, firm=self, index=list(range(n_departments)),
-            role=list(roles)))
+            model, len(roles), firm=self, row=list(rows), role=list(roles)))
+        model.firms.append(self)
 
-    # --- the levers as this firm applies them this month --------------------------------
-    def lever(self, name: str) -> float:
-        """A lever's value, reduced while a reorganization disrupts the firm."""
-        value = self.levers[name]
-        if name in ("coordination", "capability"):
-            value *= 1.0 - self.disruption
-        return value
+    # --- views on the organization table ----------------------------------------------------
+    @property
+    def alive(self) -> bool:
+        """Whether the firm is still in business (a failed firm stays failed)."""
+        return bool(self.model.org.alive[self.index])
 
-    def capability_now(self) -> float:
-        """Capability including what partners lend, as disrupted this month."""
-        return lv.effective_capability(self.lever("capability"), self.lever("connections"))
+    @property
+    def levers(self) -> dict[str, float]:
+        """The firm's five lever values now."""
+        return dict(zip(LEVERS, self.model.org.levers[self.index].tolist(), strict=True))
 
-    def decision_weights(self) -> np.ndarray:
-        """(n,) each department's weight in decisions (the clout lever)."""
-        return lv.clout_weights(self.lever("clout"), self.facing)
+    @property
+    def offering(self) -> np.ndarray:
+        """(S, D) what the firm offers each segment."""
+        return self.model.org.offering[self.index]
 
-    # --- a month's behaviour ------------------------------------------------------------
+    @property
+    def links(self) -> np.ndarray:
+        """(n, n) who talks to whom among the firm's departments."""
+        return self.model.org.firm_links[self.index]
+
+    # --- behaviour of the firm alone ---------------------------------------------------------
     def advance_transition(self, step: int) -> None:
         """Move levers and links one month further through a reorganization."""
         t = self.transition
         if t is None:
             return
+        org = self.model.org
         progress = min(1.0, (step - t.start + 1) / t.length)
-        for name in LEVERS:
-            self.levers[name] = (1 - progress) * t.from_levers[name] + progress * t.to_levers[name]
-        self.links = (1 - progress) * t.from_links + progress * t.to_links
+        org.levers[self.index] = [(1 - progress) * t.from_levers[k] + progress * t.to_levers[k]
+                                  for k in LEVERS]
+        org.set_links(self.index, (1 - progress) * t.from_links + progress * t.to_links)
         # People are busy re-forming teams: sensing and sharing suffer most mid-way.
-        self.disruption = self.model.params.transition_disruption * np.sin(np.pi * progress)
+        org.disruption[self.index] = (self.model.params.transition_disruption
+                                      * np.sin(np.pi * progress))
         if progress >= 1.0:
-            self.structure, self.transition, self.disruption = t.to_structure, None, 0.0
+            self.structure, self.transition = t.to_structure, None
+            org.disruption[self.index] = 0.0
 
-    def sense(self, market: Market, last: Tally, rng: np.random.Generator) -> None:
-        """Customer-facing departments hear customers; partners report on every segment."""
-        p = self.model.params
-        cap = self.capability_now()
-        self.freshness *= FRESHNESS_DECAY
-        self.observed[:] = False
-        own_share = last.segment_share_of(self.index_in_market)
-        chance = np.minimum(HEAR_CURRENT * own_share + lv.capability_reach(cap), 1.0)
-        chance[~market.active] = 0.0
-        facing = self.facing_rows
-        heard = rng.random((facing.size, chance.size)) < chance
-        self._observe(market, rng, facing, heard, lv.capability_noise(p.sense_noise, cap), cap)
-        if rng.random() < lv.connections_signal_chance(self.lever("connections")):
-            partners = self.partner_rows
-            told = np.repeat(market.active[None], partners.size, axis=0)
-            noise = lv.connections_noise(p.sense_noise, self.lever("connections"))
-            self._observe(market, rng, partners, told, noise, 1.0)
+    def pay(self, revenue: float, customers: float, variety: float, upkeep: float,
+            change: float) -> float:
+        """Book a month: revenue in; serving, fixed, upkeep, change and one-off costs out.
 
-    def _observe(self, market: Market, rng: np.random.Generator, rows: np.ndarray,
-                 seen: np.ndarray, noise: float, trend_skill: float) -> None:
-        if rows.size == 0 or not seen.any():
-            return
-        draws = rng.normal(0.0, noise, (2, rows.size, *market.ideal.shape))
-        signal = market.ideal + draws[0]
-        trend_signal = market.velocity + 0.3 * draws[1]
-        gain = BELIEF_GAIN * seen[:, :, None]
-        self.beliefs[rows] += gain * (signal - self.beliefs[rows])
-        self.trends[rows] += trend_skill * gain * (trend_signal - self.trends[rows])
-        fresh = self.freshness[rows]
-        fresh[seen] = 1.0
-        self.freshness[rows] = fresh
-        self.observed |= seen.any(axis=0)
-
-    def share(self) -> None:
-        """Beliefs spread along the structure's links (the coordination lever)."""
-        lv.coordination_share(self.lever("coordination"), self.links, self.freshness,
-                              self.beliefs, self.trends)
-
-    def decide(self, market: Market, rng: np.random.Generator) -> None:
-        """Departments propose, clout weighs the proposals, capability bounds the move.
-
-        Each department's proposal is its target minus the offering; the firm's move is the
-        clout-weighted sum of the proposals, so proposals pointing in opposite directions
-        cancel. The sum is linear, so it is taken per kind of target: what departments believe
-        customers need (anticipating the drift as far as capability allows), and the silo
-        objectives (keep things as they are, standardise on the core offering, follow the
-        roadmap), blended by cooperation.
+        Fixed costs and upkeep are shares of the fair-share revenue, scaled down for a
+        disruptor whose capacity is still small; returns the month's profit.
         """
-        p = self.model.params
-        cap = self.capability_now()
-        weights = market.active_weights
-        offering = self.offering
-        clout = self.decision_weights()
-        believed = _unit(self.beliefs + lv.capability_horizon(cap) * self.trends)
-        believed = (clout @ believed.reshape(clout.size, -1)).reshape(offering.shape)
-        customer_pull = believed - offering
-        by_kind = np.bincount(self.silo_kind, weights=clout, minlength=len(SILO_KINDS))
-        silo_pull = by_kind[1] * (weights @ offering - offering) + by_kind[2] * (
-            self.roadmap - offering)
-        delta = lv.cooperation_blend(self.lever("cooperation"), customer_pull, silo_pull)
-        limit = lv.capability_step(p.max_change, cap)
-        norm = np.sqrt((delta * delta).sum(axis=1, keepdims=True))
-        delta *= np.minimum(1.0, limit / np.maximum(norm, 1e-12))
-        delta *= 1.0 + rng.normal(0.0, 0.5 * (1.0 - cap), delta.shape)
-        new = _unit(offering + delta)
-        np.minimum(new[:, 0], self.ceiling, out=new[:, 0])
-        self.change = float(weights @ np.abs(new - offering).sum(axis=1))
-        self.offering = new
-        np.minimum(self.roadmap[:, 0] + p.roadmap_speed, 1.0, out=self.roadmap[:, 0])
-        self.ceiling = min(1.0, self.ceiling + self.improvement)
-
-    def pay(self, market: Market, tally: Tally) -> None:
-        """Revenue in; serving, fixed, lever upkeep, change and reorganization costs out."""
-        p = self.model.params
-        f = self.index_in_market
-        weights = market.active_weights
-        core = weights @ self.offering
-        variety = float(weights @ np.einsum("sd,sd->s", np.abs(self.offering - core),
-                                            market.weights))
+        p, fair = self.model.params, self.model.fair_revenue
         scale = min(1.0, self.capacity / self.model.fair_customers)
-        serve = p.unit_cost * tally.customers[f] * (1.0 + p.variety_cost * variety)
-        upkeep = lv.upkeep(self.levers, p.lever_cost) * len(self.departments) / 6
-        fixed = (p.fixed_cost + upkeep) * self.fair_revenue * scale
-        change = p.change_cost * self.change * self.fair_revenue * scale
-        revenue = float(tally.revenue[f])
-        profit = revenue - serve - fixed - change - self.pending_cost
+        serve = p.unit_cost * customers * (1.0 + p.variety_cost * variety)
+        fixed = (p.fixed_cost + upkeep) * fair * scale
+        profit = revenue - serve - fixed - p.change_cost * change * fair * scale \
+            - self.pending_cost
         self.pending_cost = 0.0
         self.cash += profit
-        belief = self.beliefs.mean(axis=0)
-        self.metrics = {
-            "market_share": float(tally.share[f]),
-            "satisfaction": float(tally.satisfaction[f]),
-            "awareness_gap": float(weights @ market.gap(belief)),
-            "action_gap": float(weights @ np.einsum("sd,sd->s", np.abs(belief - self.offering),
-                                                    market.weights)),
-            "revenue": revenue,
-            "profit": profit,
-            "customers": float(tally.customers[f]),
-            "lever_upkeep": upkeep * self.fair_revenue * scale,
-        }
+        self.metrics["lever_upkeep"] = upkeep * fair * scale
         if np.isfinite(self.capacity):
-            self.capacity = min(self.capacity * (1.0 + self.growth), float(market.segment.size))
+            self.capacity = min(self.capacity * (1.0 + self.growth),
+                                float(self.model.market.segment.size))
+        return profit
 
     def fail(self) -> None:
         """The firm runs out of cash and leaves: its departments go, it stays dead."""
-        self.alive = False
+        self.model.org.alive[self.index] = False
         for department in self.departments:
             department.remove()
         self.departments = []
-        self.metrics = dict.fromkeys(self.metrics, 0.0)
-        self.metrics["profit"] = 0.0
-
+        self.metrics = dict.fromkeys(METRICS, 0.0)

@@ -45,7 +45,9 @@ def run_figure(results: pd.DataFrame, events: Iterable[Mapping[str, Any]],
     for ax, (column, label) in zip(axes, PANELS, strict=True):
         for firm, group in results.groupby("firm", sort=False):
             structure = group["structure"].iloc[-1]
-            ax.plot(group["step"], group[column], lw=1.4, label=f"{firm} ({structure})")
+            # A failed firm's line stops where it failed (its cash stays to show the loss).
+            values = group[column].where(group["alive"] | (column == "cash"))
+            ax.plot(group["step"], values, lw=1.4, label=f"{firm} ({structure})")
         mark_events(ax, events)
         ax.set_ylabel(label, fontsize=9)
         ax.grid(alpha=0.3)

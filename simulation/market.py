@@ -85,11 +85,13 @@ def logit_probabilities(utilities: np.ndarray) -> np.ndarray:
 def logit_choice(utilities: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """Draw each row's choice with multinomial-logit probabilities.
 
-    Adding independent Gumbel noise and taking the maximum draws exactly from the logit
-    probabilities (McFadden 1974); options with utility ``-inf`` are never chosen.
+    Inverse-CDF sampling: one uniform number per row against the cumulative logit
+    probabilities (one draw per chooser, not one per option as the Gumbel-max trick needs);
+    options with utility ``-inf`` have probability zero and are never chosen.
     """
-    noisy = utilities + rng.gumbel(size=utilities.shape)
-    return np.argmax(noisy, axis=1)
+    cumulative = np.cumsum(np.exp(utilities - utilities.max(axis=1, keepdims=True)), axis=1)
+    threshold = rng.random(utilities.shape[0]) * cumulative[:, -1]
+    return (cumulative <= threshold[:, None]).sum(axis=1)
 
 
 @dataclass
@@ -137,6 +139,8 @@ class Market:
         self.supplier = np.full(params.customers, -1, dtype=np.int64)
         self.must_choose = np.ones(params.customers, dtype=bool)  # everyone chooses first
         self.any_must_choose = True
+        self.counts = np.zeros((len(specs), 1), dtype=np.int64)  # (segment, supplier + 1)
+        self.counts[:, 0] = counts
         self._weigh_segments()
 
     # --- the environment moves ------------------------------------------------------------
@@ -148,8 +152,9 @@ class Market:
     def positions(self, idx: np.ndarray | None = None) -> np.ndarray:
         """(N, D) customers' current needs, or only those of the customers ``idx``."""
         if idx is None:
-            return np.clip(self.ideal[self.segment] + self.offset, 0.0, 1.0)
-        return np.clip(self.ideal[self.segment[idx]] + self.offset[idx], 0.0, 1.0)
+            idx = np.arange(self.segment.size)
+        needs = self.ideal[self.segment[idx]] + self.offset[idx]
+        return np.minimum(np.maximum(needs, 0.0, out=needs), 1.0, out=needs)
 
     def drift(self, rng: np.random.Generator) -> None:
         """Needs drift: a persistent direction (momentum) plus fresh noise (turbulence)."""
@@ -190,6 +195,8 @@ class Market:
         """A firm failed: its customers must choose again."""
         lost = self.supplier == firm
         self.supplier[lost] = -1
+        self.counts[:, 0] += self.counts[:, firm + 1]
+        self.counts[:, firm + 1] = 0
         self.must_choose |= lost
         self.any_must_choose = True
 
@@ -207,28 +214,57 @@ class Market:
 
         """
         p = self.params
-        reconsider = rng.random(self.segment.size) < p.switch_rate
-        if self.any_must_choose:
-            reconsider |= self.must_choose
-            self.must_choose[:] = False
-            self.any_must_choose = False
-        idx = np.flatnonzero(reconsider & self.active_customer)
-        if idx.size == 0 or offerings.shape[0] == 0:
+        idx = self._reconsidering(rng)
+        n_firms = offerings.shape[0]
+        self._widen(n_firms)
+        if idx.size == 0 or n_firms == 0:
             return
         seg = self.segment[idx]
         dist = weighted_distance(self.positions(idx), offerings[:, seg, :], self.weights[seg])
         pw = self.price_weight[seg][:, None]
         current = self.supplier[idx]
-        n_firms = offerings.shape[0]
         utilities = np.empty((idx.size, n_firms + 1))
         utilities[:, :n_firms] = -p.fit_sensitivity * dist - pw * prices[None, :]
         utilities[:, :n_firms] += p.loyalty * (current[:, None] == np.arange(n_firms))
         utilities[:, :n_firms][:, ~available] = -np.inf
         utilities[:, n_firms] = -(pw[:, 0] + p.outside_option)
         choice = logit_choice(utilities, rng)
-        choice = np.where(choice == n_firms, -1, choice)
-        self.supplier[idx] = choice
+        self.supplier[idx] = np.where(choice == n_firms, -1, choice)
         self._enforce_capacity(rng, idx, current, capacity)
+        # Keep the (segment, supplier) counts current by moving only the customers who chose.
+        width = n_firms + 1
+        moved = np.bincount(seg * width + self.supplier[idx] + 1, minlength=self.counts.size)
+        moved -= np.bincount(seg * width + current + 1, minlength=self.counts.size)
+        self.counts += moved.reshape(self.counts.shape)
+
+    def _reconsidering(self, rng: np.random.Generator) -> np.ndarray:
+        # Each active customer reconsiders with probability switch_rate: draw how many do,
+        # then who (without building a draw per customer, so the cost follows the number who
+        # reconsider, not the size of the market); those who must choose are added.
+        n_active = self.active_index.size
+        k = rng.binomial(n_active, self.params.switch_rate) if n_active else 0
+        idx = self.active_index[rng.choice(n_active, size=k, replace=False)] if k else \
+            np.empty(0, dtype=np.int64)
+        if self.any_must_choose:
+            idx = np.union1d(idx, np.flatnonzero(self.must_choose & self.active_customer))
+            self.must_choose[:] = False
+            self.any_must_choose = False
+        return idx
+
+    def assign(self, supplier: np.ndarray) -> None:
+        """Set every customer's supplier (-1 for nobody) and recount from scratch."""
+        self.supplier[:] = supplier
+        width = max(int(self.supplier.max()) + 2, self.counts.shape[1])
+        cells = self.segment * width + self.supplier + 1
+        self.counts = np.bincount(cells, minlength=self.n_segments * width).reshape(
+            self.n_segments, width)
+
+    def _widen(self, n_firms: int) -> None:
+        # A new firm entered: give it an empty column in the counts.
+        missing = n_firms + 1 - self.counts.shape[1]
+        if missing > 0:
+            self.counts = np.hstack([self.counts, np.zeros((self.n_segments, missing),
+                                                           dtype=self.counts.dtype)])
 
     def _enforce_capacity(self, rng: np.random.Generator, idx: np.ndarray, previous: np.ndarray,
                           capacity: np.ndarray) -> None:
@@ -254,9 +290,8 @@ class Market:
         customer, which keeps this month's bookkeeping independent of the number of customers.
         """
         n_firms = offerings.shape[0]
-        cells = self.segment * (n_firms + 1) + (self.supplier + 1)
-        counts = np.bincount(cells, minlength=self.n_segments * (n_firms + 1))
-        counts = counts.reshape(self.n_segments, n_firms + 1)[:, 1:].astype(float)  # (S, F)
+        self._widen(n_firms)
+        counts = self.counts[:, 1:n_firms + 1].astype(float)  # (S, F)
         customers = counts.sum(axis=0)
         fit = 1.0 - np.einsum("fsd,sd->sf", np.abs(offerings - self.ideal[None]), self.weights)
         n_active = max(int(self.sizes[self.active].sum()), 1)
@@ -277,3 +312,4 @@ class Market:
         w = np.where(self.active, self.sizes * self.value, 0.0)
         self.active_weights = w / w.sum()
         self.active_customer = self.active[self.segment]
+        self.active_index = np.flatnonzero(self.active_customer)

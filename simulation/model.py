@@ -16,10 +16,11 @@ import numpy as np
 import pandas as pd
 from mesa.time import Priority
 
-from simulation.agents import Firm
+from simulation.agents import Firm, Transition
 from simulation.errors import ParameterError
 from simulation.market import Market, Tally
 from simulation.metrics import resilience_table, run_summary
+from simulation.organization import Organizations
 from simulation.params import LEVERS, FirmSpec, ModelParams, check_levers
 from simulation.structures import LINK_BUILDERS, PRESETS, other_preset, roles_for
 
@@ -31,6 +32,8 @@ ENTRANT_DEPARTMENTS = ("sales", "product")
 """A disruptor is a start-up: one team that sells and builds, no silos."""
 ENTRANT_START_PERFORMANCE = 0.25
 """Where a disruptor's technology caps its performance on entry (Christensen)."""
+DETECT_SHARE = 0.02
+"""Share of a segment a disruptor must hold before a firm that looks at that segment notices."""
 ENTRANT_CASH_MONTHS = 3.0
 """A disruptor's funding, in months of an incumbent's fair-share revenue."""
 
@@ -63,6 +66,7 @@ class OrgModel(mesa.Model):
         super().__init__(rng=rng)
         p = self.params
         self.market = Market(p, self.rng)
+        self.org = Organizations(self.market.n_segments, p.dimensions)
         self.firms: list[Firm] = []
         self.events: list[dict[str, Any]] = []
         self.detections: list[dict[str, Any]] = []
@@ -74,6 +78,7 @@ class OrgModel(mesa.Model):
         self.focal = self.firms[0]
         self._tally: Tally
         self._choose()
+        self._record_month(initial=True)
         self.datacollector = mesa.DataCollector(
             model_reporters={
                 **{name: partial(_focal_metric, name=name)
@@ -118,9 +123,11 @@ class OrgModel(mesa.Model):
         offering[~m.active] = core
         beliefs = np.where(m.active[:, None], offering, core)
         cash = p.starting_cash if spec.cash is None else spec.cash
-        Firm(self, spec.name, spec.structure, PRESETS[spec.structure].lever_values(spec.levers),
-             p.departments, roles_for(p.departments), spec.price, cash * self.fair_revenue,
-             offering, beliefs, self.fair_revenue)
+        roles = roles_for(p.departments)
+        preset = PRESETS[spec.structure]
+        Firm(self, spec.name, spec.structure, preset.lever_values(spec.levers), roles,
+             LINK_BUILDERS[preset.links](roles), spec.price, cash * self.fair_revenue,
+             offering, beliefs)
 
     def _schedule_timeline(self) -> None:
         # An event "at month t" runs after month t-1 has been collected, so month t is the
@@ -166,15 +173,13 @@ class OrgModel(mesa.Model):
         offering = m.ideal.copy()
         offering[:, 0] = np.minimum(offering[:, 0], ENTRANT_START_PERFORMANCE)
         n = sum(1 for f in self.firms if f.entrant) + 1
-        firm = Firm(self, f"entrant-{n}", "entrant", PRESETS["entrant"].lever_values(),
-                    len(ENTRANT_DEPARTMENTS), ENTRANT_DEPARTMENTS, p.entrant_price,
+        preset = PRESETS["entrant"]
+        firm = Firm(self, f"entrant-{n}", "entrant", preset.lever_values(), ENTRANT_DEPARTMENTS,
+                    LINK_BUILDERS[preset.links](ENTRANT_DEPARTMENTS), p.entrant_price,
                     ENTRANT_CASH_MONTHS * self.fair_revenue, offering, m.ideal,
-                    self.fair_revenue, capacity=p.entrant_capacity * p.customers,
+                    capacity=p.entrant_capacity * p.customers,
                     ceiling=ENTRANT_START_PERFORMANCE, improvement=p.entrant_improvement,
                     growth=p.entrant_growth, entrant=True)
-        firm.metrics = dict.fromkeys(("market_share", "satisfaction", "awareness_gap",
-                                      "action_gap", "revenue", "profit", "customers",
-                                      "lever_upkeep"), 0.0)
         self._log("entrant", firm.name)
         return firm
 
@@ -197,15 +202,13 @@ class OrgModel(mesa.Model):
         else:
             check_levers("reorganize_to", to)
             levers, structure = {**target.levers, **to}, target.structure
-        from simulation.agents import Transition
-
         target.transition = Transition(
             start=self.steps + 1, length=self.params.transition_steps,
             from_levers=dict(target.levers), to_levers=dict(levers),
             from_links=target.links.copy(),
             to_links=LINK_BUILDERS[PRESETS[structure].links](target.roles),
             to_structure=structure)
-        target.pending_cost += self.params.reorganize_cost * target.fair_revenue
+        target.pending_cost += self.params.reorganize_cost * self.fair_revenue
         self._log("reorganization", target.name)
 
     def _firm(self, firm: int | str) -> Firm:
@@ -232,49 +235,72 @@ class OrgModel(mesa.Model):
             self.emerge_segment()
         if rng.random() < p.entrant_rate:
             self.add_entrant()
-        living = [f for f in self.firms if f.alive]
-        for firm in living:
-            firm.advance_transition(self.steps)
-            firm.sense(self.market, self._tally, rng)
-            self._detect_entrants(firm)
-            firm.share()
-            firm.decide(self.market, rng)
+        for firm in self.firms:
+            if firm.transition is not None:
+                firm.advance_transition(self.steps)
+        self.org.sense(self.market, self._tally, p, rng)
+        self._detect_entrants()
+        self.org.share()
+        self.org.decide(self.market, p, rng)
         self._choose()
-        for firm in living:
-            firm.pay(self.market, self._tally)
-        failed = [firm for firm in living if firm.cash < 0.0]
+        self._record_month()
+        failed = [firm for firm in self.firms if firm.alive and firm.cash < 0.0]
         for firm in failed:
             firm.fail()
-            self.market.release(firm.index_in_market)
+            self.market.release(firm.index)
             self._log("failure", firm.name)
         if failed:  # its customers now buy from nobody until they choose again
-            self._tally = self.market.tally(self._offerings(), self._prices())
+            self._tally = self.market.tally(self.org.offering, self._prices())
         self._collect()
 
-    def _offerings(self) -> np.ndarray:
-        return np.stack([f.offering for f in self.firms])
+    def _record_month(self, initial: bool = False) -> None:
+        """Every living firm books the month (or, at the start, reports where it stands)."""
+        t, org = self._tally, self.org
+        awareness, action = org.gaps(self.market)
+        variety = org.variety(self.market)
+        upkeep = org.upkeep(self.params.lever_cost)
+        for firm in self.firms:
+            if not firm.alive:
+                continue
+            f = firm.index
+            firm.metrics.update(market_share=float(t.share[f]),
+                                satisfaction=float(t.satisfaction[f]),
+                                awareness_gap=float(awareness[f]), action_gap=float(action[f]),
+                                customers=float(t.customers[f]))
+            if initial:
+                continue
+            firm.metrics["revenue"] = float(t.revenue[f])
+            firm.metrics["profit"] = firm.pay(float(t.revenue[f]), float(t.customers[f]),
+                                              float(variety[f]), float(upkeep[f]),
+                                              float(org.change[f]))
 
     def _prices(self) -> np.ndarray:
         return np.array([f.price for f in self.firms])
 
     def _choose(self) -> None:
-        offerings, prices = self._offerings(), self._prices()
-        alive = np.array([f.alive for f in self.firms])
+        offerings, prices = self.org.offering, self._prices()
         capacity = np.array([f.capacity for f in self.firms])
-        self.market.choose(self.rng, offerings, prices, alive, capacity)
+        self.market.choose(self.rng, offerings, prices, self.org.alive, capacity)
         self._tally = self.market.tally(offerings, prices)
 
-    def _detect_entrants(self, firm: Firm) -> None:
-        if firm.entrant or not firm.observed.any():
+    def _detect_entrants(self) -> None:
+        # A firm notices a disruptor when it looks at a segment (its departments hear it, or
+        # partners report on it) in which the disruptor already holds a visible share.
+        entrants = [e for e in self.firms if e.entrant and e.alive]
+        if not entrants:
             return
-        seen = {d["entrant"] for d in self.detections if d["firm"] == firm.name}
-        for entrant in self.firms:
-            if not entrant.entrant or entrant.name in seen or not entrant.alive:
+        seen = {(d["entrant"], d["firm"]) for d in self.detections}
+        for firm in self.firms:
+            if firm.entrant or not firm.alive:
                 continue
-            share = self._tally.segment_share_of(entrant.index_in_market)
-            if np.any(firm.observed & (share >= 0.02)):
-                self.detections.append({"entrant": entrant.name, "firm": firm.name,
-                                        "detect_step": self.steps})
+            looked = self.org.observed[firm.index]
+            for entrant in entrants:
+                if (entrant.name, firm.name) in seen:
+                    continue
+                share = self._tally.segment_share_of(entrant.index)
+                if np.any(looked & (share >= DETECT_SHARE)):
+                    self.detections.append({"entrant": entrant.name, "firm": firm.name,
+                                            "detect_step": self.steps})
 
     def _collect(self) -> None:
         self.datacollector.collect(self)
@@ -282,27 +308,13 @@ class OrgModel(mesa.Model):
             row = {"step": self.steps, "firm": firm.name, "structure": firm.structure,
                    **firm.metrics, "cash": firm.cash, "alive": firm.alive,
                    "in_transition": firm.transition is not None, **firm.levers}
-            if not firm.metrics:
-                row.update(self._initial_metrics(firm))
             self.datacollector.add_table_row("firms", row)
-
-    def _initial_metrics(self, firm: Firm) -> dict[str, float]:
-        f, t, m = firm.index_in_market, self._tally, self.market
-        weights = m.active_weights
-        belief = firm.beliefs.mean(axis=0)
-        return {"market_share": float(t.share[f]), "satisfaction": float(t.satisfaction[f]),
-                "awareness_gap": float(weights @ m.gap(belief)),
-                "action_gap": float(weights @ np.einsum(
-                    "sd,sd->s", np.abs(belief - firm.offering), m.weights)),
-                "revenue": 0.0, "profit": 0.0, "customers": float(t.customers[f]),
-                "lever_upkeep": 0.0}
 
     def focal_metric(self, name: str) -> float:
         """The focal firm's latest value of ``name`` (for model-level reporters)."""
         if name == "cash":
             return float(self.focal.cash)
-        return float(self.focal.metrics.get(name, 0.0)) if self.focal.metrics else \
-            self._initial_metrics(self.focal)[name]
+        return float(self.focal.metrics[name])
 
     # --- running and results ----------------------------------------------------------------
     def run(self, steps: int) -> OrgModel:

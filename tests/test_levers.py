@@ -6,13 +6,22 @@ from simulation import levers as lv
 
 def test_clout_splits_power_between_customer_facing_and_internal():
     facing = np.array([True, True, True, False, False, False])
-    w = lv.clout_weights(0.8, facing)
+    w = lv.clout_weights(np.full(6, 0.8), facing, np.full(6, 3), np.full(6, 3))
     assert w == pytest.approx([0.8 / 3] * 3 + [0.2 / 3] * 3)
     assert w.sum() == pytest.approx(1.0)
 
 
 def test_clout_with_one_group_missing_is_equal_weights():
-    assert lv.clout_weights(0.9, np.array([True, True])) == pytest.approx([0.5, 0.5])
+    w = lv.clout_weights(np.full(2, 0.9), np.array([True, True]), np.full(2, 2), np.zeros(2))
+    assert w == pytest.approx([0.5, 0.5])
+
+
+def test_clout_weights_firm_by_firm():
+    # firm A: sales + product (clout 0.9); firm B: sales, marketing, finance (clout 0.3)
+    facing = np.array([True, False, True, True, False])
+    w = lv.clout_weights(np.array([0.9, 0.9, 0.3, 0.3, 0.3]), facing,
+                         np.array([1, 1, 2, 2, 2]), np.array([1, 1, 1, 1, 1]))
+    assert w == pytest.approx([0.9, 0.1, 0.15, 0.15, 0.7])
 
 
 def test_cooperation_blends_customer_and_silo_pulls():
@@ -28,6 +37,14 @@ def test_coordination_moves_the_uninformed_toward_the_informed_only():
     assert beliefs[0].tolist() == [[1.0, 1.0]]          # the informed hears nobody fresher
     assert beliefs[1] == pytest.approx(np.array([[0.5, 0.5]]))  # halfway at coordination 0.5
     assert fresh[:, 0] == pytest.approx([1.0, 0.45])     # news fades by a hop
+
+
+def test_coordination_per_department():
+    links = np.array([[0.0, 1.0], [1.0, 0.0]])
+    fresh = np.array([[1.0], [0.0]])
+    beliefs = np.array([[[1.0]], [[0.0]]])
+    lv.coordination_share(np.array([0.0, 0.25]), links, fresh, beliefs, np.zeros_like(beliefs))
+    assert beliefs[1, 0, 0] == pytest.approx(0.25)
 
 
 def test_no_coordination_means_no_sharing():

@@ -59,7 +59,7 @@ def test_loyalty_keeps_customers_with_their_supplier():
     kept = []
     for loyalty in (0.0, 3.0):
         market = two_segment_market(customers=4000, switch_rate=1.0, loyalty=loyalty)
-        market.supplier[:] = 0
+        market.assign(np.zeros(4000, dtype=int))
         market.any_must_choose = False
         market.must_choose[:] = False
         market.choose(np.random.default_rng(2), offerings, np.ones(2), np.ones(2, bool),
@@ -78,7 +78,7 @@ def test_capacity_is_never_exceeded():
 
 def test_tally_counts_shares_and_revenue_exactly():
     market = two_segment_market(customers=50)          # segment a: 0-24, b: 25-49
-    market.supplier[:] = [0] * 10 + [1] * 10 + [-1] * 5 + [0] * 5 + [1] * 15 + [-1] * 5
+    market.assign(np.array([0] * 10 + [1] * 10 + [-1] * 5 + [0] * 5 + [1] * 15 + [-1] * 5))
     offerings = np.array([[[0.2, 0.8], [0.7, 0.3]], [[0.2, 0.8], [0.7, 0.3]]])
     tally = market.tally(offerings, np.array([1.0, 2.0]))
     assert tally.customers.tolist() == [15.0, 25.0]
@@ -125,3 +125,23 @@ def test_emerging_segment_enters_and_must_choose():
     assert market.active.all() and market.must_choose[market.segment == 1].all()
     assert market.active_weights.tolist() == [0.5, 0.5]
     assert market.emerge() is None
+
+
+def test_running_counts_match_a_recount_after_a_long_run():
+    from simulation import OrgModel
+
+    model = OrgModel(rng=8, customers=800, entrant_steps=(5, 9), new_segment_steps=(7,),
+                     shock_rate=0.2).run(60)
+    market = model.market
+    kept = market.counts.copy()
+    market.assign(market.supplier.copy())
+    assert np.array_equal(kept, market.counts)
+
+
+def test_reconsidering_customers_follow_the_switch_rate():
+    market = two_segment_market(customers=20_000, switch_rate=0.1)
+    market.must_choose[:] = False
+    market.any_must_choose = False
+    drawn = [market._reconsidering(np.random.default_rng(i)).size for i in range(20)]
+    # Binomial(20000, 0.1): mean 2000, sd 42; the mean of 20 draws within 3 sd of it (28).
+    assert abs(np.mean(drawn) - 2000) < 30

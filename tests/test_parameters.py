@@ -63,7 +63,7 @@ CHANGES = {
     "reorganize_cost": (20.0, {"reorganize_step": 3}),
     "transition_steps": (2, {"reorganize_step": 3}),
     "transition_disruption": (1.0, {"reorganize_step": 3}),
-    "recovery_fraction": (0.5, {"shock_steps": (5,), "shock_size": 0.6}),
+    "recovery_fraction": (1.0, {"shock_steps": (5,), "shock_size": 0.6}),
 }
 
 
