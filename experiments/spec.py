@@ -184,6 +184,13 @@ class ExperimentSpec(_Strict):
                 if factor.range is not None and factor.points is None:
                     raise ValueError(f"{self._group(name)}.{name}: a range in a grid design "
                                      "needs 'points'")
+        for name in self.analysis.heatmap or ():
+            if name not in self.factors:
+                raise ValueError(f"analysis.heatmap: {name!r} is not a lever or condition")
+        for name in self.analysis.discovery.where if self.analysis.discovery else ():
+            if name not in self.factors:
+                raise ValueError(f"analysis.discovery.where: {name!r} is not a lever or "
+                                 "condition")
         for name, factor in self.factors.items():
             try:
                 factor.kind  # noqa: B018 - raises on mixed levels
@@ -277,6 +284,14 @@ def check_model_parameters(spec: ExperimentSpec, *, source: str = "spec") -> Non
         ModelParams.from_kwargs(**base)
     except ParameterError as err:
         raise SpecError(f"{source}: base.{err}") from None
+    from simulation.model import RESULT_COLUMNS
+
+    if spec.outputs.series:
+        numeric = [c for c in RESULT_COLUMNS if c not in ("step", "firm", "structure")]
+        for column in spec.outputs.columns:
+            if column not in numeric:
+                raise SpecError(f"{source}: outputs.columns: {column!r} is not a per-step "
+                                f"column of the model; choose from {numeric}")
     for group, factors in (("levers", spec.levers), ("conditions", spec.conditions)):
         for name, factor in factors.items():
             if name not in PARAMETERS:
