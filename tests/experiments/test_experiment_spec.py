@@ -142,3 +142,36 @@ def test_out_folder_of_another_experiment_is_refused(tmp_path):
         run_sweep(spec, tmp_path / "out", workers=1, max_runs=1)
 
 
+
+
+def test_dry_run_prints_the_count_and_an_estimate_and_writes_nothing(tmp_path):
+    spec = write_spec(tmp_path / "s.yaml", {**GOOD, "replications": 3})
+    result = run_cli("sweep", str(spec), "--dry-run", "--workers", "2", "--out",
+                     str(tmp_path / "out"))
+    assert result.exit_code == 0, result.output
+    assert "ok: 6 runs (grid design, 3 replication(s), 10 steps); about" in result.stdout
+    assert "on 2 worker(s)" in result.stdout
+    assert not (tmp_path / "out").exists()
+
+
+def test_every_sweep_flag_reaches_the_library(tmp_path):
+    import json
+
+    from experiments.store import read_runs
+
+    toy = {**GOOD, "model": "tests.experiments.exp_helpers:toy",
+           "conditions": {"x": {"levels": [0.0, 1.0, 2.0, 3.0]}}, "replications": 2}
+    spec = write_spec(tmp_path / "toy.yaml", toy)
+    out = tmp_path / "out"
+    result = run_cli("sweep", str(spec), "--out", str(out), "--max-runs", "3", "--steps", "7",
+                     "--workers", "2", "--flush-every", "1", "-q")
+    assert result.exit_code == 0, result.output
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["planned"] == 3 and manifest["spec"]["steps"] == 7
+    assert manifest["identity"]["max_runs"] == 3
+    assert manifest["sessions"][-1]["workers"] == 2
+    assert len(list((out / "runs").glob("part-*.parquet"))) == 3
+    runs = read_runs(out)
+    assert list(runs["run_id"]) == [0, 1, 2]
+    assert ((runs["y"] - 2 * runs["x"] - (runs["seed"] % 1000) / 1000) * 1000).round(6).eq(
+        7).all()
