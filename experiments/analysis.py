@@ -99,6 +99,23 @@ def replicate_means(exp: Experiment, outcome: str) -> np.ndarray:
     return means.reindex(range(expected)).to_numpy()
 
 
+def noise_share(exp: Experiment, outcome: str) -> float | None:
+    """Share of an outcome's variance that lies between replications of the same sample.
+
+    Near 0: the parameters decide the outcome; near 1: chance does, and indices computed
+    from the replicate means need more replications (or samples) before they can be read.
+    None with a single replication.
+    """
+    if exp.spec.replications < 2 or outcome not in exp.runs.columns:
+        return None
+    values = exp.runs[["sample_id", outcome]].astype({outcome: float})
+    total = float(values[outcome].var())
+    if not total > 0:
+        return None
+    within = float(values.groupby("sample_id")[outcome].var().mean())
+    return within / total
+
+
 def sensitivity(exp: Experiment, outcome: str) -> dict[str, pd.DataFrame]:
     """Sobol (first, total, second order, with confidence intervals) or Morris indices.
 
@@ -107,6 +124,9 @@ def sensitivity(exp: Experiment, outcome: str) -> dict[str, pd.DataFrame]:
     """
     kind = exp.spec.design.kind
     y = replicate_means(exp, outcome)
+    if not np.ptp(y) > 0:
+        raise AnalysisError(f"{outcome} is the same ({y[0]:g}) for every sample; it has no "
+                            "variance to apportion")
     if kind == "sobol":
         return analyze_sobol(exp.spec, y)
     if kind == "morris":

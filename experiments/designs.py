@@ -14,6 +14,7 @@ integer part picks the level, so SALib sees a continuous input and the model a v
 from __future__ import annotations
 
 import itertools
+import warnings
 from typing import Any
 
 import numpy as np
@@ -120,10 +121,12 @@ def analyze_sobol(spec: ExperimentSpec, y: np.ndarray, *, seed: int | None = Non
     factor) and, when the design has them, ``second`` (S2, S2_conf per pair).
     """
     _check_length(spec, y)
-    result = sobol_analyze.analyze(problem(spec), np.asarray(y, dtype=float),
-                                   calc_second_order=spec.design.second_order,
-                                   num_resamples=num_resamples,
-                                   seed=sampler_seed(spec) if seed is None else seed)
+    with warnings.catch_warnings():  # constant outputs are reported by the caller
+        warnings.simplefilter("ignore", UserWarning)
+        result = sobol_analyze.analyze(problem(spec), np.asarray(y, dtype=float),
+                                       calc_second_order=spec.design.second_order,
+                                       num_resamples=num_resamples,
+                                       seed=sampler_seed(spec) if seed is None else seed)
     names = list(spec.factors)
     first_total = pd.DataFrame({"S1": result["S1"], "S1_conf": result["S1_conf"],
                                 "ST": result["ST"], "ST_conf": result["ST_conf"]},

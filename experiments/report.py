@@ -48,6 +48,12 @@ def build(exp: Experiment, outcomes: list[str] | None = None) -> Report:
     if len(exp.failed):
         report.tables["failed runs"] = exp.failed.drop(columns=["traceback"]).head(50)
     for outcome in names:
+        noise = analysis.noise_share(exp, outcome)
+        if noise is not None:
+            report.notes.append(
+                f"{outcome}: {noise:.0%} of its variance lies between replications of the "
+                "same parameters" + (" (mostly chance: read its indices and effects with "
+                                     "care, or add replications)" if noise > 0.5 else "."))
         if spec.design.kind in ("sobol", "morris"):
             try:
                 result = analysis.sensitivity(exp, outcome)

@@ -135,3 +135,27 @@ def test_shipped_sobol_and_morris_specs_run_through_sweep_and_analysis(tmp_path)
         indices = analysis.sensitivity(exp, small.analysis.outcomes[0])
         table = indices["first_total"] if name == "levers_sobol" else indices["morris"]
         assert list(table.index) == list(small.factors)
+
+
+def replicated(values_by_sample):
+    rows = [{"run_id": i, "sample_id": s, "x": float(s), "y": float(v)}
+            for i, (s, v) in enumerate((s, v) for s, vs in enumerate(values_by_sample)
+                                       for v in vs)]
+    spec = parse_spec({"name": "r", "model": "m:f", "replications": 2,
+                       "design": {"kind": "morris", "trajectories": 2, "levels": 4},
+                       "conditions": {"x": {"range": [0, 1]}},
+                       "analysis": {"outcomes": ["y"]}})
+    return Experiment(spec, {}, pd.DataFrame(rows), pd.DataFrame(), pd.DataFrame())
+
+
+def test_noise_share_is_the_within_sample_share_of_the_variance():
+    exp = replicated([[0, 2], [10, 12], [0, 2], [10, 12]])
+    # total variance (ddof=1) of 0,2,10,12,0,2,10,12 is 208/7; within each pair it is 2
+    assert analysis.noise_share(exp, "y") == pytest.approx(2 / (208 / 7))
+    assert analysis.noise_share(replicated([[1, 1], [1, 1], [1, 1], [1, 1]]), "y") is None
+
+
+def test_an_outcome_that_never_varies_has_no_indices():
+    exp = replicated([[1, 1], [1, 1], [1, 1], [1, 1]])
+    with pytest.raises(AnalysisError, match="y is the same \\(1\\) for every sample"):
+        analysis.sensitivity(exp, "y")
