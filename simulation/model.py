@@ -32,8 +32,10 @@ ENTRANT_DEPARTMENTS = ("sales", "product")
 """A disruptor is a start-up: one team that sells and builds, no silos."""
 ENTRANT_START_PERFORMANCE = 0.25
 """Where a disruptor's technology caps its performance on entry (Christensen)."""
-DETECT_SHARE = 0.02
+DETECT_SHARE = 0.05
 """Share of a segment a disruptor must hold before a firm that looks at that segment notices."""
+ANSWER_GAIN = 0.02
+"""Gain in fit to the disruptor's beachhead segment that counts as an answer to it."""
 ENTRANT_CASH_MONTHS = 3.0
 """A disruptor's funding, in months of an incumbent's fair-share revenue."""
 
@@ -242,6 +244,8 @@ class OrgModel(mesa.Model):
         self._detect_entrants()
         self.org.share()
         self.org.decide(self.market, p, rng)
+        if self.detections:
+            self._track_answers()
         self._choose()
         self._record_month()
         failed = [firm for firm in self.firms if firm.alive and firm.cash < 0.0]
@@ -298,9 +302,28 @@ class OrgModel(mesa.Model):
                 if (entrant.name, firm.name) in seen:
                     continue
                 share = self._tally.segment_share_of(entrant.index)
-                if np.any(looked & (share >= DETECT_SHARE)):
-                    self.detections.append({"entrant": entrant.name, "firm": firm.name,
-                                            "detect_step": self.steps})
+                visible = looked & (share >= DETECT_SHARE)
+                if visible.any():
+                    beachhead = int(np.argmax(np.where(visible, share, -1.0)))
+                    self.detections.append({
+                        "entrant": entrant.name, "firm": firm.name, "detect_step": self.steps,
+                        "segment": beachhead, "fit": self._fit(firm, beachhead),
+                        "answer_step": None})
+
+    def _fit(self, firm: Firm, segment: int) -> float:
+        """How well a firm's offering fits a segment's needs now (1 = perfectly)."""
+        m = self.market
+        return 1.0 - float(m.weights[segment] @ np.abs(m.ideal[segment]
+                                                       - firm.offering[segment]))
+
+    def _track_answers(self) -> None:
+        # A firm answers a disruptor it has noticed when its offering for the segment where
+        # the disruptor broke in fits that segment clearly better than when it noticed.
+        for d in self.detections:
+            if d["answer_step"] is None:
+                firm = self.firms[[f.name for f in self.firms].index(d["firm"])]
+                if firm.alive and self._fit(firm, d["segment"]) >= d["fit"] + ANSWER_GAIN:
+                    d["answer_step"] = self.steps
 
     def _collect(self) -> None:
         self.datacollector.collect(self)
@@ -334,20 +357,28 @@ class OrgModel(mesa.Model):
         return resilience_table(self.results(), shocks, self.params.recovery_fraction)
 
     def disruptions(self) -> pd.DataFrame:
-        """One row per (entrant, incumbent): when it entered and when the incumbent noticed."""
+        """One row per (entrant, incumbent): when it entered, was noticed and was answered.
+
+        A firm notices a disruptor when it looks at a segment where the disruptor holds at
+        least 2%; it answers when its offering for that segment fits it clearly (by 0.02)
+        better than when it noticed. Times are months from the entry; NaN if never.
+        """
         entries = {e["firm"]: e["step"] for e in self.events if e["kind"] == "entrant"}
-        found = {(d["entrant"], d["firm"]): d["detect_step"] for d in self.detections}
+        found = {(d["entrant"], d["firm"]): d for d in self.detections}
         rows = []
         for entrant, entry in entries.items():
             for firm in self.firms:
                 if firm.entrant:
                     continue
-                detect = found.get((entrant, firm.name))
+                d = found.get((entrant, firm.name), {})
+                detect, answer = d.get("detect_step"), d.get("answer_step")
                 rows.append({"entrant": entrant, "entry_step": entry, "firm": firm.name,
                              "detect_step": detect,
-                             "time_to_detect": np.nan if detect is None else detect - entry})
+                             "time_to_detect": np.nan if detect is None else detect - entry,
+                             "answer_step": answer,
+                             "time_to_answer": np.nan if answer is None else answer - entry})
         return pd.DataFrame(rows, columns=["entrant", "entry_step", "firm", "detect_step",
-                                           "time_to_detect"])
+                                           "time_to_detect", "answer_step", "time_to_answer"])
 
     def summary(self) -> dict[str, float]:
         """Per-run outcomes of the focal firm (see :func:`simulation.metrics.run_summary`)."""

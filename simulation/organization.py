@@ -28,9 +28,10 @@ BELIEF_GAIN = 0.5
 """Weight of a fresh observation against what a department believed before."""
 FRESHNESS_DECAY = 0.9
 """Monthly fading of how current a department's knowledge is."""
-HEAR_CURRENT = 4.0
-"""How readily a customer-facing department hears a segment, per unit of the firm's share of
-it: a firm hears its current customers, the big ones first (seed 003)."""
+HEAR_CURRENT = 2.0
+"""How readily a customer-facing department hears a segment, per unit of the segment's share
+of the firm's revenue: a firm hears its biggest current customers first (seed 003), and a
+segment that brings half its revenue every month."""
 TREND_NOISE = 0.3
 """Noise of a signal about the direction of change, relative to that about the level."""
 EXECUTION_NOISE = 0.5
@@ -149,19 +150,21 @@ class Organizations:
               rng: np.random.Generator) -> None:
         """Customer-facing departments hear customers; partners report on every segment.
 
-        A department hears a segment more readily the more of it its firm already serves,
-        plus what its prospecting skill (capability) reaches; partners (connections) report
-        on every active segment, served or not, to the departments that hold partnerships.
+        A department hears a segment more readily the more of its firm's revenue it brings
+        (the biggest customers first), plus what its prospecting skill (capability) reaches;
+        partners (connections) report on every active segment, served or not, to the
+        departments that hold partnerships.
         """
         if self._links_dirty:
             self._refresh()
         cap = self.capability()
         connections = self.lever("connections")
         living = self.alive[self.firm_of]
-        share = np.zeros((self.n_firms, market.n_segments))
+        mix = np.zeros((self.n_firms, market.n_segments))
         seen_firms = min(last.segment_share.shape[1], self.n_firms)
-        share[:seen_firms] = last.segment_share[:, :seen_firms].T
-        chance = HEAR_CURRENT * share + lv.capability_reach(cap)[:, None]
+        spend = last.segment_share[:, :seen_firms].T * (market.sizes * market.value)
+        mix[:seen_firms] = spend / np.maximum(spend.sum(axis=1, keepdims=True), 1e-12)
+        chance = HEAR_CURRENT * mix + lv.capability_reach(cap)[:, None]
         chance = np.minimum(chance, 1.0)[self.firm_of] * (self.facing & living)[:, None]
         heard = rng.random(chance.shape) < chance
         partners_report = rng.random(self.n_firms) < lv.connections_signal_chance(connections)

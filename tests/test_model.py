@@ -174,7 +174,9 @@ def test_disruptor_detection_table(small):
     assert table["firm"].tolist() == ["focal", "rival"]
     assert (table["entry_step"] == 3).all()
     detected = table["time_to_detect"].dropna()
-    assert (detected >= 0).all()
+    assert (detected >= 0).all() and len(detected) >= 1
+    answered = table.dropna(subset=["time_to_answer"])
+    assert (answered["time_to_answer"] >= answered["time_to_detect"]).all()
 
 
 def test_every_lever_is_reported(small):

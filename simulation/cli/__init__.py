@@ -34,6 +34,7 @@ def _outsidein() -> None:
 
 
 from simulation.cli import run as _run  # noqa: E402,F401  (registers `run`)
+from simulation.cli import serve as _serve  # noqa: E402,F401  (registers `app`)
 from simulation.cli import sweep as _sweep  # noqa: E402,F401  (registers `sweep`, `analyze`)
 
 USAGE_EXIT = 2

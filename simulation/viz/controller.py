@@ -1,0 +1,477 @@
+"""One run of the model as the app shows it: settings, actions, and the data to draw.
+
+The page holds one :class:`RunController` per browser tab, so two tabs are two runs. The
+controller never draws or touches the browser; it turns the page's controls into model
+parameters, applies the workshop actions through the model's own methods, and keeps the
+plotted series incrementally (a step appends one value per firm and metric instead of
+rebuilding the run's table), so a step costs the same at month 10 and month 1000.
+
+Every user mistake (a broken scenario, an impossible value) becomes ``self.error``, a line
+the page shows; the run that was there keeps going.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from simulation.errors import OutsideInError
+from simulation.model import OrgModel
+from simulation.params import LEVERS, PARAMETERS, ModelParams
+from simulation.structures import PRESETS
+from simulation.viz import scenarios, svg
+from simulation.viz.texts import METRIC_TEXT
+
+METRICS: tuple[str, ...] = tuple(METRIC_TEXT)
+"""The metrics plotted per firm, in order."""
+
+STRUCTURES: tuple[str, ...] = ("inside_out", "outside_in")
+"""The presets a user may pick for an incumbent firm."""
+
+
+@dataclass
+class Settings:
+    """What the controls say; takes effect on the next reset (or a reorganization)."""
+
+    structures: list[str] = field(default_factory=lambda: ["outside_in", "inside_out"])
+    levers: dict[str, float] = field(default_factory=dict)
+    turbulence: float = ModelParams().turbulence
+    entrant_rate: float = ModelParams().entrant_rate
+    seed: int = 1
+
+
+@dataclass
+class FirmTrace:
+    """The plotted history of one firm: its months and each metric's values."""
+
+    name: str
+    color: str
+    entrant: bool
+    steps: list[int] = field(default_factory=list)
+    values: dict[str, list[float]] = field(
+        default_factory=lambda: {m: [] for m in METRICS})
+
+
+def _bound(name: str) -> tuple[float, float]:
+    b = PARAMETERS[name].metadata["bound"]
+    return float(b.low), float(b.high)
+
+
+def _default_factory(scenario: Any, **kwargs: Any) -> Any:
+    if scenario is None:
+        return OrgModel(**kwargs)
+    return OrgModel.from_scenario(scenario, **kwargs)
+
+
+def preset_levers(name: str) -> dict[str, float]:
+    """The lever values of a structure preset."""
+    return PRESETS[name].lever_values()
+
+
+class RunController:
+    """Holds one model run and what the page shows of it.
+
+    Args:
+        scenario_path: A scenario file to start from; ``None`` starts from the defaults.
+        model_factory: ``factory(scenario, rng=..., **overrides)`` building a model; the
+            default builds :class:`simulation.OrgModel` (tests pass one that builds small markets).
+
+    """
+
+    def __init__(self, scenario_path: Path | None = None,
+                 model_factory: Callable[..., Any] | None = None) -> None:
+        self.lock = threading.RLock()
+        self.factory = model_factory or _default_factory
+        self.error: str | None = None
+        self.notice: str | None = None
+        self.scenario_path: Path | None = None
+        self.scenario: Any = None
+        self.settings = Settings()
+        self.model: Any = None
+        self.traces: dict[str, FirmTrace] = {}
+        self.colors: dict[str, str] = {}
+        self.start_dimensions: tuple[int, int] = (0, 1)
+        self.version = 0
+        self.settings_version = 0  # bumped when what the controls show may have changed
+        self.failed_loads = 0
+        if scenario_path is None or not self.choose_scenario(scenario_path):
+            self._adopt_model(self._build())
+
+    # --- settings ------------------------------------------------------------------------
+    def choose_scenario(self, path: Path) -> bool:
+        """Load a scenario and start a run of it; on failure keep the current run.
+
+        Returns whether the scenario was loaded.
+        """
+        with self.lock:
+            try:
+                scenario = scenarios.load(Path(path))
+                seed = scenario.to_model_kwargs().get("rng")
+                seed = seed if isinstance(seed, int) and seed >= 0 else self.settings.seed
+                model = self.factory(scenario, rng=seed)
+            except (OutsideInError, ValueError, OSError) as exc:
+                self.error = f"Scenario {Path(path).name} could not be loaded: {exc}"
+                self.failed_loads += 1
+                self.version += 1
+                self.settings_version += 1
+                return False
+            except Exception as exc:  # a broken file must never take the page down
+                self.error = (f"Scenario {Path(path).name} could not be loaded: "
+                              f"{type(exc).__name__}: {exc}")
+                self.failed_loads += 1
+                self.version += 1
+                self.settings_version += 1
+                return False
+            self.scenario_path, self.scenario = Path(path), scenario
+            self.settings.seed = seed
+            self.settings = self._settings_of(model)
+            self.settings_version += 1
+            self._adopt_model(model)
+            self.error = None
+            return True
+
+    def _settings_of(self, model: Any) -> Settings:
+        """Read the controls' starting values off a freshly built model."""
+        firms = [f for f in model.firms if not _is_entrant(f)][:2]
+        params = getattr(model, "params", None)
+        return Settings(
+            structures=[str(f.structure) for f in firms],
+            levers={k: float(firms[0].levers[k]) for k in LEVERS},
+            turbulence=float(getattr(params, "turbulence", self.settings.turbulence)),
+            entrant_rate=float(getattr(params, "entrant_rate", self.settings.entrant_rate)),
+            seed=self.settings.seed,
+        )
+
+    def set_structure(self, firm: int, name: str) -> None:
+        """Pick the preset of incumbent ``firm`` (0 focal); the focal firm's sliders follow."""
+        with self.lock:
+            if name not in STRUCTURES:
+                return self._fail(f"structure: {name!r} is not one of {list(STRUCTURES)}")
+            if not 0 <= firm < len(self.settings.structures):
+                return self._fail(f"firm: {firm} is not an incumbent of this scenario")
+            self.settings.structures[firm] = name
+            if firm == 0:
+                self.settings.levers = preset_levers(name)
+            self._ok()
+
+    def set_lever(self, lever: str, value: float) -> None:
+        """Set one of the focal firm's levers (used at reset or by "reorganize to sliders")."""
+        with self.lock:
+            if lever not in LEVERS:
+                return self._fail(f"lever: {lever!r} is not one of {list(LEVERS)}")
+            if not _in_range(value, 0.0, 1.0):
+                return self._fail(f"{lever}: {value!r} is outside [0, 1]")
+            self.settings.levers[lever] = float(value)
+            self._ok()
+
+    def set_turbulence(self, value: float) -> None:
+        """Set the turbulence of customer needs for the next reset."""
+        self._set_number("turbulence", value)
+
+    def set_entrant_rate(self, value: float) -> None:
+        """Set the monthly probability that a disruptor enters, for the next reset."""
+        self._set_number("entrant_rate", value)
+
+    def _set_number(self, name: str, value: float) -> None:
+        with self.lock:
+            low, high = _bound(name)
+            if not _in_range(value, low, high):
+                return self._fail(f"{name}: {value!r} is outside [{low:g}, {high:g}]")
+            setattr(self.settings, name, float(value))
+            self._ok()
+
+    def set_seed(self, text: str) -> None:
+        """Set the random seed for the next reset from what the user typed."""
+        with self.lock:
+            try:
+                seed = int(str(text).strip())
+            except ValueError:
+                return self._fail(f"seed: {text!r} is not a whole number >= 0")
+            if seed < 0:
+                return self._fail(f"seed: {seed} is not a whole number >= 0")
+            self.settings.seed = seed
+            self._ok()
+
+    # --- running -------------------------------------------------------------------------
+    def reset(self) -> None:
+        """Start a new run from month 0 with the current settings."""
+        with self.lock:
+            try:
+                model = self._build()
+            except (OutsideInError, ValueError) as exc:
+                return self._fail(str(exc))
+            self._adopt_model(model)
+            self._ok()
+
+    def step(self, n: int = 1) -> None:
+        """Advance the run ``n`` months, recording what the plots show."""
+        with self.lock:
+            try:
+                for _ in range(n):
+                    self.model.step()
+                    self._record()
+                self.notice = None
+            except (OutsideInError, ValueError) as exc:
+                return self._fail(str(exc))
+            self.version += 1
+
+    @property
+    def month(self) -> int:
+        """The run's current month (0 before the first step)."""
+        return int(getattr(self.model, "steps", 0))
+
+    # --- workshop actions ----------------------------------------------------------------
+    def shock_now(self) -> None:
+        """Customer needs jump at the next step."""
+        self._act(lambda: self.model.inject_shock(), "Customer needs will jump next month.")
+
+    def disruptor_now(self) -> None:
+        """A disruptive entrant enters at the next step."""
+        self._act(lambda: self.model.add_entrant(), "A disruptor enters the market.")
+
+    def reorganize_now(self, firm: int, to: str) -> None:
+        """Reorganize incumbent ``firm`` to the other preset (``to="other"``) or the sliders.
+
+        The transition starts at the next step and takes the model's transition period.
+        """
+        with self.lock:
+            incumbents = [f for f in self.model.firms if not _is_entrant(f)]
+            if not 0 <= firm < len(incumbents):
+                return self._fail(f"firm: {firm} is not an incumbent of this run")
+            if not getattr(incumbents[firm], "alive", True):
+                return self._fail(f"firm: {incumbents[firm].name} has failed and cannot "
+                                  "reorganize")
+            pending = getattr(incumbents[firm], "transition", None)
+            if pending is not None and getattr(pending, "start", None) == self.month + 1:
+                # a second click in the same month would pay for the same move twice
+                self.notice = f"{incumbents[firm].name} already reorganizes from next month."
+                self.version += 1
+                return None
+            current = str(incumbents[firm].structure)
+            target: str | dict[str, float]
+            if to == "other":
+                target = "inside_out" if current == "outside_in" else "outside_in"
+                what = target.replace("_", "-")
+            elif to == "sliders":
+                target = dict(self.settings.levers)
+                what = "the sliders' levers"
+            else:
+                return self._fail(f"reorganize: {to!r} is not 'other' or 'sliders'")
+            index = list(self.model.firms).index(incumbents[firm])
+            self._act(lambda: self.model.reorganize(firm=index, to=target),
+                      f"{incumbents[firm].name} reorganizes to {what} from next month.")
+
+    def _act(self, action: Callable[[], Any], notice: str) -> None:
+        with self.lock:
+            try:
+                action()
+            except (OutsideInError, ValueError) as exc:
+                return self._fail(str(exc))
+            self.notice = notice
+            self._ok()
+
+    # --- data for the page ---------------------------------------------------------------
+    def charts(self) -> dict[str, str]:
+        """One SVG line chart per metric, every firm a line, events marked."""
+        with self.lock:
+            events = self.events()
+            month = self.month
+            out = {}
+            for metric in METRICS:
+                series = [svg.Series(t.name, t.color, t.steps, t.values[metric], t.entrant)
+                          for t in self.traces.values()]
+                y_range = (0.0, 1.0) if metric in ("market_share", "satisfaction") else None
+                out[metric] = svg.line_chart(METRIC_TEXT[metric], series, events,
+                                             x_max=max(month, 12), y_range=y_range,
+                                             width=330, height=170, test_id=f"chart-{metric}")
+            return out
+
+    def events(self) -> list[svg.Event]:
+        """The run's events so far, with a label each."""
+        with self.lock:
+            out = []
+            for ev in getattr(self.model, "events", []):
+                label = str(ev["kind"]).replace("_", " ")
+                if ev.get("firm"):
+                    label += f": {ev['firm']}"
+                out.append(svg.Event(int(ev["step"]), str(ev["kind"]),
+                                     f"month {ev['step']}: {label}"))
+            return out
+
+    def network_svg(self, firm: int) -> str:
+        """The departments of incumbent ``firm`` as a network picture."""
+        with self.lock:
+            incumbents = [f for f in self.model.firms if not _is_entrant(f)]
+            f = incumbents[firm]
+            deps = list(f.departments)
+            return svg.network([d.role for d in deps], [bool(d.customer_facing) for d in deps],
+                               [float(d.clout_weight) for d in deps],
+                               [float(d.belief_error) for d in deps], np.asarray(f.links),
+                               test_id=f"network-{firm}")
+
+    def dimension_names(self) -> list[str]:
+        """Names of the attributes of the need space."""
+        return [str(n) for n in self.model.market.dimension_names]
+
+    def default_dimensions(self) -> tuple[int, int]:
+        """The two attributes in which the active segments' needs differ most.
+
+        Showing those first keeps the segments apart on the market picture.
+        """
+        with self.lock:
+            m = self.model.market
+            ideal = np.asarray(m.ideal)[np.asarray(m.active, dtype=bool)]
+            if ideal.shape[0] < 2 or ideal.shape[1] < 2:
+                return (0, 1)
+            order = np.argsort(-ideal.var(axis=0), kind="stable")
+            first, second = sorted(int(i) for i in order[:2])
+            return (first, second)
+
+    def market_svg(self, x: int = 0, y: int = 1) -> str:
+        """Segments' needs and every living firm's offerings in attributes ``x`` and ``y``."""
+        with self.lock:
+            m = self.model.market
+            names = self.dimension_names()
+            dims = [x, y]
+            offerings = [svg.Offering(f.name, self._color(f.name),
+                                      np.asarray(f.offering)[:, dims])
+                         for f in self.model.firms if getattr(f, "alive", True)]
+            return svg.market(list(m.segment_names), np.asarray(m.ideal)[:, dims],
+                              list(m.active), offerings, names[x], names[y],
+                              test_id="market")
+
+    def firm_cards(self) -> list[dict[str, Any]]:
+        """A few facts per firm for the page: name, structure, levers, alive, cash, share."""
+        with self.lock:
+            cards = []
+            for f in self.model.firms:
+                trace = self.traces.get(f.name)
+                share = trace.values["market_share"][-1] if trace and trace.steps else math.nan
+                cards.append({"name": f.name, "structure": str(f.structure),
+                              "entrant": _is_entrant(f), "alive": bool(f.alive),
+                              "cash": float(f.cash), "share": share,
+                              "levers": {k: float(v) for k, v in f.levers.items()},
+                              "color": self._color(f.name)})
+            return cards
+
+    def csv(self) -> str:
+        """The run's per-month, per-firm table as CSV text."""
+        with self.lock:
+            return str(self.model.results().to_csv(index=False))
+
+    def scenario_text(self) -> dict[str, Any]:
+        """What the scenario tells a class: title, description, lesson, questions."""
+        sc = self.scenario
+        if sc is None:
+            return {"title": "The default market", "description": "", "teaches": "",
+                    "questions": []}
+        return {"title": str(getattr(sc, "title", "") or self.scenario_path),
+                "description": str(getattr(sc, "description", "") or ""),
+                "teaches": str(getattr(sc, "teaches", "") or ""),
+                "questions": [str(q) for q in (getattr(sc, "questions", None) or [])]}
+
+    def csv_name(self) -> str:
+        """A file name for the CSV download that says which run it is."""
+        stem = self.scenario_path.stem if self.scenario_path else "default"
+        return f"outside-in-{stem}-seed{self.settings.seed}-month{self.month}.csv"
+
+    # --- internals -----------------------------------------------------------------------
+    def _build(self) -> Any:
+        s = self.settings
+        overrides: dict[str, Any] = {"turbulence": s.turbulence, "entrant_rate": s.entrant_rate}
+        base = self.scenario.to_model_kwargs() if self.scenario is not None else {}
+        firms = base.get("firms")
+        if firms:
+            changed = list(firms)
+            for i, name in enumerate(s.structures[:len(changed)]):
+                if name != changed[i].structure:  # a new preset comes whole
+                    changed[i] = dataclasses.replace(changed[i], structure=name, levers={})
+            if s.levers:
+                changed[0] = dataclasses.replace(changed[0], levers=dict(s.levers))
+            overrides["firms"] = tuple(changed)
+        else:
+            overrides["structure"] = s.structures[0]
+            if len(s.structures) > 1:
+                overrides["rival_structure"] = s.structures[1]
+            overrides.update(s.levers)
+        return self.factory(self.scenario, rng=s.seed, **overrides)
+
+    def _adopt_model(self, model: Any) -> None:
+        self.model = model
+        self.traces = {}
+        self.colors = {}
+        for firm in model.firms:
+            self._color(firm.name)
+        self._record()
+        self.start_dimensions = self.default_dimensions()  # fixed for the run: no jumping
+        if not self.settings.levers:
+            self.settings = self._settings_of(model)
+        self.notice = None
+        self.version += 1
+        self.settings_version += 1
+
+    def _color(self, name: str) -> str:
+        """A firm's colour, fixed the first time the run shows it (focal first)."""
+        if name not in self.colors:
+            self.colors[name] = svg.FIRM_COLORS[len(self.colors) % len(svg.FIRM_COLORS)]
+        return self.colors[name]
+
+    def _record(self) -> None:
+        """Append this month's value of every metric for every firm in the market."""
+        month = self.month
+        for row in self._latest_rows():
+            name = str(row["firm"])
+            trace = self.traces.get(name)
+            if trace is None:
+                firm = next((f for f in self.model.firms if f.name == name), None)
+                trace = FirmTrace(name, self._color(name),
+                                  entrant=firm is not None and _is_entrant(firm))
+                self.traces[name] = trace
+            trace.steps.append(month)
+            alive = bool(row.get("alive", True))
+            for metric in METRICS:
+                value = float(row[metric])
+                trace.values[metric].append(value if alive else math.nan)
+
+    def _latest_rows(self) -> list[dict[str, Any]]:
+        """Read the month's metrics of every firm off the firms (not the run's table).
+
+        Reading the firms costs the same every month; rebuilding ``results()`` would grow
+        with the run. Before the first step the firms have no metrics yet, and the run's
+        one-month table is read instead.
+        """
+        firms = list(self.model.firms)
+        if all(getattr(f, "metrics", None) for f in firms):
+            return [{"firm": f.name, **f.metrics, "cash": f.cash, "alive": f.alive}
+                    for f in firms]
+        df = self.model.results()
+        if df.empty:
+            return []
+        last = df[df["step"] == df["step"].max()]
+        return list(last.to_dict("records"))
+
+    def _fail(self, message: str) -> None:
+        self.error = message
+        self.version += 1
+        self.settings_version += 1
+
+    def _ok(self) -> None:
+        self.error = None
+        self.version += 1
+        self.settings_version += 1
+
+
+def _is_entrant(firm: Any) -> bool:
+    return bool(getattr(firm, "entrant", str(getattr(firm, "structure", "")) == "entrant"))
+
+
+def _in_range(value: Any, low: float, high: float) -> bool:
+    return (isinstance(value, int | float) and not isinstance(value, bool)
+            and math.isfinite(value) and low <= value <= high)

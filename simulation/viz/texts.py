@@ -1,0 +1,36 @@
+"""Plain-words explanations shown beside the app's controls.
+
+The lever lines paraphrase Gulati's own descriptions of the five levers of the outside-in
+organization, so that a class reads what a slider means without the book at hand.
+"""
+
+from __future__ import annotations
+
+LEVER_TEXT: dict[str, str] = {
+    "coordination": "Aligns tasks and information around the customer, so what one department "
+                    "learns reaches the others.",
+    "cooperation": "Aligns goals: departments put the customer's outcome ahead of their own "
+                   "silo's.",
+    "clout": "Puts power and influence in the hands of the people who know the customer.",
+    "capability": "Organization-spanning skills: sensing customers well and changing the "
+                  "offering quickly.",
+    "connections": "Partners and relationships outside the firm that bring early signals and "
+                   "borrowed skills.",
+}
+"""One line per lever, in plain words (after Gulati's text on the five levers)."""
+
+STRUCTURE_TEXT: dict[str, str] = {
+    "inside_out": "Inside-out: a functional hierarchy that starts from its products.",
+    "outside_in": "Outside-in: cross-functional teams that start from the customer.",
+    "entrant": "Entrant: a small newcomer without silos.",
+}
+"""One line per structure preset."""
+
+METRIC_TEXT: dict[str, str] = {
+    "market_share": "Market share",
+    "satisfaction": "Customer satisfaction",
+    "awareness_gap": "Awareness gap (needs vs. what the firm believes)",
+    "action_gap": "Action gap (belief vs. what the firm offers)",
+    "cash": "Cash",
+}
+"""The plotted metrics, in the order shown, with their titles."""

@@ -1,0 +1,106 @@
+"""``outsidein app``: flags reach the server; bad input is one line and exit 2."""
+
+from __future__ import annotations
+
+import socket
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from simulation.cli import main
+from simulation.viz import server
+
+
+@pytest.fixture
+def served(monkeypatch: pytest.MonkeyPatch) -> list[tuple[Any, ...]]:
+    calls: list[tuple[Any, ...]] = []
+    monkeypatch.setattr(server, "serve", lambda *args: calls.append(args))
+    return calls
+
+
+def test_flags_reach_the_server(served: list[tuple[Any, ...]], tmp_path: Path,
+                                capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["app", "--port", "8899", "--scenarios", str(tmp_path)]) == 0
+    assert served == [(None, 8899, tmp_path)]
+    assert "http://127.0.0.1:8899/" in capsys.readouterr().out
+
+
+def test_default_port(served: list[tuple[Any, ...]]) -> None:
+    assert main(["app"]) == 0
+    assert served == [(None, 8765, None)]
+
+
+@pytest.mark.parametrize("args, word", [
+    (["app", "--port", "80"], "--port"),
+    (["app", "--port", "70000"], "--port"),
+    (["app", "--port", "many"], "--port"),
+    (["app", "missing.yaml"], "missing.yaml"),
+    (["app", "--bogus"], "--bogus"),
+])
+def test_bad_input_is_one_line_and_exit_2(served: list[tuple[Any, ...]],
+                                         capsys: pytest.CaptureFixture[str],
+                                         args: list[str], word: str) -> None:
+    assert main(args) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and word in err and "Traceback" not in err
+    assert served == []
+
+
+def test_scenarios_must_be_a_folder(served: list[tuple[Any, ...]], tmp_path: Path,
+                                    capsys: pytest.CaptureFixture[str]) -> None:
+    file = tmp_path / "x.yaml"
+    file.write_text("a: 1\n")
+    assert main(["app", "--scenarios", str(file)]) == 2
+    assert "is not a folder" in capsys.readouterr().err
+
+
+def test_a_port_in_use_is_refused(served: list[tuple[Any, ...]],
+                                  capsys: pytest.CaptureFixture[str]) -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        sock.listen()
+        port = sock.getsockname()[1]
+        if port < 1024:
+            pytest.skip("the system gave a privileged port")
+        assert main(["app", "--port", str(port)]) == 2
+    assert f"port: {port} is already in use" in capsys.readouterr().err
+    assert served == []
+
+
+def test_configure_keeps_the_server_offline_and_local(monkeypatch: pytest.MonkeyPatch,
+                                                      tmp_path: Path) -> None:
+    for key in server.OFFLINE_ENV:
+        monkeypatch.delenv(key, raising=False)
+    for key in ("SOLARA_APP", "OUTSIDEIN_APP_SCENARIO", "OUTSIDEIN_APP_SCENARIOS"):
+        monkeypatch.delenv(key, raising=False)
+    server.configure(tmp_path / "s.yaml", tmp_path)
+    import os
+
+    assert os.environ["SOLARA_TELEMETRY_MIXPANEL_ENABLE"] == "false"
+    assert os.environ["SOLARA_APP"] == "simulation.viz.page"
+    assert os.environ["OUTSIDEIN_APP_SCENARIO"] == str((tmp_path / "s.yaml").resolve())
+    assert os.environ["OUTSIDEIN_APP_SCENARIOS"] == str(tmp_path.resolve())
+    assert server.HOST == "127.0.0.1"
+
+
+def test_a_scenario_that_does_not_load_is_refused(served: list[tuple[Any, ...]],
+                                                  tmp_path: Path,
+                                                  monkeypatch: pytest.MonkeyPatch,
+                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    import types
+
+    from simulation.errors import OutsideInError
+
+    def load_scenario(path: Path) -> Any:
+        raise OutsideInError(f"{path}:3: market.turbulence: 2.0 is outside [0, 0.5]")
+
+    fake = types.ModuleType("simulation.scenario")
+    fake.load_scenario = load_scenario  # type: ignore[attr-defined]
+    monkeypatch.setitem(__import__("sys").modules, "simulation.scenario", fake)
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("market: {turbulence: 2.0}\n")
+    assert main(["app", str(bad)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err == f"error: {bad}:3: market.turbulence: 2.0 is outside [0, 0.5]"
+    assert served == []
