@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import math
 import time
+from datetime import UTC, datetime
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,7 +20,7 @@ from experiments.designs import planned_samples, sample, sampler_seed
 from experiments.executors import Executor, make_executor
 from experiments.runner import Record, Task, run_seed, run_task
 from experiments.spec import ExperimentSpec, resolve_base
-from experiments.store import Store, _now
+from experiments.store import Store
 
 ProgressHook = Callable[[int, int, int], None]
 """``hook(finished, failed, planned)`` after each run (finished counts earlier sessions)."""
@@ -163,6 +164,10 @@ def estimate_seconds(spec: ExperimentSpec, *, workers: int, max_runs: int | None
             break
     per_run = float(np.mean(durations)) if durations else 0.0
     return plan.planned, per_run * plan.planned / max(1, workers)
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 def _count_failed(store: Store) -> int:
