@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import math
 import time
-from datetime import UTC, datetime
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -86,15 +86,20 @@ class SweepResult:
 def run_sweep(spec: ExperimentSpec, out: str | Path, *, workers: int | None = None,
               scheduler: str | None = None, max_runs: int | None = None,
               executor: Executor | None = None, progress: ProgressHook | None = None,
-              flush_every: int = 256, retry_failed: bool = False) -> SweepResult:
-    """Run (or resume) a sweep into ``out``; see ``docs/experiments.md``."""
+              flush_every: int = 256, retry_failed: bool = False,
+              backend: str | None = None) -> SweepResult:
+    """Run (or resume) a sweep into ``out``; see ``docs/experiments.md``.
+
+    Give ``workers``/``scheduler`` to have an executor made (and closed) here, or an open
+    ``executor`` (then ``backend`` names it in the manifest).
+    """
     plan = make_plan(spec, max_runs=max_runs)
     store = Store(out, spec, identity=identity(spec, max_runs), flush_every=flush_every)
     store.check()  # refuse a folder of another experiment before connecting or writing
     own = executor is None
     ex = executor if executor is not None else make_executor(workers, scheduler)
     try:
-        return _run(plan, store, ex, backend="dask" if scheduler else "local",
+        return _run(plan, store, ex, backend=backend or ("dask" if scheduler else "local"),
                     progress=progress, retry_failed=retry_failed)
     finally:
         if own:

@@ -52,6 +52,7 @@ def sweep(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="no progress bar")] = False,
 ) -> None:
     """Run every (sample, replication) of an experiment spec; resume if interrupted."""
+    from experiments.executors import make_executor
     from experiments.spec import load_spec
     from experiments.sweep import estimate_seconds, run_sweep
 
@@ -73,10 +74,12 @@ def sweep(
                        f"about {_duration(seconds)} on {count} worker(s)")
             return
         folder = out or Path("runs") / parsed.name
-        with _progress(quiet) as hook:
-            result = run_sweep(parsed, folder, workers=workers, scheduler=scheduler,
-                               max_runs=max_runs, progress=hook,
-                               flush_every=flush_every, retry_failed=retry_failed)
+        # the workers start before the progress bar, so their start-up is not in its ETA
+        with make_executor(workers, scheduler) as executor, _progress(quiet) as hook:
+            result = run_sweep(parsed, folder, executor=executor, max_runs=max_runs,
+                               progress=hook, flush_every=flush_every,
+                               retry_failed=retry_failed,
+                               backend="dask" if scheduler else "local")
     typer.echo(f"{parsed.name}: {result.completed} completed, {result.failed} failed, "
                f"{result.planned} planned ({result.ran_now} run now, {result.skipped} "
                f"already done) in {_duration(result.wall_seconds)}; results in {folder}")

@@ -71,10 +71,24 @@ def test_seeds_depend_on_identity_not_order():
 
 
 def test_the_executor_bounds_the_runs_in_flight():
-    executor = LocalExecutor(2)
-    assert executor.max_in_flight == 4
+    with LocalExecutor(2) as executor:
+        assert executor.max_in_flight == 4
     with pytest.raises(ValueError, match="at least 1"):
         LocalExecutor(0)
+
+
+def test_forkserver_and_spawned_workers_give_identical_results(reference, tmp_path,
+                                                               monkeypatch):
+    import experiments.executors.local as local
+
+    for method in ("forkserver", "spawn"):
+        monkeypatch.setattr(local, "_start_method", lambda m=method: m)
+        with LocalExecutor(2) as executor:
+            assert executor.start_method == method
+            run_sweep(parse_spec(SPEC), tmp_path / method, executor=executor)
+        runs, series = results(tmp_path / method)
+        pd.testing.assert_frame_equal(runs, reference[0])
+        pd.testing.assert_frame_equal(series, reference[1])
 
 
 def test_an_unreachable_scheduler_is_exit_2_and_writes_nothing(tmp_path, monkeypatch):
