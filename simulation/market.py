@@ -220,14 +220,18 @@ class Market:
         if idx.size == 0 or n_firms == 0:
             return
         seg = self.segment[idx]
-        dist = weighted_distance(self.positions(idx), offerings[:, seg, :], self.weights[seg])
-        pw = self.price_weight[seg][:, None]
         current = self.supplier[idx]
+        # What does not depend on the individual is computed per (segment, firm): the price
+        # term, and -inf for a firm that cannot be chosen; then each chooser adds its own fit.
+        base = -self.price_weight[:, None] * prices[None, :]               # (S, F)
+        base[:, ~available] = -np.inf
+        outside = -(self.price_weight + p.outside_option)                   # (S,)
         utilities = np.empty((idx.size, n_firms + 1))
-        utilities[:, :n_firms] = -p.fit_sensitivity * dist - pw * prices[None, :]
-        utilities[:, :n_firms] += p.loyalty * (current[:, None] == np.arange(n_firms))
-        utilities[:, :n_firms][:, ~available] = -np.inf
-        utilities[:, n_firms] = -(pw[:, 0] + p.outside_option)
+        utilities[:, :n_firms] = base[seg] - weighted_distance(
+            self.positions(idx), offerings[:, seg, :], p.fit_sensitivity * self.weights[seg])
+        utilities[:, n_firms] = outside[seg]
+        loyal = np.flatnonzero(current >= 0)
+        utilities[loyal, current[loyal]] += p.loyalty
         choice = logit_choice(utilities, rng)
         self.supplier[idx] = np.where(choice == n_firms, -1, choice)
         self._enforce_capacity(rng, idx, current, capacity)

@@ -33,7 +33,9 @@ def _outsidein() -> None:
     """Outside-In: simulate inside-out and outside-in organizations in a shifting market."""
 
 
+from simulation.cli import compare as _compare  # noqa: E402,F401  (registers `compare`)
 from simulation.cli import run as _run  # noqa: E402,F401  (registers `run`)
+from simulation.cli import scenarios as _scenarios  # noqa: E402,F401  (`scenarios`, `validate`)
 from simulation.cli import serve as _serve  # noqa: E402,F401  (registers `app`)
 from simulation.cli import sweep as _sweep  # noqa: E402,F401  (registers `sweep`, `analyze`)
 

@@ -1,0 +1,166 @@
+"""The workshop handout of a comparison: a figure (PNG bytes) and a self-contained HTML page.
+
+Both are returned as values, not written, so the caller decides where they go, and both are
+byte-for-byte the same for the same comparison (no timestamps, fixed figure metadata), so a
+facilitator can regenerate a handout and get the same file.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+import math
+from typing import Any
+
+import pandas as pd
+
+from simulation.compare import CONFIDENCE, TRAJECTORIES, Comparison
+
+_COLORS = ("#c0504d", "#1f77b4")
+_EVENT_STYLE = {"shock": ("#7f7f7f", "--"), "entrant": ("#9467bd", ":"),
+                "new_segment": ("#2ca02c", "-."), "reorganization": ("#ff7f0e", "-")}
+_EVENT_NAMES = {"shock": "needs shock", "entrant": "entrant", "new_segment": "new segment",
+                "reorganization": "reorganization"}
+
+
+def figure_png(result: Comparison, dpi: int = 100) -> bytes:
+    """Mean trajectories of the focal firm with 95% bands, one panel per metric, events marked.
+
+    Returns:
+        The PNG file's bytes.
+
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    metrics = list(TRAJECTORIES)
+    fig, axes = plt.subplots(len(metrics), 1, figsize=(8.5, 2.6 * len(metrics)), sharex=True,
+                             layout="constrained")
+    for ax, metric in zip(axes, metrics, strict=True):
+        for color, label in zip(_COLORS, result.labels, strict=True):
+            rows = result.paths[(result.paths["organization"] == label)
+                                & (result.paths["metric"] == metric)]
+            ax.plot(rows["step"], rows["mean"], color=color, lw=1.6, label=label)
+            ax.fill_between(rows["step"], rows["low"], rows["high"], color=color, alpha=0.18,
+                            lw=0)
+        seen: set[str] = set()
+        for step, kind in result.scheduled:
+            color, style = _EVENT_STYLE.get(kind, ("#333333", "-"))
+            ax.axvline(step, color=color, ls=style, lw=1,
+                       label=_EVENT_NAMES.get(kind, kind) if kind not in seen else None)
+            seen.add(kind)
+        ax.set_ylabel(TRAJECTORIES[metric])
+        ax.grid(alpha=0.25)
+    axes[0].legend(loc="best", fontsize=8, ncol=2)
+    axes[0].set_title(f"{result.scenario.title}: mean of {result.reps} runs each, "
+                      f"{CONFIDENCE:.0%} band", fontsize=10)
+    axes[-1].set_xlabel("month")
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=dpi, metadata={"Software": None})
+    plt.close(fig)
+    return buffer.getvalue()
+
+
+def fmt(value: float, outcome: str = "") -> str:
+    """A number as a handout shows it: shares and survival as percentages, NaN as a dash."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    if outcome in ("final_share", "survived"):
+        return f"{100 * value:.1f}%"
+    if outcome == "mean_time_to_recover":
+        return f"{value:.1f}"
+    if abs(value) >= 100:
+        return f"{value:,.0f}"
+    return f"{value:.3f}" if abs(value) < 1 else f"{value:.2f}"
+
+
+def interval_text(row: pd.Series | dict[str, Any], prefix: str) -> str:
+    """``mean [low, high]`` of one organization (``a``/``b``) or of the difference."""
+    outcome = str(row["outcome"])
+    return (f"{fmt(row[f'{prefix}_mean'], outcome)} "
+            f"[{fmt(row[f'{prefix}_low'], outcome)}, {fmt(row[f'{prefix}_high'], outcome)}]")
+
+
+def plus_minus_text(row: pd.Series | dict[str, Any], prefix: str) -> str:
+    """``mean ± half-width``: the same interval, shorter (t intervals are symmetric)."""
+    outcome = str(row["outcome"])
+    mean, high = row[f"{prefix}_mean"], row[f"{prefix}_high"]
+    if isinstance(high, float) and math.isnan(high):
+        return fmt(mean, outcome)
+    return f"{fmt(mean, outcome)} ± {fmt(high - mean, outcome)}"
+
+
+def table_rows(result: Comparison, compact: bool = False) -> list[list[str]]:
+    """The comparison table as text cells: outcome, each organization, difference, pairs.
+
+    Args:
+        result: the comparison.
+        compact: ``mean ± half-width`` (for a terminal) instead of ``mean [low, high]``.
+
+    """
+    cell = plus_minus_text if compact else interval_text
+    return [[str(row["label"]), cell(row, "a"), cell(row, "b"), cell(row, "diff"),
+             str(int(row["pairs"]))] for _, row in result.table.iterrows()]
+
+
+def table_header(result: Comparison) -> list[str]:
+    """Column titles of :func:`table_rows`."""
+    return ["outcome", result.labels[0], result.labels[1],
+            f"{result.labels[1]} − {result.labels[0]}", "pairs"]
+
+
+def html_report(result: Comparison, png: bytes) -> str:
+    """A self-contained HTML handout: the situation, the table, the figure, the questions."""
+    s = result.scenario
+    e = html.escape
+    head = "".join(f"<th>{e(h)}</th>" for h in table_header(result))
+    body = "".join("<tr>" + "".join(f"<td>{e(c)}</td>" for c in row) + "</tr>"
+                   for row in table_rows(result))
+    questions = "".join(f"<li>{e(q)}</li>" for q in s.questions)
+    events = ", ".join(f"{_EVENT_NAMES.get(k, k)} in month {m}" for m, k in result.scheduled)
+    rand = "; ".join(
+        f"{e(label)}: " + (", ".join(f"{v:.1f} {_EVENT_NAMES.get(k, k)}" for k, v in
+                                     sorted(counts.items())) or "none")
+        for label, counts in result.random_events.items())
+    image = base64.b64encode(png).decode("ascii")
+    return f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8">
+<title>{e(s.title)}: {e(result.labels[0])} vs {e(result.labels[1])}</title>
+<style>
+body {{ font-family: system-ui, sans-serif; max-width: 60rem; margin: 2rem auto;
+       padding: 0 1rem; color: #222; line-height: 1.45; }}
+table {{ border-collapse: collapse; margin: 1rem 0; font-size: 0.92rem; }}
+th, td {{ border-bottom: 1px solid #ddd; padding: 0.35rem 0.6rem; text-align: right;
+         white-space: nowrap; }}
+th:first-child, td:first-child {{ text-align: left; }}
+th {{ background: #f3f3f3; }}
+img {{ max-width: 100%; }}
+.note {{ color: #555; font-size: 0.9rem; }}
+</style></head><body>
+<h1>{e(s.title)}</h1>
+<p class="note">Scenario <code>{e(result.name)}</code>: {e(result.labels[0])} compared with
+{e(result.labels[1])}, {result.reps} runs each on the same seeds (root seed {result.seed}),
+{result.steps} months per run.</p>
+<h2>The situation</h2><p>{e(s.description)}</p>
+<h2>What it is meant to teach</h2><p>{e(s.teaches)}</p>
+<h2>Outcomes of the focal firm</h2>
+<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>
+<p class="note">Each cell is a mean with its {CONFIDENCE:.0%} confidence interval (t
+distribution). The difference is paired: run <i>i</i> of both organizations starts from the
+same seed, and the interval is that of the mean of the per-seed differences. If it excludes 0,
+the difference is unlikely to be chance. Survival is the share of runs in which the focal firm
+is still in business at the end; resilience loss is the area of lost market share after shocks
+(lower is better); time to recover is in months, over runs with a shock to recover from.
+Awareness gap: how far the firm's picture of its customers' needs is from their true needs;
+action gap: how far its offering is from what it believes they need.</p>
+<h2>Trajectories</h2>
+<img alt="Mean market share, awareness gap and action gap per month, with bands"
+ src="data:image/png;base64,{image}">
+<p class="note">Scheduled events: {e(events) or "none"}. Random events per run on average
+({rand or "none"}) happen at different months in different runs and are not marked.</p>
+<h2>Questions for discussion</h2><ol>{questions}</ol>
+</body></html>
+"""

@@ -1,0 +1,588 @@
+"""Scenarios: a market, its firms and a timeline of events, written in YAML.
+
+Scenarios are written by people who do not write Python, so they are validated here at the
+boundary and turned into :class:`OrgModel` keywords. A scenario file is checked in full before
+anything runs: unknown keys (with a "did you mean"), wrong types, numbers outside their range,
+NaN, empty or binary files, YAML syntax errors, files too large to be a scenario, and a
+missing or circular ``extends``. Each mistake raises one :class:`ScenarioError` whose message
+names the file, the line (where the YAML parser knows it), the field path and what is allowed,
+because a workshop facilitator must be able to fix the file from that line alone.
+
+The schema and its mapping to the model are here; reading files (YAML with line numbers,
+``extends``, error messages) is in :mod:`simulation.scenario_files`.
+
+Ranges are not written here: every field that is a model parameter takes its bound, default and
+meaning from :data:`simulation.params.PARAMETERS`.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    Tag,
+    field_validator,
+    model_validator,
+)
+
+from simulation.errors import OutsideInError, ParameterError
+from simulation.params import LEVERS, PARAMETERS, FirmSpec, ModelParams, SegmentSpec
+
+SCENARIO_DIR: Path = Path(__file__).resolve().parent.parent / "scenarios"
+"""Where the shipped scenarios live (the repository's ``scenarios/`` folder)."""
+
+MAX_BYTES: int = 256 * 1024
+"""Largest scenario file accepted; the shipped ones are a few kilobytes."""
+
+MAX_NODES: int = 20_000
+"""Largest number of YAML nodes (aliases counted each time they are used) accepted."""
+
+MAX_EXTENDS: int = 16
+"""Longest chain of ``extends`` followed before it is called absurd."""
+
+
+class ScenarioError(OutsideInError, ValueError):
+    """A scenario file or value is not a valid scenario.
+
+    Attributes:
+        source: the file (or ``"<scenario>"`` for values given in Python).
+        field: the dotted path of the bad field (``market.turbulence``, ``timeline[2].step``),
+            or ``None`` when the whole file is wrong (empty, binary, not YAML).
+        line: the 1-based line in ``source`` where the field is written, when known.
+
+    """
+
+    def __init__(self, source: str, message: str, field: str | None = None,
+                 line: int | None = None) -> None:
+        self.source = source
+        self.field = field
+        self.line = line
+        self.reason = message
+        where = f"{source}:{line}" if line is not None else source
+        super().__init__(f"{where}: {field}: {message}" if field else f"{where}: {message}")
+
+
+# --- schema ----------------------------------------------------------------------------------
+
+def _param(name: str, default: Any = ...) -> Any:
+    """A pydantic field for model parameter ``name``: its default, bound and doc, written once.
+
+    Args:
+        name: a key of :data:`PARAMETERS`.
+        default: a different default (``None`` for "take the model's"); the parameter's own
+            default when omitted.
+
+    """
+    spec = PARAMETERS[name]
+    bound = spec.metadata["bound"]
+    kwargs: dict[str, Any] = {"description": spec.metadata["doc"]}
+    if bound is not None:
+        kwargs.update(ge=bound.low, le=bound.high)
+        if not bound.integer:
+            kwargs["allow_inf_nan"] = False
+    return Field(default=spec.default if default is ... else default, **kwargs)
+
+
+class _Strict(BaseModel):
+    """Base of every scenario section: unknown keys and silent type coercion are errors."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+class Levers(_Strict):
+    """Lever values that replace those of a firm's preset; unset levers keep the preset's."""
+
+    coordination: float | None = _param("coordination")
+    cooperation: float | None = _param("cooperation")
+    clout: float | None = _param("clout")
+    capability: float | None = _param("capability")
+    connections: float | None = _param("connections")
+
+    def values(self) -> dict[str, float]:
+        """The levers that are set, as a plain dict."""
+        return {k: v for k, v in self.model_dump().items() if v is not None}
+
+
+def _check_preset(value: str) -> str:
+    names = _preset_names()
+    if value not in names:
+        raise ValueError(f"{value!r} is not a preset{_suggest(value, names)}; "
+                         f"presets are {', '.join(names)}")
+    return value
+
+
+def _preset_names() -> list[str]:
+    from simulation.structures import PRESETS  # the core's table of organizations
+
+    return sorted(PRESETS)
+
+
+def _pick_levers_or_preset(value: Any) -> str:
+    return "#levers" if isinstance(value, Mapping | BaseModel) else "#preset"
+
+
+PresetName = Annotated[str, Field(min_length=1)]
+PresetOrLevers = Annotated[
+    Annotated[PresetName, Tag("#preset")] | Annotated[Levers, Tag("#levers")],
+    Discriminator(_pick_levers_or_preset),
+]
+
+
+class Firm(_Strict):
+    """An incumbent firm: a preset organization, lever values that differ from it, price, cash."""
+
+    name: str = Field(min_length=1, max_length=60, description="name shown in tables")
+    structure: str = Field("inside_out", description="preset: inside_out or outside_in")
+    levers: Levers = Field(default_factory=Levers, description="levers that differ from the "
+                           "preset")
+    price: float = _param("price")
+    cash: float | None = Field(None, ge=0, le=120, allow_inf_nan=False,
+                               description="starting cash in months of fair-share revenue "
+                               "(default: money.starting_cash)")
+
+    @field_validator("structure")
+    @classmethod
+    def _known(cls, value: str) -> str:
+        return _check_preset(value)
+
+    def spec(self) -> FirmSpec:
+        """Return the firm as the core's :class:`FirmSpec`."""
+        return FirmSpec(name=self.name, structure=self.structure, levers=self.levers.values(),
+                        price=self.price, cash=self.cash)
+
+
+class Competitors(_Strict):
+    """Rivals made from one preset, used when ``firms`` lists only the focal firm."""
+
+    count: int = _param("rivals")
+    structure: str | None = _param("rival_structure")
+    price: float = _param("rival_price")
+
+    @field_validator("structure")
+    @classmethod
+    def _known(cls, value: str | None) -> str | None:
+        return None if value is None else _check_preset(value)
+
+
+class Segment(_Strict):
+    """A customer segment: how big, how valuable, what it needs and what matters to it."""
+
+    name: str = Field(min_length=1, max_length=60)
+    share: float = Field(gt=0, le=1e6, allow_inf_nan=False,
+                         description="relative size (normalised over segments)")
+    value: float = Field(1.0, ge=0, le=100, allow_inf_nan=False,
+                         description="spend per customer, relative")
+    ideal: list[Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)]] = Field(
+        min_length=2, max_length=8, description="need in each attribute, in [0, 1]")
+    weights: list[Annotated[float, Field(ge=0, le=1e6, allow_inf_nan=False)]] = Field(
+        min_length=2, max_length=8, description="how much each attribute matters")
+    price_sensitivity: float = Field(1.0, ge=0, le=100, allow_inf_nan=False,
+                                     description="multiplies the market's price sensitivity")
+    emerging: bool = Field(False, description="latent at the start; emerges later")
+
+    def spec(self) -> SegmentSpec:
+        """Return the segment as the core's :class:`SegmentSpec`."""
+        return SegmentSpec(name=self.name, share=self.share, value=self.value,
+                           ideal=tuple(self.ideal), weights=tuple(self.weights),
+                           price_sensitivity=self.price_sensitivity, emerging=self.emerging)
+
+
+def _pick_segments(value: Any) -> str:
+    return "#list" if isinstance(value, list) else "#count"
+
+
+SegmentsField = Annotated[
+    Annotated[Annotated[int, Field(ge=PARAMETERS["segments"].metadata["bound"].low,
+                                   le=PARAMETERS["segments"].metadata["bound"].high)],
+              Tag("#count")]
+    | Annotated[list[Segment], Field(min_length=1, max_length=18), Tag("#list")],
+    Discriminator(_pick_segments),
+]
+
+
+_DEFAULT_SEGMENTS: int = ModelParams().segments
+
+
+class Market(_Strict):
+    """Customers, their segments and needs, and how the needs move."""
+
+    customers: int = _param("customers")
+    dimensions: int = _param("dimensions")
+    segments: SegmentsField = Field(default=_DEFAULT_SEGMENTS,
+                                    description="a count (a generated market) or a list")
+    emerging_segments: int = _param("emerging_segments")
+    turbulence: float = _param("turbulence")
+    momentum: float = _param("momentum")
+    shock_rate: float = _param("shock_rate")
+    shock_size: float = _param("shock_size")
+    new_segment_rate: float = _param("new_segment_rate")
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Market:
+        if isinstance(self.segments, list):
+            if "emerging_segments" in self.model_fields_set:
+                raise ValueError("emerging_segments applies only when segments is a count; "
+                                 "mark listed segments 'emerging: true' instead")
+            for i, seg in enumerate(self.segments):
+                for attr in ("ideal", "weights"):
+                    if len(getattr(seg, attr)) != self.dimensions:
+                        raise _FieldValueError(
+                            ("segments", i, attr), f"has {len(getattr(seg, attr))} values; "
+                            f"dimensions is {self.dimensions}")
+                if sum(seg.weights) <= 0:
+                    raise _FieldValueError(("segments", i, "weights"), "must not all be zero")
+            if all(seg.emerging for seg in self.segments):
+                raise ValueError("needs at least one segment that is not emerging")
+        return self
+
+
+class Choice(_Strict):
+    """How customers choose a supplier."""
+
+    switch_rate: float = _param("switch_rate")
+    loyalty: float = _param("loyalty")
+    fit_sensitivity: float = _param("fit_sensitivity")
+    price_sensitivity: float = _param("price_sensitivity")
+    outside_option: float = _param("outside_option")
+
+
+class Organization(_Strict):
+    """How every incumbent senses and decides (the levers set how well)."""
+
+    departments: int = _param("departments")
+    sense_noise: float = _param("sense_noise")
+    roadmap_speed: float = _param("roadmap_speed")
+    max_change: float = _param("max_change")
+
+
+class Money(_Strict):
+    """Costs and starting cash of every incumbent."""
+
+    unit_cost: float = _param("unit_cost")
+    fixed_cost: float = _param("fixed_cost")
+    lever_cost: float = _param("lever_cost")
+    change_cost: float = _param("change_cost")
+    variety_cost: float = _param("variety_cost")
+    starting_cash: float = _param("starting_cash")
+
+
+class Entrants(_Strict):
+    """Disruptive entrants (Christensen): cheap and poor at first, improving fast."""
+
+    rate: float = _param("entrant_rate")
+    price: float = _param("entrant_price")
+    capacity: float = _param("entrant_capacity")
+    growth: float = _param("entrant_growth")
+    improvement: float = _param("entrant_improvement")
+
+
+class Metrics(_Strict):
+    """How outcomes are measured."""
+
+    recovery_fraction: float = _param("recovery_fraction")
+
+
+EventKind = Literal["shock", "entrant", "new_segment", "reorganization"]
+
+
+class Event(_Strict):
+    """Something that happens at a chosen month.
+
+    A needs shock, a disruptor's entry, a new segment, or the focal firm's reorganization
+    (``to`` a preset or lever values).
+    """
+
+    step: int = Field(ge=1, le=100_000, description="month at which it happens")
+    event: EventKind
+    to: PresetOrLevers | None = Field(None, description="reorganization only: preset or "
+                                      "levers (default: the other preset)")
+    cost: float | None = _param("reorganize_cost", None)
+    transition_steps: int | None = _param("transition_steps", None)
+    transition_disruption: float | None = _param("transition_disruption", None)
+
+    @field_validator("to")
+    @classmethod
+    def _known_preset(cls, value: str | Levers | None) -> str | Levers | None:
+        return _check_preset(value) if isinstance(value, str) else value
+
+    @model_validator(mode="after")
+    def _only_for_reorganization(self) -> Event:
+        if self.event != "reorganization":
+            for name in ("to", "cost", "transition_steps", "transition_disruption"):
+                if getattr(self, name) is not None:
+                    raise _FieldValueError((name,), f"applies only to a reorganization, "
+                                           f"not to a {self.event}")
+        return self
+
+
+def _pick_org(value: Any) -> str:
+    return "#custom" if isinstance(value, Mapping | BaseModel) else "#preset"
+
+
+class CustomOrganization(_Strict):
+    """An organization to compare that is not a plain preset: a preset plus lever values."""
+
+    label: str = Field(min_length=1, max_length=40)
+    structure: str = "inside_out"
+    levers: Levers = Field(default_factory=Levers)
+    reorganize: bool = Field(True, description="false: this organization skips the "
+                             "timeline's reorganization (to compare reorganizing with not)")
+
+    @field_validator("structure")
+    @classmethod
+    def _known(cls, value: str) -> str:
+        return _check_preset(value)
+
+
+CompareEntry = Annotated[
+    Annotated[PresetName, Tag("#preset")] | Annotated[CustomOrganization, Tag("#custom")],
+    Discriminator(_pick_org),
+]
+
+
+def _default_compare() -> list[str | CustomOrganization]:
+    return ["inside_out", "outside_in"]
+
+
+class Scenario(_Strict):
+    """A validated scenario: what a workshop runs, and what it is meant to teach.
+
+    The focal firm is ``firms[0]``; :meth:`to_model_kwargs` turns the scenario (with overrides)
+    into :class:`OrgModel` keywords.
+    """
+
+    title: str = Field(min_length=1, max_length=120)
+    description: str = Field(min_length=1, max_length=4000,
+                             description="the situation, in plain language")
+    teaches: str = Field(min_length=1, max_length=4000, description="what it is meant to teach")
+    questions: list[Annotated[str, Field(min_length=1, max_length=1000)]] = Field(
+        min_length=1, max_length=20, description="discussion questions (not answers)")
+    steps: int = Field(240, ge=1, le=100_000, description="months to run")
+    seed: int = Field(0, ge=0, le=2**63 - 1, description="root seed of the replications")
+    compare: list[CompareEntry] = Field(
+        default_factory=_default_compare, min_length=2, max_length=2,
+        description="the two organizations `outsidein compare` sets against each other")
+    market: Market = Field(default_factory=lambda: Market())
+    choice: Choice = Field(default_factory=lambda: Choice())
+    firms: list[Firm] = Field(min_length=1, max_length=7,
+                              description="incumbents; the first is the focal firm")
+    competitors: Competitors | None = Field(None, description="rivals from one preset (only "
+                                            "when firms lists the focal firm alone)")
+    organization: Organization = Field(default_factory=lambda: Organization())
+    money: Money = Field(default_factory=lambda: Money())
+    entrants: Entrants = Field(default_factory=lambda: Entrants())
+    timeline: list[Event] = Field(default_factory=list, max_length=500)
+    metrics: Metrics = Field(default_factory=lambda: Metrics())
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Scenario:
+        if self.competitors is not None and len(self.firms) > 1:
+            raise _FieldValueError(("competitors",), "give rivals either as firms after the "
+                                   "first or as competitors, not both")
+        if len(self.firms) == 1 and self.focal.cash is not None:
+            raise _FieldValueError(("firms", 0, "cash"), "a firm's own cash needs its rivals "
+                                   "listed as firms too; or set money.starting_cash for all")
+        names = [f.name for f in self.firms]
+        for i, name in enumerate(names):
+            if name in names[:i]:
+                raise _FieldValueError(("firms", i, "name"), f"{name!r} is used twice")
+        reorgs = [i for i, e in enumerate(self.timeline) if e.event == "reorganization"]
+        if len(reorgs) > 1:
+            raise _FieldValueError(("timeline", reorgs[1]), "the focal firm can reorganize "
+                                   "once per run")
+        for i, e in enumerate(self.timeline):
+            if e.step > self.steps:
+                raise _FieldValueError(("timeline", i, "step"),
+                                       f"{e.step} is after the last month ({self.steps})")
+        labels = [_org_label(o) for o in self.compare]
+        if labels[0] == labels[1]:
+            raise _FieldValueError(("compare",), f"compares {labels[0]!r} with itself")
+        return self
+
+    # --- mapping to the model ----------------------------------------------------------------
+
+    @property
+    def focal(self) -> Firm:
+        """The focal firm (the first listed)."""
+        return self.firms[0]
+
+    def organizations(self) -> list[tuple[str, dict[str, Any]]]:
+        """The two organizations to compare, as (label, overrides for :meth:`to_model_kwargs`)."""
+        out = []
+        for entry in self.compare:
+            if isinstance(entry, str):
+                out.append((entry, {"structure": entry}))
+            else:
+                overrides: dict[str, Any] = {"structure": entry.structure,
+                                             **entry.levers.values()}
+                if not entry.reorganize:
+                    overrides["reorganize_step"] = None
+                out.append((entry.label, overrides))
+        return out
+
+    def scheduled_events(self) -> list[tuple[int, str]]:
+        """The timeline as (step, kind), sorted by step."""
+        return sorted((e.step, e.event) for e in self.timeline)
+
+    def to_model_kwargs(self, **overrides: Any) -> dict[str, Any]:
+        """The :class:`OrgModel` keywords of this scenario, with overrides applied.
+
+        ``rng`` is the scenario's seed (``OrgModel.from_scenario`` takes it unless given
+        another). ``structure=X`` gives the focal firm preset X whole (its explicit levers are
+        dropped); lever overrides (``clout=0.9``) and ``price`` then apply to the focal firm;
+        any other keyword replaces the parameter of that name.
+
+        Raises:
+            ParameterError: an override is not a model parameter or is out of range.
+
+        """
+        for key in overrides:
+            if key not in PARAMETERS:
+                raise ParameterError(key, "is not a parameter of OrgModel"
+                                     f"{_suggest(key, list(PARAMETERS))}")
+        focal = self.focal
+        levers = {} if "structure" in overrides else focal.levers.values()
+        levers.update({k: overrides.pop(k) for k in LEVERS if k in overrides})
+        structure = overrides.pop("structure", focal.structure)
+        price = overrides.pop("price", focal.price)
+
+        m = self.market
+        kw: dict[str, Any] = {
+            "customers": m.customers, "dimensions": m.dimensions, "turbulence": m.turbulence,
+            "momentum": m.momentum, "shock_rate": m.shock_rate, "shock_size": m.shock_size,
+            "new_segment_rate": m.new_segment_rate,
+            **self.choice.model_dump(), **self.organization.model_dump(),
+            **self.money.model_dump(), **self.metrics.model_dump(),
+            **{f"entrant_{k}": v for k, v in self.entrants.model_dump().items()},
+        }
+        if isinstance(m.segments, list):
+            kw["segment_specs"] = tuple(s.spec() for s in m.segments)
+            kw["segments"] = sum(not s.emerging for s in m.segments)
+            kw["emerging_segments"] = sum(s.emerging for s in m.segments)
+        else:
+            kw["segments"] = m.segments
+            kw["emerging_segments"] = m.emerging_segments
+        for kind in ("shock", "entrant", "new_segment"):
+            kw[f"{kind}_steps"] = tuple(sorted(e.step for e in self.timeline
+                                               if e.event == kind))
+        for e in self.timeline:
+            if e.event == "reorganization":
+                kw["reorganize_step"] = e.step
+                kw["reorganize_to"] = (e.to.values() if isinstance(e.to, Levers) else e.to)
+                for name, param in (("cost", "reorganize_cost"),
+                                    ("transition_steps", "transition_steps"),
+                                    ("transition_disruption", "transition_disruption")):
+                    if getattr(e, name) is not None:
+                        kw[param] = getattr(e, name)
+
+        kw["structure"] = structure
+        kw.update({k: levers.get(k) for k in LEVERS})
+        kw["price"] = price
+        if len(self.firms) == 1:
+            rivals = self.competitors or Competitors()
+            kw["rivals"] = rivals.count
+            kw["rival_structure"] = rivals.structure
+            kw["rival_price"] = rivals.price
+        else:
+            first = FirmSpec(name=focal.name, structure=structure, levers=levers, price=price,
+                             cash=focal.cash)
+            kw["firms"] = (first, *(f.spec() for f in self.firms[1:]))
+            kw["rivals"] = len(self.firms) - 1
+        kw.update(overrides)
+        kw["rng"] = self.seed  # OrgModel.from_scenario uses it unless given another rng
+        return kw
+
+    def to_params(self, **overrides: Any) -> ModelParams:
+        """The validated :class:`ModelParams` of this scenario (checks cross-field rules)."""
+        kwargs = self.to_model_kwargs(**overrides)
+        kwargs.pop("rng")
+        return ModelParams.from_kwargs(**kwargs)
+
+    def dump(self) -> str:
+        """Write the scenario as YAML that loads back to an equal one (defaults left out)."""
+        return _to_yaml(self.model_dump(mode="json", exclude_defaults=True))
+
+    def dump_full(self) -> str:
+        """Write the scenario as YAML with every value written out, defaults included."""
+        data = self.model_dump(mode="json", exclude_none=True)
+        if isinstance(self.market.segments, list):  # a count of emerging segments is moot
+            del data["market"]["emerging_segments"]
+        return _to_yaml(data)
+
+
+class _Dumper(yaml.SafeDumper):
+    """Writes long text as folded blocks, so a dumped scenario stays readable."""
+
+
+def _represent_str(dumper: yaml.SafeDumper, value: str) -> yaml.Node:
+    style = ">" if len(value) > 100 or "\n" in value.rstrip("\n") else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+
+
+_Dumper.add_representer(str, _represent_str)
+
+
+def _to_yaml(data: dict[str, Any]) -> str:
+    return yaml.dump(data, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=92)
+
+
+def _org_label(entry: str | CustomOrganization) -> str:
+    return entry if isinstance(entry, str) else entry.label
+
+
+class _FieldValueError(ValueError):
+    """Raised inside validators to point at a field below the model being validated."""
+
+    def __init__(self, loc: tuple[str | int, ...], message: str) -> None:
+        self.loc = loc
+        self.message = message
+        super().__init__(message)
+
+
+def _suggest(word: Any, choices: list[str]) -> str:
+    close = difflib.get_close_matches(str(word), choices, n=1, cutoff=0.6)
+    return f"; did you mean {close[0]!r}?" if close else ""
+
+
+# --- files (implemented in simulation.scenario_files, imported late: it imports this) ----
+
+def load_scenario(name_or_path: str | Path) -> Scenario:
+    """Load, merge (``extends``) and validate a scenario file.
+
+    Args:
+        name_or_path: a shipped scenario's name (``turbulent-market``) or a file path.
+
+    Raises:
+        ScenarioError: anything wrong with the file, with its path, line and field.
+
+    """
+    from simulation import scenario_files
+
+    return scenario_files.load_scenario(name_or_path)
+
+
+def parse_scenario(text: str, source: str = "<scenario>") -> Scenario:
+    """Validate a scenario given as YAML text (no ``extends``); for tests and the app."""
+    from simulation import scenario_files
+
+    return scenario_files.parse_scenario(text, source)
+
+
+def resolve(name_or_path: str | Path, base: Path | None = None) -> Path:
+    """The file a scenario name or path refers to (see :func:`scenario_files.resolve`)."""
+    from simulation import scenario_files
+
+    return scenario_files.resolve(name_or_path, base)
+
+
+def scenario_names(directory: Path = SCENARIO_DIR) -> list[str]:
+    """Names of the shipped scenarios (file stems), sorted."""
+    return sorted(p.stem for p in directory.glob("*.yaml"))
