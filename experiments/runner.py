@@ -107,6 +107,33 @@ def run_tasks(tasks: Sequence[Task]) -> list[Record]:
     return [run_task(task) for task in tasks]
 
 
+SCENARIO_KEY = "scenario"
+"""A base that names a scenario carries it under this key (see :func:`model_kwargs`)."""
+
+
+@cache
+def _scenario(name: str) -> Any:
+    from simulation.scenario import load_scenario
+
+    return load_scenario(name)
+
+
+def model_kwargs(params: Mapping[str, Any]) -> dict[str, Any]:
+    """The OrgModel keywords of a run: plain keywords, or a scenario with overrides.
+
+    With ``scenario`` among ``params``, the others are applied through the scenario's own
+    ``to_model_kwargs`` (so ``structure`` replaces the focal firm's preset and a lever
+    overrides its value, as everywhere else); the scenario's own seed is dropped because
+    each run has its own.
+    """
+    if SCENARIO_KEY not in params:
+        return dict(params)
+    overrides = {k: v for k, v in params.items() if k != SCENARIO_KEY}
+    kwargs = dict(_scenario(str(params[SCENARIO_KEY])).to_model_kwargs(**overrides))
+    kwargs.pop("rng", None)
+    return kwargs
+
+
 def org_model(params: Mapping[str, Any], seed: int, *, steps: int, series_every: int = 0,
               series_columns: Sequence[str] = ()) -> tuple[dict[str, Any], pd.DataFrame | None]:
     """Build the OrgModel from keywords and a seed, run it, return its summary.
@@ -116,7 +143,7 @@ def org_model(params: Mapping[str, Any], seed: int, *, steps: int, series_every:
     """
     from simulation import OrgModel  # deferred: workers import the model only when used
 
-    model = OrgModel(rng=seed, **params)
+    model = OrgModel(rng=seed, **model_kwargs(params))
     model.run(steps)
     summary = dict(model.summary())
     if series_every <= 0:

@@ -247,24 +247,25 @@ def load_spec(path: str | Path) -> ExperimentSpec:
 
 
 def resolve_base(base: str | Mapping[str, Any]) -> dict[str, Any]:
-    """Turn a spec's ``base`` into model keywords.
+    """Turn a spec's ``base`` into the fixed part of every run's parameters.
 
     The one place that knows about scenarios: a mapping is taken as model keywords; a string
-    is a scenario name or path, loaded through ``simulation.scenario`` when that module
-    exists.
+    is a scenario name or path, checked here (so a typo fails before any run) and carried
+    as ``{"scenario": name}``; each run then applies its varied parameters through the
+    scenario (``experiments.runner.model_kwargs``).
     """
     if isinstance(base, Mapping):
         return dict(base)
     try:
-        from simulation.scenario import load_scenario  # type: ignore[import-not-found]
+        from simulation.scenario import load_scenario
     except ImportError:
         raise SpecError(f"base: scenario {base!r} cannot be loaded (no scenario support "
                         "in this version); give model keywords instead") from None
     try:
-        scenario = load_scenario(base)
-        return dict(scenario.to_model_kwargs())
+        load_scenario(base)
     except OutsideInError as err:
         raise SpecError(f"base: {err}") from None
+    return {"scenario": str(base)}
 
 
 def check_model_parameters(spec: ExperimentSpec, *, source: str = "spec") -> None:
@@ -276,12 +277,16 @@ def check_model_parameters(spec: ExperimentSpec, *, source: str = "spec") -> Non
     """
     if spec.model != DEFAULT_MODEL:
         return
+    from experiments.runner import model_kwargs
     from simulation.errors import ParameterError
     from simulation.params import PARAMETERS, ModelParams
 
-    base = resolve_base(spec.base)
     try:
-        ModelParams.from_kwargs(**base)
+        base = resolve_base(spec.base)
+    except SpecError as err:
+        raise SpecError(f"{source}: {err}") from None
+    try:
+        ModelParams.from_kwargs(**model_kwargs(base))
     except ParameterError as err:
         raise SpecError(f"{source}: base.{err}") from None
     from simulation.model import RESULT_COLUMNS
@@ -299,7 +304,7 @@ def check_model_parameters(spec: ExperimentSpec, *, source: str = "spec") -> Non
             values = factor.levels if factor.levels is not None else list(factor.range or ())
             for value in values:
                 try:
-                    ModelParams.from_kwargs(**{**base, name: value})
+                    ModelParams.from_kwargs(**model_kwargs({**base, name: value}))
                 except ParameterError as err:
                     raise SpecError(f"{source}: {group}.{err}") from None
 
