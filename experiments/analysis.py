@@ -1,0 +1,284 @@
+"""Reading a finished (or partial) sweep back and asking it questions.
+
+Summary tables, Sobol or Morris indices (through the design's own analysis, see
+``experiments.designs``), lever interactions, and scenario discovery with the EMA
+Workbench's PRIM. Functions take DataFrames and return DataFrames; none prints or writes.
+"""
+
+from __future__ import annotations
+
+import itertools
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from experiments.designs import analyze_morris, analyze_sobol, planned_samples
+from experiments.spec import Discovery, ExperimentSpec, SpecError, parse_spec
+from experiments.store import read_failed, read_manifest, read_runs, read_series
+
+
+class AnalysisError(SpecError):
+    """The stored results cannot answer the question asked (missing runs, no outcome)."""
+
+
+@dataclass(frozen=True)
+class Experiment:
+    """A sweep's output folder, loaded: the spec it ran, its runs, failures and series."""
+
+    spec: ExperimentSpec
+    manifest: dict[str, Any]
+    runs: pd.DataFrame
+    failed: pd.DataFrame
+    series: pd.DataFrame
+
+    @property
+    def factors(self) -> list[str]:
+        """The varied parameters, levers first."""
+        return list(self.spec.factors)
+
+    def outcomes(self, wanted: list[str] | None = None) -> list[str]:
+        """Return the requested outcomes that the runs table has (default: the spec's)."""
+        names = wanted or self.spec.analysis.outcomes
+        return [n for n in names if n in self.runs.columns]
+
+
+def load(out: str | Path) -> Experiment:
+    """Load an output folder written by ``outsidein sweep``."""
+    out = Path(out)
+    if not out.is_dir():
+        raise AnalysisError(f"DIR: {out} is not a folder")
+    manifest = read_manifest(out)
+    if manifest is None:
+        raise AnalysisError(f"DIR: {out} has no manifest.json; is it a sweep's output folder?")
+    spec = parse_spec(manifest["spec"], source=f"{out}/manifest.json")
+    runs = read_runs(out)
+    if runs.empty:
+        raise AnalysisError(f"DIR: {out} holds no finished runs yet")
+    return Experiment(spec, manifest, runs, read_failed(out), read_series(out))
+
+
+# --- tables --------------------------------------------------------------------------------
+
+def summary_table(exp: Experiment, outcomes: list[str] | None = None,
+                  by: list[str] | None = None) -> pd.DataFrame:
+    """Mean, standard deviation and count of each outcome per combination of ``by``.
+
+    ``by`` defaults to the factors with few distinct values (levels and grid points); a
+    purely sampled design gives one row over all runs.
+    """
+    names = exp.outcomes(outcomes)
+    if not names:
+        raise AnalysisError(f"none of the outcomes {outcomes or exp.spec.analysis.outcomes} "
+                            f"is in the runs table ({sorted(exp.runs.columns)})")
+    if by is None:
+        by = [f for f in exp.factors if exp.runs[f].nunique() <= 12]
+    data = exp.runs[by + names].copy()
+    data[names] = data[names].astype(float)
+    if not by:
+        table = data[names].agg(["mean", "std", "count"]).T
+        table.index.name = "outcome"
+        return table
+    grouped = data.groupby(by, sort=True, observed=True)[names].agg(["mean", "std", "count"])
+    return grouped
+
+
+def replicate_means(exp: Experiment, outcome: str) -> np.ndarray:
+    """Average the outcome over replications, one value per sample, in sample order."""
+    if outcome not in exp.runs.columns:
+        raise AnalysisError(f"outcome {outcome!r} is not in the runs table")
+    means = exp.runs.groupby("sample_id")[outcome].mean().astype(float)
+    expected = planned_samples(exp.spec)
+    if len(means) != expected or means.isna().any():
+        missing = expected - int(means.notna().sum())
+        raise AnalysisError(f"{exp.spec.design.kind} indices of {outcome!r} need every one of "
+                            f"{expected} samples; {missing} are missing or failed")
+    return means.reindex(range(expected)).to_numpy()
+
+
+def noise_share(exp: Experiment, outcome: str) -> float | None:
+    """Share of an outcome's variance that lies between replications of the same sample.
+
+    Near 0: the parameters decide the outcome; near 1: chance does, and indices computed
+    from the replicate means need more replications (or samples) before they can be read.
+    None with a single replication.
+    """
+    if exp.spec.replications < 2 or outcome not in exp.runs.columns:
+        return None
+    values = exp.runs[["sample_id", outcome]].astype({outcome: float})
+    total = float(values[outcome].var())
+    if not total > 0:
+        return None
+    within = float(values.groupby("sample_id")[outcome].var().mean())
+    return within / total
+
+
+def sensitivity(exp: Experiment, outcome: str) -> dict[str, pd.DataFrame]:
+    """Sobol (first, total, second order, with confidence intervals) or Morris indices.
+
+    Uses the analysis paired with the spec's design; grids and LHS have none (use
+    :func:`interactions` and the summary tables instead).
+    """
+    kind = exp.spec.design.kind
+    y = replicate_means(exp, outcome)
+    if not np.ptp(y) > 0:
+        raise AnalysisError(f"{outcome} is the same ({y[0]:g}) for every sample; it has no "
+                            "variance to apportion")
+    if kind == "sobol":
+        return analyze_sobol(exp.spec, y)
+    if kind == "morris":
+        return {"morris": analyze_morris(exp.spec, y)}
+    raise AnalysisError(f"a {kind} design has no variance-based indices; use sobol or morris")
+
+
+def interactions(exp: Experiment, outcome: str,
+                 factors: list[str] | None = None) -> pd.DataFrame:
+    """Do the levers complement each other? Pairwise interaction terms of a regression.
+
+    Fits ``y ~ sum b_i z_i + sum b_ij z_i z_j`` on standardised factors (names become 0/1
+    indicators of their first level's alternative) by least squares. A positive ``b_ij``
+    (with its 95% interval above zero) means the pair *complements*: each lever is worth
+    more when the other is high; negative means they substitute.
+    """
+    factors = factors or [f for f in exp.spec.levers if exp.runs[f].nunique() > 1]
+    if len(factors) < 2:
+        factors = [f for f in exp.factors if exp.runs[f].nunique() > 1]
+    if len(factors) < 2:
+        raise AnalysisError("interactions need at least two factors that vary")
+    if outcome not in exp.runs.columns:
+        raise AnalysisError(f"outcome {outcome!r} is not in the runs table")
+    data = exp.runs[[*factors, outcome]].dropna()
+    z = {f: _standardise(data[f]) for f in factors}
+    pairs = list(itertools.combinations(factors, 2))
+    design = np.column_stack([np.ones(len(data)), *z.values(),
+                              *[z[a] * z[b] for a, b in pairs]])
+    y = data[outcome].astype(float).to_numpy()
+    coef, _, rank, _ = np.linalg.lstsq(design, y, rcond=None)
+    dof = len(y) - design.shape[1]
+    if dof <= 0 or rank < design.shape[1]:
+        raise AnalysisError("too few distinct runs to estimate the interactions")
+    residual = y - design @ coef
+    sigma2 = float(residual @ residual) / dof
+    cov = sigma2 * np.linalg.pinv(design.T @ design)
+    se = np.sqrt(np.clip(np.diag(cov), 0, None))
+    offset = 1 + len(factors)
+    rows = []
+    for k, (a, b) in enumerate(pairs):
+        est, err = coef[offset + k], se[offset + k]
+        low, high = est - 1.96 * err, est + 1.96 * err
+        verdict = "complements" if low > 0 else "substitutes" if high < 0 else "no clear sign"
+        rows.append({"factor_a": a, "factor_b": b, "interaction": est, "ci_low": low,
+                     "ci_high": high, "verdict": verdict})
+    return pd.DataFrame(rows)
+
+
+def _standardise(column: pd.Series) -> np.ndarray:
+    if column.dtype.kind in "biuf":
+        values = column.astype(float).to_numpy()
+    else:
+        first = sorted(column.astype(str).unique())[0]
+        values = (column.astype(str) != first).astype(float).to_numpy()
+    std = values.std()
+    return (values - values.mean()) / (std if std > 0 else 1.0)
+
+
+# --- scenario discovery --------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class DiscoveryResult:
+    """A PRIM box: the conditions under which the outcome of interest happens."""
+
+    question: str
+    box: pd.DataFrame
+    """One row per restricted dimension: ``low`` and ``high`` (or the levels kept)."""
+    coverage: float
+    """Share of all cases of interest that fall in the box."""
+    density: float
+    """Share of the runs in the box that are cases of interest."""
+    mass: float
+    """Share of all runs that fall in the box."""
+    cases: int
+    runs: int
+
+
+def discover(x: pd.DataFrame, y: np.ndarray, *, question: str = "",
+             mass_min: float = 0.05, peel_alpha: float = 0.05) -> DiscoveryResult:
+    """Find the box of ``x`` where ``y`` (booleans) is mostly true, with EMA's PRIM.
+
+    PRIM gives a peeling trajectory from the whole space (coverage 1) to a small pure box
+    (density 1); we pick the point that best balances the two (largest harmonic mean of
+    coverage and density), the usual compromise when no analyst is there to choose.
+    """
+    with warnings.catch_warnings():  # the workbench warns about optional backends on import
+        warnings.simplefilter("ignore")
+        from ema_workbench.analysis.prim import Prim
+
+    y = np.asarray(y, dtype=bool)
+    if not y.any():
+        raise AnalysisError(f"no run meets the condition ({question}); nothing to discover")
+    x = x.reset_index(drop=True).copy()
+    for column in x.columns:
+        if x[column].dtype.kind not in "biuf":
+            x[column] = x[column].astype(str).astype(object)
+        elif x[column].dtype.kind in "iu":
+            x[column] = x[column].astype(np.int64)
+        else:
+            x[column] = x[column].astype(np.float64)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        prim = Prim(x, y, mass_min=mass_min, peel_alpha=peel_alpha)
+        box = prim.find_box()
+    if box is None:
+        raise AnalysisError(f"PRIM found no box ({question})")
+    trajectory = box.peeling_trajectory
+    cov = trajectory["coverage"].to_numpy(float)
+    den = trajectory["density"].to_numpy(float)
+    score = np.where(cov + den > 0, 2 * cov * den / np.maximum(cov + den, 1e-12), 0)
+    best = int(np.argmax(score))
+    box.select(best)
+    limits = box.box_lim
+    initial = prim.box_init
+    rows = []
+    for column in limits.columns:
+        low, high = limits[column].iloc[0], limits[column].iloc[1]
+        init_low, init_high = initial[column].iloc[0], initial[column].iloc[1]
+        if isinstance(low, set) or isinstance(init_low, set):
+            if set(low) != set(init_low):
+                rows.append({"factor": column, "low": None, "high": None,
+                             "levels": sorted(map(str, low))})
+        elif not (np.isclose(low, init_low) and np.isclose(high, init_high)):
+            rows.append({"factor": column, "low": float(low), "high": float(high),
+                         "levels": None})
+    table = pd.DataFrame(rows, columns=["factor", "low", "high", "levels"])
+    return DiscoveryResult(question, table, float(cov[best]), float(den[best]),
+                           float(trajectory["mass"].iloc[best]), int(y.sum()), len(y))
+
+
+def discover_losses(exp: Experiment, discovery: Discovery | None = None) -> DiscoveryResult:
+    """Answer the spec's discovery question: when is ``outcome < below``.
+
+    Runs are first restricted by ``where`` (e.g. the outside-in design); PRIM then searches
+    the market conditions (the spec's ``conditions``; all factors if it has none).
+    """
+    question = discovery or exp.spec.analysis.discovery
+    if question is None:
+        raise AnalysisError("the spec has no analysis.discovery question")
+    runs = exp.runs
+    for name, value in question.where.items():
+        if name not in runs.columns:
+            raise AnalysisError(f"analysis.discovery.where.{name}: not a column of the runs")
+        runs = runs[runs[name] == value]
+    if question.outcome not in runs.columns:
+        raise AnalysisError(f"analysis.discovery.outcome: {question.outcome!r} is not an "
+                            "outcome of the runs")
+    columns = [c for c in (exp.spec.conditions or exp.spec.factors)
+               if c not in question.where and runs[c].nunique() > 1]
+    if not columns:
+        raise AnalysisError("scenario discovery needs at least one condition that varies")
+    where = ", ".join(f"{k} = {v}" for k, v in question.where.items())
+    text = f"{question.outcome} < {question.below:g}" + (f" where {where}" if where else "")
+    y = runs[question.outcome].astype(float).to_numpy() < question.below
+    return discover(runs[columns], y, question=text)

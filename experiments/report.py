@@ -1,0 +1,137 @@
+"""A self-contained HTML report of a sweep, plus its tables as CSV and figures as PNG.
+
+Everything the report shows is computed by ``experiments.analysis`` and drawn by
+``experiments.plots``; figures are embedded as base64 PNG so the one HTML file can be
+mailed or archived on its own.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import pandas as pd
+from matplotlib.figure import Figure
+
+from experiments import analysis, plots
+from experiments.analysis import AnalysisError, Experiment
+
+
+@dataclass
+class Report:
+    """What the analysis found: named tables, figures and notes, in order."""
+
+    title: str
+    tables: dict[str, pd.DataFrame] = field(default_factory=dict)
+    figures: dict[str, Figure] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+
+def build(exp: Experiment, outcomes: list[str] | None = None) -> Report:
+    """Run every analysis the experiment supports; note (not fail on) those it cannot."""
+    spec = exp.spec
+    names = exp.outcomes(outcomes)
+    if not names:
+        raise AnalysisError(f"none of the outcomes {outcomes or spec.analysis.outcomes} is in "
+                            f"the runs table; it has {sorted(exp.runs.columns)}")
+    report = Report(f"Experiment {spec.name}")
+    planned = exp.manifest.get("planned", "?")
+    report.notes.append(f"{len(exp.runs)} runs completed, {len(exp.failed)} failed, "
+                        f"{planned} planned; design {spec.design.kind}, "
+                        f"{spec.replications} replication(s), root seed {spec.seed}, "
+                        f"spec hash {exp.manifest.get('identity', {}).get('spec_hash')}.")
+    report.tables["summary"] = analysis.summary_table(exp, names)
+    if len(exp.failed):
+        report.tables["failed runs"] = exp.failed.drop(columns=["traceback"]).head(50)
+    for outcome in names:
+        noise = analysis.noise_share(exp, outcome)
+        if noise is not None:
+            report.notes.append(
+                f"{outcome}: {noise:.0%} of its variance lies between replications of the "
+                "same parameters" + (" (mostly chance: read its indices and effects with "
+                                     "care, or add replications)" if noise > 0.5 else "."))
+        if spec.design.kind in ("sobol", "morris"):
+            try:
+                result = analysis.sensitivity(exp, outcome)
+            except AnalysisError as err:
+                report.notes.append(f"{outcome}: {err}")
+            else:
+                for key, table in result.items():
+                    report.tables[f"{outcome}: {key.replace('_', ' and ')} indices"] = table
+                if "first_total" in result:
+                    report.figures[f"{outcome}: Sobol indices"] = plots.indices_bar(
+                        result["first_total"], outcome)
+        try:
+            report.tables[f"{outcome}: lever interactions"] = analysis.interactions(
+                exp, outcome)
+        except AnalysisError as err:
+            report.notes.append(f"{outcome} interactions: {err}")
+        report.figures[f"{outcome}: main effects"] = plots.main_effects(
+            exp.runs, exp.factors, outcome)
+    pair = spec.analysis.heatmap or (tuple(exp.factors[:2]) if len(exp.factors) > 1 else None)
+    if pair is not None:
+        for outcome in names:
+            report.figures[f"{outcome} over {pair[0]} x {pair[1]}"] = plots.heatmap(
+                exp.runs, pair[0], pair[1], outcome)
+    if spec.analysis.discovery is not None:
+        try:
+            found = analysis.discover_losses(exp)
+        except AnalysisError as err:
+            report.notes.append(f"scenario discovery: {err}")
+        else:
+            report.notes.append(
+                f"Scenario discovery (PRIM) for {found.question}: {found.cases} of "
+                f"{found.runs} runs; the box below holds {found.coverage:.0%} of them "
+                f"(coverage) and {found.density:.0%} of its runs are such cases (density), "
+                f"mass {found.mass:.0%}.")
+            report.tables["scenario discovery box"] = found.box
+    if not exp.series.empty:
+        by = next((f for f in exp.spec.levers if exp.runs[f].nunique() <= 8), None)
+        for column in [c for c in exp.series.columns if c not in ("run_id", "step")][:3]:
+            report.figures[f"{column} over time"] = plots.trajectories(
+                exp.series, exp.runs, column, by)
+    return report
+
+
+def _figure_png(fig: Figure) -> bytes:
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=110)
+    return buffer.getvalue()
+
+
+def _slug(name: str) -> str:
+    return "".join(c if c.isalnum() else "_" for c in name).strip("_").lower()
+
+
+def write(report: Report, folder: str | Path) -> Path:
+    """Write ``report.html`` (self-contained), ``tables/*.csv`` and ``figures/*.png``."""
+    folder = Path(folder)
+    (folder / "tables").mkdir(parents=True, exist_ok=True)
+    (folder / "figures").mkdir(parents=True, exist_ok=True)
+    parts = [f"<h1>{html.escape(report.title)}</h1>"]
+    parts += [f"<p>{html.escape(note)}</p>" for note in report.notes]
+    for name, table in report.tables.items():
+        table.to_csv(folder / "tables" / f"{_slug(name)}.csv")
+        parts.append(f"<h2>{html.escape(name)}</h2>")
+        parts.append(table.to_html(float_format=lambda v: f"{v:.4g}", border=0,
+                                   classes="table"))
+    for name, fig in report.figures.items():
+        png = _figure_png(fig)
+        plt.close(fig)
+        (folder / "figures" / f"{_slug(name)}.png").write_bytes(png)
+        data = base64.b64encode(png).decode()
+        parts.append(f"<h2>{html.escape(name)}</h2>"
+                     f'<img alt="{html.escape(name)}" src="data:image/png;base64,{data}">')
+    style = ("body{font-family:sans-serif;max-width:1100px;margin:2em auto;color:#222}"
+             "table{border-collapse:collapse;font-size:13px}td,th{padding:2px 8px;"
+             "border-bottom:1px solid #ddd;text-align:right}img{max-width:100%}")
+    page = (f"<!doctype html><html><head><meta charset='utf-8'><title>"
+            f"{html.escape(report.title)}</title><style>{style}</style></head><body>"
+            + "\n".join(parts) + "</body></html>\n")
+    path = folder / "report.html"
+    path.write_text(page, encoding="utf-8")
+    return path

@@ -1,0 +1,156 @@
+"""What one run does, as plain top-level functions every backend can pickle.
+
+A :class:`Task` is one (sample, replication) of an experiment: its identity, the seed
+derived from that identity, and the model keywords. :func:`run_task` resolves the model
+function, runs it, and returns a :class:`Record` that says either what came out or what
+went wrong, so that a run that raises never stops the sweep. The model function is
+pluggable (``"module:function"``) so the same sample-run-analyze path also runs analytic
+test functions such as Ishigami's.
+"""
+
+from __future__ import annotations
+
+import importlib
+import time
+import traceback
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import cache
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+ModelFunction = Callable[..., Any]
+"""``fn(params, seed, *, steps, series_every, series_columns)`` returning the outcomes
+dict, or ``(outcomes, series)`` with ``series`` a DataFrame that has a ``step`` column."""
+
+
+def run_seed(root_seed: int, sample_id: int, replication: int) -> int:
+    """Derive the seed of one run, keyed on its identity (not on the order runs are made or end).
+
+    ``SeedSequence(root, spawn_key=(sample, replication))`` is what ``spawn`` would give
+    the child at that position, so streams are independent and the same whatever the
+    backend, worker count or order of completion.
+    """
+    seq = np.random.SeedSequence(root_seed, spawn_key=(sample_id, replication))
+    return int(seq.generate_state(1, np.uint64)[0] >> np.uint64(1))
+
+
+@dataclass(frozen=True)
+class Task:
+    """One run to make: identity, seed and everything the model function needs."""
+
+    run_id: int
+    sample_id: int
+    replication: int
+    seed: int
+    params: Mapping[str, Any]
+    """The varied parameters (levers and conditions) of this run."""
+    base: Mapping[str, Any]
+    """The fixed model keywords; ``params`` override them."""
+    model: str
+    steps: int
+    series_every: int = 0
+    series_columns: Sequence[str] = ()
+
+
+@dataclass
+class Record:
+    """What one run gave back: outcomes, or the error that stopped it."""
+
+    run_id: int
+    sample_id: int
+    replication: int
+    seed: int
+    params: dict[str, Any]
+    ok: bool
+    outcomes: dict[str, Any] = field(default_factory=dict)
+    series: pd.DataFrame | None = None
+    error: str = ""
+    traceback: str = ""
+    duration: float = 0.0
+
+
+@cache
+def resolve_model(path: str) -> ModelFunction:
+    """Import ``"module:function"`` once per process."""
+    module_name, _, name = path.partition(":")
+    fn = getattr(importlib.import_module(module_name), name)
+    if not callable(fn):
+        raise TypeError(f"{path} is not callable")
+    return fn  # type: ignore[no-any-return]
+
+
+def run_task(task: Task) -> Record:
+    """Run one task; catch anything it raises and return it as a failed record."""
+    start = time.perf_counter()
+    record = Record(task.run_id, task.sample_id, task.replication, task.seed,
+                    dict(task.params), ok=False)
+    try:
+        fn = resolve_model(task.model)
+        out = fn({**task.base, **task.params}, task.seed, steps=task.steps,
+                 series_every=task.series_every, series_columns=tuple(task.series_columns))
+        outcomes, series = out if isinstance(out, tuple) else (out, None)
+        record.outcomes = dict(outcomes)
+        record.series = series
+        record.ok = True
+    except Exception as err:  # noqa: BLE001 - any model error is data, not a crash
+        record.error = f"{type(err).__name__}: {err}"
+        record.traceback = traceback.format_exc(limit=20)
+    record.duration = time.perf_counter() - start
+    return record
+
+
+def run_tasks(tasks: Sequence[Task]) -> list[Record]:
+    """Run a chunk of tasks in order (one submission, less overhead for short runs)."""
+    return [run_task(task) for task in tasks]
+
+
+SCENARIO_KEY = "scenario"
+"""A base that names a scenario carries it under this key (see :func:`model_kwargs`)."""
+
+
+@cache
+def _scenario(name: str) -> Any:
+    from simulation.scenario import load_scenario
+
+    return load_scenario(name)
+
+
+def model_kwargs(params: Mapping[str, Any]) -> dict[str, Any]:
+    """The OrgModel keywords of a run: plain keywords, or a scenario with overrides.
+
+    With ``scenario`` among ``params``, the others are applied through the scenario's own
+    ``to_model_kwargs`` (so ``structure`` replaces the focal firm's preset and a lever
+    overrides its value, as everywhere else); the scenario's own seed is dropped because
+    each run has its own.
+    """
+    if SCENARIO_KEY not in params:
+        return dict(params)
+    overrides = {k: v for k, v in params.items() if k != SCENARIO_KEY}
+    kwargs = dict(_scenario(str(params[SCENARIO_KEY])).to_model_kwargs(**overrides))
+    kwargs.pop("rng", None)
+    return kwargs
+
+
+def org_model(params: Mapping[str, Any], seed: int, *, steps: int, series_every: int = 0,
+              series_columns: Sequence[str] = ()) -> tuple[dict[str, Any], pd.DataFrame | None]:
+    """Build the OrgModel from keywords and a seed, run it, return its summary.
+
+    With ``series_every > 0`` also the focal firm's per-step ``series_columns`` at every
+    ``series_every``-th step (and the last one), from ``model.results()``.
+    """
+    from simulation import OrgModel  # deferred: workers import the model only when used
+
+    model = OrgModel(rng=seed, **model_kwargs(params))
+    model.run(steps)
+    summary = dict(model.summary())
+    if series_every <= 0:
+        return summary, None
+    results = model.results()
+    focal = results.groupby("step", sort=True).head(1)
+    last = focal["step"].max()
+    keep = focal[(focal["step"] % series_every == 0) | (focal["step"] == last)]
+    columns = ["step", *[c for c in series_columns if c != "step"]]
+    return summary, keep[columns].reset_index(drop=True)

@@ -1,0 +1,168 @@
+"""``outsidein sweep`` and ``outsidein analyze``: thin faces over ``experiments``.
+
+The commands have no rules of their own: they validate the spec and options, call the
+library and report. A user mistake (bad spec, bad option, an output folder that holds
+another experiment, an unreachable scheduler) is one line on stderr and exit code 2, with
+nothing written; failed runs give exit code 1 after the sweep finishes the others.
+"""
+
+from __future__ import annotations
+
+import sys
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from simulation.cli import app
+from simulation.errors import OutsideInError
+
+EXIT_RUNS_FAILED = 1
+EXIT_BAD_INPUT = 2
+
+
+def _fail(message: str) -> typer.Exit:
+    typer.echo(f"error: {message}", err=True)
+    return typer.Exit(EXIT_BAD_INPUT)
+
+
+def _positive(name: str, value: int | None) -> None:
+    if value is not None and value < 1:
+        raise _fail(f"{name}: {value} must be at least 1")
+
+
+def sweep(
+    spec: Annotated[Path, typer.Argument(help="experiment spec (YAML)")],
+    workers: Annotated[int | None, typer.Option(
+        "--workers", "-w", help="local worker processes (default: all cores)")] = None,
+    scheduler: Annotated[str | None, typer.Option(
+        help="Dask scheduler address (tcp://host:8786); runs on that cluster")] = None,
+    out: Annotated[Path | None, typer.Option(
+        help="output folder (default: runs/<spec name>); re-running resumes")] = None,
+    dry_run: Annotated[bool, typer.Option(
+        "--dry-run", help="print the number of runs and a time estimate, run nothing")] = False,
+    max_runs: Annotated[int | None, typer.Option(
+        help="keep only the first N runs (a quick check)")] = None,
+    steps: Annotated[int | None, typer.Option(help="override the spec's steps")] = None,
+    flush_every: Annotated[int, typer.Option(
+        help="runs per Parquet part (finished runs are journaled at once regardless)")] = 256,
+    retry_failed: Annotated[bool, typer.Option(
+        "--retry-failed", help="run the failed runs of an earlier session again")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="no progress bar")] = False,
+) -> None:
+    """Run every (sample, replication) of an experiment spec; resume if interrupted."""
+    from experiments.executors import make_executor
+    from experiments.spec import load_spec
+    from experiments.sweep import estimate_seconds, run_sweep
+
+    _positive("--workers", workers)
+    _positive("--max-runs", max_runs)
+    _positive("--steps", steps)
+    _positive("--flush-every", flush_every)
+    if workers is not None and scheduler:
+        raise _fail("--workers: give either --workers or --scheduler, not both")
+    with _user_errors():
+        parsed = load_spec(spec).shrunk(steps=steps)
+        if dry_run:
+            import os
+
+            count = workers or (os.cpu_count() or 1)
+            planned, seconds = estimate_seconds(parsed, workers=count, max_runs=max_runs)
+            typer.echo(f"{parsed.name}: {planned} runs ({parsed.design.kind} design, "
+                       f"{parsed.replications} replication(s), {parsed.steps} steps); "
+                       f"about {_duration(seconds)} on {count} worker(s)")
+            return
+        folder = out or Path("runs") / parsed.name
+        # the workers start before the progress bar, so their start-up is not in its ETA
+        with make_executor(workers, scheduler) as executor, _progress(quiet) as hook:
+            result = run_sweep(parsed, folder, executor=executor, max_runs=max_runs,
+                               progress=hook, flush_every=flush_every,
+                               retry_failed=retry_failed,
+                               backend="dask" if scheduler else "local")
+    typer.echo(f"{parsed.name}: {result.completed} completed, {result.failed} failed, "
+               f"{result.planned} planned ({result.ran_now} run now, {result.skipped} "
+               f"already done) in {_duration(result.wall_seconds)}; results in {folder}")
+    if result.failed:
+        typer.echo(f"{result.failed} run(s) failed; their parameters and errors are in "
+                   f"{folder / 'failed'}", err=True)
+        raise typer.Exit(EXIT_RUNS_FAILED)
+
+
+def analyze(
+    folder: Annotated[Path, typer.Argument(help="a sweep's output folder")],
+    out: Annotated[Path | None, typer.Option(
+        help="where the report goes (default: DIR/report)")] = None,
+    outcome: Annotated[list[str] | None, typer.Option(
+        "--outcome", "-o", help="outcome to analyse (repeatable; default: the spec's)")] = None,
+) -> None:
+    """Summary tables, sensitivity indices, interactions, scenario discovery and figures."""
+    from experiments import analysis, report
+
+    with _user_errors():
+        exp = analysis.load(folder)
+        built = report.build(exp, outcome or None)
+    target = out or folder / "report"
+    path = report.write(built, target)
+    for note in built.notes:
+        typer.echo(note)
+    for name, table in built.tables.items():
+        if name in ("summary",) or "indices" in name or "discovery" in name:
+            typer.echo(f"\n{name}\n{table.to_string(float_format=lambda v: f'{v:.4g}')}")
+    typer.echo(f"\nreport: {path}")
+
+
+@contextmanager
+def _user_errors():  # type: ignore[no-untyped-def]
+    """Turn the library's own errors (and an unreachable scheduler) into exit 2."""
+    try:
+        yield
+    except (OutsideInError, ConnectionError) as err:
+        raise _fail(str(err)) from None
+
+
+@contextmanager
+def _progress(quiet: bool):  # type: ignore[no-untyped-def]
+    """Show a rich progress bar (with ETA) on stderr, fed by the sweep's progress hook."""
+    if quiet:
+        yield None
+        return
+    from rich.console import Console
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+
+    console = Console(stderr=True)
+    bar = Progress(TextColumn("runs"), BarColumn(), MofNCompleteColumn(),
+                   TextColumn("{task.fields[failed]} failed"), TimeElapsedColumn(),
+                   TextColumn("ETA"), TimeRemainingColumn(), console=console,
+                   disable=not console.is_terminal and not sys.stderr.isatty())
+    with bar:
+        task = bar.add_task("runs", total=None, failed=0)
+
+        def hook(finished: int, failed: int, planned: int) -> None:
+            bar.update(task, completed=finished, total=planned, failed=failed)
+
+        yield hook
+
+
+def _duration(seconds: float) -> str:
+    if seconds < 90:
+        return f"{seconds:.1f} s"
+    if seconds < 5400:
+        return f"{seconds / 60:.1f} min"
+    return f"{seconds / 3600:.1f} h"
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``sweep`` and ``analyze`` to the ``outsidein`` app."""
+    app.command("sweep")(sweep)
+    app.command("analyze")(analyze)
+
+
+register(app)
