@@ -348,10 +348,16 @@ class OrgModel(mesa.Model):
         """One row per (step, firm), focal firm first in each step; step 0 is the start."""
         return pd.DataFrame(self._rows, columns=RESULT_COLUMNS)
 
-    def resilience(self) -> pd.DataFrame:
-        """One row per (shock, firm): depth, time to recover, loss area, recovered."""
+    def resilience(self, results: pd.DataFrame | None = None) -> pd.DataFrame:
+        """One row per (shock, firm): depth, time to recover, loss area, recovered.
+
+        Args:
+            results: this model's ``results()``, if the caller has it already.
+
+        """
         shocks = [e["step"] for e in self.events if e["kind"] == "shock"]
-        return resilience_table(self.results(), shocks, self.params.recovery_fraction)
+        return resilience_table(self.results() if results is None else results, shocks,
+                                self.params.recovery_fraction)
 
     def disruptions(self) -> pd.DataFrame:
         """One row per (entrant, incumbent): when it entered, was noticed and was answered.
@@ -380,6 +386,7 @@ class OrgModel(mesa.Model):
     def summary(self) -> dict[str, float]:
         """Per-run outcomes of the focal firm (see :func:`simulation.metrics.run_summary`)."""
         incumbents = [f.name for f in self.firms if not f.entrant]
-        return run_summary(self.results(), self.resilience(), self.focal.name, incumbents[1:],
+        results = self.results()
+        return run_summary(results, self.resilience(results), self.focal.name, incumbents[1:],
                            sum(e["kind"] == "shock" for e in self.events),
                            sum(e["kind"] == "entrant" for e in self.events))
