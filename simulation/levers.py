@@ -42,10 +42,12 @@ def coordination_share(coordination: float | np.ndarray, links: np.ndarray,
             the direction in which they move).
 
     """
-    rate = np.broadcast_to(np.asarray(coordination, dtype=float), (links.shape[0],))
+    n = links.shape[0]
+    rate = np.asarray(coordination, dtype=float)
+    if rate.ndim == 0:
+        rate = np.full(n, float(rate))
     if not rate.any():
         return
-    n = links.shape[0]
     total = links @ freshness                                      # (n, S) fresh news heard
     heard = (links @ (freshness[:, :, None] * knowledge).reshape(n, -1)).reshape(
         knowledge.shape)

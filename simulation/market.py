@@ -313,14 +313,14 @@ class Market:
         counts = self.counts[:, 1:n_firms + 1].astype(float)                 # (S, F)
         customers = counts.sum(axis=0)
         fit = 1.0 - (np.abs(offerings - self.ideal) * self.weights).sum(axis=2)  # (F, S)
-        n_active = max(int(self.sizes[self.active].sum()), 1)
+        n_active = self.n_active
         served = np.maximum(customers, 1.0)
         spend = counts.T * self.value                                           # (F, S)
         spent = spend.sum(axis=1)
         return Tally(customers=customers, share=customers / n_active,
                      satisfaction=(counts.T * fit).sum(axis=1) / served,
                      revenue=spent * prices,
-                     segment_share=counts / np.maximum(self.sizes, 1)[:, None],
+                     segment_share=counts * self.per_customer[:, None],
                      no_purchase=1.0 - customers.sum() / n_active,
                      revenue_mix=spend / np.maximum(spent, 1e-12)[:, None])
 
@@ -334,4 +334,6 @@ class Market:
         w = np.where(self.active, self.sizes * self.value, 0.0)
         self.active_weights = w / w.sum()
         self.active_customer = self.active[self.segment]
+        self.n_active = max(int(self.sizes[self.active].sum()), 1)
+        self.per_customer = 1.0 / np.maximum(self.sizes, 1)  # turns counts into shares
         self.active_index = np.flatnonzero(self.active_customer)
