@@ -152,10 +152,8 @@ class Market:
         """Number of segments, latent ones included."""
         return len(self.segment_names)
 
-    def positions(self, idx: np.ndarray | None = None) -> np.ndarray:
-        """(N, D) customers' current needs, or only those of the customers ``idx``."""
-        if idx is None:
-            idx = np.arange(self.segment.size)
+    def positions(self, idx: np.ndarray) -> np.ndarray:
+        """(len(idx), D) the current needs of the customers ``idx``."""
         needs = self.ideal[self.segment[idx]] + self.offset[idx]
         return np.minimum(np.maximum(needs, 0.0, out=needs), 1.0, out=needs)
 
@@ -312,7 +310,7 @@ class Market:
         self._widen(n_firms)
         counts = self.counts[:, 1:n_firms + 1].astype(float)                 # (S, F)
         customers = counts.sum(axis=0)
-        fit = 1.0 - (np.abs(offerings - self.ideal) * self.weights).sum(axis=2)  # (F, S)
+        fit = 1.0 - self.gap(offerings)                                        # (F, S)
         n_active = self.n_active
         served = np.maximum(customers, 1.0)
         spend = counts.T * self.value                                           # (F, S)
@@ -324,9 +322,17 @@ class Market:
                      no_purchase=1.0 - customers.sum() / n_active,
                      revenue_mix=spend / np.maximum(spent, 1e-12)[:, None])
 
+    def weighted_gap(self, difference: np.ndarray) -> np.ndarray:
+        """(..., S) importance-weighted length of per-segment differences (..., S, D).
+
+        The one measure of misfit between two points of the attribute space, segment by
+        segment: fit, both gaps and variety are all built on it.
+        """
+        return (np.abs(difference) * self.weights).sum(axis=-1)
+
     def gap(self, points: np.ndarray) -> np.ndarray:
-        """(S,) weighted distance between each segment's needs and ``points`` (S, D)."""
-        return np.einsum("sd,sd->s", np.abs(self.ideal - points), self.weights)
+        """(..., S) weighted distance between each segment's needs and ``points`` (..., S, D)."""
+        return self.weighted_gap(self.ideal - points)
 
     def _weigh_segments(self) -> None:
         # Each segment's share of the active market's spend (zero for latent segments), the

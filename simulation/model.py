@@ -63,6 +63,7 @@ class OrgModel(mesa.Model):
         self.org = Organizations(p, self.market.n_segments)
         self.firms: list[Firm] = []
         self.events: list[dict[str, Any]] = []
+        self._stepping = False
         self.detections: list[dict[str, Any]] = []
         specs = self._incumbent_specs()
         self.fair_customers = p.customers / len(specs)
@@ -214,12 +215,17 @@ class OrgModel(mesa.Model):
         return self.firms[firm]
 
     def _log(self, kind: str, firm: str | None) -> None:
-        self.events.append({"step": self.steps + 1, "kind": kind, "firm": firm})
+        # Inside a step (Mesa has already counted it) an event belongs to this month; between
+        # steps (scheduled events, workshop actions) it belongs to the next month, the first
+        # to feel it.
+        month = self.steps if self._stepping else self.steps + 1
+        self.events.append({"step": month, "kind": kind, "firm": firm})
 
     # --- the month --------------------------------------------------------------------------
     def step(self) -> None:
         """One month: the market moves, firms sense, share and decide, customers choose."""
         p, rng = self.params, self.rng
+        self._stepping = True
         self.market.drift(rng)
         if rng.random() < p.shock_rate:
             self.inject_shock()
@@ -246,6 +252,7 @@ class OrgModel(mesa.Model):
         if failed:  # its customers now buy from nobody until they choose again
             self._tally = self.market.tally(self.org.offering, self._prices())
         self._collect()
+        self._stepping = False
 
     def _record_month(self, initial: bool = False) -> None:
         """Every living firm books the month (or, at the start, reports where it stands)."""
@@ -294,22 +301,21 @@ class OrgModel(mesa.Model):
                 if visible.any():
                     beachhead = int(np.argmax(np.where(visible, share, -1.0)))
                     self.detections.append({
-                        "entrant": entrant.name, "firm": firm.name, "detect_step": self.steps,
+                        "entrant": entrant.name, "firm": firm.name, "firm_index": firm.index,
+                        "detect_step": self.steps,
                         "segment": beachhead, "fit": self._fit(firm, beachhead),
                         "answer_step": None})
 
     def _fit(self, firm: Firm, segment: int) -> float:
         """How well a firm's offering fits a segment's needs now (1 = perfectly)."""
-        m = self.market
-        return 1.0 - float(m.weights[segment] @ np.abs(m.ideal[segment]
-                                                       - firm.offering[segment]))
+        return 1.0 - float(self.market.gap(firm.offering)[segment])
 
     def _track_answers(self) -> None:
         # A firm answers a disruptor it has noticed when its offering for the segment where
         # the disruptor broke in fits that segment clearly better than when it noticed.
         for d in self.detections:
             if d["answer_step"] is None:
-                firm = self.firms[[f.name for f in self.firms].index(d["firm"])]
+                firm = self.firms[d["firm_index"]]
                 if firm.alive and self._fit(firm, d["segment"]) >= d["fit"] + ANSWER_GAIN:
                     d["answer_step"] = self.steps
 
@@ -329,12 +335,6 @@ class OrgModel(mesa.Model):
                                m["revenue"], m["profit"], firm.cash, firm.alive, m["customers"],
                                m["lever_upkeep"], firm.transition is not None,
                                *levers[firm.index]))
-
-    def focal_metric(self, name: str) -> float:
-        """The focal firm's latest value of ``name`` (a result column or ``cash``)."""
-        if name == "cash":
-            return float(self.focal.cash)
-        return float(self.focal.metrics[name])
 
     # --- running and results ----------------------------------------------------------------
     def run(self, steps: int) -> OrgModel:

@@ -283,7 +283,7 @@ class Organizations:
         belief = belief.reshape(self.offering.shape)
         core = (market.active_weights @ self.offering)[:, None, :]
         spread = np.stack([market.ideal - belief, belief - self.offering, self.offering - core])
-        return (np.abs(spread) * market.weights).sum(axis=3) @ market.active_weights
+        return market.weighted_gap(spread) @ market.active_weights
 
     def upkeep(self, lever_cost: float) -> np.ndarray:
         """(F,) monthly lever upkeep, as a share of fair-share revenue.

@@ -95,6 +95,13 @@ def test_scheduled_events_happen_at_their_month(small):
     assert model.resilience()["shock_step"].unique().tolist() == [5, 12]
 
 
+def test_random_events_are_logged_in_the_month_they_happen(small):
+    model = OrgModel(rng=3, shock_rate=1.0, entrant_rate=0.0, new_segment_rate=0.0,
+                     **small).run(4)
+    assert [e["step"] for e in model.events if e["kind"] == "shock"] == [1, 2, 3, 4]
+    assert model.resilience()["shock_step"].unique().tolist() == [1, 2, 3, 4]
+
+
 def test_reorganization_moves_levers_over_the_transition(small):
     model = OrgModel(rng=4, structure="inside_out", reorganize_step=5, transition_steps=4,
                      **small).run(12)
@@ -128,7 +135,9 @@ def test_failed_firm_leaves_and_its_customers_choose_again(small):
                      rival_structure="inside_out", **small).run(3)
     results = model.results()
     assert not results.query("step == 3")["alive"].any()
-    assert all(e["kind"] == "failure" for e in model.events if e["step"] == 1)
+    failures = [(e["step"], e["firm"]) for e in model.events if e["kind"] == "failure"]
+    assert failures == [(1, "focal"), (1, "rival")]
+    assert (model.market.supplier == -1).all()        # nobody left to buy from
     assert model.summary()["survived"] == 0.0
 
 

@@ -14,6 +14,7 @@ from rich.table import Table
 from simulation.cli import app
 from simulation.errors import OutsideInError
 from simulation.model import OrgModel
+from simulation.scenario import load_scenario
 
 DEFAULT_STEPS = 240
 
@@ -22,10 +23,6 @@ def build_model(scenario: str | None, seed: int | None) -> tuple[OrgModel, int, 
     """The model to run, its number of steps and a title (the default market without one)."""
     if scenario is None:
         return OrgModel(rng=seed if seed is not None else 42), DEFAULT_STEPS, "default market"
-    try:
-        from simulation.scenario import load_scenario  # the scenario layer, when present
-    except ImportError as exc:  # pragma: no cover - until scenarios ship
-        raise OutsideInError("scenarios are not available in this installation") from exc
     loaded = load_scenario(scenario)
     model = OrgModel.from_scenario(loaded, rng=seed)
     return model, int(getattr(loaded, "steps", DEFAULT_STEPS)), str(getattr(loaded, "title",
