@@ -144,9 +144,7 @@ class Firm(_Strict):
     levers: Levers = Field(default_factory=Levers, description="levers that differ from the "
                            "preset")
     price: float = _param("price")
-    cash: float | None = Field(None, ge=0, le=120, allow_inf_nan=False,
-                               description="starting cash in months of fair-share revenue "
-                               "(default: money.starting_cash)")
+    cash: float | None = _param("starting_cash", None)  # None: money.starting_cash
 
     @field_validator("structure")
     @classmethod

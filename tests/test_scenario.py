@@ -135,6 +135,14 @@ def test_single_firm_cannot_have_its_own_cash(tmp_path: Path) -> None:
     assert err.field == "firms[0].cash" and "money.starting_cash" in str(err)
 
 
+def test_a_firms_cash_has_the_bound_of_starting_cash(tmp_path: Path) -> None:
+    bound = PARAMETERS["starting_cash"].metadata["bound"]
+    text = MINIMAL + f"  - {{name: Rival, cash: {bound.high + 1}}}\n"
+    err = error_of(tmp_path, text)
+    assert err.field == "firms[1].cash"
+    assert str(err).endswith(f"{bound.high + 1!r} is outside [{bound.low:g}, {bound.high:g}]")
+
+
 def test_extends_changes_only_what_differs(tmp_path: Path) -> None:
     write(tmp_path, MINIMAL + "market: {turbulence: 0.1, customers: 300}\n", "base.yaml")
     child = load_scenario(write(tmp_path, "extends: base\ntitle: Child\n"
