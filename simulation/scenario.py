@@ -454,9 +454,7 @@ class Scenario(_Strict):
 
         m = self.market
         kw: dict[str, Any] = {
-            "customers": m.customers, "dimensions": m.dimensions, "turbulence": m.turbulence,
-            "momentum": m.momentum, "shock_rate": m.shock_rate, "shock_size": m.shock_size,
-            "new_segment_rate": m.new_segment_rate,
+            **m.model_dump(exclude={"segments", "emerging_segments"}),  # both set below
             **self.choice.model_dump(), **self.organization.model_dump(),
             **self.money.model_dump(), **self.metrics.model_dump(),
             **{f"entrant_{k}": v for k, v in self.entrants.model_dump().items()},
