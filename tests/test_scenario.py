@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from simulation.errors import ParameterError
 from simulation.params import PARAMETERS, FirmSpec, SegmentSpec
 from simulation.scenario import (
     SCENARIO_DIR,
@@ -70,8 +71,7 @@ def test_minimal_scenario_takes_model_defaults(tmp_path: Path) -> None:
                  "recovery_fraction", "departments", "rivals"):
         assert kwargs[name] == PARAMETERS[name].default, name
     assert kwargs["structure"] == "inside_out"
-    assert kwargs["shock_steps"] == () and kwargs["reorganize_step"] is None \
-        if "reorganize_step" in kwargs else kwargs["shock_steps"] == ()
+    assert kwargs["shock_steps"] == () and "reorganize_step" not in kwargs
     assert "firms" not in kwargs
 
 
@@ -95,7 +95,7 @@ def test_structure_override_replaces_the_preset_whole_and_levers_apply_on_top() 
 
 def test_unknown_override_is_named_with_a_suggestion() -> None:
     scenario = load_scenario("stable-market")
-    with pytest.raises(Exception, match=r"turbulance.*did you mean 'turbulence'"):
+    with pytest.raises(ParameterError, match=r"turbulance.*did you mean 'turbulence'"):
         scenario.to_model_kwargs(turbulance=0.1)
 
 
