@@ -351,3 +351,18 @@ def test_bounds_of_a_count_or_list_field(tmp_path: Path) -> None:
 def test_odd_keys_are_quoted_so_the_message_stays_one_line(tmp_path: Path) -> None:
     err = error_of(tmp_path, MINIMAL + '"\\n": 1\n')
     assert err.field == "'\\n'" and "unknown field" in str(err)
+
+
+@pytest.mark.parametrize("extra, field", [
+    ("compare: [insde_out, outside_in]\n", "compare[0]"),
+    ("compare: [inside_out, {label: mine, structure: outsid_in}]\n", "compare[1].structure"),
+    ("competitors: {structure: outsid_in}\n", "competitors.structure"),
+    ("timeline: [{step: 3, event: reorganization, to: outsid_in}]\n", "timeline[0].to"),
+])
+def test_every_preset_name_is_checked_when_the_file_loads(extra: str, field: str,
+                                                          tmp_path: Path) -> None:
+    err = error_of(tmp_path, MINIMAL + extra)
+    assert err.field == field and err.line == 7
+    assert err.reason.startswith("'insde_out' is not a preset; did you mean 'inside_out'?"
+                                 if "insde" in extra else
+                                 "'outsid_in' is not a preset; did you mean 'outside_in'?")
