@@ -16,12 +16,13 @@ from typing import Any
 import pandas as pd
 
 from simulation.compare import CONFIDENCE, TRAJECTORIES, Comparison
+from simulation.figures import EVENT_STYLE, mark_events
 
 _COLORS = ("#c0504d", "#1f77b4")
-_EVENT_STYLE = {"shock": ("#7f7f7f", "--"), "entrant": ("#9467bd", ":"),
-                "new_segment": ("#2ca02c", "-."), "reorganization": ("#ff7f0e", "-")}
-_EVENT_NAMES = {"shock": "needs shock", "entrant": "entrant", "new_segment": "new segment",
-                "reorganization": "reorganization"}
+
+
+def _event_name(kind: str) -> str:
+    return EVENT_STYLE[kind][1] if kind in EVENT_STYLE else kind
 
 
 def figure_png(result: Comparison, dpi: int = 100) -> bytes:
@@ -31,12 +32,10 @@ def figure_png(result: Comparison, dpi: int = 100) -> bytes:
         The PNG file's bytes.
 
     """
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    import matplotlib.pyplot as plt  # simulation.figures has chosen the Agg backend
 
     metrics = list(TRAJECTORIES)
+    events = [{"step": step, "kind": kind} for step, kind in result.scheduled]
     fig, axes = plt.subplots(len(metrics), 1, figsize=(8.5, 2.6 * len(metrics)), sharex=True,
                              layout="constrained")
     for ax, metric in zip(axes, metrics, strict=True):
@@ -46,15 +45,15 @@ def figure_png(result: Comparison, dpi: int = 100) -> bytes:
             ax.plot(rows["step"], rows["mean"], color=color, lw=1.6, label=label)
             ax.fill_between(rows["step"], rows["low"], rows["high"], color=color, alpha=0.18,
                             lw=0)
-        seen: set[str] = set()
-        for step, kind in result.scheduled:
-            color, style = _EVENT_STYLE.get(kind, ("#333333", "-"))
-            ax.axvline(step, color=color, ls=style, lw=1,
-                       label=_EVENT_NAMES.get(kind, kind) if kind not in seen else None)
-            seen.add(kind)
+        mark_events(ax, events)
         ax.set_ylabel(TRAJECTORIES[metric])
         ax.grid(alpha=0.25)
     axes[0].legend(loc="best", fontsize=8, ncol=2)
+    kinds = sorted({kind for _, kind in result.scheduled})
+    if kinds:  # one legend entry per kind of event, as in simulation.figures.run_figure
+        handles = [plt.Line2D([], [], color=EVENT_STYLE.get(k, ("grey", k))[0], ls="--",
+                              label=_event_name(k)) for k in kinds]
+        axes[-1].legend(handles=handles, fontsize=8, loc="best")
     axes[0].set_title(f"{result.scenario.title}: mean of {result.reps} runs each, "
                       f"{CONFIDENCE:.0%} band", fontsize=10)
     axes[-1].set_xlabel("month")
@@ -120,9 +119,9 @@ def html_report(result: Comparison, png: bytes) -> str:
     body = "".join("<tr>" + "".join(f"<td>{e(c)}</td>" for c in row) + "</tr>"
                    for row in table_rows(result))
     questions = "".join(f"<li>{e(q)}</li>" for q in s.questions)
-    events = ", ".join(f"{_EVENT_NAMES.get(k, k)} in month {m}" for m, k in result.scheduled)
+    events = ", ".join(f"{_event_name(k)} in month {m}" for m, k in result.scheduled)
     rand = "; ".join(
-        f"{e(label)}: " + (", ".join(f"{v:.1f} {_EVENT_NAMES.get(k, k)}" for k, v in
+        f"{e(label)}: " + (", ".join(f"{v:.1f} {_event_name(k)}" for k, v in
                                      sorted(counts.items())) or "none")
         for label, counts in result.random_events.items())
     image = base64.b64encode(png).decode("ascii")

@@ -24,12 +24,12 @@ from typing import Annotated, Any, Literal
 
 import yaml
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Discriminator,
     Field,
     Tag,
-    field_validator,
     model_validator,
 )
 
@@ -125,11 +125,13 @@ def _preset_names() -> list[str]:
     return sorted(PRESETS)
 
 
+PresetName = Annotated[str, Field(min_length=1), AfterValidator(_check_preset)]
+"""The name of a preset organization, checked against the core's table wherever it is used."""
+
+
 def _pick_levers_or_preset(value: Any) -> str:
     return "#levers" if isinstance(value, Mapping | BaseModel) else "#preset"
 
-
-PresetName = Annotated[str, Field(min_length=1)]
 PresetOrLevers = Annotated[
     Annotated[PresetName, Tag("#preset")] | Annotated[Levers, Tag("#levers")],
     Discriminator(_pick_levers_or_preset),
@@ -140,18 +142,12 @@ class Firm(_Strict):
     """An incumbent firm: a preset organization, lever values that differ from it, price, cash."""
 
     name: str = Field(min_length=1, max_length=60, description="name shown in tables")
-    structure: str = Field("inside_out", description="preset: inside_out or outside_in")
+    structure: PresetName = Field("inside_out", description="preset: inside_out or "
+                                  "outside_in")
     levers: Levers = Field(default_factory=Levers, description="levers that differ from the "
                            "preset")
     price: float = _param("price")
-    cash: float | None = Field(None, ge=0, le=120, allow_inf_nan=False,
-                               description="starting cash in months of fair-share revenue "
-                               "(default: money.starting_cash)")
-
-    @field_validator("structure")
-    @classmethod
-    def _known(cls, value: str) -> str:
-        return _check_preset(value)
+    cash: float | None = _param("starting_cash", None)  # None: money.starting_cash
 
     def spec(self) -> FirmSpec:
         """Return the firm as the core's :class:`FirmSpec`."""
@@ -163,13 +159,8 @@ class Competitors(_Strict):
     """Rivals made from one preset, used when ``firms`` lists only the focal firm."""
 
     count: int = _param("rivals")
-    structure: str | None = _param("rival_structure")
+    structure: PresetName | None = _param("rival_structure")
     price: float = _param("rival_price")
-
-    @field_validator("structure")
-    @classmethod
-    def _known(cls, value: str | None) -> str | None:
-        return None if value is None else _check_preset(value)
 
 
 class Segment(_Strict):
@@ -308,11 +299,6 @@ class Event(_Strict):
     transition_steps: int | None = _param("transition_steps", None)
     transition_disruption: float | None = _param("transition_disruption", None)
 
-    @field_validator("to")
-    @classmethod
-    def _known_preset(cls, value: str | Levers | None) -> str | Levers | None:
-        return _check_preset(value) if isinstance(value, str) else value
-
     @model_validator(mode="after")
     def _only_for_reorganization(self) -> Event:
         if self.event != "reorganization":
@@ -331,15 +317,10 @@ class CustomOrganization(_Strict):
     """An organization to compare that is not a plain preset: a preset plus lever values."""
 
     label: str = Field(min_length=1, max_length=40)
-    structure: str = "inside_out"
+    structure: PresetName = "inside_out"
     levers: Levers = Field(default_factory=Levers)
     reorganize: bool = Field(True, description="false: this organization skips the "
                              "timeline's reorganization (to compare reorganizing with not)")
-
-    @field_validator("structure")
-    @classmethod
-    def _known(cls, value: str) -> str:
-        return _check_preset(value)
 
 
 CompareEntry = Annotated[
@@ -456,9 +437,7 @@ class Scenario(_Strict):
 
         m = self.market
         kw: dict[str, Any] = {
-            "customers": m.customers, "dimensions": m.dimensions, "turbulence": m.turbulence,
-            "momentum": m.momentum, "shock_rate": m.shock_rate, "shock_size": m.shock_size,
-            "new_segment_rate": m.new_segment_rate,
+            **m.model_dump(exclude={"segments", "emerging_segments"}),  # both set below
             **self.choice.model_dump(), **self.organization.model_dump(),
             **self.money.model_dump(), **self.metrics.model_dump(),
             **{f"entrant_{k}": v for k, v in self.entrants.model_dump().items()},

@@ -41,6 +41,8 @@ from simulation.scenario import (
 
 # --- loading ---------------------------------------------------------------------------------
 
+_EMPTY = "is empty; a scenario needs at least title, description, teaches, questions and firms"
+
 @dataclass(frozen=True)
 class _Document:
     """One parsed YAML file: its data and the line of every field path in it."""
@@ -182,8 +184,7 @@ def _parse(raw: bytes, path: Path) -> _Document:
                             "YAML") from None
     if not text.strip() or all(not ln.strip() or ln.lstrip().startswith("#")
                                for ln in text.splitlines()):
-        raise ScenarioError(source, "is empty; a scenario needs at least title, description, "
-                            "teaches, questions and firms")
+        raise ScenarioError(source, _EMPTY)
     try:
         loader = yaml.SafeLoader(text)
     except yaml.reader.ReaderError as exc:  # a control character: binary data, mostly
@@ -193,8 +194,7 @@ def _parse(raw: bytes, path: Path) -> _Document:
     try:
         node = loader.get_single_node()
         if node is None:
-            raise ScenarioError(source, "is empty; a scenario needs at least title, "
-                                "description, teaches, questions and firms")
+            raise ScenarioError(source, _EMPTY)
         lines = _line_table(node, source)
         data = loader.construct_document(node)
     except yaml.MarkedYAMLError as exc:
@@ -209,8 +209,7 @@ def _parse(raw: bytes, path: Path) -> _Document:
     finally:
         loader.dispose()
     if data is None:
-        raise ScenarioError(source, "is empty; a scenario needs at least title, description, "
-                            "teaches, questions and firms")
+        raise ScenarioError(source, _EMPTY)
     if not isinstance(data, dict):
         raise ScenarioError(source, f"must be a mapping of fields (title: ..., firms: ...), "
                             f"not {_kind(data)}", line=1)

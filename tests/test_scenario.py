@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 
 import pytest
 
+from simulation.errors import ParameterError
 from simulation.params import PARAMETERS, FirmSpec, SegmentSpec
 from simulation.scenario import (
     SCENARIO_DIR,
-    Scenario,
     ScenarioError,
     load_scenario,
     parse_scenario,
@@ -72,8 +71,7 @@ def test_minimal_scenario_takes_model_defaults(tmp_path: Path) -> None:
                  "recovery_fraction", "departments", "rivals"):
         assert kwargs[name] == PARAMETERS[name].default, name
     assert kwargs["structure"] == "inside_out"
-    assert kwargs["shock_steps"] == () and kwargs["reorganize_step"] is None \
-        if "reorganize_step" in kwargs else kwargs["shock_steps"] == ()
+    assert kwargs["shock_steps"] == () and "reorganize_step" not in kwargs
     assert "firms" not in kwargs
 
 
@@ -97,7 +95,7 @@ def test_structure_override_replaces_the_preset_whole_and_levers_apply_on_top() 
 
 def test_unknown_override_is_named_with_a_suggestion() -> None:
     scenario = load_scenario("stable-market")
-    with pytest.raises(Exception, match=r"turbulance.*did you mean 'turbulence'"):
+    with pytest.raises(ParameterError, match=r"turbulance.*did you mean 'turbulence'"):
         scenario.to_model_kwargs(turbulance=0.1)
 
 
@@ -133,6 +131,14 @@ def test_single_firm_uses_competitors() -> None:
 def test_single_firm_cannot_have_its_own_cash(tmp_path: Path) -> None:
     err = error_of(tmp_path, MINIMAL.replace("  - name: Focal\n", "  - {name: Focal, cash: 3}\n"))
     assert err.field == "firms[0].cash" and "money.starting_cash" in str(err)
+
+
+def test_a_firms_cash_has_the_bound_of_starting_cash(tmp_path: Path) -> None:
+    bound = PARAMETERS["starting_cash"].metadata["bound"]
+    text = MINIMAL + f"  - {{name: Rival, cash: {bound.high + 1}}}\n"
+    err = error_of(tmp_path, text)
+    assert err.field == "firms[1].cash"
+    assert str(err).endswith(f"{bound.high + 1!r} is outside [{bound.low:g}, {bound.high:g}]")
 
 
 def test_extends_changes_only_what_differs(tmp_path: Path) -> None:
@@ -303,7 +309,6 @@ def test_scenario_error_is_an_outsidein_error() -> None:
     from simulation.errors import OutsideInError
 
     assert issubclass(ScenarioError, OutsideInError)
-    assert not math.isnan(Scenario.model_fields["steps"].default)
 
 
 @pytest.mark.parametrize("name", scenario_names())
@@ -346,3 +351,18 @@ def test_bounds_of_a_count_or_list_field(tmp_path: Path) -> None:
 def test_odd_keys_are_quoted_so_the_message_stays_one_line(tmp_path: Path) -> None:
     err = error_of(tmp_path, MINIMAL + '"\\n": 1\n')
     assert err.field == "'\\n'" and "unknown field" in str(err)
+
+
+@pytest.mark.parametrize("extra, field", [
+    ("compare: [insde_out, outside_in]\n", "compare[0]"),
+    ("compare: [inside_out, {label: mine, structure: outsid_in}]\n", "compare[1].structure"),
+    ("competitors: {structure: outsid_in}\n", "competitors.structure"),
+    ("timeline: [{step: 3, event: reorganization, to: outsid_in}]\n", "timeline[0].to"),
+])
+def test_every_preset_name_is_checked_when_the_file_loads(extra: str, field: str,
+                                                          tmp_path: Path) -> None:
+    err = error_of(tmp_path, MINIMAL + extra)
+    assert err.field == field and err.line == 7
+    assert err.reason.startswith("'insde_out' is not a preset; did you mean 'inside_out'?"
+                                 if "insde" in extra else
+                                 "'outsid_in' is not a preset; did you mean 'outside_in'?")
