@@ -298,10 +298,11 @@ class RunController:
         with self.lock:
             out = []
             for ev in getattr(self.model, "events", []):
-                label = str(ev["kind"]).replace("_", " ")
+                kind = str(ev["kind"])
+                label = svg.EVENT_LABELS.get(kind, kind.replace("_", " "))
                 if ev.get("firm"):
                     label += f": {ev['firm']}"
-                out.append(svg.Event(int(ev["step"]), str(ev["kind"]),
+                out.append(svg.Event(int(ev["step"]), kind,
                                      f"month {ev['step']}: {label}"))
             return out
 

@@ -14,18 +14,19 @@ from dataclasses import dataclass
 from html import escape
 
 import numpy as np
+from matplotlib.colors import to_hex
+
+from simulation.figures import EVENT_STYLE
 
 MAX_POINTS = 240
 """Most points a line chart draws per series; longer series are thinned evenly."""
 
-EVENT_COLORS: dict[str, str] = {
-    "shock": "#d62728",
-    "entrant": "#9467bd",
-    "new_segment": "#2ca02c",
-    "reorganization": "#ff7f0e",
-    "failure": "#000000",
-}
-"""Colour of each kind of event's marker line."""
+EVENT_COLORS: dict[str, str] = {kind: to_hex(colour)
+                                for kind, (colour, _) in EVENT_STYLE.items()}
+"""Colour of each kind of event's marker line: the report figures' colours, as SVG wants them."""
+
+EVENT_LABELS: dict[str, str] = {kind: label for kind, (_, label) in EVENT_STYLE.items()}
+"""What each kind of event is called, in the charts' tooltips and legend (as in the figures)."""
 
 FIRM_COLORS: tuple[str, ...] = ("#1f77b4", "#ff7f0e", "#8c564b", "#e377c2", "#7f7f7f",
                                 "#bcbd22", "#17becf", "#9467bd")

@@ -186,6 +186,7 @@ def test_a_shock_is_marked_on_every_chart(run: RunController) -> None:
     run.shock_now()
     run.step()
     assert (1, "shock") in events(run)
+    assert [e.label for e in run.events() if e.kind == "shock"] == ["month 1: needs shock"]
     assert all('data-event="shock"' in c for c in run.charts().values())
 
 
