@@ -116,18 +116,11 @@ class RunController:
                 seed = scenario.to_model_kwargs().get("rng")
                 seed = seed if isinstance(seed, int) and seed >= 0 else self.settings.seed
                 model = self.factory(scenario, rng=seed)
-            except (OutsideInError, ValueError, OSError) as exc:
-                self.error = f"Scenario {Path(path).name} could not be loaded: {exc}"
-                self.failed_loads += 1
-                self.version += 1
-                self.settings_version += 1
-                return False
             except Exception as exc:  # a broken file must never take the page down
-                self.error = (f"Scenario {Path(path).name} could not be loaded: "
-                              f"{type(exc).__name__}: {exc}")
+                expected = isinstance(exc, OutsideInError | ValueError | OSError)
+                reason = str(exc) if expected else f"{type(exc).__name__}: {exc}"
                 self.failed_loads += 1
-                self.version += 1
-                self.settings_version += 1
+                self._fail(f"Scenario {Path(path).name} could not be loaded: {reason}")
                 return False
             self.scenario_path, self.scenario = Path(path), scenario
             self.settings.seed = seed

@@ -256,8 +256,11 @@ def test_an_unexpected_failure_while_loading_is_still_a_message(
         raise KeyError("firms")
 
     monkeypatch.setattr(scenarios, "load", crash)
+    version, settings_version = run.version, run.settings_version
     assert not run.choose_scenario(tmp_path / "odd.yaml")
-    assert run.error is not None and "KeyError" in run.error
+    assert run.error == "Scenario odd.yaml could not be loaded: KeyError: 'firms'"
+    assert run.failed_loads == 1
+    assert (run.version, run.settings_version) == (version + 1, settings_version + 1)
 
 
 def test_a_good_scenario_starts_a_run_of_it_with_its_seed_and_texts(
