@@ -145,12 +145,17 @@ def test_reset_builds_a_new_run_from_the_controls(run: RunController, factory: F
     assert run.model.params.turbulence == 0.1
 
 
-def test_the_same_settings_give_the_same_run(run: RunController) -> None:
-    run.step(6)
+def assert_reset_replays(run: RunController, months: int) -> None:
+    """Reset with unchanged settings repeats the run month for month."""
+    run.step(months)
     first = run.csv()
     run.reset()
-    run.step(6)
+    run.step(months)
     assert run.csv() == first
+
+
+def test_the_same_settings_give_the_same_run(run: RunController) -> None:
+    assert_reset_replays(run, 6)
 
 
 def test_picking_a_preset_for_the_focal_firm_moves_its_sliders(run: RunController) -> None:
@@ -276,11 +281,7 @@ def test_a_good_scenario_starts_a_run_of_it_with_its_seed_and_texts(
     assert run.scenario_text() == {"title": "Calm", "description": "A calm market.",
                                    "teaches": "Levers cost money.", "questions": ["Who wins?"]}
     assert run.csv_name() == "outside-in-calm-seed17-month0.csv"
-    run.step(3)
-    first = run.csv()
-    run.reset()
-    run.step(3)
-    assert run.csv() == first
+    assert_reset_replays(run, 3)
 
 
 def test_the_default_market_has_a_title(run: RunController) -> None:
