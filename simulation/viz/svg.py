@@ -1,8 +1,9 @@
 """Small SVG pictures of a run: line charts, a firm's departments, the market.
 
 The page redraws these on every step, so they are plain strings built in time linear in
-what they show, and a line chart never draws more than ``MAX_POINTS`` points per series,
-however long the run: a long run costs the browser no more than a short one. (Full redraws
+what they show, and a line chart never draws (or scans for its range) more than
+``MAX_POINTS`` points per series, however long the run: a long run costs the server and the
+browser no more than a short one. (Full redraws
 of figure objects every step are what makes long runs slow in Mesa's own pages.)
 """
 
@@ -99,8 +100,10 @@ def line_chart(title: str, series: Sequence[Series], events: Sequence[Event] = (
     """
     left, right, top, bottom = 44, 8, 20, 22
     pw, ph = width - left - right, height - top - bottom
-    finite = [y for s in series for y in s.ys if math.isfinite(y)]
-    last = max((s.xs[-1] for s in series if len(s.xs)), default=1.0)
+    # Thin first: the range then fits the points drawn, in time bounded by MAX_POINTS.
+    drawn = [(s, *thin(s.xs, s.ys)) for s in series]
+    finite = [y for _, _, ys in drawn for y in ys if math.isfinite(y)]
+    last = max((xs[-1] for _, xs, _ in drawn if xs), default=1.0)
     x_hi = max(float(x_max if x_max is not None else last), 1.0)
     if y_range is not None:
         y_lo, y_hi = y_range
@@ -139,8 +142,7 @@ def line_chart(title: str, series: Sequence[Series], events: Sequence[Event] = (
             out.append(f'<line x1="{x}" x2="{x}" y1="{top}" y2="{top + ph}" stroke="{color}" '
                        f'stroke-dasharray="3,2" data-event="{escape(ev.kind)}">'
                        f'<title>{escape(ev.label)}</title></line>')
-    for s in series:
-        xs, ys = thin(s.xs, s.ys)
+    for s, xs, ys in drawn:
         dash = ' stroke-dasharray="5,3"' if s.dashed else ""
         for run in _finite_runs(xs, ys):
             pts = " ".join(f"{_fmt(px(x))},{_fmt(py(y))}" for x, y in run)
