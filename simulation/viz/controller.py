@@ -132,7 +132,7 @@ class RunController:
 
     def _settings_of(self, model: Any) -> Settings:
         """Read the controls' starting values off a freshly built model."""
-        firms = [f for f in model.firms if not _is_entrant(f)][:2]
+        firms = _incumbents(model)[:2]
         params = getattr(model, "params", None)
         return Settings(
             structures=[str(f.structure) for f in firms],
@@ -235,7 +235,7 @@ class RunController:
         The transition starts at the next step and takes the model's transition period.
         """
         with self.lock:
-            incumbents = [f for f in self.model.firms if not _is_entrant(f)]
+            incumbents = _incumbents(self.model)
             if not 0 <= firm < len(incumbents):
                 return self._fail(f"firm: {firm} is not an incumbent of this run")
             if not getattr(incumbents[firm], "alive", True):
@@ -302,8 +302,7 @@ class RunController:
     def network_svg(self, firm: int) -> str:
         """The departments of incumbent ``firm`` as a network picture."""
         with self.lock:
-            incumbents = [f for f in self.model.firms if not _is_entrant(f)]
-            f = incumbents[firm]
+            f = _incumbents(self.model)[firm]
             deps = list(f.departments)
             return svg.network([d.role for d in deps], [bool(d.customer_facing) for d in deps],
                                [float(d.clout_weight) for d in deps],
@@ -464,6 +463,11 @@ class RunController:
 
 def _is_entrant(firm: Any) -> bool:
     return bool(getattr(firm, "entrant", str(getattr(firm, "structure", "")) == "entrant"))
+
+
+def _incumbents(model: Any) -> list[Any]:
+    """The model's firms that are not disruptors, focal first (the page's Firm A and B)."""
+    return [f for f in model.firms if not _is_entrant(f)]
 
 
 def _in_range(value: Any, low: float, high: float) -> bool:
