@@ -9,22 +9,18 @@ import typer
 
 from simulation.cli import app
 from simulation.errors import OutsideInError
+from simulation.viz import scenarios
 
 
 def check_scenario(path: Path) -> None:
-    """Refuse a scenario file that is missing or does not load, naming the problem."""
+    """Refuse a scenario that is not a file or does not load, naming the problem.
+
+    A shipped scenario's bare name is refused too: each browser tab loads the file by path.
+    The scenario layer's error names the file, line and field; ``main`` prints it.
+    """
     if not path.is_file():
         raise OutsideInError(f"scenario: {path} is not a file")
-    try:
-        from simulation.scenario import load_scenario
-    except ImportError as exc:  # pragma: no cover - until the scenario layer ships
-        raise OutsideInError("scenarios are not available in this installation") from exc
-    try:
-        load_scenario(path)
-    except OutsideInError:
-        raise
-    except (ValueError, OSError) as exc:
-        raise OutsideInError(f"scenario: {path.name} could not be loaded: {exc}") from exc
+    scenarios.load(path)
 
 
 @app.command("app")

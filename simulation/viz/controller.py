@@ -116,18 +116,11 @@ class RunController:
                 seed = scenario.to_model_kwargs().get("rng")
                 seed = seed if isinstance(seed, int) and seed >= 0 else self.settings.seed
                 model = self.factory(scenario, rng=seed)
-            except (OutsideInError, ValueError, OSError) as exc:
-                self.error = f"Scenario {Path(path).name} could not be loaded: {exc}"
-                self.failed_loads += 1
-                self.version += 1
-                self.settings_version += 1
-                return False
             except Exception as exc:  # a broken file must never take the page down
-                self.error = (f"Scenario {Path(path).name} could not be loaded: "
-                              f"{type(exc).__name__}: {exc}")
+                expected = isinstance(exc, OutsideInError | ValueError | OSError)
+                reason = str(exc) if expected else f"{type(exc).__name__}: {exc}"
                 self.failed_loads += 1
-                self.version += 1
-                self.settings_version += 1
+                self._fail(f"Scenario {Path(path).name} could not be loaded: {reason}")
                 return False
             self.scenario_path, self.scenario = Path(path), scenario
             self.settings.seed = seed
@@ -139,7 +132,7 @@ class RunController:
 
     def _settings_of(self, model: Any) -> Settings:
         """Read the controls' starting values off a freshly built model."""
-        firms = [f for f in model.firms if not _is_entrant(f)][:2]
+        firms = _incumbents(model)[:2]
         params = getattr(model, "params", None)
         return Settings(
             structures=[str(f.structure) for f in firms],
@@ -242,7 +235,7 @@ class RunController:
         The transition starts at the next step and takes the model's transition period.
         """
         with self.lock:
-            incumbents = [f for f in self.model.firms if not _is_entrant(f)]
+            incumbents = _incumbents(self.model)
             if not 0 <= firm < len(incumbents):
                 return self._fail(f"firm: {firm} is not an incumbent of this run")
             if not getattr(incumbents[firm], "alive", True):
@@ -298,18 +291,18 @@ class RunController:
         with self.lock:
             out = []
             for ev in getattr(self.model, "events", []):
-                label = str(ev["kind"]).replace("_", " ")
+                kind = str(ev["kind"])
+                label = svg.EVENT_LABELS.get(kind, kind.replace("_", " "))
                 if ev.get("firm"):
                     label += f": {ev['firm']}"
-                out.append(svg.Event(int(ev["step"]), str(ev["kind"]),
+                out.append(svg.Event(int(ev["step"]), kind,
                                      f"month {ev['step']}: {label}"))
             return out
 
     def network_svg(self, firm: int) -> str:
         """The departments of incumbent ``firm`` as a network picture."""
         with self.lock:
-            incumbents = [f for f in self.model.firms if not _is_entrant(f)]
-            f = incumbents[firm]
+            f = _incumbents(self.model)[firm]
             deps = list(f.departments)
             return svg.network([d.role for d in deps], [bool(d.customer_facing) for d in deps],
                                [float(d.clout_weight) for d in deps],
@@ -470,6 +463,11 @@ class RunController:
 
 def _is_entrant(firm: Any) -> bool:
     return bool(getattr(firm, "entrant", str(getattr(firm, "structure", "")) == "entrant"))
+
+
+def _incumbents(model: Any) -> list[Any]:
+    """The model's firms that are not disruptors, focal first (the page's Firm A and B)."""
+    return [f for f in model.firms if not _is_entrant(f)]
 
 
 def _in_range(value: Any, low: float, high: float) -> bool:

@@ -21,6 +21,7 @@ from simulation.params import LEVERS
 from simulation.viz import scenarios
 from simulation.viz.controller import METRICS, STRUCTURES, RunController
 from simulation.viz.scenarios import FOLDER_ENV, SCENARIO_ENV
+from simulation.viz.svg import EVENT_COLORS, EVENT_LABELS
 from simulation.viz.texts import LEVER_TEXT, STRUCTURE_TEXT
 
 SPEEDS: dict[str, float] = {"1 month/s": 1.0, "4 months/s": 0.25, "10 months/s": 0.1,
@@ -285,9 +286,6 @@ def Page() -> None:  # noqa: N802
             with solara.Div(style={"display": "flex", "flex-wrap": "wrap", "gap": "6px"}):
                 for metric in METRICS:
                     _html(charts[metric], testid=f"chart-box-{metric}")
-            solara.Markdown(
-                "Lines: one per firm (dashed: disruptors). Marks: "
-                "<span style='color:#d62728'>needs shock</span>, "
-                "<span style='color:#9467bd'>disruptor enters</span>, "
-                "<span style='color:#2ca02c'>new segment</span>, "
-                "<span style='color:#ff7f0e'>reorganization</span>, failure (black).")
+            marks = ", ".join(f"<span style='color:{EVENT_COLORS[kind]}'>{label}</span>"
+                              for kind, label in EVENT_LABELS.items())
+            solara.Markdown(f"Lines: one per firm (dashed: disruptors). Marks: {marks}.")

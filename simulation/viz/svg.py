@@ -1,8 +1,9 @@
 """Small SVG pictures of a run: line charts, a firm's departments, the market.
 
 The page redraws these on every step, so they are plain strings built in time linear in
-what they show, and a line chart never draws more than ``MAX_POINTS`` points per series,
-however long the run: a long run costs the browser no more than a short one. (Full redraws
+what they show, and a line chart never draws (or scans for its range) more than
+``MAX_POINTS`` points per series, however long the run: a long run costs the server and the
+browser no more than a short one. (Full redraws
 of figure objects every step are what makes long runs slow in Mesa's own pages.)
 """
 
@@ -14,18 +15,19 @@ from dataclasses import dataclass
 from html import escape
 
 import numpy as np
+from matplotlib.colors import to_hex
+
+from simulation.figures import EVENT_STYLE
 
 MAX_POINTS = 240
 """Most points a line chart draws per series; longer series are thinned evenly."""
 
-EVENT_COLORS: dict[str, str] = {
-    "shock": "#d62728",
-    "entrant": "#9467bd",
-    "new_segment": "#2ca02c",
-    "reorganization": "#ff7f0e",
-    "failure": "#000000",
-}
-"""Colour of each kind of event's marker line."""
+EVENT_COLORS: dict[str, str] = {kind: to_hex(colour)
+                                for kind, (colour, _) in EVENT_STYLE.items()}
+"""Colour of each kind of event's marker line: the report figures' colours, as SVG wants them."""
+
+EVENT_LABELS: dict[str, str] = {kind: label for kind, (_, label) in EVENT_STYLE.items()}
+"""What each kind of event is called, in the charts' tooltips and legend (as in the figures)."""
 
 FIRM_COLORS: tuple[str, ...] = ("#1f77b4", "#ff7f0e", "#8c564b", "#e377c2", "#7f7f7f",
                                 "#bcbd22", "#17becf", "#9467bd")
@@ -98,8 +100,10 @@ def line_chart(title: str, series: Sequence[Series], events: Sequence[Event] = (
     """
     left, right, top, bottom = 44, 8, 20, 22
     pw, ph = width - left - right, height - top - bottom
-    finite = [y for s in series for y in s.ys if math.isfinite(y)]
-    last = max((s.xs[-1] for s in series if len(s.xs)), default=1.0)
+    # Thin first: the range then fits the points drawn, in time bounded by MAX_POINTS.
+    drawn = [(s, *thin(s.xs, s.ys)) for s in series]
+    finite = [y for _, _, ys in drawn for y in ys if math.isfinite(y)]
+    last = max((xs[-1] for _, xs, _ in drawn if xs), default=1.0)
     x_hi = max(float(x_max if x_max is not None else last), 1.0)
     if y_range is not None:
         y_lo, y_hi = y_range
@@ -138,8 +142,7 @@ def line_chart(title: str, series: Sequence[Series], events: Sequence[Event] = (
             out.append(f'<line x1="{x}" x2="{x}" y1="{top}" y2="{top + ph}" stroke="{color}" '
                        f'stroke-dasharray="3,2" data-event="{escape(ev.kind)}">'
                        f'<title>{escape(ev.label)}</title></line>')
-    for s in series:
-        xs, ys = thin(s.xs, s.ys)
+    for s, xs, ys in drawn:
         dash = ' stroke-dasharray="5,3"' if s.dashed else ""
         for run in _finite_runs(xs, ys):
             pts = " ".join(f"{_fmt(px(x))},{_fmt(py(y))}" for x, y in run)

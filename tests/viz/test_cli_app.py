@@ -88,19 +88,27 @@ def test_a_scenario_that_does_not_load_is_refused(served: list[tuple[Any, ...]],
                                                   tmp_path: Path,
                                                   monkeypatch: pytest.MonkeyPatch,
                                                   capsys: pytest.CaptureFixture[str]) -> None:
-    import types
-
     from simulation.errors import OutsideInError
+    from simulation.viz import scenarios
 
-    def load_scenario(path: Path) -> Any:
+    def load(path: Path) -> Any:
         raise OutsideInError(f"{path}:3: market.turbulence: 2.0 is outside [0, 0.5]")
 
-    fake = types.ModuleType("simulation.scenario")
-    fake.load_scenario = load_scenario  # type: ignore[attr-defined]
-    monkeypatch.setitem(__import__("sys").modules, "simulation.scenario", fake)
+    monkeypatch.setattr(scenarios, "load", load)
     bad = tmp_path / "bad.yaml"
     bad.write_text("market: {turbulence: 2.0}\n")
     assert main(["app", str(bad)]) == 2
     err = capsys.readouterr().err.strip()
     assert err == f"error: {bad}:3: market.turbulence: 2.0 is outside [0, 0.5]"
+    assert served == []
+
+
+def test_a_real_broken_scenario_is_refused_with_the_scenario_layers_words(
+        served: list[tuple[Any, ...]], tmp_path: Path,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("title: Bad\n")
+    assert main(["app", str(bad)]) == 2
+    assert capsys.readouterr().err.strip() == (
+        f"error: {bad}: description: is required (the situation, in plain language)")
     assert served == []

@@ -145,12 +145,17 @@ def test_reset_builds_a_new_run_from_the_controls(run: RunController, factory: F
     assert run.model.params.turbulence == 0.1
 
 
-def test_the_same_settings_give_the_same_run(run: RunController) -> None:
-    run.step(6)
+def assert_reset_replays(run: RunController, months: int) -> None:
+    """Reset with unchanged settings repeats the run month for month."""
+    run.step(months)
     first = run.csv()
     run.reset()
-    run.step(6)
+    run.step(months)
     assert run.csv() == first
+
+
+def test_the_same_settings_give_the_same_run(run: RunController) -> None:
+    assert_reset_replays(run, 6)
 
 
 def test_picking_a_preset_for_the_focal_firm_moves_its_sliders(run: RunController) -> None:
@@ -186,6 +191,7 @@ def test_a_shock_is_marked_on_every_chart(run: RunController) -> None:
     run.shock_now()
     run.step()
     assert (1, "shock") in events(run)
+    assert [e.label for e in run.events() if e.kind == "shock"] == ["month 1: needs shock"]
     assert all('data-event="shock"' in c for c in run.charts().values())
 
 
@@ -255,8 +261,11 @@ def test_an_unexpected_failure_while_loading_is_still_a_message(
         raise KeyError("firms")
 
     monkeypatch.setattr(scenarios, "load", crash)
+    version, settings_version = run.version, run.settings_version
     assert not run.choose_scenario(tmp_path / "odd.yaml")
-    assert run.error is not None and "KeyError" in run.error
+    assert run.error == "Scenario odd.yaml could not be loaded: KeyError: 'firms'"
+    assert run.failed_loads == 1
+    assert (run.version, run.settings_version) == (version + 1, settings_version + 1)
 
 
 def test_a_good_scenario_starts_a_run_of_it_with_its_seed_and_texts(
@@ -272,11 +281,7 @@ def test_a_good_scenario_starts_a_run_of_it_with_its_seed_and_texts(
     assert run.scenario_text() == {"title": "Calm", "description": "A calm market.",
                                    "teaches": "Levers cost money.", "questions": ["Who wins?"]}
     assert run.csv_name() == "outside-in-calm-seed17-month0.csv"
-    run.step(3)
-    first = run.csv()
-    run.reset()
-    run.step(3)
-    assert run.csv() == first
+    assert_reset_replays(run, 3)
 
 
 def test_the_default_market_has_a_title(run: RunController) -> None:

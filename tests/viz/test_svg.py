@@ -67,3 +67,19 @@ def test_market_hides_offerings_to_latent_segments() -> None:
     out = svg.market(["s1", "s2"], needs, [True, False], [off], "x", "y")
     assert out.count("data-offering") == 1
     assert out.count("data-segment") == 2 and 'stroke-dasharray="3,2"' in out
+
+
+def test_events_look_as_in_the_report_figures() -> None:
+    assert svg.EVENT_COLORS["shock"] == "#d62728" and svg.EVENT_COLORS["failure"] == "#000000"
+    assert svg.EVENT_LABELS["entrant"] == "disruptor enters"
+    assert set(svg.EVENT_COLORS) == set(svg.EVENT_LABELS) == {
+        "shock", "entrant", "new_segment", "reorganization", "failure"}
+
+
+def test_the_axis_fits_the_points_drawn_not_those_thinned_away() -> None:
+    n = 1000
+    ys = [0.5] * n
+    ys[1] = 100.0  # thinning keeps every ~4th point, not this one
+    assert 1 not in svg.thin(list(range(n)), ys)[0]
+    out = svg.line_chart("t", [svg.Series("a", "#000", list(range(n)), ys)])
+    assert ">1.0</text>" in out and ">100</text>" not in out
