@@ -86,12 +86,11 @@ class SweepResult:
 def run_sweep(spec: ExperimentSpec, out: str | Path, *, workers: int | None = None,
               scheduler: str | None = None, max_runs: int | None = None,
               executor: Executor | None = None, progress: ProgressHook | None = None,
-              flush_every: int = 256, retry_failed: bool = False,
-              backend: str | None = None) -> SweepResult:
+              flush_every: int = 256, retry_failed: bool = False) -> SweepResult:
     """Run (or resume) a sweep into ``out``; see ``docs/experiments.md``.
 
     Give ``workers``/``scheduler`` to have an executor made (and closed) here, or an open
-    ``executor`` (then ``backend`` names it in the manifest).
+    ``executor``; the manifest names its backend.
     """
     plan = make_plan(spec, max_runs=max_runs)
     store = Store(out, spec, identity=identity(spec, max_runs), flush_every=flush_every)
@@ -99,15 +98,14 @@ def run_sweep(spec: ExperimentSpec, out: str | Path, *, workers: int | None = No
     own = executor is None
     ex = executor if executor is not None else make_executor(workers, scheduler)
     try:
-        return _run(plan, store, ex, backend=backend or ("dask" if scheduler else "local"),
-                    progress=progress, retry_failed=retry_failed)
+        return _run(plan, store, ex, progress=progress, retry_failed=retry_failed)
     finally:
         if own:
             ex.close()
 
 
-def _run(plan: Plan, store: Store, executor: Executor, *, backend: str,
-         progress: ProgressHook | None, retry_failed: bool) -> SweepResult:
+def _run(plan: Plan, store: Store, executor: Executor, *, progress: ProgressHook | None,
+         retry_failed: bool) -> SweepResult:
     spec = plan.spec
     done = store.open(retry_failed=retry_failed)
     started, t0 = _now(), time.perf_counter()
@@ -139,7 +137,7 @@ def _run(plan: Plan, store: Store, executor: Executor, *, backend: str,
         store.close()
         wall = time.perf_counter() - t0
         session = {"started": started, "finished": _now(), "ran": counts["ran"],
-                   "wall_seconds": round(wall, 3), "backend": backend,
+                   "wall_seconds": round(wall, 3), "backend": executor.backend,
                    "workers": executor.workers,
                    "run_seconds_mean": run_seconds / counts["ran"] if counts["ran"] else None,
                    "run_seconds_total": run_seconds}

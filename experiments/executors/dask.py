@@ -26,6 +26,8 @@ class SchedulerUnreachableError(OutsideInError, ConnectionError):
 class DaskExecutor(Executor):
     """Submits chunks of runs to a Dask scheduler, a bounded number at a time."""
 
+    backend = "dask"
+
     def __init__(self, address: str, *, timeout: float | None = None) -> None:
         try:
             self._client = Client(address, timeout=timeout or CONNECT_TIMEOUT,

@@ -65,8 +65,7 @@ def sweep(
     with make_executor(workers, scheduler) as executor, _progress(quiet) as hook:
         result = run_sweep(parsed, folder, executor=executor, max_runs=max_runs,
                            progress=hook, flush_every=flush_every,
-                           retry_failed=retry_failed,
-                           backend="dask" if scheduler else "local")
+                           retry_failed=retry_failed)
     typer.echo(f"{parsed.name}: {result.completed} completed, {result.failed} failed, "
                f"{result.planned} planned ({result.ran_now} run now, {result.skipped} "
                f"already done) in {_duration(result.wall_seconds)}; results in {folder}")

@@ -1,5 +1,7 @@
 """Same spec, same results, whatever the backend, the worker count or the finishing order."""
 
+import json
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -58,6 +60,8 @@ def test_a_dask_local_cluster_gives_identical_results(reference, tmp_path):
         result = run_sweep(parse_spec(SPEC), tmp_path / "out",
                            scheduler=cluster.scheduler_address)
     assert result.completed == 12
+    manifest = json.loads((tmp_path / "out" / "manifest.json").read_text())
+    assert manifest["sessions"][-1]["backend"] == "dask"
     runs, series = results(tmp_path / "out")
     pd.testing.assert_frame_equal(runs, reference[0])
     pd.testing.assert_frame_equal(series, reference[1])

@@ -170,6 +170,7 @@ def test_every_sweep_flag_reaches_the_library(tmp_path):
     assert manifest["planned"] == 3 and manifest["spec"]["steps"] == 7
     assert manifest["identity"]["max_runs"] == 3
     assert manifest["sessions"][-1]["workers"] == 2
+    assert manifest["sessions"][-1]["backend"] == "local"
     assert len(list((out / "runs").glob("part-*.parquet"))) == 3
     runs = read_runs(out)
     assert list(runs["run_id"]) == [0, 1, 2]
