@@ -8,8 +8,7 @@ from experiments.designs import planned_samples, sample
 from experiments.spec import parse_spec
 from experiments.sweep import run_sweep
 from experiments.testfunctions import ishigami_indices
-
-LEVERS = ("coordination", "cooperation", "clout", "capability", "connections")
+from simulation.params import LEVERS
 
 
 def lever_spec(kind: str, **design):

@@ -4,6 +4,7 @@ import pytest
 
 from experiments.spec import SpecError, load_spec, parse_spec
 from experiments.sweep import make_plan
+from simulation.params import LEVERS
 from tests.experiments.exp_helpers import REPO, cli, cli_env, run_cli, write_spec
 
 SPECS = sorted((REPO / "experiments" / "specs").glob("*.yaml"))
@@ -115,8 +116,7 @@ def test_shipped_specs_include_the_crossover_and_the_lever_sobol():
     assert {"structure"} <= set(crossover.levers) and "turbulence" in crossover.conditions
     sobol = names["levers_sobol"]
     assert sobol.design.kind == "sobol"
-    assert set(sobol.levers) == {"coordination", "cooperation", "clout", "capability",
-                                 "connections"}
+    assert set(sobol.levers) == set(LEVERS)
     assert {"resilience_loss", "survived"} <= set(sobol.analysis.outcomes)
 
 
