@@ -253,16 +253,13 @@ def resolve_base(base: str | Mapping[str, Any]) -> dict[str, Any]:
     """
     if isinstance(base, Mapping):
         return dict(base)
+    from experiments.runner import SCENARIO_KEY, base_scenario
+
     try:
-        from simulation.scenario import load_scenario
-    except ImportError:
-        raise SpecError(f"base: scenario {base!r} cannot be loaded (no scenario support "
-                        "in this version); give model keywords instead") from None
-    try:
-        load_scenario(base)
+        base_scenario(base)
     except OutsideInError as err:
         raise SpecError(f"base: {err}") from None
-    return {"scenario": str(base)}
+    return {SCENARIO_KEY: str(base)}
 
 
 def check_model_parameters(spec: ExperimentSpec, *, source: str = "spec") -> None:

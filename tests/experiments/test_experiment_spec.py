@@ -120,14 +120,6 @@ def test_shipped_specs_include_the_crossover_and_the_lever_sobol():
     assert {"resilience_loss", "survived"} <= set(sobol.analysis.outcomes)
 
 
-def test_scenario_base_without_scenario_support_is_a_clear_error(monkeypatch):
-    import sys
-
-    monkeypatch.setitem(sys.modules, "simulation.scenario", None)
-    with pytest.raises(SpecError, match="base: scenario 'disruption' cannot be loaded"):
-        parse_spec(with_(base="disruption"))
-
-
 def test_out_folder_of_another_experiment_is_refused(tmp_path):
     from experiments.store import StoreError
     from experiments.sweep import run_sweep
