@@ -204,7 +204,7 @@ class ExperimentSpec(_Strict):
         return {**self.levers, **self.conditions}
 
     def digest(self) -> str:
-        """Hash the spec's content stably's content, for the manifest and for resuming."""
+        """Hash the spec's content stably, for the manifest and for resuming."""
         text = json.dumps(self.model_dump(mode="json"), sort_keys=True)
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 

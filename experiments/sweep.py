@@ -9,18 +9,17 @@ import math
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from experiments.designs import planned_samples, sample, sampler_seed
+from experiments.designs import sample, sampler_seed
 from experiments.executors import Executor, make_executor
 from experiments.runner import Record, Task, run_seed, run_task
 from experiments.spec import ExperimentSpec, resolve_base
-from experiments.store import Store
+from experiments.store import Store, utc_now
 
 ProgressHook = Callable[[int, int, int], None]
 """``hook(finished, failed, planned)`` after each run (finished counts earlier sessions)."""
@@ -108,7 +107,7 @@ def _run(plan: Plan, store: Store, executor: Executor, *, progress: ProgressHook
          retry_failed: bool) -> SweepResult:
     spec = plan.spec
     done = store.open(retry_failed=retry_failed)
-    started, t0 = _now(), time.perf_counter()
+    started, t0 = utc_now(), time.perf_counter()
     manifest = store.write_manifest(
         planned=plan.planned, root_seed=spec.seed, sampler_seed=sampler_seed(spec),
         seed_rule="SeedSequence(root_seed, spawn_key=(sample_id, replication)), first "
@@ -136,7 +135,7 @@ def _run(plan: Plan, store: Store, executor: Executor, *, progress: ProgressHook
     finally:
         store.close()
         wall = time.perf_counter() - t0
-        session = {"started": started, "finished": _now(), "ran": counts["ran"],
+        session = {"started": started, "finished": utc_now(), "ran": counts["ran"],
                    "wall_seconds": round(wall, 3), "backend": executor.backend,
                    "workers": executor.workers,
                    "run_seconds_mean": run_seconds / counts["ran"] if counts["ran"] else None,
@@ -169,10 +168,6 @@ def estimate_seconds(spec: ExperimentSpec, *, workers: int, max_runs: int | None
     return plan.planned, per_run * plan.planned / max(1, workers)
 
 
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")
-
-
 def _count_failed(store: Store) -> int:
     import pyarrow.parquet as pq
 
@@ -188,5 +183,4 @@ def _plain(value: Any) -> Any:
     return value
 
 
-__all__ = ["Plan", "SweepResult", "estimate_seconds", "make_plan", "planned_samples",
-           "run_sweep"]
+__all__ = ["Plan", "SweepResult", "estimate_seconds", "make_plan", "run_sweep"]
