@@ -112,7 +112,8 @@ SCENARIO_KEY = "scenario"
 
 
 @cache
-def _scenario(name: str) -> Any:
+def base_scenario(name: str) -> Any:
+    """Load a spec's base scenario once per process (the spec check and every run share it)."""
     from simulation.scenario import load_scenario
 
     return load_scenario(name)
@@ -129,7 +130,7 @@ def model_kwargs(params: Mapping[str, Any]) -> dict[str, Any]:
     if SCENARIO_KEY not in params:
         return dict(params)
     overrides = {k: v for k, v in params.items() if k != SCENARIO_KEY}
-    kwargs = dict(_scenario(str(params[SCENARIO_KEY])).to_model_kwargs(**overrides))
+    kwargs = dict(base_scenario(str(params[SCENARIO_KEY])).to_model_kwargs(**overrides))
     kwargs.pop("rng", None)
     return kwargs
 

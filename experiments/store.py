@@ -285,7 +285,7 @@ class Store:
             "spec": self.spec.model_dump(mode="json"),
             "identity": self.identity,
             "versions": package_versions(),
-            "created": _now(),
+            "created": utc_now(),
             "sessions": [],
         }
         manifest.update(fields)
@@ -320,8 +320,7 @@ def read_failed(out: str | Path) -> pd.DataFrame:
 
 def read_series(out: str | Path) -> pd.DataFrame:
     """All per-step series of an output folder (empty table if none were kept)."""
-    frame = _read_kind(Path(out) / "series", sort=["run_id", "step"])
-    return frame
+    return _read_kind(Path(out) / "series", sort=["run_id", "step"])
 
 
 def _read_kind(folder: Path, sort: Iterable[str] = ("run_id",)) -> pd.DataFrame:
@@ -356,7 +355,8 @@ def _number(value: Any) -> float:
     return float(value)
 
 
-def _now() -> str:
+def utc_now() -> str:
+    """The current time in UTC to the second, as the manifest records it."""
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 

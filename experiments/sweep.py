@@ -9,18 +9,17 @@ import math
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from experiments.designs import planned_samples, sample, sampler_seed
+from experiments.designs import sample, sampler_seed
 from experiments.executors import Executor, make_executor
 from experiments.runner import Record, Task, run_seed, run_task
 from experiments.spec import ExperimentSpec, resolve_base
-from experiments.store import Store
+from experiments.store import Store, utc_now
 
 ProgressHook = Callable[[int, int, int], None]
 """``hook(finished, failed, planned)`` after each run (finished counts earlier sessions)."""
@@ -86,12 +85,11 @@ class SweepResult:
 def run_sweep(spec: ExperimentSpec, out: str | Path, *, workers: int | None = None,
               scheduler: str | None = None, max_runs: int | None = None,
               executor: Executor | None = None, progress: ProgressHook | None = None,
-              flush_every: int = 256, retry_failed: bool = False,
-              backend: str | None = None) -> SweepResult:
+              flush_every: int = 256, retry_failed: bool = False) -> SweepResult:
     """Run (or resume) a sweep into ``out``; see ``docs/experiments.md``.
 
     Give ``workers``/``scheduler`` to have an executor made (and closed) here, or an open
-    ``executor`` (then ``backend`` names it in the manifest).
+    ``executor``; the manifest names its backend.
     """
     plan = make_plan(spec, max_runs=max_runs)
     store = Store(out, spec, identity=identity(spec, max_runs), flush_every=flush_every)
@@ -99,18 +97,17 @@ def run_sweep(spec: ExperimentSpec, out: str | Path, *, workers: int | None = No
     own = executor is None
     ex = executor if executor is not None else make_executor(workers, scheduler)
     try:
-        return _run(plan, store, ex, backend=backend or ("dask" if scheduler else "local"),
-                    progress=progress, retry_failed=retry_failed)
+        return _run(plan, store, ex, progress=progress, retry_failed=retry_failed)
     finally:
         if own:
             ex.close()
 
 
-def _run(plan: Plan, store: Store, executor: Executor, *, backend: str,
-         progress: ProgressHook | None, retry_failed: bool) -> SweepResult:
+def _run(plan: Plan, store: Store, executor: Executor, *, progress: ProgressHook | None,
+         retry_failed: bool) -> SweepResult:
     spec = plan.spec
     done = store.open(retry_failed=retry_failed)
-    started, t0 = _now(), time.perf_counter()
+    started, t0 = utc_now(), time.perf_counter()
     manifest = store.write_manifest(
         planned=plan.planned, root_seed=spec.seed, sampler_seed=sampler_seed(spec),
         seed_rule="SeedSequence(root_seed, spawn_key=(sample_id, replication)), first "
@@ -138,8 +135,8 @@ def _run(plan: Plan, store: Store, executor: Executor, *, backend: str,
     finally:
         store.close()
         wall = time.perf_counter() - t0
-        session = {"started": started, "finished": _now(), "ran": counts["ran"],
-                   "wall_seconds": round(wall, 3), "backend": backend,
+        session = {"started": started, "finished": utc_now(), "ran": counts["ran"],
+                   "wall_seconds": round(wall, 3), "backend": executor.backend,
                    "workers": executor.workers,
                    "run_seconds_mean": run_seconds / counts["ran"] if counts["ran"] else None,
                    "run_seconds_total": run_seconds}
@@ -171,10 +168,6 @@ def estimate_seconds(spec: ExperimentSpec, *, workers: int, max_runs: int | None
     return plan.planned, per_run * plan.planned / max(1, workers)
 
 
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")
-
-
 def _count_failed(store: Store) -> int:
     import pyarrow.parquet as pq
 
@@ -190,5 +183,4 @@ def _plain(value: Any) -> Any:
     return value
 
 
-__all__ = ["Plan", "SweepResult", "estimate_seconds", "make_plan", "planned_samples",
-           "run_sweep"]
+__all__ = ["Plan", "SweepResult", "estimate_seconds", "make_plan", "run_sweep"]

@@ -45,6 +45,8 @@ class Executor:
     """
 
     workers: int = 1
+    backend: str = "custom"
+    """Name of the backend, recorded in the manifest's sessions."""
 
     @property
     def max_in_flight(self) -> int:

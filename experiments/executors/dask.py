@@ -13,21 +13,28 @@ from distributed import Client, as_completed
 
 from experiments.executors import Executor
 from experiments.runner import Record, Task, run_tasks
+from simulation.errors import OutsideInError
 
 CONNECT_TIMEOUT = 10.0
 """Seconds to wait for the scheduler before giving up with a clear error."""
 
 
+class SchedulerUnreachableError(OutsideInError, ConnectionError):
+    """No Dask scheduler answers at the given address: a user mistake, reported in one line."""
+
+
 class DaskExecutor(Executor):
     """Submits chunks of runs to a Dask scheduler, a bounded number at a time."""
+
+    backend = "dask"
 
     def __init__(self, address: str, *, timeout: float | None = None) -> None:
         try:
             self._client = Client(address, timeout=timeout or CONNECT_TIMEOUT,
                                   set_as_default=False)
         except OSError as err:
-            raise ConnectionError(f"cannot reach the Dask scheduler at {address}: {err}") \
-                from None
+            raise SchedulerUnreachableError(
+                f"cannot reach the Dask scheduler at {address}: {err}") from None
         threads = self._client.nthreads()
         self.workers = max(1, sum(threads.values()))
 

@@ -42,6 +42,8 @@ class LocalExecutor(Executor):
     takes is not charged to the first runs.
     """
 
+    backend = "local"
+
     def __init__(self, workers: int | None = None) -> None:
         count = workers if workers is not None else (os.cpu_count() or 1)
         if count < 1:

@@ -2,8 +2,9 @@
 
 The commands have no rules of their own: they validate the spec and options, call the
 library and report. A user mistake (bad spec, bad option, an output folder that holds
-another experiment, an unreachable scheduler) is one line on stderr and exit code 2, with
-nothing written; failed runs give exit code 1 after the sweep finishes the others.
+another experiment, an unreachable scheduler) raises the library's own error, which
+:func:`simulation.cli.main` turns into one line on stderr and exit code 2, with nothing
+written; failed runs give exit code 1 after the sweep finishes the others.
 """
 
 from __future__ import annotations
@@ -19,23 +20,13 @@ from simulation.cli import app
 from simulation.errors import OutsideInError
 
 EXIT_RUNS_FAILED = 1
-EXIT_BAD_INPUT = 2
 
 
-def _fail(message: str) -> typer.Exit:
-    typer.echo(f"error: {message}", err=True)
-    return typer.Exit(EXIT_BAD_INPUT)
-
-
-def _positive(name: str, value: int | None) -> None:
-    if value is not None and value < 1:
-        raise _fail(f"{name}: {value} must be at least 1")
-
-
+@app.command()
 def sweep(
     spec: Annotated[Path, typer.Argument(help="experiment spec (YAML)")],
     workers: Annotated[int | None, typer.Option(
-        "--workers", "-w", help="local worker processes (default: all cores)")] = None,
+        "--workers", "-w", min=1, help="local worker processes (default: all cores)")] = None,
     scheduler: Annotated[str | None, typer.Option(
         help="Dask scheduler address (tcp://host:8786); runs on that cluster")] = None,
     out: Annotated[Path | None, typer.Option(
@@ -43,9 +34,10 @@ def sweep(
     dry_run: Annotated[bool, typer.Option(
         "--dry-run", help="print the number of runs and a time estimate, run nothing")] = False,
     max_runs: Annotated[int | None, typer.Option(
-        help="keep only the first N runs (a quick check)")] = None,
-    steps: Annotated[int | None, typer.Option(help="override the spec's steps")] = None,
+        min=1, help="keep only the first N runs (a quick check)")] = None,
+    steps: Annotated[int | None, typer.Option(min=1, help="override the spec's steps")] = None,
     flush_every: Annotated[int, typer.Option(
+        min=1,
         help="runs per Parquet part (finished runs are journaled at once regardless)")] = 256,
     retry_failed: Annotated[bool, typer.Option(
         "--retry-failed", help="run the failed runs of an earlier session again")] = False,
@@ -56,30 +48,24 @@ def sweep(
     from experiments.spec import load_spec
     from experiments.sweep import estimate_seconds, run_sweep
 
-    _positive("--workers", workers)
-    _positive("--max-runs", max_runs)
-    _positive("--steps", steps)
-    _positive("--flush-every", flush_every)
     if workers is not None and scheduler:
-        raise _fail("--workers: give either --workers or --scheduler, not both")
-    with _user_errors():
-        parsed = load_spec(spec).shrunk(steps=steps)
-        if dry_run:
-            import os
+        raise OutsideInError("--workers: give either --workers or --scheduler, not both")
+    parsed = load_spec(spec).shrunk(steps=steps)
+    if dry_run:
+        import os
 
-            count = workers or (os.cpu_count() or 1)
-            planned, seconds = estimate_seconds(parsed, workers=count, max_runs=max_runs)
-            typer.echo(f"{parsed.name}: {planned} runs ({parsed.design.kind} design, "
-                       f"{parsed.replications} replication(s), {parsed.steps} steps); "
-                       f"about {_duration(seconds)} on {count} worker(s)")
-            return
-        folder = out or Path("runs") / parsed.name
-        # the workers start before the progress bar, so their start-up is not in its ETA
-        with make_executor(workers, scheduler) as executor, _progress(quiet) as hook:
-            result = run_sweep(parsed, folder, executor=executor, max_runs=max_runs,
-                               progress=hook, flush_every=flush_every,
-                               retry_failed=retry_failed,
-                               backend="dask" if scheduler else "local")
+        count = workers or (os.cpu_count() or 1)
+        planned, seconds = estimate_seconds(parsed, workers=count, max_runs=max_runs)
+        typer.echo(f"{parsed.name}: {planned} runs ({parsed.design.kind} design, "
+                   f"{parsed.replications} replication(s), {parsed.steps} steps); "
+                   f"about {_duration(seconds)} on {count} worker(s)")
+        return
+    folder = out or Path("runs") / parsed.name
+    # the workers start before the progress bar, so their start-up is not in its ETA
+    with make_executor(workers, scheduler) as executor, _progress(quiet) as hook:
+        result = run_sweep(parsed, folder, executor=executor, max_runs=max_runs,
+                           progress=hook, flush_every=flush_every,
+                           retry_failed=retry_failed)
     typer.echo(f"{parsed.name}: {result.completed} completed, {result.failed} failed, "
                f"{result.planned} planned ({result.ran_now} run now, {result.skipped} "
                f"already done) in {_duration(result.wall_seconds)}; results in {folder}")
@@ -89,6 +75,7 @@ def sweep(
         raise typer.Exit(EXIT_RUNS_FAILED)
 
 
+@app.command()
 def analyze(
     folder: Annotated[Path, typer.Argument(help="a sweep's output folder")],
     out: Annotated[Path | None, typer.Option(
@@ -99,9 +86,8 @@ def analyze(
     """Summary tables, sensitivity indices, interactions, scenario discovery and figures."""
     from experiments import analysis, report
 
-    with _user_errors():
-        exp = analysis.load(folder)
-        built = report.build(exp, outcome or None)
+    exp = analysis.load(folder)
+    built = report.build(exp, outcome or None)
     target = out or folder / "report"
     path = report.write(built, target)
     for note in built.notes:
@@ -110,15 +96,6 @@ def analyze(
         if name in ("summary",) or "indices" in name or "discovery" in name:
             typer.echo(f"\n{name}\n{table.to_string(float_format=lambda v: f'{v:.4g}')}")
     typer.echo(f"\nreport: {path}")
-
-
-@contextmanager
-def _user_errors():  # type: ignore[no-untyped-def]
-    """Turn the library's own errors (and an unreachable scheduler) into exit 2."""
-    try:
-        yield
-    except (OutsideInError, ConnectionError) as err:
-        raise _fail(str(err)) from None
 
 
 @contextmanager
@@ -157,12 +134,3 @@ def _duration(seconds: float) -> str:
     if seconds < 5400:
         return f"{seconds / 60:.1f} min"
     return f"{seconds / 3600:.1f} h"
-
-
-def register(app: typer.Typer) -> None:
-    """Add ``sweep`` and ``analyze`` to the ``outsidein`` app."""
-    app.command("sweep")(sweep)
-    app.command("analyze")(analyze)
-
-
-register(app)

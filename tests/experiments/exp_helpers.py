@@ -6,11 +6,14 @@ sample-run-store path runs without the OrgModel where a test is about the machin
 
 from __future__ import annotations
 
+import contextlib
+import io
 import math
 import os
 import sys
 import time
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pandas as pd
@@ -68,13 +71,16 @@ def cli(*args: str) -> list[str]:
 PI = math.pi
 
 
-def run_cli(*args: str) -> Any:
-    """Invoke ``sweep``/``analyze`` in this process (fast); returns click's Result."""
-    import typer
-    from typer.testing import CliRunner
+def run_cli(*args: str) -> SimpleNamespace:
+    """Invoke ``outsidein`` in this process (fast) through its real entry point.
 
-    from simulation.cli.sweep import register
+    Returns ``exit_code``, ``stdout``, ``stderr`` and ``output`` (both streams), so that a
+    test sees exactly what a user would, error handling included.
+    """
+    from simulation.cli import main
 
-    app = typer.Typer()
-    register(app)
-    return CliRunner().invoke(app, list(args))
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = main(list(args))
+    return SimpleNamespace(exit_code=code, stdout=out.getvalue(), stderr=err.getvalue(),
+                           output=out.getvalue() + err.getvalue())

@@ -1,5 +1,8 @@
 """Same spec, same results, whatever the backend, the worker count or the finishing order."""
 
+import json
+
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -57,6 +60,8 @@ def test_a_dask_local_cluster_gives_identical_results(reference, tmp_path):
         result = run_sweep(parse_spec(SPEC), tmp_path / "out",
                            scheduler=cluster.scheduler_address)
     assert result.completed == 12
+    manifest = json.loads((tmp_path / "out" / "manifest.json").read_text())
+    assert manifest["sessions"][-1]["backend"] == "dask"
     runs, series = results(tmp_path / "out")
     pd.testing.assert_frame_equal(runs, reference[0])
     pd.testing.assert_frame_equal(series, reference[1])
@@ -65,14 +70,35 @@ def test_a_dask_local_cluster_gives_identical_results(reference, tmp_path):
 def test_seeds_depend_on_identity_not_order():
     seeds = {(s, r): run_seed(7, s, r) for s in range(50) for r in range(4)}
     assert len(set(seeds.values())) == len(seeds)
-    assert run_seed(7, 3, 1) == seeds[(3, 1)]
+    # the seed of (sample 3, replication 1) is what spawning would give at that position,
+    # however many samples or replications came before it
+    child = np.random.SeedSequence(7).spawn(4)[3].spawn(2)[1]
+    assert seeds[(3, 1)] == int(child.generate_state(1, np.uint64)[0] >> np.uint64(1))
     assert run_seed(8, 3, 1) != seeds[(3, 1)]
     assert all(0 <= s < 2**63 for s in seeds.values())
 
 
 def test_the_executor_bounds_the_runs_in_flight():
+    from experiments.runner import Task
+
+    drawn, back, most = 0, 0, 0
+
+    def lazy_tasks():
+        nonlocal drawn
+        for i in range(24):
+            drawn += 1
+            yield Task(i, i, 0, i, {"x": 1.0, "sleep": 0.01}, {},
+                       "tests.experiments.exp_helpers:toy", 5)
+
+    def on_record(record):
+        nonlocal back, most
+        back += 1
+        most = max(most, drawn - back)
+
     with LocalExecutor(2) as executor:
-        assert executor.max_in_flight == 4
+        assert executor.run(lazy_tasks(), on_record, planned=24, chunk=1) == 24
+        # never more tasks taken from the stream than the chunks allowed in flight
+        assert 0 < most <= executor.max_in_flight == 4
     with pytest.raises(ValueError, match="at least 1"):
         LocalExecutor(0)
 

@@ -19,7 +19,6 @@ FRAGILE = {"name": "fragile", "model": "tests.experiments.exp_helpers:fragile", 
 def test_one_failing_combination_is_recorded_and_the_rest_finish(tmp_path, workers):
     result = run_sweep(parse_spec(FRAGILE), tmp_path / "out", workers=workers)
     assert (result.planned, result.completed, result.failed) == (6, 4, 2)
-    assert result.completed + result.failed == result.planned
     runs = read_runs(tmp_path / "out")
     assert sorted(runs["x"].unique()) == [1.0, 3.0]
     failed = read_failed(tmp_path / "out")

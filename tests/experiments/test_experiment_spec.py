@@ -4,6 +4,7 @@ import pytest
 
 from experiments.spec import SpecError, load_spec, parse_spec
 from experiments.sweep import make_plan
+from simulation.params import LEVERS
 from tests.experiments.exp_helpers import REPO, cli, cli_env, run_cli, write_spec
 
 SPECS = sorted((REPO / "experiments" / "specs").glob("*.yaml"))
@@ -115,17 +116,8 @@ def test_shipped_specs_include_the_crossover_and_the_lever_sobol():
     assert {"structure"} <= set(crossover.levers) and "turbulence" in crossover.conditions
     sobol = names["levers_sobol"]
     assert sobol.design.kind == "sobol"
-    assert set(sobol.levers) == {"coordination", "cooperation", "clout", "capability",
-                                 "connections"}
+    assert set(sobol.levers) == set(LEVERS)
     assert {"resilience_loss", "survived"} <= set(sobol.analysis.outcomes)
-
-
-def test_scenario_base_without_scenario_support_is_a_clear_error(monkeypatch):
-    import sys
-
-    monkeypatch.setitem(sys.modules, "simulation.scenario", None)
-    with pytest.raises(SpecError, match="base: scenario 'disruption' cannot be loaded"):
-        parse_spec(with_(base="disruption"))
 
 
 def test_out_folder_of_another_experiment_is_refused(tmp_path):
@@ -170,6 +162,7 @@ def test_every_sweep_flag_reaches_the_library(tmp_path):
     assert manifest["planned"] == 3 and manifest["spec"]["steps"] == 7
     assert manifest["identity"]["max_runs"] == 3
     assert manifest["sessions"][-1]["workers"] == 2
+    assert manifest["sessions"][-1]["backend"] == "local"
     assert len(list((out / "runs").glob("part-*.parquet"))) == 3
     runs = read_runs(out)
     assert list(runs["run_id"]) == [0, 1, 2]
