@@ -56,7 +56,7 @@ class Department(mesa.Agent):
 
     @property
     def row(self) -> int:
-        """This department's row in the organization table (rows move when a firm fails)."""
+        """The department's row in the organization table (rows move when a firm fails)."""
         return self.model.org.row(self.firm.index, self.local)
 
     @property

@@ -23,9 +23,9 @@ import numpy as np
 from simulation.params import LEVERS
 
 DISRUPTED_LEVERS: tuple[str, ...] = ("coordination", "cooperation", "clout", "capability")
-"""Levers a reorganization disrupts while it lasts: people re-forming teams share less (coordination),
-fall back on their silo's goals (cooperation), fight over who decides (clout) and lose routines
-(capability). Partnerships outside (connections) run on."""
+"""Levers a reorganization disrupts while it lasts: people re-forming teams share less
+(coordination), fall back on their silo's goals (cooperation), fight over who decides (clout)
+and lose routines (capability). Partnerships outside (connections) run on."""
 
 REFERENCE_DEPARTMENTS = 6
 """Upkeep is stated for a firm of six departments and scales with their number."""

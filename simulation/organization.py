@@ -281,8 +281,8 @@ class Organizations:
         p = self.params
         offering, by_kind = self.offering, self.by_kind
         believed = self.beliefs + self.horizon * self.trends
-        customer_pull = (self.clout @ believed.reshape(believed.shape[0], offering[0].size)).reshape(
-            offering.shape) - offering
+        flat = believed.reshape(believed.shape[0], offering[0].size)
+        customer_pull = (self.clout @ flat).reshape(offering.shape) - offering
         standard = (market.active_weights @ self.habit)[:, None, :]            # (F, 1, D)
         silo_pull = (by_kind[:, 0, None, None] * (self.habit - offering)
                      + by_kind[:, 1, None, None] * (standard - offering)
