@@ -169,13 +169,18 @@ class OrgModel(mesa.Model):
     def add_entrant(self) -> Firm:
         """A disruptor enters now: cheap, low on performance, lean, small, improving fast."""
         p, m = self.params, self.market
-        offering = m.ideal.copy()
+        # A start-up makes one simple product for its beachhead, the active segment that asks
+        # least performance, and believes it is what everyone wants; it learns the other
+        # segments' needs as it goes (Christensen: low-end footholds, then up-market).
+        active = np.flatnonzero(m.active)
+        beachhead = int(active[np.argmin(m.ideal[active, 0])])
+        offering = np.repeat(m.ideal[beachhead][None], m.n_segments, axis=0)
         offering[:, 0] = np.minimum(offering[:, 0], p.entrant_performance)
         n = sum(1 for f in self.firms if f.entrant) + 1
         preset = PRESETS["entrant"]
         firm = Firm(self, f"entrant-{n}", "entrant", preset.lever_values(), ENTRANT_DEPARTMENTS,
                     LINK_BUILDERS[preset.links](ENTRANT_DEPARTMENTS), p.entrant_price,
-                    p.entrant_cash * self.fair_revenue, offering, m.ideal,
+                    p.entrant_cash * self.fair_revenue, offering, offering,
                     capacity=p.entrant_capacity * p.customers,
                     ceiling=p.entrant_performance, improvement=p.entrant_improvement,
                     growth=p.entrant_growth, entrant=True, unit_cost=p.entrant_unit_cost,

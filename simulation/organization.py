@@ -287,9 +287,12 @@ class Organizations:
         silo_pull = (by_kind[:, 0, None, None] * (self.habit - offering)
                      + by_kind[:, 1, None, None] * (standard - offering)
                      + by_kind[:, 2, None, None] * (self.roadmap - offering))
+        # The filter looks at the gap the firm believes in, before cooperation weighs it.
+        believed_gap = np.sqrt((customer_pull * customer_pull).sum(axis=2, keepdims=True))
+        customer_pull *= believed_gap > self.threshold
         toward, silo = lv.cooperation_blend(self.cooperation, customer_pull, silo_pull)
         norm = np.sqrt((toward * toward).sum(axis=2, keepdims=True))
-        toward *= (norm > self.threshold) * np.minimum(1.0, self.limit / np.maximum(norm, 1e-12))
+        toward *= np.minimum(1.0, self.limit / np.maximum(norm, 1e-12))
         delta = toward + silo
         delta *= (1.0 + self.execution * rng.normal(size=delta.shape)) * self.moving
         new = offering + delta

@@ -113,7 +113,7 @@ class ModelParams:
     entrant_capacity: float = _p(0.02, "a disruptor's first capacity, share of customers",
                                  0.001, 1)
     entrant_growth: float = _p(0.06, "monthly growth of a disruptor's capacity", 0, 1)
-    entrant_improvement: float = _p(0.01, "monthly improvement of a disruptor's performance",
+    entrant_improvement: float = _p(0.005, "monthly improvement of a disruptor's performance",
                                     0, 0.2)
     entrant_performance: float = _p(0.25, "where a disruptor's technology caps its "
                                     "performance on entry", 0, 1)
@@ -149,7 +149,7 @@ class ModelParams:
                                     "full connections", 0, 1)
     roadmap_speed: float = _p(0.002, "monthly push of R&D's technology roadmap on performance",
                               0, 0.1)
-    silo_lag: float = _p(24.0, "months a silo's objective (R&D's roadmap) takes to follow the "
+    silo_lag: float = _p(12.0, "months a silo's objective (R&D's roadmap) takes to follow the "
                          "firm's own offering: the inertia of silos", 1, 1000)
     max_change: float = _p(0.05, "largest monthly change of an offering at full capability",
                            0.001, 1)
