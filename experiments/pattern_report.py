@@ -34,6 +34,7 @@ from experiments.pattern_stats import (  # noqa: E402
     PatternResult,
     describe,
     level_keys,
+    meets,
 )
 from experiments.pattern_suite import SuiteResult  # noqa: E402
 from simulation.errors import OutsideInError  # noqa: E402
@@ -161,6 +162,12 @@ def pattern_figure(result: PatternResult) -> Figure:
     return fig
 
 
+def _holds(check: CheckResult, estimate: Estimate) -> bool | None:
+    """Whether one estimate meets its check's criterion (None for a reported check)."""
+    criterion = check.check.criterion
+    return None if criterion is None else meets(estimate, criterion)
+
+
 def _threshold(check: CheckResult) -> float:
     criterion = check.check.criterion
     return criterion.conditions[0].value if criterion is not None else 0.0
@@ -181,6 +188,9 @@ def _curve(ax: Axes, result: PatternResult, check: CheckResult) -> None:
     high = np.array([e.upper - e.mean for e in est])
     ax.errorbar(x, y, yerr=[np.nan_to_num(low), np.nan_to_num(high)], marker="o", capsize=4,
                 color=COLOURS[check.passed])
+    for xi, e in zip(x, est, strict=True):
+        if check.check.criterion is not None:
+            ax.plot([xi], [e.mean], "o", color=COLOURS[_holds(check, e)])
     ax.axhline(_threshold(check), color="#57606a", linewidth=0.8, linestyle="--")
     ax.set_xlabel(axis.keyword)
     ax.set_ylabel(check.check.unit or "estimate")
@@ -194,14 +204,16 @@ def _forest(ax: Axes, check: CheckResult) -> None:
     means = np.array([e.mean for e in est])
     low = np.nan_to_num(np.array([e.mean - e.lower for e in est]))
     high = np.nan_to_num(np.array([e.upper - e.mean for e in est]))
-    ax.errorbar(means, y, xerr=[low, high], fmt="o", capsize=4, color=COLOURS[check.passed])
-    for yi, e in zip(y, est, strict=True):
+    for yi, e, m, lo, hi in zip(y, est, means, low, high, strict=True):
+        ax.errorbar([m], [yi], xerr=[[lo], [hi]], fmt="o", capsize=4,
+                    color=COLOURS[_holds(check, e)])
         if not math.isnan(e.mean):
             ax.annotate(f"{e.mean:.3g} (n={e.n})", (e.mean, yi), textcoords="offset points",
                         xytext=(0, 7), ha="center", fontsize=8)
     ax.axvline(_threshold(check), color="#57606a", linewidth=0.8, linestyle="--")
     ax.set_yticks(y, labels)
     ax.set_ylim(-0.7, len(est) - 0.3)
+    ax.margins(x=0.12)  # room for the value written above the outermost point
     ax.set_xlabel(f"{check.check.unit or 'estimate'} (95% interval)")
     ax.grid(alpha=0.3, axis="x")
 
@@ -302,8 +314,9 @@ def write(suite: SuiteResult, folder: Path) -> Path:
         parts.append("<h2>Patterns</h2>")
         shown = summary[["pattern", "source", "check", "where", "mean", "lower", "upper", "n",
                          "criterion", "verdict"]]
-        parts.append(shown.to_html(index=False, border=0, classes="table",
-                                   float_format=lambda v: f"{v:.3g}", na_rep="n/a"))
+        parts.append(_coloured(shown.to_html(index=False, border=0, classes="table",
+                                             float_format=lambda v: f"{v:.3g}",
+                                             na_rep="n/a")))
     for result, fig in figures:
         name = result.pattern.name
         svg = _svg(fig)
@@ -321,23 +334,44 @@ def write(suite: SuiteResult, folder: Path) -> Path:
             parts.append(f"<p>{html.escape(note)}</p>")
         parts.append(f'<img alt="{html.escape(result.pattern.title)}" '
                      f'src="data:image/png;base64,{png}">')
-        if name == MAP:
-            parts.append(map_table(result).to_html(index=False, border=0, classes="table",
-                                                   float_format=lambda v: f"{v:.3g}",
-                                                   na_rep="n/a"))
-        else:
-            parts.append(_detail(result).to_html(index=False, border=0, classes="table",
-                                                 na_rep="n/a"))
+        detail = _map_display(map_table(result)) if name == MAP else _detail(result)
+        parts.append(_coloured(detail.to_html(index=False, border=0, classes="table",
+                                              na_rep="n/a")))
     style = ("body{font-family:sans-serif;max-width:1200px;margin:2em auto;color:#222}"
              "table{border-collapse:collapse;font-size:13px;margin:0.5em 0 1.5em}"
              "td,th{padding:2px 8px;border-bottom:1px solid #ddd;text-align:left}"
-             "img{max-width:100%}.error{color:#cf222e}small{font-weight:normal;color:#555}")
+             "img{max-width:100%}.error{color:#cf222e}small{font-weight:normal;color:#555}"
+             "td.PASS{color:#1a7f37;font-weight:bold}td.FAIL,td.ERROR{color:#cf222e;"
+             "font-weight:bold}")
     page = ("<!doctype html><html><head><meta charset='utf-8'><title>Outside-In pattern "
             f"suite</title><style>{style}</style></head><body>" + "\n".join(parts)
             + "</body></html>\n")
     path = folder / "patterns.html"
     path.write_text(page, encoding="utf-8")
     return path
+
+
+def _coloured(table_html: str) -> str:
+    """Give verdict cells a class (``<td class="PASS">``) so that the page colours them."""
+    for verdict in ("PASS", "FAIL", "ERROR"):
+        table_html = table_html.replace(f"<td>{verdict}</td>",
+                                        f'<td class="{verdict}">{verdict}</td>')
+    return table_html
+
+
+def _map_display(table: pd.DataFrame) -> pd.DataFrame:
+    """The regime map's table as the page shows it: estimates with intervals, survival."""
+    def interval(stem: str, scale: float = 1.0) -> pd.Series:
+        return pd.Series([Estimate(m * scale, lo * scale, hi * scale, 0).text()
+                          for m, lo, hi in zip(table[stem], table[f"{stem}_lower"],
+                                               table[f"{stem}_upper"], strict=True)])
+
+    return pd.DataFrame({
+        "turbulence": table["turbulence"], "momentum": table["momentum"],
+        "OI - IO mean share [95%]": interval("share_lead"),
+        "OI - IO profit, thousands [95%]": interval("profit_lead", 1e-3),
+        "OI survival": table["oi_survival"].map(_percent),
+        "IO survival": table["io_survival"].map(_percent), "seeds": table["seeds"]})
 
 
 def _detail(result: PatternResult) -> pd.DataFrame:
@@ -348,5 +382,6 @@ def _detail(result: PatternResult) -> pd.DataFrame:
                          "estimate [95% interval]": est.text(), "seeds": est.n,
                          "unit": check.check.unit,
                          "criterion": describe(check.check.criterion),
-                         "verdict": _verdict(check, result)})
+                         "verdict": _verdict(check, result) if check.passed is None
+                         or result.failed else ("PASS" if _holds(check, est) else "FAIL")})
     return pd.DataFrame(rows)
