@@ -211,6 +211,9 @@ def _forest(ax: Axes, check: CheckResult) -> None:
             ax.annotate(f"{e.mean:.3g} (n={e.n})", (e.mean, yi), textcoords="offset points",
                         xytext=(0, 7), ha="center", fontsize=8)
     ax.axvline(_threshold(check), color="#57606a", linewidth=0.8, linestyle="--")
+    if all(math.isnan(e.mean) for e in est):
+        ax.text(0.5, 0.5, "no estimate: no runs completed", transform=ax.transAxes,
+                ha="center", va="center", color=COLOURS[False])
     ax.set_yticks(y, labels)
     ax.set_ylim(-0.7, len(est) - 0.3)
     ax.margins(x=0.12)  # room for the value written above the outermost point
