@@ -367,6 +367,13 @@ PATTERNS: list[Pattern] = [
 ]
 """Every pattern, the regime map first."""
 
+FIRM_MEASURES = ("mean_share", "final_share", "profit", "survived", "awareness", "action",
+                 "window_share", "window_profit", "after_share", "after_profit",
+                 "time_to_detect", "time_to_serve")
+"""What :func:`measures` reports per incumbent, as ``f{i}_{name}``."""
+MEASURES = (*(f"f{i}_{m}" for i in (0, 1) for m in FIRM_MEASURES), "entrant_survived",
+            "entrant_final_share", "entrant_won")
+"""Every measure a check may name (of the focal firm, its rival and the entrants)."""
 INTERNAL_KEYS = ("window", "after")
 """Pattern keywords that shape the measures, not the model; stripped before building it."""
 
