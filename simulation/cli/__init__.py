@@ -34,6 +34,7 @@ def _outsidein() -> None:
 
 
 from simulation.cli import compare as _compare  # noqa: E402,F401  (registers `compare`)
+from simulation.cli import patterns as _patterns  # noqa: E402,F401  (registers `patterns`)
 from simulation.cli import run as _run  # noqa: E402,F401  (registers `run`)
 from simulation.cli import scenarios as _scenarios  # noqa: E402,F401  (`scenarios`, `validate`)
 from simulation.cli import serve as _serve  # noqa: E402,F401  (registers `app`)
