@@ -18,6 +18,8 @@ from pathlib import Path
 from types import TracebackType
 from typing import Self
 
+from pydantic_core import PydanticCustomError
+
 from simulation.errors import OutsideInError, RunFailedError
 
 LOCK_NAME = ".lock"
@@ -46,6 +48,20 @@ def check_out_path(out: str | Path, option: str = "--out") -> Path:
     if path.exists() and not path.is_dir():
         raise FolderError(f"{option}: {path} exists and is not a folder")
     return path
+
+
+def out_folder(value: str) -> Path:
+    """Parse a command line's output folder option, refusing an empty name.
+
+    An empty string would become the current folder (``Path("")`` is ``.``); an explicit
+    ``.`` stays allowed.
+    """
+    if isinstance(value, Path):
+        return value
+    if not value.strip():  # pydantic's own error type: the CLI shows the message as it is
+        raise PydanticCustomError("empty_folder", "give a folder name (an empty name would "
+                                  "write into the current folder)")
+    return Path(value)
 
 
 def write_failure(err: OSError, out: str | Path, *, resumable: bool = True) -> WriteFailedError:

@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 from rich.table import Table
 
+from experiments.outdir import out_folder
 from simulation.cli import app
 
 DEFAULT_SCENARIO = "turbulent-market"
@@ -24,7 +25,8 @@ def compare(
     = 30,
     workers: Annotated[int, typer.Option(min=0, max=64, help="worker processes, at most 64 "
                                          "(0: one per CPU)")] = 0,
-    out: Annotated[Path, typer.Option(help="folder for the handout (created)")] = Path("out"),
+    out: Annotated[Path, typer.Option(help="folder for the handout (created)",
+                                      parser=out_folder)] = Path("out"),
     seed: Annotated[int | None, typer.Option(min=0, help="root seed (default: the "
                                              "scenario's)")] = None,
     steps: Annotated[int | None, typer.Option(min=1, max=100_000, help="months per run "

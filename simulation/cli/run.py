@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
+from experiments.outdir import out_folder
 from simulation.cli import app
 from simulation.model import OrgModel
 from simulation.scenario import load_scenario
@@ -71,8 +72,8 @@ def run(
     seed: Annotated[int | None, typer.Option(min=0, help="Random seed.")] = None,
     steps: Annotated[int | None, typer.Option(min=1, max=100_000,
                                               help="Months to simulate.")] = None,
-    out: Annotated[Path, typer.Option(help="Folder for the tables and the figure.")] = Path(
-        "out"),
+    out: Annotated[Path, typer.Option(help="Folder for the tables and the figure.",
+                                      parser=out_folder)] = Path("out"),
 ) -> None:
     """Run one model, print a summary, write the per-step table and a figure."""
     from experiments.outdir import FolderLock, check_out_path, write_failure

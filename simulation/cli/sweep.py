@@ -17,6 +17,8 @@ from typing import Annotated
 
 import typer
 
+from experiments.outdir import out_folder
+from experiments.outdir import out_folder
 from simulation.cli import app
 from simulation.errors import OutsideInError
 
@@ -32,7 +34,8 @@ def sweep(
     scheduler: Annotated[str | None, typer.Option(
         help="Dask scheduler address (tcp://host:8786); runs on that cluster")] = None,
     out: Annotated[Path | None, typer.Option(
-        help="output folder (default: runs/<spec name>); re-running resumes")] = None,
+        help="output folder (default: runs/<spec name>); re-running resumes",
+        parser=out_folder)] = None,
     dry_run: Annotated[bool, typer.Option(
         "--dry-run", help="print the number of runs and a time estimate, run nothing")] = False,
     max_runs: Annotated[int | None, typer.Option(
@@ -97,7 +100,7 @@ def sweep(
 def analyze(
     folder: Annotated[Path, typer.Argument(help="a sweep's output folder")],
     out: Annotated[Path | None, typer.Option(
-        help="where the report goes (default: DIR/report)")] = None,
+        help="where the report goes (default: DIR/report)", parser=out_folder)] = None,
     outcome: Annotated[list[str] | None, typer.Option(
         "--outcome", "-o", help="outcome to analyse (repeatable; default: the spec's)")] = None,
 ) -> None:
