@@ -18,7 +18,6 @@ from typing import Annotated
 import typer
 
 from experiments.outdir import out_folder
-from experiments.outdir import out_folder
 from simulation.cli import app
 from simulation.errors import OutsideInError
 
