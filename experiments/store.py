@@ -408,19 +408,19 @@ def read_series(out: str | Path) -> pd.DataFrame:
 
 def _read_kind(out: Path, kind: str, sort: Iterable[str] = ("run_id",)) -> pd.DataFrame:
     """Read the committed parts of one kind, each verified against its commit record."""
-    folder = out / kind
-    if not folder.is_dir():
-        return pd.DataFrame()
     commits = out / ".commits"
+    if not commits.is_dir():
+        return pd.DataFrame()
     tables = []
-    for path in sorted(folder.glob("part-*.parquet")):
-        number = _part_number(path)
-        marker = commits / str(number)
-        if number is None or not marker.exists():
-            continue  # not committed: a flush cut short, or not ours
+    numbers = sorted(int(p.name) for p in commits.iterdir() if p.name.isdigit())
+    for number in numbers:
+        path = out / kind / _part_name(number)
         try:
-            text = marker.read_text(encoding="utf-8")
+            text = (commits / str(number)).read_text(encoding="utf-8")
             record = json.loads(text) if text.strip() else {}
+            if record and kind not in record.get("parts", {}) or not record and \
+                    not path.exists():
+                continue  # this part number holds no rows of this kind
             problem = _verify(out, number, record, kinds=(kind,))
             table = None if problem else pq.read_table(path)
         except (OSError, ValueError, pa.ArrowException) as err:
