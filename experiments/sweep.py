@@ -17,10 +17,11 @@ import pandas as pd
 
 from experiments.designs import sample, sampler_seed
 from experiments.executors import Executor, make_executor
-from experiments.outdir import FolderLock, WriteFailedError, write_failure
+from experiments.outdir import FolderLock, write_failure
 from experiments.runner import Record, Task, run_seed, run_task
 from experiments.spec import MAX_RUNS, ExperimentSpec, SpecError, resolve_base
 from experiments.store import Store, utc_now
+from simulation.errors import OutsideInError
 
 ProgressHook = Callable[[int, int, int], None]
 """``hook(finished, failed, planned)`` after each run (finished counts earlier sessions)."""
@@ -114,7 +115,7 @@ def run_sweep(spec: ExperimentSpec, out: str | Path, *, workers: int | None = No
             try:
                 return _run(plan, store, ex, progress=progress, retry_failed=retry_failed,
                             notice=notice)
-            except WriteFailedError:
+            except OutsideInError:  # already one line (a write failure, a lost scheduler)
                 raise
             except OSError as err:
                 raise write_failure(err, out) from None

@@ -7,7 +7,9 @@ run's seed depends only on its identity.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import logging
 import re
 from collections.abc import Iterator
 
@@ -47,6 +49,9 @@ class DaskExecutor(Executor):
                 f"--scheduler: {address!r} is not a scheduler address; give one like "
                 "tcp://host:8786")
         self.address = address
+        # the client logs each failed reconnection with a traceback; the CLI says it in one
+        # line (SchedulerLostError) instead
+        logging.getLogger("distributed.client").setLevel(logging.CRITICAL)
         try:
             self._client = Client(address, timeout=timeout or CONNECT_TIMEOUT,
                                   set_as_default=False)
@@ -87,8 +92,10 @@ class DaskExecutor(Executor):
                     yield future.result()
             for future in queue:
                 yield future.result()
-        except (OSError, TimeoutError, RuntimeError) as err:
+        except (Exception, asyncio.CancelledError) as err:  # noqa: BLE001 - run_tasks never
+            # raises (a model error is a failed record): whatever comes here is the cluster
+            reason = (str(err).strip().splitlines() or [""])[0]
             raise SchedulerLostError(
                 f"lost the Dask scheduler at {self.address} during the sweep "
-                f"({type(err).__name__}: {err}); run the same command again to resume") \
+                f"({type(err).__name__}: {reason}); run the same command again to resume") \
                 from None
