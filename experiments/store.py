@@ -131,8 +131,7 @@ class Store:
         self._next_part = max(records, default=-1) + 1
         if retry_failed:
             self._drop_journaled_failures()
-            for path in self.part_files("failed"):
-                path.unlink()
+            self._forget_failed_parts()
         for kind in KINDS:
             parts = self.part_files(kind)
             if parts:
@@ -191,6 +190,19 @@ class Store:
             except (OSError, ValueError, TypeError):
                 records[int(path.name)] = {"parts": {"broken": {}}}  # fails verification
         return records
+
+    def _forget_failed_parts(self) -> None:
+        """Delete the failed parts and take them out of their commit records."""
+        for number, record in self._commit_records().items():
+            (self.out / "failed" / _part_name(number)).unlink(missing_ok=True)
+            if record.get("parts", {}).pop("failed", None) is not None:
+                self._write_commit(number, record)
+
+    def _write_commit(self, number: int, record: dict[str, Any]) -> None:
+        commit = self.out / ".commits" / str(number)
+        temp = commit.with_name(f".{number}.tmp")
+        temp.write_text(json.dumps(record), encoding="utf-8")
+        os.replace(temp, commit)
 
     def part_files(self, kind: str) -> list[Path]:
         """Committed part files of one kind, in part order."""
@@ -257,12 +269,7 @@ class Store:
             frame = frames[kind]
             if frame is not None and len(frame):
                 parts[kind] = self._write_part(kind, number, frame)
-        record = {"identity": self.identity, "parts": parts,
-                  "runs": sorted(r.run_id for r in self._buffer)}
-        commit = self.out / ".commits" / str(number)
-        temp = commit.with_name(f".{number}.tmp")
-        temp.write_text(json.dumps(record), encoding="utf-8")
-        os.replace(temp, commit)
+        self._write_commit(number, {"identity": self.identity, "parts": parts})
         self._next_part += 1
         self._buffer.clear()
         if self._journal is not None:
