@@ -161,14 +161,10 @@ class Store:
             identities = [r.get("identity") for r in self._commit_records().values()
                           if r.get("identity") is not None]
             other = identities[0] if identities else self.identity
-            foreign = [p.name for p in self.out.iterdir()
-                       if p.name not in (*KINDS, ".commits", ".journal.jsonl", LOCK_NAME,
-                                         ".manifest.json.tmp")]
-            if foreign or not (self.out / ".commits").is_dir() and any(
-                    p.name != LOCK_NAME for p in self.out.iterdir()):
-                shown = ", ".join(sorted(foreign)[:3]) or "files of no sweep"
-                raise StoreError(f"--out: {self.out} is not empty ({shown}) and holds no "
-                                 "sweep; give a new or empty folder")
+            entries = sorted(p.name for p in self.out.iterdir() if p.name != LOCK_NAME)
+            if entries and not (self.out / ".commits").is_dir():  # not a sweep's folder
+                raise StoreError(f"--out: {self.out} is not empty ({', '.join(entries[:3])}) "
+                                 "and holds no sweep; give a new or empty folder")
         if other != self.identity:
             spec_hash = (other or {}).get("spec_hash") if isinstance(other, dict) else other
             raise StoreError(

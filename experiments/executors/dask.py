@@ -13,10 +13,11 @@ import logging
 import re
 from collections.abc import Iterator
 
-from distributed import Client, as_completed
+from distributed import Client, Future, as_completed
+from distributed.scheduler import KilledWorker
 
 from experiments.executors import Executor
-from experiments.runner import Record, Task, run_tasks
+from experiments.runner import Record, Task, run_tasks, worker_died
 from simulation.errors import OutsideInError, RunFailedError
 
 CONNECT_TIMEOUT = 10.0
@@ -80,18 +81,28 @@ class DaskExecutor(Executor):
         A scheduler that goes away mid-sweep raises :class:`SchedulerLostError` (one line);
         what finished before is stored, so running the sweep again resumes it.
         """
+        submitted: dict[Future, list[Task]] = {}
+
+        def result(future: Future) -> list[Record]:
+            chunk = submitted.pop(future)
+            try:
+                return future.result()  # type: ignore[no-any-return]
+            except KilledWorker:  # its workers kept dying: the chunk's runs failed
+                return [worker_died(task) for task in chunk]
+
         try:
             queue = as_completed(loop=self._client.loop)
             in_flight = 0
             for chunk in chunks:
-                queue.add(self._client.submit(run_tasks, chunk, pure=False))
+                future = self._client.submit(run_tasks, chunk, pure=False)
+                submitted[future] = chunk
+                queue.add(future)
                 in_flight += 1
                 if in_flight >= self.max_in_flight:
-                    future = next(queue)
                     in_flight -= 1
-                    yield future.result()
+                    yield result(next(queue))
             for future in queue:
-                yield future.result()
+                yield result(future)
         except (Exception, asyncio.CancelledError) as err:  # noqa: BLE001 - run_tasks never
             # raises (a model error is a failed record): whatever comes here is the cluster
             reason = (str(err).strip().splitlines() or [""])[0]

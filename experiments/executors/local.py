@@ -10,13 +10,12 @@ from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wai
 from concurrent.futures.process import BrokenProcessPool
 
 from experiments.executors import Executor
-from experiments.runner import Record, Task, run_tasks
+from experiments.runner import WORKER_DIED, Record, Task, run_tasks, worker_died
 
 MAX_WORKERS = 64
 """Most local worker processes: more than the cores only adds memory and switching."""
 
-WORKER_DIED = "WorkerDied: the worker process running this run died (killed, or out of memory)"
-"""The error recorded for a run whose process died under it."""
+__all__ = ["MAX_WORKERS", "WORKER_DIED", "LocalExecutor"]
 
 PRELOAD = ("experiments.runner", "simulation")
 """Modules the fork server imports once, so that every worker starts with them loaded."""
@@ -120,7 +119,7 @@ class LocalExecutor(Executor):
             try:
                 yield self._pool.submit(run_tasks, [task]).result()
             except BrokenProcessPool:
-                yield [_died(task)]
+                yield [worker_died(task)]
         self._restart()
 
     def _restart(self) -> None:
@@ -130,8 +129,3 @@ class LocalExecutor(Executor):
             self._pool.shutdown(wait=True, cancel_futures=True)
         self._pool = self._new_pool()
 
-
-def _died(task: Task) -> Record:
-    """The failed record of a run whose worker process died."""
-    return Record(task.run_id, task.sample_id, task.replication, task.seed, dict(task.params),
-                  ok=False, error=WORKER_DIED)

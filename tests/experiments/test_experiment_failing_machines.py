@@ -191,3 +191,19 @@ def test_a_scheduler_stopped_mid_sweep_is_one_line_exit_1_and_resumable(schedule
     finally:
         worker.kill()
         worker.wait(timeout=30)
+
+
+def test_a_run_that_kills_its_dask_worker_is_a_failed_run(tmp_path):
+    import dask
+    import distributed
+
+    with dask.config.set({"distributed.scheduler.allowed-failures": 0}), \
+            distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=True,
+                                     dashboard_address=None, silence_logs=50) as cluster:
+        data = {**killer_spec(), "conditions": {"x": {"levels": [1.0, 2.0, 3.0]}}}
+        result = run_sweep(parse_spec(data), tmp_path / "out",
+                           scheduler=cluster.scheduler_address)
+    assert result.finished and result.failed >= 1
+    failed = read_failed(tmp_path / "out")
+    assert 2.0 in set(failed["x"]) and set(failed["error"]) == {WORKER_DIED}
+    assert result.completed + result.failed == 3
