@@ -140,6 +140,7 @@ class Store:
         self._stored = set(done)
         replay = [r for r in self._read_journal() if r.run_id not in done]
         unique = {r.run_id: r for r in replay}
+        self._stored |= set(unique)
         self._buffer = list(unique.values())
         self._flush()
         self._journal = (self.out / ".journal.jsonl").open("a", encoding="utf-8")
@@ -233,11 +234,11 @@ class Store:
     def add(self, record: Record) -> None:
         """Journal one finished run at once; turn the journal into parts now and then."""
         assert self._journal is not None, "open() the store first"
+        if record.run_id in self._stored:
+            return  # a run is stored once, whatever a backend hands back
         self._journal.write(json.dumps(_record_to_json(record), default=_plain,
                                        allow_nan=True) + "\n")
         self._journal.flush()
-        if record.run_id in self._stored:
-            return  # a run is stored once, whatever a backend hands back
         self._stored.add(record.run_id)
         self._buffer.append(record)
         if (len(self._buffer) >= self.flush_every
