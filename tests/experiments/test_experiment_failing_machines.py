@@ -207,3 +207,20 @@ def test_a_run_that_kills_its_dask_worker_is_a_failed_run(tmp_path):
     failed = read_failed(tmp_path / "out")
     assert 2.0 in set(failed["x"]) and set(failed["error"]) == {WORKER_DIED}
     assert result.completed + result.failed == 3
+
+
+@pytest.mark.parametrize("argv", [["run", "--steps", "3"],
+                                  ["compare", "--reps", "2", "--steps", "3", "-q",
+                                   "--workers", "1"]])
+def test_a_full_disk_in_run_and_compare_is_one_line_exit_1(argv, tmp_path, monkeypatch):
+    import pandas as pd
+
+    def no_space(self, path, *args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device", str(path))
+
+    monkeypatch.setattr(pd.DataFrame, "to_csv", no_space)
+    result = run_cli(*argv, "--out", str(tmp_path / "out"))
+    assert result.exit_code == 1, result.output
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "No space left on device" in lines[0], result.stderr
+    assert "Traceback" not in result.output
