@@ -168,6 +168,18 @@ H2H_ARMS = (Arm("head_to_head", HEAD_TO_HEAD),)
 """The one arm of a head-to-head pattern."""
 PERSISTENT = {"momentum": 0.95}
 """Change that keeps its direction: what a firm can learn and anticipate."""
+def _followable_levels() -> tuple[float, ...]:
+    """Turbulence from 0 to the speed the outside-in preset can follow, in four steps."""
+    from simulation.levers import followable_speed
+    from simulation.params import ModelParams
+    from simulation.structures import PRESETS
+
+    top = followable_speed(ModelParams(), PRESETS["outside_in"].lever_values())
+    return tuple(round(top * k / 4, 4) for k in range(5))
+
+
+FOLLOWABLE_LEVELS = _followable_levels()
+"""Levels of the dose-response pattern: within what firms can follow."""
 H2H_SHARE = "f0_mean_share - f1_mean_share"
 H2H_PROFIT = "f0_profit - f1_profit"
 ABOVE_ZERO = need(Condition("lower", ">", 0.0))
@@ -226,11 +238,12 @@ PATTERNS: list[Pattern] = [
                       PROFIT),)),
     Pattern(
         "dose_response", "Dose-response", "seed 000: sense and respond",
-        "As needs move faster (within what firms can follow), outside-in's head-to-head lead "
-        "in share grows, with no drop between adjacent levels beyond noise.",
+        "As needs move faster (within what firms can follow: up to the speed an outside-in "
+        "firm can follow, levers.followable_speed), outside-in's head-to-head lead in share "
+        "grows, with no drop between adjacent levels beyond noise.",
         base=PERSISTENT,
         arms=H2H_ARMS,
-        levels=(Axis("turbulence", (0.0, 0.004, 0.008, 0.016, 0.024)),),
+        levels=(Axis("turbulence", FOLLOWABLE_LEVELS),),
         checks=(Check("OI - IO mean share", "mean", H2H_SHARE, ("head_to_head",), None, SHARE),
                 Check("slope of the lead over turbulence", "slope", H2H_SHARE,
                       ("head_to_head",), ABOVE_ZERO, "share per unit turbulence"),
@@ -328,8 +341,9 @@ PATTERNS: list[Pattern] = [
         "reorganization", "Reorganization dips before it pays", "seed 002: changing course",
         "An inside-out firm that reorganizes to outside-in loses share and profit in the first "
         "half of its transition, then earns more than its twin that did not reorganize, where "
-        "outside-in pays (turbulence from the profit crossover of the regime map up).",
-        base={"window": [60, 66], "after": 96},
+        "outside-in pays (persistent change, turbulence from the profit crossover of the "
+        "regime map up).",
+        base={**PERSISTENT, "window": [60, 66], "after": 96},
         levels=(Axis("turbulence", (0.008, 0.016)),),
         arms=(Arm("reorganizes", {"structure": "inside_out", "rival_structure": "outside_in",
                                   "rivals": 1, "reorganize_step": 60, "transition_steps": 12,
@@ -454,7 +468,9 @@ def measures(model: Any, steps: int, *, window: tuple[int, int] | None = None,
     if any(e["kind"] == "new_segment" for e in model.events):
         out.update(_first_times(model.emergences(), "emerge_step", "time_to_serve",
                                 incumbents, last))
-    shares = [float(final.loc[e.name, "market_share"]) for e in entrants]
+    # A failed entrant leaves the results table after its failure month: its final share is 0.
+    shares = [float(final.loc[e.name, "market_share"]) if e.name in final.index else 0.0
+              for e in entrants]
     out["entrant_survived"] = float(np.mean([e.alive for e in entrants])) if entrants \
         else float("nan")
     out["entrant_final_share"] = float(sum(shares))

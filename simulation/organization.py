@@ -24,9 +24,9 @@ from simulation.market import Market, Tally
 from simulation.params import LEVERS, ModelParams
 from simulation.structures import CUSTOMER_FACING, EXTERNAL, SILO_OBJECTIVE
 
-SILO_KINDS: tuple[str, ...] = ("habit", "standard", "roadmap")
-"""Silo objectives: the offering as the firm has been making it, one standard core offering,
-or R&D's roadmap (see ``structures.SILO_OBJECTIVE``)."""
+SILO_KINDS: tuple[str, ...] = ("habit", "roadmap")
+"""Silo objectives: the offering as the firm has been making it, or R&D's roadmap (see
+``structures.SILO_OBJECTIVE``)."""
 FRESHNESS_DECAY = 0.9
 """Monthly fading of how current a department's knowledge is."""
 TECHNOLOGY_FRONTIER = 1.0
@@ -183,11 +183,13 @@ class Organizations:
         self.trend_skill = lv.capability_trend_skill(cap)[of][:, None, None]       # (K,1,1)
         self.noise_scale = np.repeat([1.0, p.trend_noise], p.dimensions)            # (2D,)
         self.sharing = acting[:, _L["coordination"]][of]                            # (K,)
+        self.lean = lv.coordination_lean(self.sharing, self.facing)[:, None, None]  # (K,1,1)
+        self.on_roadmap = (self.silo_kind == SILO_KINDS.index("roadmap"))[:, None, None]
         self.horizon = lv.capability_horizon(p.anticipation_months, cap)[of][:, None, None]
         self.weights = lv.clout_weights(acting[:, _L["clout"]][of], self.facing,
                                         self.n_facing, self.n_internal)             # (K,)
         self.clout = self.member * self.weights                                     # (F, K)
-        self.by_kind = self.clout @ np.eye(len(SILO_KINDS))[self.silo_kind]        # (F, 3)
+        self.by_kind = self.clout @ np.eye(len(SILO_KINDS))[self.silo_kind]        # (F, 2)
         self.cooperation = acting[:, _L["cooperation"]][:, None, None]              # (F,1,1)
         self.limit = lv.capability_step(p.max_change, cap)[:, None, None]          # (F,1,1)
         # How far a firm's belief is off through its own noise alone (signals it cannot help
@@ -271,7 +273,7 @@ class Organizations:
         clout-weighted sum of its departments' proposals, so proposals pointing in opposite
         directions cancel. The sum is linear, so it is taken per kind of target: what
         departments believe customers need (anticipating the trend as far as capability
-        allows), and the silo objectives (habit, standard, roadmap), blended by cooperation.
+        allows), and the silo objectives (habit, roadmap), blended by cooperation.
         A firm moves a segment's offering toward customers only when that move is larger than
         its own noise would explain (the capability filter), and never further than its
         capability allows; the silos' pull is routine and needs no capability.
@@ -281,12 +283,17 @@ class Organizations:
         p = self.params
         offering, by_kind = self.offering, self.by_kind
         believed = self.beliefs + self.horizon * self.trends
+        # Far from customers, an internal department sees them through its own function
+        # (seed 000: firms "begin with a set of products they want to sell"): its picture of
+        # what customers need leans toward its silo's objective, less so the more the firm
+        # aligns information around customers (coordination).
+        silo_view = np.where(self.on_roadmap, self.roadmap[self.firm_of],
+                             self.habit[self.firm_of])
+        believed += self.lean * (silo_view - believed)
         flat = believed.reshape(believed.shape[0], offering[0].size)
         customer_pull = (self.clout @ flat).reshape(offering.shape) - offering
-        standard = (market.active_weights @ self.habit)[:, None, :]            # (F, 1, D)
         silo_pull = (by_kind[:, 0, None, None] * (self.habit - offering)
-                     + by_kind[:, 1, None, None] * (standard - offering)
-                     + by_kind[:, 2, None, None] * (self.roadmap - offering))
+                     + by_kind[:, 1, None, None] * (self.roadmap - offering))
         # The filter looks at the gap the firm believes in, before cooperation weighs it.
         believed_gap = np.sqrt((customer_pull * customer_pull).sum(axis=2, keepdims=True))
         customer_pull *= believed_gap > self.threshold

@@ -191,3 +191,20 @@ def test_disruptor_detection_table(small):
 def test_every_lever_is_reported(small):
     results = OrgModel(rng=1, **small).run(1).results()
     assert set(LEVERS) <= set(results.columns)
+
+
+@pytest.mark.parametrize("fraction, grows", [(0.5, False), (1.0, False), (2.0, True)])
+def test_a_firm_keeps_up_with_a_lasting_trend_below_its_followable_speed_only(fraction, grows):
+    # A firm alone in a market whose needs keep one direction: below the speed it can follow
+    # its action gap settles; above it, the gap keeps growing (until the firm fails).
+    from simulation.levers import followable_speed
+    from simulation.params import ModelParams
+    from simulation.structures import PRESETS
+
+    speed = fraction * followable_speed(ModelParams(), PRESETS["outside_in"].lever_values())
+    model = OrgModel(rng=4, customers=500, rivals=0, structure="outside_in", turbulence=speed,
+                     momentum=0.999, need_noise=0.0, shock_rate=0.0, entrant_rate=0.0,
+                     new_segment_rate=0.0).run(120)
+    gap = model.results().set_index("step")["action_gap"]
+    early, late = gap.loc[40:60].mean(), gap.loc[100:120].mean()
+    assert (late > 1.5 * early) == grows
