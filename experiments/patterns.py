@@ -344,6 +344,7 @@ PATTERNS: list[Pattern] = [
         "outside-in pays (persistent change, turbulence from the profit crossover of the "
         "regime map up).",
         base={**PERSISTENT, "window": [60, 66], "after": 96},
+        seeds=(16, 8),  # whether the twin survives splits runs: a few more quick seeds
         levels=(Axis("turbulence", (0.008, 0.016)),),
         arms=(Arm("reorganizes", {"structure": "inside_out", "rival_structure": "outside_in",
                                   "rivals": 1, "reorganize_step": 60, "transition_steps": 12,
