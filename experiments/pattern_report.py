@@ -124,7 +124,7 @@ def regime_map_figure(table: pd.DataFrame) -> Figure:
                     color="white" if dark else "black")
         ax.set_xticks(range(len(turbulence)), [f"{t:g}" for t in turbulence])
         ax.set_yticks(range(len(momentum)), [f"{m:g}" for m in momentum])
-        ax.set_xlabel("turbulence (s.d. of the monthly change in the drift of needs)")
+        ax.set_xlabel("turbulence (distance needs move per month along their trend)")
         ax.set_ylabel("momentum (persistence of the drift's direction)")
         ax.set_title(title)
         bar = fig.colorbar(image, ax=ax, shrink=0.9)

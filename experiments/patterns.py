@@ -366,9 +366,12 @@ PATTERNS: list[Pattern] = [
         "complementarity", "Complementary levers", "seed 000: the chain of levers",
         "Coordination needs cooperation, cooperation needs clout, clout needs capability: "
         "the 2x2 interaction of each neighbouring pair on the focal firm's share is not "
-        "negative beyond noise, where persistent change outruns a firm with the low levers.",
+        "negative beyond noise, where persistent change is fast enough that every lever "
+        "binds: from the speed an outside-in firm can follow up (at slower change any one "
+        "lever is enough to keep up, and cooperation and clout substitute slightly; see "
+        "docs/ODD.md).",
         base=PERSISTENT,
-        levels=(Axis("turbulence", (0.008, 0.016)),),
+        levels=(Axis("turbulence", (FOLLOWABLE_LEVELS[-1], 0.016, 0.024)),),
         arms=tuple(Arm(a.name, {**HEAD_TO_HEAD, **a.params}) for a in _COMPLEMENT_ARMS),
         checks=_COMPLEMENT_CHECKS),
     Pattern(
