@@ -170,7 +170,7 @@ class Organizations:
         cap = lv.effective_capability(acting[:, _L["capability"]],
                                       acting[:, _L["connections"]], p.borrowed_capability)
         connections = acting[:, _L["connections"]]
-        self.reach = lv.capability_reach(cap)[:, None]                              # (F, 1)
+        self.reach_of = lv.capability_reach(cap)[of][:, None]                       # (K, 1)
         self.listening = self.facing[:, None]                                       # (K, 1)
         self.partnered = self.external                                              # (K,)
         self.signal_chance = lv.connections_signal_chance(connections)             # (F,)
@@ -184,7 +184,8 @@ class Organizations:
         self.noise_scale = np.repeat([1.0, p.trend_noise], p.dimensions)            # (2D,)
         self.sharing = acting[:, _L["coordination"]][of]                            # (K,)
         self.lean = lv.coordination_lean(self.sharing, self.facing)[:, None, None]  # (K,1,1)
-        self.on_roadmap = (self.silo_kind == SILO_KINDS.index("roadmap"))[:, None, None]
+        # Each department's silo objective as a row of [habits; roadmaps] (one gather a month).
+        self.silo_row = of + self.n_firms * (self.silo_kind == SILO_KINDS.index("roadmap"))
         self.horizon = lv.capability_horizon(p.anticipation_months, cap)[of][:, None, None]
         self.weights = lv.clout_weights(acting[:, _L["clout"]][of], self.facing,
                                         self.n_facing, self.n_internal)             # (K,)
@@ -236,11 +237,10 @@ class Organizations:
         if mix.shape[0] < self.n_firms:  # a firm entered this month: no revenue yet
             mix = np.vstack([mix, np.zeros((self.n_firms - mix.shape[0], mix.shape[1]))])
         own = np.minimum(self.params.hear_current * mix, 1.0)[self.firm_of]          # (K, S)
-        prospect = np.broadcast_to(self.reach, mix.shape)[self.firm_of]
         draws = rng.random((2, *own.shape))
         listening = self.listening & market.active
         heard = (draws[0] < own) & listening
-        prospected = (draws[1] < prospect) & listening
+        prospected = (draws[1] < self.reach_of) & listening
         reporting = rng.random(self.n_firms) < self.signal_chance
         told = (self.partnered & reporting[self.firm_of])[:, None] & market.active
         beyond = prospected | told
@@ -287,8 +287,7 @@ class Organizations:
         # (seed 000: firms "begin with a set of products they want to sell"): its picture of
         # what customers need leans toward its silo's objective, less so the more the firm
         # aligns information around customers (coordination).
-        silo_view = np.where(self.on_roadmap, self.roadmap[self.firm_of],
-                             self.habit[self.firm_of])
+        silo_view = np.concatenate([self.habit, self.roadmap])[self.silo_row]
         believed += self.lean * (silo_view - believed)
         flat = believed.reshape(believed.shape[0], offering[0].size)
         customer_pull = (self.clout @ flat).reshape(offering.shape) - offering
