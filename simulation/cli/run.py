@@ -63,8 +63,9 @@ def summary_table(model: OrgModel, width: int = 80) -> Table:
     title = f"After {model.steps} months"
     widths = [4, 4] + [max([len(r[i]) for r in rows] + [len(w) for w in header.split("\n")])
                        for i, header in enumerate(SUMMARY_HEADERS) if i >= 2]
-    if sum(widths) + 2 * len(widths) <= width:  # two spaces between columns and at the edges
-        table = Table(title=title, box=box.SIMPLE_HEAD, pad_edge=False, collapse_padding=True)
+    if sum(widths) + 2 * (len(widths) - 1) <= width:  # two spaces between columns
+        table = Table(title=title, box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False,
+                      collapse_padding=True)
         for i, header in enumerate(SUMMARY_HEADERS):
             if i < 2:
                 table.add_column(header, overflow="fold", min_width=widths[i])
@@ -73,10 +74,12 @@ def summary_table(model: OrgModel, width: int = 80) -> Table:
         for cells in rows:
             table.add_row(*cells)
         return table
-    turned = Table(title=title, box=box.SIMPLE_HEAD, pad_edge=False, collapse_padding=True)
+    turned = Table(title=title, box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False,
+                   collapse_padding=True)
     turned.add_column("")
-    for cells in rows:
-        turned.add_column(cells[0], justify="right", overflow="fold")
+    for cells in rows:  # a firm's name may wrap, its numbers may not
+        turned.add_column(cells[0], justify="right", overflow="fold",
+                          min_width=max(len(c) for c in cells[2:]))
     for i, header in enumerate(SUMMARY_HEADERS[1:], start=1):
         turned.add_row(header.replace("\n", " "), *(cells[i] for cells in rows))
     return turned
@@ -125,7 +128,8 @@ def run(
             progress.advance(task)
     stdout = Console()
     stdout.print(summary_table(model, stdout.width))
-    manifest = write_manifest(out / "manifest.json", command="run", scenario=scenario,
-                              seed=seed, steps=months)
-    for path in [*write_outputs(model, out, title), manifest]:
+    written = write_outputs(model, out, title)
+    written.append(write_manifest(out / "manifest.json", command="run", scenario=scenario,
+                                  seed=seed, steps=months))
+    for path in written:
         stdout.print(f"wrote {path}")
