@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
 from datetime import datetime
 from importlib import metadata
 from pathlib import Path
@@ -98,3 +99,13 @@ def test_a_shipped_spec_runs_by_name_and_a_wrong_name_lists_them(
         load_spec("crosover")
     with pytest.raises(SpecError, match="cannot read"):
         load_spec("missing.yaml")
+
+
+def test_no_release_tag_is_newer_than_the_version() -> None:
+    from packaging.version import Version
+
+    tags = subprocess.run(["git", "tag", "--list", "v*"], cwd=ROOT, capture_output=True,
+                          text=True, timeout=10, check=True).stdout.split()
+    released = [Version(t[1:]) for t in tags if re.fullmatch(r"v\d+\.\d+\.\d+", t)]
+    assert all(v <= Version(__version__) for v in released), (
+        f"tag {max(released)} is newer than __version__ {__version__}")
