@@ -54,3 +54,14 @@ def test_the_summary_table_never_cuts_a_number(width: int, firms: int) -> None:
     console.print(summary_table(model, width))  # type: ignore[arg-type]
     text = console.file.getvalue()  # type: ignore[attr-defined]
     _assert_whole(text, summary_rows(model), width)  # type: ignore[arg-type]
+
+
+def test_compare_on_a_narrow_terminal_wraps_and_hides_nothing(tmp_path, capsys,
+                                                              monkeypatch) -> None:
+    monkeypatch.setenv("COLUMNS", "50")
+    assert main(["compare", "stable-market", "--reps", "2", "--steps", "6", "--customers",
+                 "200", "--workers", "1", "--out", str(tmp_path), "-q"]) == 0
+    printed = capsys.readouterr().out
+    assert "…" not in printed and max(len(line) for line in printed.splitlines()) <= 50
+    table = pd.read_csv(tmp_path / "stable-market-table.csv")
+    assert len(table) > 0 and "pairs" in printed.replace("\n", " ")

@@ -78,7 +78,7 @@ def compare(
     table = Table(title=f"{loaded.title}: mean ± 95% interval of {reps} runs each on the same "
                   "seeds")
     for i, header in enumerate(table_header(result)):
-        table.add_column(header, justify="left" if i == 0 else "right")
+        table.add_column(header, justify="left" if i == 0 else "right", overflow="fold")
     for row in table_rows(result, compact=True):
         table.add_row(*row)
     console = Console()
