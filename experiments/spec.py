@@ -21,7 +21,6 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from simulation.errors import OutsideInError
-from simulation.resources import shipped_folder, shipped_names
 
 DEFAULT_MODEL = "experiments.runner:org_model"
 """Dotted path of the model function a spec runs unless it names another one."""
@@ -230,31 +229,9 @@ def parse_spec(data: Any, *, source: str = "spec") -> ExperimentSpec:
     return spec
 
 
-def resolve_spec(name_or_path: str | Path) -> Path:
-    """The spec file a path, or a shipped spec's name (``crossover``), refers to.
-
-    A name is a word without ``/`` or ``.yaml`` that is not a file in the working directory.
-
-    Raises:
-        SpecError: a name that no shipped spec has.
-
-    """
-    path, text = Path(name_or_path), str(name_or_path)
-    if path.exists() or "/" in text or path.suffix in (".yaml", ".yml"):
-        return path
-    shipped = shipped_folder("specs") / f"{text}.yaml"
-    if shipped.is_file():
-        return shipped
-    raise SpecError(f"{text}: no such file, nor a shipped spec of that name; shipped specs "
-                    f"are {', '.join(shipped_names('specs'))}")
-
-
 def load_spec(path: str | Path) -> ExperimentSpec:
-    """Read and validate a spec file, or a shipped spec by name; see :func:`resolve_spec`.
-
-    Every user mistake becomes a :class:`SpecError`.
-    """
-    path = resolve_spec(path)
+    """Read and validate a spec file; every user mistake becomes a :class:`SpecError`."""
+    path = resolve_spec(path)  # a shipped spec may be given by name
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as err:
@@ -337,3 +314,24 @@ def integer_factors(spec: ExperimentSpec) -> set[str]:
             if bound is not None and bound.integer:
                 names.add(name)
     return names
+
+
+def resolve_spec(name_or_path: str | Path) -> Path:
+    """The spec file a path, or a shipped spec's name (``crossover``), refers to.
+
+    A name is a word without ``/`` or ``.yaml`` that is not a file in the working directory.
+
+    Raises:
+        SpecError: a name that no shipped spec has.
+
+    """
+    from simulation.shipped import shipped_folder, shipped_names
+
+    path, text = Path(name_or_path), str(name_or_path)
+    if path.exists() or "/" in text or path.suffix in (".yaml", ".yml"):
+        return path
+    shipped = shipped_folder("specs") / f"{text}.yaml"
+    if shipped.is_file():
+        return shipped
+    raise SpecError(f"{text}: no such file, nor a shipped spec of that name; shipped specs "
+                    f"are {', '.join(shipped_names('specs'))}")

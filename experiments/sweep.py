@@ -19,8 +19,7 @@ from experiments.designs import sample, sampler_seed
 from experiments.executors import Executor, make_executor
 from experiments.runner import Record, Task, run_seed, run_task
 from experiments.spec import ExperimentSpec, resolve_base
-from experiments.store import Store
-from simulation.provenance import utc_now
+from experiments.store import Store, utc_now
 
 ProgressHook = Callable[[int, int, int], None]
 """``hook(finished, failed, planned)`` after each run (finished counts earlier sessions)."""

@@ -35,7 +35,7 @@ from pydantic import (
 
 from simulation.errors import OutsideInError, ParameterError
 from simulation.params import LEVERS, PARAMETERS, FirmSpec, ModelParams, SegmentSpec
-from simulation.resources import shipped_folder
+from simulation.shipped import shipped_folder
 
 SCENARIO_DIR: Path = shipped_folder("scenarios")
 """Where the shipped scenarios live: the checkout's ``scenarios/``, or the installed copy."""

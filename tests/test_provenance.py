@@ -16,7 +16,7 @@ from experiments.spec import SpecError, load_spec
 from simulation import __version__
 from simulation.cli import main
 from simulation.provenance import git_describe, version_text
-from simulation.resources import shipped_folder, shipped_names
+from simulation.shipped import shipped_folder, shipped_names
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -80,7 +80,7 @@ def test_shipped_files_come_from_the_checkout_here() -> None:
 
 def test_an_installed_copy_is_preferred(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
                                         ) -> None:
-    import simulation.resources as resources
+    import simulation.shipped as resources
 
     installed = tmp_path / "simulation" / "_shipped" / "scenarios"
     installed.mkdir(parents=True)

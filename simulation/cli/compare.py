@@ -13,7 +13,6 @@ from rich.table import Table
 
 from simulation.cli import app
 from simulation.errors import OutsideInError
-from simulation.provenance import write_manifest
 
 DEFAULT_SCENARIO = "turbulent-market"
 
@@ -38,8 +37,7 @@ def compare(
     """Run the scenario's two organizations on the same seeds and write a handout.
 
     Writes NAME.html (self-contained report), NAME.png (mean trajectories with bands) and
-    NAME-runs.csv / NAME-table.csv and NAME-manifest.json (versions, seeds) into OUT, and
-    prints the table.
+    NAME-runs.csv / NAME-table.csv into OUT, and prints the table.
     """
     from simulation.compare import compare as run_comparison
     from simulation.report import figure_png, html_report, table_header, table_rows
@@ -72,6 +70,8 @@ def compare(
     Path(f"{stem}.html").write_text(page, encoding="utf-8")
     result.runs.to_csv(f"{stem}-runs.csv", index=False)
     result.table.to_csv(f"{stem}-table.csv", index=False)
+    from simulation.provenance import write_manifest  # also NAME-manifest.json
+
     write_manifest(Path(f"{stem}-manifest.json"), command="compare", scenario=scenario,
                    reps=reps, seed=result.seed, steps=result.steps, customers=customers)
 

@@ -15,7 +15,6 @@ from rich.table import Table
 from simulation.cli import app
 from simulation.errors import OutsideInError
 from simulation.model import OrgModel
-from simulation.provenance import write_manifest
 from simulation.scenario import load_scenario
 
 DEFAULT_STEPS = 240
@@ -51,14 +50,15 @@ def summary_rows(model: OrgModel) -> list[tuple[str, ...]]:
     return rows
 
 
-def summary_table(model: OrgModel, width: int = 80) -> Table:
+def summary_table(model: OrgModel, width: int | None = None) -> Table:
     """Final state of every firm, and the focal firm's resilience to shocks.
 
     Numbers are never cut: their columns do not wrap and are as wide as their widest cell.
     When the table is too wide for ``width``, the labels (firm, structure) wrap; when even
     the numbers do not fit side by side, the table turns: one row per measure, one column
-    per firm.
+    per firm. ``width`` defaults to the terminal's (80 when the output is not a terminal).
     """
+    width = Console().width if width is None else width
     rows = summary_rows(model)
     title = f"After {model.steps} months"
     widths = [4, 4] + [max([len(r[i]) for r in rows] + [len(w) for w in header.split("\n")])
@@ -126,10 +126,11 @@ def run(
         for _ in range(months):
             model.step()
             progress.advance(task)
-    stdout = Console()
-    stdout.print(summary_table(model, stdout.width))
-    written = write_outputs(model, out, title)
-    written.append(write_manifest(out / "manifest.json", command="run", scenario=scenario,
-                                  seed=seed, steps=months))
-    for path in written:
-        stdout.print(f"wrote {path}")
+    Console().print(summary_table(model))
+    from simulation.provenance import write_manifest
+
+    paths = write_outputs(model, out, title)
+    paths.append(write_manifest(out / "manifest.json", command="run", scenario=scenario,
+                                seed=seed, steps=months))
+    for path in paths:
+        Console().print(f"wrote {path}")

@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from simulation.resources import shipped_folder
+from simulation.shipped import shipped_folder
 
 SCENARIO_ENV = "OUTSIDEIN_APP_SCENARIO"
 """Environment variable through which the launcher names the page's starting scenario."""
