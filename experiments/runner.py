@@ -37,6 +37,17 @@ def run_seed(root_seed: int, sample_id: int, replication: int) -> int:
     return int(seq.generate_state(1, np.uint64)[0] >> np.uint64(1))
 
 
+def replication_seed(root_seed: int, replication: int) -> int:
+    """Derive the seed of one replication, shared by every arm of a paired comparison.
+
+    Keyed only on the root and the replication (``SeedSequence(root, spawn_key=(rep,))``),
+    so arms that differ only in the organization draw the same random numbers (common
+    random numbers) and their difference is the organization's effect, not chance.
+    """
+    seq = np.random.SeedSequence(root_seed, spawn_key=(replication,))
+    return int(seq.generate_state(1, np.uint64)[0] >> np.uint64(1))
+
+
 @dataclass(frozen=True)
 class Task:
     """One run to make: identity, seed and everything the model function needs."""
@@ -100,6 +111,16 @@ def run_task(task: Task) -> Record:
         record.traceback = traceback.format_exc(limit=20)
     record.duration = time.perf_counter() - start
     return record
+
+
+WORKER_DIED = "WorkerDied: the worker process running this run died (killed, or out of memory)"
+"""The error recorded for a run whose process died under it."""
+
+
+def worker_died(task: Task) -> Record:
+    """The failed record of a run whose worker process died (any backend)."""
+    return Record(task.run_id, task.sample_id, task.replication, task.seed, dict(task.params),
+                  ok=False, error=WORKER_DIED)
 
 
 def run_tasks(tasks: Sequence[Task]) -> list[Record]:

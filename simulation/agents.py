@@ -28,6 +28,10 @@ METRICS: tuple[str, ...] = ("market_share", "satisfaction", "awareness_gap", "ac
 """What a firm reports each month besides its cash, levers and status."""
 
 
+FULL = 0.8
+"""A disruptor adds capacity (``entrant_growth`` a month) only while it uses this much of it."""
+
+
 @dataclass
 class Transition:
     """A reorganization under way: levers and links move from one setting to another."""
@@ -44,11 +48,16 @@ class Transition:
 class Department(mesa.Agent):
     """One department of a firm: a role, a belief about customers, a share of power."""
 
-    def __init__(self, model: OrgModel, firm: Firm, row: int, role: str) -> None:
+    def __init__(self, model: OrgModel, firm: Firm, local: int, role: str) -> None:
         super().__init__(model)
         self.firm = firm
-        self.row = row
+        self.local = local
         self.role = role
+
+    @property
+    def row(self) -> int:
+        """The department's row in the organization table (rows move when a firm fails)."""
+        return self.model.org.row(self.firm.index, self.local)
 
     @property
     def customer_facing(self) -> bool:
@@ -78,8 +87,9 @@ class Firm(mesa.Agent):
     def __init__(self, model: OrgModel, name: str, structure: str, levers: dict[str, float],
                  roles: tuple[str, ...], links: np.ndarray, price: float, cash: float,
                  offering: np.ndarray, beliefs: np.ndarray, capacity: float = np.inf,
-                 ceiling: float = 1.0, improvement: float = 0.0, growth: float = 0.0,
-                 entrant: bool = False) -> None:
+                 ceiling: float = np.inf, improvement: float = 0.0, growth: float = 0.0,
+                 entrant: bool = False, unit_cost: float | None = None,
+                 overhead: float = 1.0) -> None:
         super().__init__(model)
         self.name = name
         self.structure = structure
@@ -89,13 +99,16 @@ class Firm(mesa.Agent):
         self.cash = cash
         self.capacity = capacity
         self.growth = growth
+        self.unit_cost = model.params.unit_cost if unit_cost is None else unit_cost
+        self.overhead = overhead
         self.pending_cost = 0.0
+        self.failed_step: int | None = None
         self.transition: Transition | None = None
-        self.index, rows = model.org.add_firm(levers, roles, links, offering, beliefs, ceiling,
-                                              improvement)
+        self.index = model.org.add_firm(levers, roles, links, offering, beliefs, ceiling,
+                                        improvement)
         self.metrics: dict[str, float] = dict.fromkeys(METRICS, 0.0)
         self.departments = list(Department.create_agents(
-            model, len(roles), firm=self, row=list(rows), role=list(roles)))
+            model, len(roles), firm=self, local=list(range(len(roles))), role=list(roles)))
         model.firms.append(self)
 
     # --- views on the organization table ----------------------------------------------------
@@ -128,8 +141,10 @@ class Firm(mesa.Agent):
         org = self.model.org
         progress = min(1.0, (step - t.start + 1) / t.length)
         levers = [(1 - progress) * t.from_levers[k] + progress * t.to_levers[k] for k in LEVERS]
-        # People are busy re-forming teams: sensing and sharing suffer most mid-way.
-        disruption = self.model.params.transition_disruption * np.sin(np.pi * progress)
+        # People are busy re-forming teams: the levers act least at the start, when the old
+        # organization is being taken apart and the new one does not work yet, and recover as
+        # the transition goes on (levers.disrupted): a J-curve.
+        disruption = self.model.params.transition_disruption * (1.0 - progress)
         if progress >= 1.0:
             self.structure, self.transition, disruption = t.to_structure, None, 0.0
         org.set_levers(self.index, levers, disruption)
@@ -140,18 +155,20 @@ class Firm(mesa.Agent):
         """Book a month: revenue in; serving, fixed, upkeep, change and one-off costs out.
 
         Fixed costs and upkeep are shares of the fair-share revenue, scaled down for a
-        disruptor whose capacity is still small; returns the month's profit.
+        disruptor by the capacity it has built so far (a lean start-up pays for what it can
+        serve), but never below its ``overhead`` (a team and a plant before customers come);
+        a disruptor adds capacity only while it is nearly full. Returns the profit.
         """
         p, fair = self.model.params, self.model.fair_revenue
-        scale = min(1.0, self.capacity / self.model.fair_customers)
-        serve = p.unit_cost * customers * (1.0 + p.variety_cost * variety)
+        scale = min(1.0, max(self.capacity / self.model.fair_customers, self.overhead))
+        serve = self.unit_cost * customers * (1.0 + p.variety_cost * variety)
         fixed = (p.fixed_cost + upkeep) * fair * scale
         profit = revenue - serve - fixed - p.change_cost * change * fair * scale \
             - self.pending_cost
         self.pending_cost = 0.0
         self.cash += profit
         self.metrics["lever_upkeep"] = upkeep * fair * scale
-        if np.isfinite(self.capacity):
+        if np.isfinite(self.capacity) and customers >= FULL * self.capacity:
             self.capacity = min(self.capacity * (1.0 + self.growth),
                                 float(self.model.market.segment.size))
         return profit

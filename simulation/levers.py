@@ -1,11 +1,16 @@
-"""The five levers, each acting through one mechanism defined here and nowhere else.
+"""The five levers, each acting through mechanisms defined here and nowhere else.
 
 Gulati (seed 000): coordination aligns tasks and information on a customer axis; cooperation
 aligns goals across silos; clout puts power with the customer-facing people; capability builds
 organization-spanning skills; connections bring in external partners. Each function below is
 the one place where a lever's value turns into behaviour, so a reader can check the model's
 claims against the text lever by lever. Every lever also has an upkeep (:func:`upkeep`):
-outside-in is not free.
+outside-in is not free; and a reorganization disrupts the levers while it lasts
+(:func:`disrupted`).
+
+Functions take a lever's value for one firm or an array of them (one per firm or per
+department) and return the same kind; the behavioural constants they need are model
+parameters (:mod:`simulation.params`), passed in by the caller.
 """
 
 from __future__ import annotations
@@ -17,13 +22,13 @@ import numpy as np
 
 from simulation.params import LEVERS
 
-# Functions below take a lever's value for one firm or an array of them (one per firm or per
-# department), and return the same kind.
-BORROWED_CAPABILITY = 0.3
-"""Share of the missing capability that partners can lend at full connections."""
+DISRUPTED_LEVERS: tuple[str, ...] = ("coordination", "cooperation", "clout", "capability")
+"""Levers a reorganization disrupts while it lasts: people re-forming teams share less
+(coordination), fall back on their silo's goals (cooperation), fight over who decides (clout)
+and lose routines (capability). Partnerships outside (connections) run on."""
 
-ANTICIPATION_MONTHS = 4.0
-"""How far ahead a fully capable firm extrapolates the direction in which needs move."""
+REFERENCE_DEPARTMENTS = 6
+"""Upkeep is stated for a firm of six departments and scales with their number."""
 
 
 def coordination_share(coordination: float | np.ndarray, links: np.ndarray,
@@ -43,13 +48,15 @@ def coordination_share(coordination: float | np.ndarray, links: np.ndarray,
 
     """
     n = links.shape[0]
+    if n == 0:
+        return
     rate = np.asarray(coordination, dtype=float)
     if rate.ndim == 0:
         rate = np.full(n, float(rate))
     if not rate.any():
         return
     total = links @ freshness                                      # (n, S) fresh news heard
-    heard = (links @ (freshness[:, :, None] * knowledge).reshape(n, -1)).reshape(
+    heard = (links @ (freshness[:, :, None] * knowledge).reshape(n, knowledge[0].size)).reshape(
         knowledge.shape)
     knowledge += (rate[:, None] / (total + freshness + 1e-12))[:, :, None] * (
         heard - total[:, :, None] * knowledge)
@@ -57,15 +64,20 @@ def coordination_share(coordination: float | np.ndarray, links: np.ndarray,
     np.maximum(freshness, 0.9 * rate[:, None] * relayed, out=freshness)
 
 
-def cooperation_blend[Value: (float, np.ndarray)](cooperation: Value, customer_pull: np.ndarray,
-                      silo_pull: np.ndarray) -> np.ndarray:
+def cooperation_blend(cooperation: float | np.ndarray, customer_pull: np.ndarray,
+                      silo_pull: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Cooperation: how much departments pursue the customer outcome over their silo's.
 
     Each department pulls the offering ``cooperation`` of the way toward what it believes
     customers need and the rest toward its silo's objective; the pulls are linear, so this
     applies equally to one department's pull or to the clout-weighted pull of a firm.
+
+    Returns:
+        The customer part and the silo part of the pull, kept apart because only the
+        customer part needs the firm's capability to be carried out (:func:`capability_step`).
+
     """
-    return cooperation * customer_pull + (1.0 - cooperation) * silo_pull
+    return cooperation * customer_pull, (1.0 - cooperation) * silo_pull
 
 
 def clout_weights(clout: np.ndarray, customer_facing: np.ndarray, n_facing: np.ndarray,
@@ -91,15 +103,30 @@ def clout_weights(clout: np.ndarray, customer_facing: np.ndarray, n_facing: np.n
     return np.where(both, grouped, 1.0 / (n_facing + n_internal))
 
 
-def effective_capability[Value: (float, np.ndarray)](capability: Value,
-                                                     connections: Value) -> Value:
-    """Capability, plus what partners lend (the borrowed part of *connections*)."""
-    return capability + BORROWED_CAPABILITY * connections * (1.0 - capability)
+def effective_capability[Value: (float, np.ndarray)](capability: Value, connections: Value,
+                                                     borrowed: float) -> Value:
+    """Capability, plus what partners lend: ``borrowed`` of the missing part at full connections."""
+    return capability + borrowed * connections * (1.0 - capability)
 
 
 def capability_noise[Value: (float, np.ndarray)](sense_noise: float, capability: Value) -> Value:
     """Capability: skilled people read customer signals with less noise."""
     return sense_noise * (1.0 - 0.8 * capability)
+
+
+def capability_gain[Value: (float, np.ndarray)](belief_gain: float, capability: Value) -> Value:
+    """Capability: how much weight a fresh signal gets against what was believed before.
+
+    An unskilled department takes each signal nearly at face value and so chases noise; a
+    skilled one averages over more signals (it can afford to, because it also projects its
+    belief along the trend it has learned: :func:`capability_trend_skill`).
+    """
+    return belief_gain * (1.0 - 0.6 * capability)
+
+
+def capability_trend_skill[Value: (float, np.ndarray)](capability: Value) -> Value:
+    """Capability: how well a department reads, and projects, the direction of change (seed 002)."""
+    return capability
 
 
 def capability_reach[Value: (float, np.ndarray)](capability: Value) -> Value:
@@ -112,13 +139,37 @@ def capability_reach[Value: (float, np.ndarray)](capability: Value) -> Value:
 
 
 def capability_step[Value: (float, np.ndarray)](max_change: float, capability: Value) -> Value:
-    """Capability: how far the firm can move an offering in a month."""
+    """Capability: how far the firm can move an offering toward customers in a month.
+
+    Changing what the firm offers for customers' sake needs organization-spanning skills
+    (seed 000: "so managers don't fall back on their own silo-protecting skills"); the pull of
+    the silos (habit, standard, roadmap) is routine and needs none. So the customer part of a
+    move is bounded by capability, and capability is worth most where clout and cooperation
+    make that part large.
+    """
     return max_change * (0.25 + 0.75 * capability)
 
 
-def capability_horizon[Value: (float, np.ndarray)](capability: Value) -> Value:
-    """Capability: how many months ahead the firm anticipates the drift of needs (seed 002)."""
-    return ANTICIPATION_MONTHS * capability
+def capability_horizon[Value: (float, np.ndarray)](anticipation_months: float,
+                                                   capability: Value) -> Value:
+    """Capability: how many months ahead the firm anticipates the trend of needs (seed 002)."""
+    return anticipation_months * capability
+
+
+def capability_filter[Value: (float, np.ndarray)](noise_filter: float, capability: Value) -> Value:
+    """Capability: the threshold, in s.d. of its own noise, below which a firm does not move.
+
+    Telling signal from noise is a skill: a capable firm moves only when the gap it believes in
+    is larger than what its own noise would produce, and so does not pay to chase noise; a firm
+    without the skill moves on every difference it perceives.
+    """
+    return noise_filter * capability
+
+
+def capability_execution[Value: (float, np.ndarray)](execution_noise: float,
+                                                     capability: Value) -> Value:
+    """Capability: the relative error with which a decided change is carried out."""
+    return execution_noise * (1.0 - capability)
 
 
 def connections_signal_chance[Value: (float, np.ndarray)](connections: Value) -> Value:
@@ -131,10 +182,50 @@ def connections_noise[Value: (float, np.ndarray)](sense_noise: float, connection
     return sense_noise * (1.2 - 0.8 * connections)
 
 
-def upkeep(levers: Mapping[str, Any], lever_cost: float) -> Any:
+def belief_noise[Value: (float, np.ndarray)](signal_noise: Value, gain: Value) -> Value:
+    """The s.d. of a belief that averages signals of s.d. ``signal_noise`` with ``gain``.
+
+    The stationary s.d. of an exponentially weighted average of white noise; a firm knows its
+    own noise this well, and :func:`capability_filter` sets how much of it the firm ignores.
+    """
+    return signal_noise * np.sqrt(gain / (2.0 - gain))
+
+
+def disrupted(levers: np.ndarray, disruption: np.ndarray) -> np.ndarray:
+    """(F, 5) the levers as they act during a reorganization that is ``disruption`` under way.
+
+    Each of :data:`DISRUPTED_LEVERS` loses ``disruption`` of its value (people are busy
+    re-forming teams); connections do not.
+    """
+    factor = np.ones(len(LEVERS))
+    hit = np.array([name in DISRUPTED_LEVERS for name in LEVERS])
+    return levers * np.where(hit[None, :], 1.0 - disruption[:, None], factor[None, :])
+
+
+def transition_loyalty(loyalty: float, disruption: np.ndarray) -> np.ndarray:
+    """(F,) the loyalty bonus of each firm's customers while it reorganizes.
+
+    Customers stay partly for the people they know; a reorganization moves those people,
+    and the bond weakens with the disruption (it returns as the new teams settle).
+    """
+    return loyalty * (1.0 - disruption)
+
+
+def transition_error(max_change: float, disruption: np.ndarray) -> np.ndarray:
+    """(F,) s.d. of the monthly error in what a firm in transition delivers, per attribute.
+
+    People in new roles, with new hand-offs, make mistakes customers feel: while a
+    reorganization is under way the offering slips by up to ``max_change`` a month at the
+    worst of the disruption, whatever the firm decides.
+    """
+    return max_change * disruption
+
+
+def upkeep(levers: Mapping[str, Any], lever_cost: float, departments: Any = 6) -> Any:
     """Monthly upkeep of the levers, as a share of fair-share revenue.
 
     Meetings, cross-functional teams, training and partner fees all cost money, in proportion
-    to how far each lever is pushed.
+    to how far each lever is pushed and to the number of departments that take part (it is
+    stated for :data:`REFERENCE_DEPARTMENTS`).
     """
-    return lever_cost * sum(levers[name] for name in LEVERS)
+    return lever_cost * sum(levers[name] for name in LEVERS) * departments / REFERENCE_DEPARTMENTS

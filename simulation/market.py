@@ -59,6 +59,11 @@ def default_segments(params: ModelParams, rng: np.random.Generator) -> tuple[Seg
     return tuple(specs)
 
 
+def _unit_rows(x: np.ndarray) -> np.ndarray:
+    """Each row scaled to length one (a direction in the need space)."""
+    return x / (np.linalg.norm(x, axis=-1, keepdims=True) + 1e-12)
+
+
 def weighted_distance(positions: np.ndarray, offers: np.ndarray,
                       weights: np.ndarray) -> np.ndarray:
     """Importance-weighted L1 distance between needs and offers.
@@ -132,7 +137,13 @@ class Market:
         self.price_weight = params.price_sensitivity * np.array(
             [s.price_sensitivity for s in specs], dtype=float)
         self.active = np.array([not s.emerging for s in specs])
+        # The persistent part of change: each segment's needs move at ``turbulence`` per month
+        # in a direction that turns slowly (momentum); the transient part (``jitter``) is
+        # drawn afresh every month and nobody can predict it.
+        self.direction = _unit_rows(rng.normal(size=self.ideal.shape))
         self.velocity = np.zeros_like(self.ideal)
+        self.jitter = np.zeros_like(self.ideal)
+        self.needs = self.ideal.copy()
         shares = np.array([s.share for s in specs], dtype=float)
         counts = np.floor(params.customers * shares / shares.sum()).astype(int)
         counts[np.argmax(shares)] += params.customers - counts.sum()
@@ -153,35 +164,32 @@ class Market:
         return len(self.segment_names)
 
     def positions(self, idx: np.ndarray) -> np.ndarray:
-        """(len(idx), D) the current needs of the customers ``idx``."""
-        needs = self.ideal[self.segment[idx]] + self.offset[idx]
-        return np.minimum(np.maximum(needs, 0.0, out=needs), 1.0, out=needs)
+        """(len(idx), D) what the customers ``idx`` need this month."""
+        return self.needs[self.segment[idx]] + self.offset[idx]
 
     def drift(self, rng: np.random.Generator) -> None:
-        """Needs drift: a persistent direction (momentum) plus fresh noise (turbulence)."""
+        """Needs move: a persistent trend (turbulence, momentum) and transient noise.
+
+        The need space is open: needs start inside [0, 1] but may keep moving in one
+        direction for years (performance demanded keeps rising), so fast change stays change
+        instead of folding back into noise at the walls of a box.
+        """
         p = self.params
-        if p.turbulence == 0.0:
-            return
-        self.velocity = p.momentum * self.velocity + rng.normal(0.0, p.turbulence,
-                                                                self.ideal.shape)
-        self._move(self.ideal + self.velocity)
+        if p.turbulence > 0.0:
+            fresh = _unit_rows(rng.normal(size=self.ideal.shape))
+            turn = np.sqrt(1.0 - p.momentum ** 2)
+            self.direction = _unit_rows(p.momentum * self.direction + turn * fresh)
+            self.velocity = p.turbulence * self.direction
+            self.ideal = self.ideal + self.velocity
+        if p.need_noise > 0.0:
+            self.jitter = rng.normal(0.0, p.need_noise, self.ideal.shape)
+        self.needs = self.ideal + self.jitter
 
     def shock(self, rng: np.random.Generator) -> None:
         """A shock: every segment's needs jump ``shock_size`` in a random direction."""
-        direction = rng.normal(size=self.ideal.shape)
-        direction /= np.linalg.norm(direction, axis=1, keepdims=True) + 1e-12
-        self._move(self.ideal + self.params.shock_size * direction)
-
-    def _move(self, ideal: np.ndarray) -> None:
-        # Reflect at the edges of [0, 1] so that needs stay inside the attribute space and a
-        # drift that hits a wall turns back instead of sticking there.
-        if ideal.min() >= 0.0 and ideal.max() <= 1.0:
-            self.ideal = ideal
-            return
-        over, under = ideal > 1.0, ideal < 0.0
-        ideal = np.where(over, 2.0 - ideal, np.where(under, -ideal, ideal))
-        self.velocity = np.where(over | under, -self.velocity, self.velocity)
-        self.ideal = np.clip(ideal, 0.0, 1.0)
+        self.ideal = self.ideal + self.params.shock_size * _unit_rows(
+            rng.normal(size=self.ideal.shape))
+        self.needs = self.ideal + self.jitter
 
     def emerge(self) -> int | None:
         """The next latent segment appears: its customers enter and look for a supplier."""
@@ -206,7 +214,8 @@ class Market:
 
     # --- customers choose ------------------------------------------------------------------
     def choose(self, rng: np.random.Generator, offerings: np.ndarray, prices: np.ndarray,
-               available: np.ndarray, capacity: np.ndarray) -> None:
+               available: np.ndarray, capacity: np.ndarray,
+               loyalty: np.ndarray | None = None) -> None:
         """Some customers reconsider and pick a supplier (or nobody) by a logit.
 
         Args:
@@ -215,9 +224,10 @@ class Market:
             prices: (F,) prices.
             available: (F,) which firms can be chosen (alive).
             capacity: (F,) most customers a firm can serve (``inf`` for no limit).
+            loyalty: (F,) the utility bonus of staying with each firm (default: the model's
+                ``loyalty`` for all).
 
         """
-        p = self.params
         idx = self._reconsidering(rng)
         n_firms = offerings.shape[0]
         self._widen(n_firms)
@@ -225,25 +235,44 @@ class Market:
             return
         seg = self.segment[idx]
         current = self.supplier[idx]
-        # What does not depend on the individual is computed per (segment, firm): the price
-        # term, and -inf for a firm that cannot be chosen; then each chooser adds its own fit.
-        base = -self.price_weight[:, None] * prices[None, :]               # (S, F)
-        base[:, ~available] = -np.inf
-        outside = -(self.price_weight + p.outside_option)                   # (S,)
-        # Column 0 is buying from nobody, column f + 1 is firm f: the chosen column minus one
-        # is the new supplier.
-        utilities = np.empty((idx.size, n_firms + 1))
-        utilities[:, 0] = outside[seg]
-        utilities[:, 1:] = base[seg] - weighted_distance(
-            self.positions(idx), offerings[:, seg, :], self.fit_weights[seg])
-        utilities[:, 1:] += p.loyalty * np.equal.outer(current, np.arange(n_firms))
-        self.supplier[idx] = logit_choice(utilities, rng) - 1
+        # Only firms that can be chosen are options (a failed firm costs nothing here). What
+        # does not depend on the individual is computed per (segment, option): the price
+        # term; then each chooser adds its own fit.
+        options = np.flatnonzero(available)
+        if options.size == 0:
+            chosen_firm = np.full(idx.size, -1)
+        else:
+            bonus = np.full(n_firms, self.params.loyalty) if loyalty is None else loyalty
+            chosen_firm = self._logit_pick(rng, idx, seg, current, options, offerings, prices,
+                                           bonus)
+        self.supplier[idx] = chosen_firm
         self._enforce_capacity(rng, idx, current, capacity)
         # Keep the (segment, supplier) counts current by moving only the customers who chose.
         width = n_firms + 1
         moved = np.bincount(seg * width + self.supplier[idx] + 1, minlength=self.counts.size)
         moved -= np.bincount(seg * width + current + 1, minlength=self.counts.size)
         self.counts += moved.reshape(self.counts.shape)
+
+    def _logit_pick(self, rng: np.random.Generator, idx: np.ndarray, seg: np.ndarray,
+                    current: np.ndarray, options: np.ndarray, offerings: np.ndarray,
+                    prices: np.ndarray, loyalty: np.ndarray) -> np.ndarray:
+        # Each chooser's pick among nobody and the ``options`` (firm numbers), by a logit.
+        p = self.params
+        base = -self.price_weight[:, None] * prices[None, options]          # (S, O)
+        outside = -(self.price_weight + p.outside_option)                   # (S,)
+        # Column 0 is buying from nobody, column o + 1 is option o.
+        utilities = np.empty((idx.size, options.size + 1))
+        utilities[:, 0] = outside[seg]
+        utilities[:, 1:] = base[seg] - weighted_distance(
+            self.positions(idx), offerings[options[:, None], seg[None, :], :],
+            self.fit_weights[seg])
+        # The loyalty bonus of each chooser's current supplier, if it is still an option.
+        column = np.full(offerings.shape[0] + 1, -1)
+        column[options] = np.arange(1, options.size + 1)
+        stay = column[current]                    # current == -1 reads the last entry: -1
+        rows = np.flatnonzero(stay > 0)
+        utilities[rows, stay[rows]] += loyalty[current[rows]]
+        return np.concatenate(([-1], options))[logit_choice(utilities, rng)]
 
     def _reconsidering(self, rng: np.random.Generator) -> np.ndarray:
         # Each active customer reconsiders with probability switch_rate: the gaps between
@@ -310,7 +339,7 @@ class Market:
         self._widen(n_firms)
         counts = self.counts[:, 1:n_firms + 1].astype(float)                 # (S, F)
         customers = counts.sum(axis=0)
-        fit = 1.0 - self.gap(offerings)                                        # (F, S)
+        fit = np.maximum(1.0 - self.weighted_gap(self.needs - offerings), 0.0)  # (F, S)
         n_active = self.n_active
         served = np.maximum(customers, 1.0)
         spend = counts.T * self.value                                           # (F, S)

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 from mesa.time import Priority
 
+from simulation import levers as lv
 from simulation.agents import Firm, Transition
 from simulation.errors import ParameterError
 from simulation.market import Market, Tally
@@ -32,14 +33,6 @@ RESULT_COLUMNS = ["step", "firm", "structure", "market_share", "satisfaction", "
 
 ENTRANT_DEPARTMENTS = ("sales", "product")
 """A disruptor is a start-up: one team that sells and builds, no silos."""
-ENTRANT_START_PERFORMANCE = 0.25
-"""Where a disruptor's technology caps its performance on entry (Christensen)."""
-DETECT_SHARE = 0.05
-"""Share of a segment a disruptor must hold before a firm that looks at that segment notices."""
-ANSWER_GAIN = 0.02
-"""Gain in fit to the disruptor's beachhead segment that counts as an answer to it."""
-ENTRANT_CASH_MONTHS = 3.0
-"""A disruptor's funding, in months of an incumbent's fair-share revenue."""
 
 
 class OrgModel(mesa.Model):
@@ -65,9 +58,15 @@ class OrgModel(mesa.Model):
         self.events: list[dict[str, Any]] = []
         self._stepping = False
         self.detections: list[dict[str, Any]] = []
+        self.emerged: list[dict[str, Any]] = []
+        self._seen = np.zeros((0, self.market.n_segments), dtype=bool)
         specs = self._incumbent_specs()
-        self.fair_customers = p.customers / len(specs)
-        self.fair_revenue = float(self.market.sizes @ self.market.value) / len(specs)
+        # The cost base is set on the market that exists at the start: latent segments bring
+        # no revenue and so set no cost.
+        active = self.market.active
+        self.fair_customers = float(self.market.sizes[active].sum()) / len(specs)
+        self.fair_revenue = float(self.market.sizes[active] @ self.market.value[active]) \
+            / len(specs)
         for spec in specs:
             self._add_incumbent(spec)
         self.focal = self.firms[0]
@@ -86,7 +85,7 @@ class OrgModel(mesa.Model):
     # --- construction ---------------------------------------------------------------------
     def _incumbent_specs(self) -> list[FirmSpec]:
         p = self.params
-        if p.firms is not None:
+        if p.firms is not None:  # price, rivals, ... with firms are refused by ModelParams
             specs = list(p.firms)
             if p.structure is not None and p.structure != specs[0].structure:
                 specs[0] = FirmSpec(specs[0].name, p.structure, {}, specs[0].price,
@@ -159,20 +158,33 @@ class OrgModel(mesa.Model):
         s = self.market.emerge()
         if s is not None:
             self._log("new_segment", self.market.segment_names[s])
+            month = self.steps if self._stepping else self.steps + 1
+            for firm in self.firms:
+                if not firm.entrant and firm.alive:
+                    self.emerged.append({"segment": self.market.segment_names[s],
+                                         "segment_index": s, "emerge_step": month,
+                                         "firm": firm.name, "firm_index": firm.index,
+                                         "serve_step": None})
 
     def add_entrant(self) -> Firm:
-        """A disruptor enters now: cheap, low on performance, small, improving fast."""
+        """A disruptor enters now: cheap, low on performance, lean, small, improving fast."""
         p, m = self.params, self.market
-        offering = m.ideal.copy()
-        offering[:, 0] = np.minimum(offering[:, 0], ENTRANT_START_PERFORMANCE)
+        # A start-up makes one simple product for its beachhead, the active segment that asks
+        # least performance, and believes it is what everyone wants; it learns the other
+        # segments' needs as it goes (Christensen: low-end footholds, then up-market).
+        active = np.flatnonzero(m.active)
+        beachhead = int(active[np.argmin(m.ideal[active, 0])])
+        offering = np.repeat(m.ideal[beachhead][None], m.n_segments, axis=0)
+        offering[:, 0] = np.minimum(offering[:, 0], p.entrant_performance)
         n = sum(1 for f in self.firms if f.entrant) + 1
         preset = PRESETS["entrant"]
         firm = Firm(self, f"entrant-{n}", "entrant", preset.lever_values(), ENTRANT_DEPARTMENTS,
                     LINK_BUILDERS[preset.links](ENTRANT_DEPARTMENTS), p.entrant_price,
-                    ENTRANT_CASH_MONTHS * self.fair_revenue, offering, m.ideal,
+                    p.entrant_cash * self.fair_revenue, offering, offering,
                     capacity=p.entrant_capacity * p.customers,
-                    ceiling=ENTRANT_START_PERFORMANCE, improvement=p.entrant_improvement,
-                    growth=p.entrant_growth, entrant=True)
+                    ceiling=p.entrant_performance, improvement=p.entrant_improvement,
+                    growth=p.entrant_growth, entrant=True, unit_cost=p.entrant_unit_cost,
+                    overhead=p.entrant_overhead)
         self._log("entrant", firm.name)
         return firm
 
@@ -181,7 +193,7 @@ class OrgModel(mesa.Model):
         """Start moving a firm to another organization (a preset or lever values) now.
 
         The move takes ``transition_steps`` months and costs ``reorganize_cost`` months of
-        fair-share revenue; sensing and sharing are disrupted most in the middle of it.
+        fair-share revenue; the levers act least in the middle of it (``levers.disrupted``).
         """
         target = self._firm(firm)
         if not target.alive:
@@ -236,17 +248,20 @@ class OrgModel(mesa.Model):
         for firm in self.firms:
             if firm.transition is not None:
                 firm.advance_transition(self.steps)
-        self.org.sense(self.market, self._tally, rng)
-        self._detect_entrants()
+        seen = self.org.sense(self.market, self._tally, rng)
+        self._detect_entrants(seen)
         self.org.share()
         self.org.decide(self.market, rng)
         if self.detections:
             self._track_answers()
         self._choose()
+        if self.emerged:
+            self._track_service()
         self._record_month()
         failed = [firm for firm in self.firms if firm.alive and firm.cash < 0.0]
         for firm in failed:
             firm.fail()
+            firm.failed_step = self.steps
             self.market.release(firm.index)
             self._log("failure", firm.name)
         if failed:  # its customers now buy from nobody until they choose again
@@ -278,33 +293,50 @@ class OrgModel(mesa.Model):
 
     def _choose(self) -> None:
         offerings, prices = self.org.offering, self._prices()
-        capacity = np.array([f.capacity for f in self.firms])
-        self.market.choose(self.rng, offerings, prices, self.org.alive, capacity)
+        capacity = np.array([f.capacity if f.alive else np.inf for f in self.firms])
+        loyalty = lv.transition_loyalty(self.params.loyalty, self.org.disruption)
+        self.market.choose(self.rng, offerings, prices, self.org.alive, capacity, loyalty)
         self._tally = self.market.tally(offerings, prices)
 
-    def _detect_entrants(self) -> None:
-        # A firm notices a disruptor when it looks at a segment (its departments hear it, or
-        # partners report on it) in which the disruptor already holds a visible share.
+    def _detect_entrants(self, seen: np.ndarray) -> None:
+        # A department that hears a segment beyond the firm's own customers this month (by
+        # prospecting or from partners) notices a disruptor there with a chance that grows
+        # with the disruptor's share of the segment (sure from detect_share on). A firm that
+        # only listens to its own customers hears none of those the disruptor has won
+        # (Christensen: listening to one's best customers is how incumbents miss disruption).
         entrants = [e for e in self.firms if e.entrant and e.alive]
         if not entrants:
             return
-        seen = {(d["entrant"], d["firm"]) for d in self.detections}
+        p = self.params
+        known = {(d["entrant"], d["firm"]) for d in self.detections}
+        shares = np.stack([self._tally.segment_share_of(e.index) for e in entrants])  # (E, S)
+        chance = np.minimum(shares / p.detect_share, 1.0)
         for firm in self.firms:
             if firm.entrant or not firm.alive:
                 continue
-            looked = self.org.observed[firm.index]
-            for entrant in entrants:
-                if (entrant.name, firm.name) in seen:
+            rows = slice(self.org.row(firm.index, 0),
+                         self.org.row(firm.index, 0) + len(firm.roles))
+            heard = seen[rows]                                                  # (n, S)
+            # P(no department notices) per entrant, over departments and segments.
+            missed = np.prod(1.0 - chance[:, None, :] * heard[None, :, :], axis=(1, 2))
+            draws = self.rng.random(len(entrants))
+            for e, entrant in enumerate(entrants):
+                if (entrant.name, firm.name) in known or draws[e] >= 1.0 - missed[e]:
                     continue
-                share = self._tally.segment_share_of(entrant.index)
-                visible = looked & (share >= DETECT_SHARE)
-                if visible.any():
-                    beachhead = int(np.argmax(np.where(visible, share, -1.0)))
-                    self.detections.append({
-                        "entrant": entrant.name, "firm": firm.name, "firm_index": firm.index,
-                        "detect_step": self.steps,
-                        "segment": beachhead, "fit": self._fit(firm, beachhead),
-                        "answer_step": None})
+                visible = heard.any(axis=0) * shares[e]
+                beachhead = int(np.argmax(visible))
+                self.detections.append({
+                    "entrant": entrant.name, "firm": firm.name, "firm_index": firm.index,
+                    "detect_step": self.steps, "segment": beachhead,
+                    "fit": self._fit(firm, beachhead), "answer_step": None})
+
+    def _track_service(self) -> None:
+        # A firm serves an emerged segment once it holds serve_share of its customers.
+        share = self._tally.segment_share
+        for e in self.emerged:
+            if e["serve_step"] is None and e["firm_index"] < share.shape[1] and \
+                    share[e["segment_index"], e["firm_index"]] >= self.params.serve_share:
+                e["serve_step"] = self.steps
 
     def _fit(self, firm: Firm, segment: int) -> float:
         """How well a firm's offering fits a segment's needs now (1 = perfectly)."""
@@ -316,7 +348,8 @@ class OrgModel(mesa.Model):
         for d in self.detections:
             if d["answer_step"] is None:
                 firm = self.firms[d["firm_index"]]
-                if firm.alive and self._fit(firm, d["segment"]) >= d["fit"] + ANSWER_GAIN:
+                if firm.alive and self._fit(firm, d["segment"]) >= \
+                        d["fit"] + self.params.answer_gain:
                     d["answer_step"] = self.steps
 
     def _collect(self) -> None:
@@ -329,6 +362,8 @@ class OrgModel(mesa.Model):
         self.datacollector.collect(self)
         step, levers = self.steps, self.org.levers.tolist()
         for firm in self.firms:
+            if firm.entrant and not firm.alive and firm.failed_step != step:
+                continue  # a failed disruptor leaves the table after its failure month
             m = firm.metrics
             self._rows.append((step, firm.name, firm.structure, m["market_share"],
                                m["satisfaction"], m["awareness_gap"], m["action_gap"],
@@ -362,9 +397,10 @@ class OrgModel(mesa.Model):
     def disruptions(self) -> pd.DataFrame:
         """One row per (entrant, incumbent): when it entered, was noticed and was answered.
 
-        A firm notices a disruptor when it looks at a segment where the disruptor holds at
-        least 2%; it answers when its offering for that segment fits it clearly (by 0.02)
-        better than when it noticed. Times are months from the entry; NaN if never.
+        A department that hears a segment notices a disruptor there with a chance that grows
+        with the disruptor's share of it (sure from ``detect_share``); a firm answers when its
+        offering for that segment fits it better by ``answer_gain`` than when it noticed.
+        Times are months from the entry; NaN if never.
         """
         entries = {e["firm"]: e["step"] for e in self.events if e["kind"] == "entrant"}
         found = {(d["entrant"], d["firm"]): d for d in self.detections}
@@ -382,6 +418,20 @@ class OrgModel(mesa.Model):
                              "time_to_answer": np.nan if answer is None else answer - entry})
         return pd.DataFrame(rows, columns=["entrant", "entry_step", "firm", "detect_step",
                                            "time_to_detect", "answer_step", "time_to_answer"])
+
+    def emergences(self) -> pd.DataFrame:
+        """One row per (emerged segment, incumbent alive then): when the firm began serving it.
+
+        A firm serves a new segment from the first month it holds ``serve_share`` of the
+        segment's customers (seed 003: the customer defined too narrowly). Times are months
+        from the emergence; NaN if never.
+        """
+        rows = [{"segment": e["segment"], "emerge_step": e["emerge_step"], "firm": e["firm"],
+                 "serve_step": e["serve_step"],
+                 "time_to_serve": np.nan if e["serve_step"] is None
+                 else e["serve_step"] - e["emerge_step"]} for e in self.emerged]
+        return pd.DataFrame(rows, columns=["segment", "emerge_step", "firm", "serve_step",
+                                           "time_to_serve"])
 
     def summary(self) -> dict[str, float]:
         """Per-run outcomes of the focal firm (see :func:`simulation.metrics.run_summary`)."""

@@ -95,8 +95,12 @@ class ModelParams:
                                 True)
     dimensions: int = _p(4, "attributes of the need space", 2, 8, True)
     segment_specs: tuple[SegmentSpec, ...] | None = _p(None, "explicit segments")
-    turbulence: float = _p(0.02, "s.d. of the monthly change in the drift of needs", 0, 0.5)
-    momentum: float = _p(0.8, "persistence of the direction in which needs drift", 0, 0.99)
+    turbulence: float = _p(0.01, "speed of the persistent change of needs: distance a "
+                           "segment's ideal point moves per month", 0, 0.5)
+    momentum: float = _p(0.8, "persistence of the direction in which needs move (0: a new "
+                         "direction every month, 0.99: the same for years)", 0, 0.999)
+    need_noise: float = _p(0.02, "s.d. of the transient, unpredictable monthly deviation of "
+                           "needs around their trend", 0, 0.5)
     shock_rate: float = _p(0.01, "probability per month of a random needs shock", 0, 1)
     shock_size: float = _p(0.3, "distance a shock moves each segment's needs", 0, 1)
     shock_steps: tuple[int, ...] = _p((), "months at which a needs shock happens")
@@ -109,8 +113,15 @@ class ModelParams:
     entrant_capacity: float = _p(0.02, "a disruptor's first capacity, share of customers",
                                  0.001, 1)
     entrant_growth: float = _p(0.06, "monthly growth of a disruptor's capacity", 0, 1)
-    entrant_improvement: float = _p(0.01, "monthly improvement of a disruptor's performance",
+    entrant_improvement: float = _p(0.005, "monthly improvement of a disruptor's performance",
                                     0, 0.2)
+    entrant_performance: float = _p(0.25, "where a disruptor's technology caps its "
+                                    "performance on entry", 0, 1)
+    entrant_cash: float = _p(3.0, "a disruptor's funding, months of fair-share revenue", 0, 120)
+    entrant_overhead: float = _p(0.2, "a disruptor's fixed costs from its first month, as a share "
+                                 "of an incumbent's (a team and a plant before customers)", 0, 1)
+    entrant_unit_cost: float = _p(0.3, "a disruptor's cost of serving a customer for a month "
+                                  "(its lean, low-cost structure)", 0, 5)
     # --- choice --------------------------------------------------------------------------
     switch_rate: float = _p(0.1, "share of customers who reconsider their supplier monthly",
                             0, 1)
@@ -122,10 +133,32 @@ class ModelParams:
                                0, 20)
     # --- sensing and deciding ------------------------------------------------------------
     sense_noise: float = _p(0.15, "noise of a customer signal at zero capability", 0, 1)
+    hear_current: float = _p(2.0, "how readily a firm hears a segment per unit of its share of "
+                             "the firm's revenue (the biggest customers first)", 0, 10)
+    belief_gain: float = _p(0.8, "weight of a fresh signal against the prior belief at zero "
+                            "capability (skill lowers it: less chasing of noise)", 0.01, 1)
+    trend_noise: float = _p(0.3, "noise of a signal about the direction of change, relative "
+                            "to that about the level", 0, 5)
+    anticipation_months: float = _p(4.0, "months ahead a fully capable firm extrapolates the "
+                                    "trend of needs", 0, 24)
+    noise_filter: float = _p(1.5, "a fully capable firm ignores believed gaps smaller than this "
+                             "many s.d. of its own noise", 0, 10)
+    execution_noise: float = _p(0.5, "relative error of carrying out a change at zero "
+                                "capability", 0, 2)
+    borrowed_capability: float = _p(0.3, "share of the missing capability partners lend at "
+                                    "full connections", 0, 1)
     roadmap_speed: float = _p(0.002, "monthly push of R&D's technology roadmap on performance",
                               0, 0.1)
+    silo_lag: float = _p(12.0, "months a silo's objective (R&D's roadmap) takes to follow the "
+                         "firm's own offering: the inertia of silos", 1, 1000)
     max_change: float = _p(0.05, "largest monthly change of an offering at full capability",
                            0.001, 1)
+    detect_share: float = _p(0.05, "share of a segment at which a disruptor is surely noticed "
+                             "by a department that hears the segment", 0.001, 1)
+    answer_gain: float = _p(0.02, "gain in fit to a disruptor's beachhead that counts as an "
+                            "answer", 0.001, 1)
+    serve_share: float = _p(0.5, "share of a new segment's customers at which a firm counts as "
+                            "serving it", 0.001, 1)
     # --- money ---------------------------------------------------------------------------
     unit_cost: float = _p(0.45, "cost of serving a customer for a month at price 1", 0, 5)
     fixed_cost: float = _p(0.25, "monthly fixed cost, share of fair-share revenue", 0, 5)
@@ -170,6 +203,11 @@ class ModelParams:
                 raise ParameterError("firms", "needs at least one firm")
             for i, firm in enumerate(self.firms):
                 _check_firm(f"firms[{i}]", firm)
+            # With explicit firms these keywords would be silently ignored: refuse them.
+            for name in _PER_FIRM_KEYWORDS:
+                if getattr(self, name) != PARAMETERS[name].default:
+                    raise ParameterError(name, "cannot be combined with firms: set it on each "
+                                         "firm instead")
         if self.segment_specs is not None:
             _check_segments(self.segment_specs, self.dimensions)
 
@@ -189,6 +227,9 @@ class ModelParams:
             normalised["segment_specs"] = tuple(normalised["segment_specs"])
         return cls(**normalised)
 
+
+_PER_FIRM_KEYWORDS = ("price", "rival_price", "rivals", "rival_structure")
+"""Keywords that describe the default incumbents; with explicit ``firms`` they have no use."""
 
 PARAMETERS: dict[str, dataclasses.Field[Any]] = {
     f.name: f for f in dataclasses.fields(ModelParams)}

@@ -1,7 +1,8 @@
 """What made an output: the program's version and commit, the packages, the time.
 
-Every output folder (``outsidein run``, ``compare`` and ``sweep``) records these in its
-manifest, so a number in a handout or a paper can be traced back to the code that made it.
+Every output folder (``outsidein run``, ``compare``, ``sweep``, ``patterns``) records these
+in its manifest, so a number in a handout or a paper can be traced back to the code that
+made it.
 """
 
 from __future__ import annotations

@@ -213,6 +213,7 @@ class Market(_Strict):
     emerging_segments: int = _param("emerging_segments")
     turbulence: float = _param("turbulence")
     momentum: float = _param("momentum")
+    need_noise: float = _param("need_noise")
     shock_rate: float = _param("shock_rate")
     shock_size: float = _param("shock_size")
     new_segment_rate: float = _param("new_segment_rate")
@@ -251,7 +252,15 @@ class Organization(_Strict):
 
     departments: int = _param("departments")
     sense_noise: float = _param("sense_noise")
+    hear_current: float = _param("hear_current")
+    belief_gain: float = _param("belief_gain")
+    trend_noise: float = _param("trend_noise")
+    anticipation_months: float = _param("anticipation_months")
+    noise_filter: float = _param("noise_filter")
+    execution_noise: float = _param("execution_noise")
+    borrowed_capability: float = _param("borrowed_capability")
     roadmap_speed: float = _param("roadmap_speed")
+    silo_lag: float = _param("silo_lag")
     max_change: float = _param("max_change")
 
 
@@ -274,12 +283,19 @@ class Entrants(_Strict):
     capacity: float = _param("entrant_capacity")
     growth: float = _param("entrant_growth")
     improvement: float = _param("entrant_improvement")
+    performance: float = _param("entrant_performance")
+    cash: float = _param("entrant_cash")
+    unit_cost: float = _param("entrant_unit_cost")
+    overhead: float = _param("entrant_overhead")
 
 
 class Metrics(_Strict):
     """How outcomes are measured."""
 
     recovery_fraction: float = _param("recovery_fraction")
+    detect_share: float = _param("detect_share")
+    answer_gain: float = _param("answer_gain")
+    serve_share: float = _param("serve_share")
 
 
 EventKind = Literal["shock", "entrant", "new_segment", "reorganization"]
@@ -465,8 +481,8 @@ class Scenario(_Strict):
 
         kw["structure"] = structure
         kw.update({k: levers.get(k) for k in LEVERS})
-        kw["price"] = price
         if len(self.firms) == 1:
+            kw["price"] = price
             rivals = self.competitors or Competitors()
             kw["rivals"] = rivals.count
             kw["rival_structure"] = rivals.structure
@@ -475,7 +491,6 @@ class Scenario(_Strict):
             first = FirmSpec(name=focal.name, structure=structure, levers=levers, price=price,
                              cash=focal.cash)
             kw["firms"] = (first, *(f.spec() for f in self.firms[1:]))
-            kw["rivals"] = len(self.firms) - 1
         kw.update(overrides)
         kw["rng"] = self.seed  # OrgModel.from_scenario uses it unless given another rng
         return kw

@@ -25,17 +25,24 @@ EXTERNAL: frozenset[str] = frozenset({"sales", "marketing", "product"})
 
 SILO_OBJECTIVE: Mapping[str, str] = {
     # Seed 000: firms "begin with a set of products they want to sell" -> sell what we have.
-    "sales": "status_quo",
-    "marketing": "status_quo",
+    "sales": "habit",
+    "marketing": "habit",
     # Seed 003: "That's how we do things here - that's our procedure."
-    "service": "standard",
+    "service": "habit",
     # Product push: R&D follows its own technology roadmap.
     "product": "roadmap",
     # Seed 003: standardization promotes reliability and reduces costs.
-    "operations": "standard",
-    "finance": "status_quo",
+    "operations": "habit",
+    "finance": "habit",
 }
-"""What each role pursues when it puts its silo first (the opposite of *cooperation*)."""
+"""What each role pursues when it puts its silo first (the opposite of *cooperation*).
+
+``habit``: the offering as the firm has been making it (it follows the firm's own offering
+with a lag of ``silo_lag`` months: inertia); ``standard``: one core offering for every segment
+(the firm's habitual offering averaged over its market: fewer variants, lower cost);
+``roadmap``: the habit pushed on performance by R&D's technology roadmap (product push). None
+is a founding design that anchors a firm forever: they follow what the firm does.
+"""
 
 FUNCTION_OF_ROLE: Mapping[str, str] = {
     "sales": "commercial", "marketing": "commercial", "service": "commercial",

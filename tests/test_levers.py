@@ -24,8 +24,10 @@ def test_clout_weights_firm_by_firm():
     assert w == pytest.approx([0.9, 0.1, 0.15, 0.15, 0.7])
 
 
-def test_cooperation_blends_customer_and_silo_pulls():
-    assert lv.cooperation_blend(0.25, np.array([4.0]), np.array([8.0])) == pytest.approx([7.0])
+def test_cooperation_splits_the_pull_into_customer_and_silo_parts():
+    customer, silo = lv.cooperation_blend(0.25, np.array([4.0]), np.array([8.0]))
+    assert customer == pytest.approx([1.0])
+    assert silo == pytest.approx([6.0])
 
 
 def test_coordination_moves_the_uninformed_toward_the_informed_only():
@@ -60,12 +62,42 @@ def test_capability_reduces_noise_and_widens_reach_step_and_horizon():
     assert lv.capability_reach(0.6) == pytest.approx(0.3)
     assert lv.capability_step(0.04, 0.0) == pytest.approx(0.01)
     assert lv.capability_step(0.04, 1.0) == pytest.approx(0.04)
-    assert lv.capability_horizon(0.5) == pytest.approx(lv.ANTICIPATION_MONTHS / 2)
+    assert lv.capability_horizon(4.0, 0.5) == pytest.approx(2.0)
+
+
+def test_capability_lowers_the_gain_of_fresh_signals_and_raises_the_noise_filter():
+    assert lv.capability_gain(0.8, 0.0) == pytest.approx(0.8)
+    assert lv.capability_gain(0.8, 1.0) == pytest.approx(0.32)
+    assert lv.capability_filter(1.5, 0.0) == 0.0          # no skill: moves on every difference
+    assert lv.capability_filter(1.5, 1.0) == pytest.approx(1.5)
+    assert lv.capability_execution(0.5, 1.0) == 0.0
+    assert lv.capability_trend_skill(0.3) == 0.3
+
+
+def test_belief_noise_is_the_stationary_sd_of_an_exponential_average():
+    # gain 1 keeps the last signal (its own s.d.); gain g gives sqrt(g / (2 - g))
+    assert lv.belief_noise(0.2, 1.0) == pytest.approx(0.2)
+    assert lv.belief_noise(0.2, 0.5) == pytest.approx(0.2 * np.sqrt(1 / 3))
+    rng = np.random.default_rng(0)
+    belief, trail = 0.0, []
+    for x in rng.normal(0, 0.2, 20_000):
+        belief += 0.5 * (x - belief)
+        trail.append(belief)
+    assert np.std(trail) == pytest.approx(lv.belief_noise(0.2, 0.5), rel=0.05)
+
+
+def test_a_transition_disrupts_the_acting_levers_but_not_connections():
+    levers = np.array([[0.8, 0.8, 0.8, 0.8, 0.8], [0.5, 0.5, 0.5, 0.5, 0.5]])
+    out = lv.disrupted(levers, np.array([0.5, 0.0]))
+    assert out[0].tolist() == [0.4, 0.4, 0.4, 0.4, 0.8]    # coordination .. capability halved
+    assert out[1].tolist() == [0.5] * 5                     # no transition, no change
+    assert lv.transition_loyalty(1.0, np.array([0.25])) == pytest.approx([0.75])
+    assert lv.transition_error(0.05, np.array([0.0, 1.0])).tolist() == [0.0, 0.05]
 
 
 def test_connections_lend_capability_and_report_more_precisely():
-    assert lv.effective_capability(0.5, 0.0) == pytest.approx(0.5)
-    assert lv.effective_capability(0.5, 1.0) == pytest.approx(0.5 + lv.BORROWED_CAPABILITY / 2)
+    assert lv.effective_capability(0.5, 0.0, 0.3) == pytest.approx(0.5)
+    assert lv.effective_capability(0.5, 1.0, 0.3) == pytest.approx(0.5 + 0.3 / 2)
     assert lv.connections_noise(0.1, 1.0) < lv.connections_noise(0.1, 0.0)
     assert lv.connections_signal_chance(0.3) == 0.3
 
@@ -74,3 +106,4 @@ def test_upkeep_is_proportional_to_the_levers():
     levers = {"coordination": 1.0, "cooperation": 0.5, "clout": 0.5, "capability": 0.0,
               "connections": 1.0}
     assert lv.upkeep(levers, 0.1) == pytest.approx(0.3)
+    assert lv.upkeep(levers, 0.1, 12) == pytest.approx(0.6)   # twice the people, twice the cost

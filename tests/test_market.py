@@ -97,12 +97,56 @@ def test_no_turbulence_means_needs_stand_still():
     assert np.array_equal(market.ideal, before)
 
 
-def test_drift_keeps_needs_inside_the_attribute_space():
-    market = two_segment_market(turbulence=0.3)
+def test_needs_move_exactly_turbulence_per_month_along_their_trend():
+    market = two_segment_market(turbulence=0.03, need_noise=0.0)
     rng = np.random.default_rng(0)
-    for _ in range(200):
+    for _ in range(50):
+        before = market.ideal.copy()
         market.drift(rng)
-        assert ((market.ideal >= 0) & (market.ideal <= 1)).all()
+        assert np.linalg.norm(market.ideal - before, axis=1) == pytest.approx([0.03, 0.03])
+        assert np.array_equal(market.needs, market.ideal)  # no transient noise
+
+
+def test_momentum_sets_how_long_a_trend_keeps_its_direction():
+    def persistence(momentum: float) -> float:
+        market = two_segment_market(turbulence=0.01, momentum=momentum, need_noise=0.0)
+        rng = np.random.default_rng(1)
+        cosines = []
+        for _ in range(400):
+            before = market.direction.copy()
+            market.drift(rng)
+            cosines.extend((before * market.direction).sum(axis=1))
+        return float(np.mean(cosines))
+
+    assert persistence(0.95) > 0.9      # one direction for months
+    assert abs(persistence(0.0)) < 0.1  # a new direction every month: a random walk
+
+
+def test_fast_persistent_change_leaves_the_unit_box_instead_of_folding_into_noise():
+    # The need space is open: a trend that lasts carries needs past 1 (the old box reflected
+    # them back, turning fast change into stationary noise).
+    market = two_segment_market(turbulence=0.05, momentum=0.999, need_noise=0.0)
+    rng = np.random.default_rng(2)
+    start = market.ideal.copy()
+    for _ in range(60):
+        market.drift(rng)
+    travelled = np.linalg.norm(market.ideal - start, axis=1)
+    assert (travelled > 2.5).all()       # of 3.0 walked, nearly all is net displacement
+
+
+def test_transient_noise_does_not_accumulate():
+    market = two_segment_market(turbulence=0.0, need_noise=0.05)
+    rng = np.random.default_rng(3)
+    deviations = []
+    for _ in range(2000):
+        market.drift(rng)
+        deviations.append(market.needs - market.ideal)
+    deviations = np.array(deviations)
+    assert np.array_equal(market.ideal, two_segment_market().ideal)   # the trend stays put
+    assert deviations.std() == pytest.approx(0.05, rel=0.05)
+    # independent from month to month: nothing in it a firm could learn
+    lag1 = np.corrcoef(deviations[1:, 0, 0], deviations[:-1, 0, 0])[0, 1]
+    assert abs(lag1) < 0.06
 
 
 def test_shock_moves_each_segment_by_shock_size():

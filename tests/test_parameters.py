@@ -34,6 +34,7 @@ CHANGES = {
     "segment_specs": (SEGMENTS, {}),
     "turbulence": (0.1, {}),
     "momentum": (0.2, {"turbulence": 0.05}),
+    "need_noise": (0.2, {}),
     "shock_rate": (0.5, {}),
     "shock_size": (0.8, {"shock_steps": (3,)}),
     "shock_steps": ((4,), {}),
@@ -45,12 +46,27 @@ CHANGES = {
     "entrant_capacity": (0.3, {"entrant_steps": (2,)}),
     "entrant_growth": (0.5, {"entrant_steps": (2,)}),
     "entrant_improvement": (0.1, {"entrant_steps": (2,)}),
+    "entrant_performance": (0.9, {"entrant_steps": (2,)}),
+    "entrant_cash": (0.01, {"entrant_steps": (2,), "entrant_price": 0.3}),
+    "entrant_overhead": (1.0, {"entrant_steps": (2,), "entrant_price": 0.3}),
+    "entrant_unit_cost": (2.0, {"entrant_steps": (2,)}),
     "switch_rate": (0.5, {}),
     "loyalty": (5.0, {}),
     "fit_sensitivity": (30.0, {}),
     "price_sensitivity": (6.0, {"rival_price": 0.8}),  # only price differences matter
     "outside_option": (0.5, {}),
     "sense_noise": (0.6, {}),
+    "hear_current": (0.0, {}),
+    "belief_gain": (0.05, {}),
+    "trend_noise": (3.0, {"turbulence": 0.05}),
+    "anticipation_months": (20.0, {"turbulence": 0.05}),
+    "noise_filter": (8.0, {}),
+    "execution_noise": (2.0, {}),
+    "borrowed_capability": (1.0, {}),
+    "silo_lag": (1.0, {"turbulence": 0.05}),
+    "detect_share": (0.9, {"entrant_steps": (2,)}),
+    "answer_gain": (0.001, {"entrant_steps": (2,), "turbulence": 0.05}),
+    "serve_share": (0.01, {"new_segment_steps": (2,)}),
     "roadmap_speed": (0.05, {}),
     "max_change": (0.3, {"turbulence": 0.05}),
     "unit_cost": (0.9, {}),
@@ -71,18 +87,17 @@ def test_every_parameter_has_a_change():
     assert set(CHANGES) == set(PARAMETERS)
 
 
-def outputs(**kwargs) -> tuple[pd.DataFrame, pd.DataFrame]:
+def outputs(**kwargs) -> tuple[pd.DataFrame, ...]:
     quiet = {"customers": 500, "shock_rate": 0.0, "entrant_rate": 0.0, "new_segment_rate": 0.0}
     model = OrgModel(rng=3, **{**quiet, **kwargs}).run(25)
-    return model.results(), model.resilience()
+    return model.results(), model.resilience(), model.disruptions(), model.emergences()
 
 
 @pytest.mark.parametrize("name", sorted(CHANGES))
 def test_parameter_changes_the_run(name):
     value, context = CHANGES[name]
-    base_results, base_resilience = outputs(**context)
-    results, resilience = outputs(**{**context, name: value})
-    same = (base_results.shape == results.shape
-            and base_results.reset_index(drop=True).equals(results.reset_index(drop=True))
-            and base_resilience.equals(resilience))
+    base = outputs(**context)
+    changed = outputs(**{**context, name: value})
+    same = all(a.shape == b.shape and a.reset_index(drop=True).equals(b.reset_index(drop=True))
+               for a, b in zip(base, changed, strict=True))
     assert not same, f"{name}={value!r} changed nothing"

@@ -64,8 +64,8 @@ def test_compare_writes_a_manifest_with_the_version(tmp_path: Path) -> None:
 def test_sweep_writes_a_manifest_with_the_version(tmp_path: Path) -> None:
     spec = tmp_path / "toy.yaml"
     spec.write_text(yaml.safe_dump({
-        "name": "toy", "model": "tests.experiments.exp_helpers:toy", "steps": 2, "seed": 1,
-        "base": {}, "conditions": {"x": {"levels": [0.0, 1.0]}}}))
+        "name": "toy", "model": "experiments.testfunctions:ishigami", "steps": 2, "seed": 1,
+        "base": {"x2": 0.0, "x3": 0.0}, "conditions": {"x1": {"levels": [0.0, 1.0]}}}))
     out = tmp_path / "out"
     assert main(["sweep", str(spec), "--workers", "1", "--out", str(out), "-q"]) == 0
     _versions_are_recorded(json.loads((out / "manifest.json").read_text()))
@@ -97,7 +97,7 @@ def test_a_shipped_spec_runs_by_name_and_a_wrong_name_lists_them(
     with pytest.raises(SpecError, match="crosover: no such file, nor a shipped spec.*"
                                         "crossover, levers_sobol"):
         load_spec("crosover")
-    with pytest.raises(SpecError, match="cannot read"):
+    with pytest.raises(SpecError, match="missing.yaml: cannot be read"):
         load_spec("missing.yaml")
 
 
@@ -109,3 +109,12 @@ def test_no_release_tag_is_newer_than_the_version() -> None:
     released = [Version(t[1:]) for t in tags if re.fullmatch(r"v\d+\.\d+\.\d+", t)]
     assert all(v <= Version(__version__) for v in released), (
         f"tag {max(released)} is newer than __version__ {__version__}")
+
+
+def test_patterns_write_a_manifest_with_the_version(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    main(["patterns", "--only", "freeze_up", "--seeds", "2", "--steps", "12", "--workers",
+          "1", "--out", str(out), "-q"])  # the verdict (exit 0 or 1) does not matter here
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert (manifest["command"], manifest["steps"]) == ("patterns", 12)
+    _versions_are_recorded(manifest)

@@ -86,7 +86,8 @@ def test_structure_override_replaces_the_preset_whole_and_levers_apply_on_top() 
     assert swapped["clout"] is None
     tuned = scenario.to_model_kwargs(structure="outside_in", clout=0.9, price=1.2)
     assert tuned["firms"][0].levers == {"clout": 0.9}
-    assert tuned["firms"][0].price == 1.2 and tuned["clout"] == 0.9 and tuned["price"] == 1.2
+    assert tuned["firms"][0].price == 1.2 and tuned["clout"] == 0.9
+    assert "price" not in tuned and "rivals" not in tuned   # per-firm keywords ride on firms
     kept = scenario.to_model_kwargs(clout=0.9)
     assert kept["firms"][0].levers["connections"] == 0.9 and kept["firms"][0].levers["clout"] \
         == 0.9

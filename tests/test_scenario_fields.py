@@ -110,6 +110,23 @@ CASES: dict[str, tuple[str, dict[str, Any]]] = {
     "organization.departments": ("single", {"organization.departments": 9}),
     "organization.sense_noise": ("single", {"organization.sense_noise": 0.6}),
     "organization.roadmap_speed": ("single", {"organization.roadmap_speed": 0.05}),
+    "organization.hear_current": ("single", {"organization.hear_current": 0.0}),
+    "organization.belief_gain": ("single", {"organization.belief_gain": 0.05}),
+    "organization.trend_noise": ("single", {"organization.trend_noise": 3.0}),
+    "organization.anticipation_months": ("single", {"organization.anticipation_months": 20}),
+    "organization.noise_filter": ("single", {"organization.noise_filter": 8.0}),
+    "organization.execution_noise": ("single", {"organization.execution_noise": 2.0}),
+    "organization.borrowed_capability": ("single",
+                                         {"organization.borrowed_capability": 1.0}),
+    "organization.silo_lag": ("single", {"organization.silo_lag": 1.0}),
+    "market.need_noise": ("single", {"market.need_noise": 0.2}),
+    "entrants.performance": ("single", {"entrants.performance": 0.9}),
+    "entrants.cash": ("single", {"entrants.cash": 0.01, "entrants.price": 0.3}),
+    "entrants.overhead": ("single", {"entrants.overhead": 1.0, "entrants.price": 0.3}),
+    "entrants.unit_cost": ("single", {"entrants.unit_cost": 2.0}),
+    "metrics.detect_share": ("single", {"metrics.detect_share": 0.9}),
+    "metrics.answer_gain": ("single", {"metrics.answer_gain": 0.001}),
+    "metrics.serve_share": ("single", {"metrics.serve_share": 0.01}),
     "organization.max_change": ("single", {"organization.max_change": 0.3}),
     "money.unit_cost": ("single", {"money.unit_cost": 0.9}),
     "money.fixed_cost": ("single", {"money.fixed_cost": 0.5}),
@@ -206,6 +223,7 @@ def fingerprint(scenario: Scenario) -> tuple[Any, ...]:
     numbers = results.select_dtypes("number").to_numpy(dtype=float)
     return (tuple(results["firm"]), tuple(results["structure"]), numbers.round(12).tobytes(),
             model.resilience().round(12).to_csv(), tuple(map(str, model.events)),
+            model.disruptions().to_csv(), model.emergences().to_csv(),
             tuple(model.market.segment_names))
 
 

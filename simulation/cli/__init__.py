@@ -47,12 +47,14 @@ def _outsidein(
 
 
 from simulation.cli import compare as _compare  # noqa: E402,F401  (registers `compare`)
+from simulation.cli import patterns as _patterns  # noqa: E402,F401  (registers `patterns`)
 from simulation.cli import run as _run  # noqa: E402,F401  (registers `run`)
 from simulation.cli import scenarios as _scenarios  # noqa: E402,F401  (`scenarios`, `validate`)
 from simulation.cli import serve as _serve  # noqa: E402,F401  (registers `app`)
 from simulation.cli import sweep as _sweep  # noqa: E402,F401  (registers `sweep`, `analyze`)
 
 USAGE_EXIT = 2
+RUNTIME_EXIT = 1
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -69,7 +71,10 @@ def main(argv: list[str] | None = None) -> int:
     except (OutsideInError, ClickException) as exc:
         message = exc.format_message() if isinstance(exc, ClickException) else str(exc)
         print(f"error: {message}", file=sys.stderr)
-        return USAGE_EXIT
+        return exc.exit_code if isinstance(exc, OutsideInError) else USAGE_EXIT
+    except OSError as exc:  # a failure while writing (a full disk): one line, exit 1
+        print(f"error: {exc.filename or 'output'}: {exc.strerror or exc}", file=sys.stderr)
+        return RUNTIME_EXIT
     except Abort:
         print("aborted", file=sys.stderr)
         return 130

@@ -12,8 +12,8 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
+from experiments.outdir import out_folder
 from simulation.cli import app
-from simulation.errors import OutsideInError
 from simulation.model import OrgModel
 from simulation.scenario import load_scenario
 
@@ -110,27 +110,45 @@ def run(
     seed: Annotated[int | None, typer.Option(min=0, help="Random seed.")] = None,
     steps: Annotated[int | None, typer.Option(min=1, max=100_000,
                                               help="Months to simulate.")] = None,
-    out: Annotated[Path, typer.Option(help="Folder for the tables and the figure.")] = Path(
-        "out"),
+    out: Annotated[Path, typer.Option(help="Folder for the tables and the figure.",
+                                      parser=out_folder)] = Path("out"),
 ) -> None:
     """Run one model, print a summary, write the per-step table and a figure."""
-    if out.exists() and not out.is_dir():
-        raise OutsideInError(f"--out: {out} exists and is not a folder")
-    model, default_steps, title = build_model(scenario, seed)
-    months = steps or default_steps
-    console = Console(stderr=True)
-    with Progress(TextColumn("simulating"), BarColumn(), TextColumn("{task.completed}/"
-                  "{task.total} months"), TimeRemainingColumn(), console=console,
-                  transient=True) as progress:
-        task = progress.add_task("run", total=months)
-        for _ in range(months):
-            model.step()
-            progress.advance(task)
-    Console().print(summary_table(model))
-    from simulation.provenance import write_manifest
+    from experiments.outdir import FolderLock, check_out_path, write_failure
+    from experiments.resources import estimate, require
 
-    paths = write_outputs(model, out, title)
-    paths.append(write_manifest(out / "manifest.json", command="run", scenario=scenario,
-                                seed=seed, steps=months))
+    check_out_path(out)
+    memory = require(estimate(_customers(scenario), 1))
+    if memory.large:
+        Console(stderr=True).print(memory.line)
+    with FolderLock(out):  # also checks that OUT can be written, before the run
+        model, default_steps, title = build_model(scenario, seed)
+        months = steps or default_steps
+        console = Console(stderr=True)
+        with Progress(TextColumn("simulating"), BarColumn(), TextColumn("{task.completed}/"
+                      "{task.total} months"), TimeRemainingColumn(), console=console,
+                      transient=True) as progress:
+            task = progress.add_task("run", total=months)
+            for _ in range(months):
+                model.step()
+                progress.advance(task)
+        Console().print(summary_table(model))
+        from simulation.provenance import write_manifest
+
+        try:
+            paths = write_outputs(model, out, title)
+            paths.append(write_manifest(out / "manifest.json", command="run",
+                                        scenario=scenario, seed=seed, steps=months))
+        except OSError as err:
+            raise write_failure(err, out, resumable=False) from None
     for path in paths:
         Console().print(f"wrote {path}")
+
+
+def _customers(scenario: str | None) -> int:
+    """Customers of the run (to estimate its memory before building it)."""
+    from simulation.params import ModelParams
+
+    if scenario is None:
+        return int(ModelParams().customers)
+    return int(load_scenario(scenario).to_params().customers)

@@ -100,7 +100,7 @@ def test_the_executor_bounds_the_runs_in_flight():
         assert executor.run(lazy_tasks(), on_record, planned=24, chunk=1) == 24
         # never more tasks taken from the stream than the chunks allowed in flight
         assert 0 < most <= executor.max_in_flight == 4
-    with pytest.raises(ValueError, match="at least 1"):
+    with pytest.raises(ValueError, match="between 1 and 64"):
         LocalExecutor(0)
 
 

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from simulation import OrgModel
-from simulation.params import FirmSpec
+from simulation.params import PARAMETERS, FirmSpec
 from simulation.structures import PRESETS
 from simulation.viz import scenarios
 from simulation.viz.controller import METRICS, RunController
@@ -123,7 +123,8 @@ def test_turbulence_and_disruptor_rate_outside_their_bounds_are_refused(
     assert run.error == "turbulence: 0.9 is outside [0, 0.5]"
     run.set_entrant_rate(-1)
     assert run.error == "entrant_rate: -1 is outside [0, 1]"
-    assert run.settings.turbulence == 0.02 and run.settings.entrant_rate == 0.003
+    assert run.settings.turbulence == PARAMETERS["turbulence"].default
+    assert run.settings.entrant_rate == PARAMETERS["entrant_rate"].default
 
 
 def test_reset_builds_a_new_run_from_the_controls(run: RunController, factory: Factory) -> None:

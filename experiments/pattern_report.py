@@ -1,0 +1,395 @@
+"""The pattern suite's report: summary rows, the regime map, a figure per pattern, HTML.
+
+Builds from a :class:`~experiments.pattern_suite.SuiteResult` only (no model, no runs). The
+HTML page is self-contained (figures embedded as PNG); each figure is also written as SVG
+beside it, and the regime map and the summary as CSV.
+"""
+
+from __future__ import annotations
+
+import base64
+import fcntl
+import html
+import io
+import math
+import textwrap
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402 - after choosing the backend
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+from matplotlib.axes import Axes  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+
+from experiments.pattern_stats import (  # noqa: E402
+    CheckResult,
+    Estimate,
+    PatternResult,
+    describe,
+    level_keys,
+    meets,
+)
+from experiments.pattern_suite import SuiteResult  # noqa: E402
+from simulation.errors import OutsideInError  # noqa: E402
+
+MAP = "regime_map"
+"""The pattern that is drawn as the regime map."""
+PROFIT_UNIT = "customer-months at price 1"
+"""What a unit of cumulative profit is: one customer paying price 1 for one month."""
+COLOURS = {True: "#1a7f37", False: "#cf222e", None: "#57606a"}
+
+
+def _verdict(check: CheckResult, result: PatternResult) -> str:
+    if check.passed is None:
+        return "reported"
+    if result.failed:
+        return "ERROR"
+    return "PASS" if check.passed else "FAIL"
+
+
+def summary_rows(suite: SuiteResult) -> pd.DataFrame:
+    """One row per deciding check: pattern, source, check, the deciding estimate, verdict.
+
+    The estimate shown is the one closest to failing (the worst level, or pair of levels).
+    """
+    rows: list[dict[str, Any]] = []
+    for result in suite.results:
+        if not result.pattern.gate:
+            continue
+        for check in result.checks:
+            if check.check.criterion is None:
+                continue
+            where, est = (check.estimates[check.worst] if check.estimates
+                          else ("", Estimate(math.nan, math.nan, math.nan, 0)))
+            rows.append({"pattern": result.pattern.name, "source": result.pattern.source,
+                         "check": check.check.label, "where": where, "mean": est.mean,
+                         "lower": est.lower, "upper": est.upper, "n": est.n,
+                         "criterion": describe(check.check.criterion),
+                         "verdict": _verdict(check, result),
+                         "pattern_status": result.status, "error": result.error})
+    return pd.DataFrame(rows)
+
+
+def map_table(result: PatternResult) -> pd.DataFrame:
+    """The regime map as a table: one row per (turbulence, momentum) cell."""
+    keys = level_keys(result.pattern)
+    names = [axis.keyword for axis in result.pattern.levels]
+    columns = {"OI - IO mean share": "share_lead", "OI - IO cumulative profit": "profit_lead",
+               "OI survival": "oi_survival", "IO survival": "io_survival"}
+    rows = [dict(zip(names, key, strict=True)) for key in keys]
+    for check in result.checks:
+        stem = columns.get(check.check.label, check.check.label)
+        for row, (_, est) in zip(rows, check.estimates, strict=True):
+            row[stem] = est.mean
+            row[f"{stem}_lower"] = est.lower
+            row[f"{stem}_upper"] = est.upper
+            row["seeds"] = est.n
+    return pd.DataFrame(rows)
+
+
+# --- figures ----------------------------------------------------------------------------------
+
+def regime_map_figure(table: pd.DataFrame) -> Figure:
+    """Two heat maps over turbulence x momentum: OI - IO share and profit, survival written in."""
+    turbulence = sorted(table["turbulence"].unique())
+    momentum = sorted(table["momentum"].unique())
+    fig, axes = plt.subplots(1, 2, figsize=(13, 5.2), layout="constrained")
+    panels = (("share_lead", "OI - IO mean share (head-to-head)", 1.0, "{:+.2f}"),
+              ("profit_lead", f"OI - IO cumulative profit\n(thousand {PROFIT_UNIT})", 1e-3,
+               "{:+.1f}"))
+    for ax, (column, title, scale, fmt) in zip(axes, panels, strict=True):
+        grid = table.pivot(index="momentum", columns="turbulence", values=column)
+        grid = grid.reindex(index=momentum, columns=turbulence)
+        values = grid.to_numpy(dtype=float) * scale
+        finite = values[np.isfinite(values)]
+        limit = float(np.max(np.abs(finite))) if finite.size and np.max(np.abs(finite)) > 0 \
+            else 1.0
+        image = ax.imshow(values, cmap="RdBu", vmin=-limit, vmax=limit, aspect="auto",
+                          origin="lower")
+        for (i, j), value in np.ndenumerate(values):
+            cell = table[(table["momentum"] == momentum[i])
+                         & (table["turbulence"] == turbulence[j])].iloc[0]
+            text = "n/a" if not np.isfinite(value) else fmt.format(value)
+            text += (f"\nOI {_percent(cell.get('oi_survival'))}"
+                     f"\nIO {_percent(cell.get('io_survival'))}")
+            dark = np.isfinite(value) and abs(value) > 0.6 * limit
+            ax.text(j, i, text, ha="center", va="center", fontsize=9,
+                    color="white" if dark else "black")
+        ax.set_xticks(range(len(turbulence)), [f"{t:g}" for t in turbulence])
+        ax.set_yticks(range(len(momentum)), [f"{m:g}" for m in momentum])
+        ax.set_xlabel("turbulence (s.d. of the monthly change in the drift of needs)")
+        ax.set_ylabel("momentum (persistence of the drift's direction)")
+        ax.set_title(title)
+        bar = fig.colorbar(image, ax=ax, shrink=0.9)
+        bar.set_label("positive: outside-in ahead")
+    fig.suptitle("Where outside-in pays: each cell gives the lead, then the share of runs in "
+                 "which each firm survived", fontsize=11)
+    return fig
+
+
+def _percent(value: Any) -> str:
+    return "n/a" if value is None or not np.isfinite(value) else f"{value:.0%}"
+
+
+def pattern_figure(result: PatternResult) -> Figure:
+    """One panel per check: each estimate with its 95% interval against the criterion."""
+    checks = result.checks
+    cols = min(2, len(checks))
+    rows = math.ceil(len(checks) / cols)
+    tallest = max(3.2 if _is_curve(result, c) else 1.5 + 0.5 * len(c.estimates)
+                  for c in checks)
+    fig, axes = plt.subplots(rows, cols, figsize=(6.4 * cols, tallest * rows + 0.5),
+                             squeeze=False, layout="constrained")
+    for ax, check in zip(axes.flat, checks, strict=False):
+        if _is_curve(result, check):
+            _curve(ax, result, check)
+        else:
+            _forest(ax, check)
+        verdict = _verdict(check, result)
+        ax.set_title("\n".join(textwrap.wrap(f"{check.check.label}  [{verdict}]", 48)),
+                     fontsize=10.5, color=COLOURS[check.passed])
+    for ax in list(axes.flat)[len(checks):]:
+        ax.set_visible(False)
+    fig.suptitle(f"{result.pattern.title} ({result.pattern.source}): {result.status}",
+                 fontsize=12)
+    return fig
+
+
+def _holds(check: CheckResult, estimate: Estimate) -> bool | None:
+    """Whether one estimate meets its check's criterion (None for a reported check)."""
+    criterion = check.check.criterion
+    return None if criterion is None else meets(estimate, criterion)
+
+
+def _threshold(check: CheckResult) -> float:
+    criterion = check.check.criterion
+    return criterion.conditions[0].value if criterion is not None else 0.0
+
+
+def _is_curve(result: PatternResult, check: CheckResult) -> bool:
+    levels = result.pattern.levels
+    return (len(levels) == 1 and len(levels[0].values) > 2
+            and check.check.kind not in ("slope", "adjacent", "adjacent_proportion"))
+
+
+def _curve(ax: Axes, result: PatternResult, check: CheckResult) -> None:
+    axis = result.pattern.levels[0]
+    x = np.asarray(axis.values, dtype=float)
+    est = [e for _, e in check.estimates]
+    y = np.array([e.mean for e in est])
+    low = np.array([e.mean - e.lower for e in est])
+    high = np.array([e.upper - e.mean for e in est])
+    ax.errorbar(x, y, yerr=[np.nan_to_num(low), np.nan_to_num(high)], marker="o", capsize=4,
+                color=COLOURS[check.passed])
+    for xi, e in zip(x, est, strict=True):
+        if check.check.criterion is not None:
+            ax.plot([xi], [e.mean], "o", color=COLOURS[_holds(check, e)])
+    ax.axhline(_threshold(check), color="#57606a", linewidth=0.8, linestyle="--")
+    ax.set_xlabel(axis.keyword)
+    ax.set_ylabel(check.check.unit or "estimate")
+    ax.grid(alpha=0.3)
+
+
+def _forest(ax: Axes, check: CheckResult) -> None:
+    labels = [label or "all runs" for label, _ in check.estimates]
+    est = [e for _, e in check.estimates]
+    y = np.arange(len(est))[::-1]
+    means = np.array([e.mean for e in est])
+    low = np.nan_to_num(np.array([e.mean - e.lower for e in est]))
+    high = np.nan_to_num(np.array([e.upper - e.mean for e in est]))
+    for yi, e, m, lo, hi in zip(y, est, means, low, high, strict=True):
+        ax.errorbar([m], [yi], xerr=[[lo], [hi]], fmt="o", capsize=4,
+                    color=COLOURS[_holds(check, e)])
+        if not math.isnan(e.mean):
+            ax.annotate(f"{e.mean:.3g} (n={e.n})", (e.mean, yi), textcoords="offset points",
+                        xytext=(0, 7), ha="center", fontsize=8)
+    ax.axvline(_threshold(check), color="#57606a", linewidth=0.8, linestyle="--")
+    if all(math.isnan(e.mean) for e in est):
+        ax.text(0.5, 0.5, "no estimate: no runs completed", transform=ax.transAxes,
+                ha="center", va="center", color=COLOURS[False])
+    ax.set_yticks(y, labels)
+    ax.set_ylim(-0.7, len(est) - 0.3)
+    ax.margins(x=0.12)  # room for the value written above the outermost point
+    ax.set_xlabel(f"{check.check.unit or 'estimate'} (95% interval)")
+    ax.grid(alpha=0.3, axis="x")
+
+
+# --- writing ----------------------------------------------------------------------------------
+
+LOCK = ".patterns.lock"
+"""The lock file that marks a report folder as being written."""
+
+
+@contextmanager
+def locked_folder(folder: Path) -> Iterator[Path]:
+    """Create ``folder`` and hold an exclusive lock on it while the suite writes there.
+
+    Raises :class:`OutsideInError` (a user mistake, one line) if ``folder`` is a file,
+    cannot be created, or is being written by another run. The lock is the operating
+    system's (``flock``): a killed run leaves no stale lock. Only the lock file is removed
+    afterwards; nothing else in the folder is touched.
+    """
+    if folder.exists() and not folder.is_dir():
+        raise OutsideInError(f"--out: {folder} exists and is not a folder")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        handle = (folder / LOCK).open("a", encoding="utf-8")
+    except OSError as err:
+        raise OutsideInError(f"--out: cannot write to {folder}: {err.strerror or err}") \
+            from None
+    try:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise OutsideInError(f"--out: {folder} is being written by another run; wait "
+                                 "for it or choose another folder") from None
+        try:
+            yield folder
+        finally:
+            (folder / LOCK).unlink(missing_ok=True)
+            fcntl.flock(handle, fcntl.LOCK_UN)
+    finally:
+        handle.close()
+
+
+# --- files ----------------------------------------------------------------------------------
+
+def _png(fig: Figure) -> bytes:
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=100)
+    return buffer.getvalue()
+
+
+def _svg(fig: Figure) -> bytes:
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="svg")
+    return buffer.getvalue()
+
+
+def _duration(seconds: float) -> str:
+    return f"{seconds:.1f} s" if seconds < 90 else f"{seconds / 60:.1f} min"
+
+
+def written_files(suite: SuiteResult) -> list[str]:
+    """The names of every file :func:`write` writes (relative to its folder)."""
+    names = ["patterns.html", "patterns.csv", "runs.csv", "manifest.json"]
+    names += [f"figures/{r.pattern.name}.svg" for r in suite.results]
+    if any(r.pattern.name == MAP for r in suite.results):
+        names.append("regime-map.csv")
+    return names
+
+
+def write(suite: SuiteResult, folder: Path) -> Path:
+    """Write ``patterns.html`` (self-contained), SVG figures, summary, runs and map CSV."""
+    (folder / "figures").mkdir(parents=True, exist_ok=True)
+    summary = summary_rows(suite)
+    summary.to_csv(folder / "patterns.csv", index=False)
+    runs = pd.concat([t.assign(pattern=name) for name, t in suite.tables.items()],
+                     ignore_index=True)
+    runs.to_csv(folder / "runs.csv", index=False)
+    mode = "quick" if suite.quick else "full"
+    status = "all patterns pass" if suite.passed else "some patterns fail"
+    parts = [f"<h1>Outside-In pattern suite: {status}</h1>",
+             f"<p>{mode} run: {suite.runs} model runs of {suite.steps} months "
+             f"({suite.failed} failed), root seed {suite.root_seed}, wall time "
+             f"{_duration(suite.wall_seconds)} (model time {_duration(suite.run_seconds)}). "
+             "Every arm of a pattern runs on the same seeds (common random numbers); "
+             "intervals are 95%: Student's t of paired differences between seeds for "
+             "continuous measures, Wilson for proportions, Newcombe for paired differences "
+             "of proportions. Head-to-head: an outside-in (OI) and an inside-out (IO) firm "
+             f"in the same market. Profit is in {PROFIT_UNIT}.</p>"]
+    figures: list[tuple[PatternResult, Figure]] = []
+    for result in suite.results:
+        if result.pattern.name == MAP:
+            table = map_table(result)
+            table.to_csv(folder / "regime-map.csv", index=False)
+            figures.insert(0, (result, regime_map_figure(table)))
+        else:
+            figures.append((result, pattern_figure(result)))
+    if len(summary):
+        parts.append("<h2>Patterns</h2>")
+        shown = summary[["pattern", "source", "check", "where", "mean", "lower", "upper", "n",
+                         "criterion", "verdict"]]
+        parts.append(_coloured(shown.to_html(index=False, border=0, classes="table",
+                                             float_format=lambda v: f"{v:.3g}",
+                                             na_rep="n/a")))
+    for result, fig in figures:
+        name = result.pattern.name
+        svg = _svg(fig)
+        (folder / "figures" / f"{name}.svg").write_bytes(svg)
+        png = base64.b64encode(_png(fig)).decode()
+        plt.close(fig)
+        parts.append(f'<h2 id="{name}">{html.escape(result.pattern.title)} '
+                     f'<small>({html.escape(result.pattern.source)}): '
+                     f'{html.escape(result.status)}</small></h2>')
+        parts.append(f"<p>{html.escape(result.pattern.claim)}</p>")
+        if result.error:
+            parts.append(f'<p class="error">{result.failed} of {result.runs} runs failed; '
+                         f"first error: {html.escape(result.error)}</p>")
+        for note in result.notes:
+            parts.append(f"<p>{html.escape(note)}</p>")
+        parts.append(f'<img alt="{html.escape(result.pattern.title)}" '
+                     f'src="data:image/png;base64,{png}">')
+        detail = _map_display(map_table(result)) if name == MAP else _detail(result)
+        parts.append(_coloured(detail.to_html(index=False, border=0, classes="table",
+                                              na_rep="n/a")))
+    style = ("body{font-family:sans-serif;max-width:1200px;margin:2em auto;color:#222}"
+             "table{border-collapse:collapse;font-size:13px;margin:0.5em 0 1.5em}"
+             "td,th{padding:2px 8px;border-bottom:1px solid #ddd;text-align:left}"
+             "img{max-width:100%}.error{color:#cf222e}small{font-weight:normal;color:#555}"
+             "td.PASS{color:#1a7f37;font-weight:bold}td.FAIL,td.ERROR{color:#cf222e;"
+             "font-weight:bold}")
+    page = ("<!doctype html><html><head><meta charset='utf-8'><title>Outside-In pattern "
+            f"suite</title><style>{style}</style></head><body>" + "\n".join(parts)
+            + "</body></html>\n")
+    path = folder / "patterns.html"
+    path.write_text(page, encoding="utf-8")
+    from simulation.provenance import write_manifest
+
+    write_manifest(folder / "manifest.json", command="patterns", mode=mode,
+                   root_seed=suite.root_seed, steps=suite.steps, runs=suite.runs,
+                   failed=suite.failed, passed=suite.passed)
+    return path
+
+
+def _coloured(table_html: str) -> str:
+    """Give verdict cells a class (``<td class="PASS">``) so that the page colours them."""
+    for verdict in ("PASS", "FAIL", "ERROR"):
+        table_html = table_html.replace(f"<td>{verdict}</td>",
+                                        f'<td class="{verdict}">{verdict}</td>')
+    return table_html
+
+
+def _map_display(table: pd.DataFrame) -> pd.DataFrame:
+    """The regime map's table as the page shows it: estimates with intervals, survival."""
+    def interval(stem: str, scale: float = 1.0) -> pd.Series:
+        return pd.Series([Estimate(m * scale, lo * scale, hi * scale, 0).text()
+                          for m, lo, hi in zip(table[stem], table[f"{stem}_lower"],
+                                               table[f"{stem}_upper"], strict=True)])
+
+    return pd.DataFrame({
+        "turbulence": table["turbulence"], "momentum": table["momentum"],
+        "OI - IO mean share [95%]": interval("share_lead"),
+        "OI - IO profit, thousands [95%]": interval("profit_lead", 1e-3),
+        "OI survival": table["oi_survival"].map(_percent),
+        "IO survival": table["io_survival"].map(_percent), "seeds": table["seeds"]})
+
+
+def _detail(result: PatternResult) -> pd.DataFrame:
+    rows = []
+    for check in result.checks:
+        for label, est in check.estimates:
+            rows.append({"check": check.check.label, "at": label or "all runs",
+                         "estimate [95% interval]": est.text(), "seeds": est.n,
+                         "unit": check.check.unit,
+                         "criterion": describe(check.check.criterion),
+                         "verdict": _verdict(check, result) if check.passed is None
+                         or result.failed else ("PASS" if _holds(check, est) else "FAIL")})
+    return pd.DataFrame(rows)

@@ -1,0 +1,476 @@
+"""The pattern suite: what the model must show in every market regime, written as data.
+
+Each :class:`Pattern` names the seed text it comes from, says its claim in words, lists its
+arms (the model keywords of each organization or condition compared), the levels it is
+checked at, and its checks (a statistic of a measure and the criterion it must meet). The
+statistics live in :mod:`experiments.pattern_stats`, running them in
+:mod:`experiments.pattern_suite`, the report in :mod:`experiments.pattern_report`.
+
+**Changing a regime is editing this file's data, not code**: the common keywords
+(:data:`COMMON`), the seeds per pattern (:data:`SEEDS`) and each pattern's ``base``,
+``levels`` and ``arms`` below. Thresholds (the criteria) are the claims themselves and are
+not to be tuned to make a pattern pass.
+
+Every arm of a pattern runs on the same replication seeds (common random numbers), so arms
+that differ only in the organization face the same market. *Head-to-head* is an outside-in
+focal firm against an inside-out rival in one run (read firm 0 minus firm 1); *swap* is the
+focal firm organized A versus B (two arms, same seeds) against the same rival.
+
+:func:`pattern_run` is the model function every run uses (``module:function`` for the
+experiments executor); it returns a flat dict of measures per run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+
+# --- settings: change regimes here ----------------------------------------------------------
+
+COMMON: dict[str, Any] = {"customers": 2000, "shock_rate": 0.0, "entrant_rate": 0.0,
+                          "new_segment_rate": 0.0}
+"""Model keywords every pattern starts from (a pattern's ``base`` and arms override them)."""
+STEPS = 240
+"""Months per run."""
+SEEDS = {"full": 16, "quick": 5, "quick_proportion": 8}
+"""Replications per arm and level: full run, ``--quick``, ``--quick`` for proportions."""
+ROOT_SEED = 20_251_126
+"""Default root seed of the suite (``--seed`` overrides)."""
+WON_SHARE = 0.10
+"""An entrant that ends with at least this share of the market has won."""
+
+HEAD_TO_HEAD: dict[str, Any] = {"structure": "outside_in", "rival_structure": "inside_out",
+                                "rivals": 1}
+"""An outside-in focal firm (firm 0) against one inside-out rival (firm 1)."""
+LEVER_NAMES = ("coordination", "cooperation", "clout", "capability", "connections")
+
+
+def levers(default: float, **values: float) -> dict[str, float]:
+    """All five levers at ``default`` except those named."""
+    return {name: values.get(name, default) for name in LEVER_NAMES}
+
+
+# --- the vocabulary -------------------------------------------------------------------------
+
+StatKind = Literal["mean", "difference", "interaction", "slope", "adjacent", "proportion",
+                   "proportion_difference", "adjacent_proportion"]
+Bound = Literal["mean", "lower", "upper", "abs_mean", "contains"]
+Op = Literal[">", ">=", "<", "<="]
+
+
+@dataclass(frozen=True)
+class Condition:
+    """One inequality on an estimate: ``on op value``.
+
+    ``on`` is the point estimate (``mean``), a bound of its 95% interval (``lower``,
+    ``upper``), the absolute point estimate (``abs_mean``), or ``contains`` (the interval
+    contains ``value``; ``op`` is ignored).
+    """
+
+    on: Bound
+    op: Op = ">"
+    value: float = 0.0
+
+
+@dataclass(frozen=True)
+class Criterion:
+    """Conditions an estimate must meet: all of them, or any one of them."""
+
+    conditions: tuple[Condition, ...]
+    mode: Literal["all", "any"] = "all"
+
+
+def need(*conditions: Condition, mode: Literal["all", "any"] = "all") -> Criterion:
+    """Shorthand for a :class:`Criterion`."""
+    return Criterion(tuple(conditions), mode)
+
+
+@dataclass(frozen=True)
+class Check:
+    """A statistic of a measure over the pattern's runs, and the criterion it must meet.
+
+    ``measure`` is a run measure (``f0_mean_share``) or the difference of two measures of
+    the same run (``f0_mean_share - f1_mean_share``: head-to-head). ``arms`` are the arms
+    the statistic compares, in the order its kind needs (see
+    :mod:`experiments.pattern_stats`). Checks of kind ``slope`` and ``adjacent*`` run across
+    the levels; the others are evaluated at every level and must hold at each. A check
+    without a criterion is reported but decides nothing.
+    """
+
+    label: str
+    kind: StatKind
+    measure: str
+    arms: tuple[str, ...]
+    criterion: Criterion | None
+    unit: str = ""
+
+
+@dataclass(frozen=True)
+class Arm:
+    """One organization or condition compared: its model keywords (and ``--quick`` changes)."""
+
+    name: str
+    params: Mapping[str, Any] = field(default_factory=dict)
+    quick_params: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Axis:
+    """A model keyword and the levels it takes (every arm runs at every level)."""
+
+    keyword: str
+    values: tuple[Any, ...]
+
+
+@dataclass(frozen=True)
+class Pattern:
+    """A claim of the seeds, the runs that test it and the checks that decide it."""
+
+    name: str
+    title: str
+    source: str
+    """The seed text it comes from, e.g. ``seed 001: freeze-up``."""
+    claim: str
+    arms: tuple[Arm, ...]
+    checks: tuple[Check, ...]
+    base: Mapping[str, Any] = field(default_factory=dict)
+    levels: tuple[Axis, ...] = ()
+    proportion: bool = False
+    """Decided by proportions: ``--quick`` runs more seeds (:data:`SEEDS`)."""
+    seeds: tuple[int, int] | None = None
+    """Replications (full, quick) if not those of :data:`SEEDS`."""
+    gate: bool = True
+    """False for a map that is reported, not passed or failed."""
+
+    def replications(self, quick: bool) -> int:
+        """Seeds per arm and level for a full or a quick run."""
+        if self.seeds is not None:
+            return self.seeds[1] if quick else self.seeds[0]
+        if quick:
+            return SEEDS["quick_proportion"] if self.proportion else SEEDS["quick"]
+        return SEEDS["full"]
+
+    def arm(self, name: str) -> Arm:
+        """The arm called ``name``."""
+        for arm in self.arms:
+            if arm.name == name:
+                return arm
+        raise KeyError(f"pattern {self.name} has no arm {name!r}")
+
+
+ALONE: dict[str, Any] = {"structure": "outside_in", "rivals": 0}
+"""An outside-in firm alone in its market (its share is the customers who buy at all)."""
+H2H_ARMS = (Arm("head_to_head", HEAD_TO_HEAD),)
+"""The one arm of a head-to-head pattern."""
+PERSISTENT = {"momentum": 0.95}
+"""Change that keeps its direction: what a firm can learn and anticipate."""
+H2H_SHARE = "f0_mean_share - f1_mean_share"
+H2H_PROFIT = "f0_profit - f1_profit"
+ABOVE_ZERO = need(Condition("lower", ">", 0.0))
+SHARE = "share of the market"
+PROFIT = "cumulative profit"
+
+
+def _complementarity() -> tuple[tuple[Arm, ...], tuple[Check, ...]]:
+    """Seed 000's chain: each pair of neighbouring levers on a 2x2 of low and high."""
+    pairs = (("coordination", "cooperation"), ("cooperation", "clout"),
+             ("clout", "capability"))
+    low, high = 0.2, 0.8
+    arms: list[Arm] = []
+    checks: list[Check] = []
+    for a, b in pairs:
+        names = []
+        for la, va in (("h", high), ("l", low)):
+            for lb, vb in (("h", high), ("l", low)):
+                name = f"{a}-{b} {la}{lb}"
+                names.append(name)
+                arms.append(Arm(name, levers(0.5, **{a: va, b: vb})))
+        checks.append(Check(f"{a} x {b} interaction", "interaction", "f0_mean_share",
+                            tuple(names), need(Condition("upper", ">=", 0.0)), SHARE))
+    return tuple(arms), tuple(checks)
+
+
+_COMPLEMENT_ARMS, _COMPLEMENT_CHECKS = _complementarity()
+FREEZE_UP = {"connections": 0.9, "clout": 0.1, "cooperation": 0.1, "coordination": 0.5,
+             "capability": 0.5}
+INVARIANT = need(Condition("contains", value=0.0), Condition("abs_mean", "<", 0.03), mode="any")
+
+PATTERNS: list[Pattern] = [
+    Pattern(
+        "regime_map", "Regime map", "seeds 000-003: where outside-in pays",
+        "Outside-in's head-to-head lead in share and profit over the speed (turbulence) "
+        "and persistence (momentum) of change, with each firm's survival.",
+        arms=H2H_ARMS,
+        levels=(Axis("turbulence", (0.0, 0.004, 0.008, 0.016, 0.032, 0.064)),
+                Axis("momentum", (0.0, 0.8, 0.95))),
+        checks=(Check("OI - IO mean share", "mean", H2H_SHARE, ("head_to_head",), None, SHARE),
+                Check("OI - IO cumulative profit", "mean", H2H_PROFIT, ("head_to_head",), None,
+                      PROFIT),
+                Check("OI survival", "proportion", "f0_survived", ("head_to_head",), None),
+                Check("IO survival", "proportion", "f1_survived", ("head_to_head",), None)),
+        seeds=(6, 2), gate=False),
+    Pattern(
+        "quiet", "Quiet market", "seed 002: inside-out's home ground",
+        "With no change and no events, inside-out is at least as profitable as outside-in, "
+        "head-to-head.",
+        base={"turbulence": 0.0, "need_noise": 0.0, "shock_rate": 0.0, "entrant_rate": 0.0,
+              "new_segment_rate": 0.0},
+        arms=H2H_ARMS,
+        checks=(Check("IO - OI cumulative profit", "mean", "f1_profit - f0_profit",
+                      ("head_to_head",),
+                      need(Condition("mean", ">=", 0.0), Condition("upper", ">=", 0.0)),
+                      PROFIT),)),
+    Pattern(
+        "dose_response", "Dose-response", "seed 000: sense and respond",
+        "As needs move faster (within what firms can follow), outside-in's head-to-head lead "
+        "in share grows, with no drop between adjacent levels beyond noise.",
+        base=PERSISTENT,
+        arms=H2H_ARMS,
+        levels=(Axis("turbulence", (0.0, 0.004, 0.008, 0.016, 0.024)),),
+        checks=(Check("OI - IO mean share", "mean", H2H_SHARE, ("head_to_head",), None, SHARE),
+                Check("slope of the lead over turbulence", "slope", H2H_SHARE,
+                      ("head_to_head",), ABOVE_ZERO, "share per unit turbulence"),
+                Check("change of the lead to the next level", "adjacent", H2H_SHARE,
+                      ("head_to_head",), need(Condition("upper", ">=", 0.0)), SHARE))),
+    Pattern(
+        "beyond_followable", "Beyond what anyone can follow", "seed 000: sense and respond",
+        "When needs move faster than any firm can follow, outside-in is not destroyed: its "
+        "survival is at least inside-out's.",
+        base=PERSISTENT,
+        arms=H2H_ARMS,
+        levels=(Axis("turbulence", (0.06, 0.1)),),
+        checks=(Check("OI survival - IO survival", "proportion_difference",
+                      "f0_survived - f1_survived", ("head_to_head",),
+                      need(Condition("mean", ">=", 0.0)), "share of runs"),),
+        proportion=True),
+    Pattern(
+        "io_survival_monotone", "Inside-out's survival falls with turbulence",
+        "seed 002: the inside-out firm",
+        "At fixed momentum, inside-out's survival does not rise as turbulence rises.",
+        base=PERSISTENT,
+        arms=H2H_ARMS,
+        levels=(Axis("turbulence", (0.0, 0.008, 0.024, 0.06, 0.1)),),
+        checks=(Check("IO survival", "proportion", "f1_survived", ("head_to_head",), None,
+                      "share of runs"),
+                Check("change of IO survival to the next level", "adjacent_proportion",
+                      "f1_survived", ("head_to_head",), need(Condition("lower", "<=", 0.0)),
+                      "share of runs")),
+        proportion=True),
+    Pattern(
+        "anticipation", "Anticipation pays when change persists",
+        "seed 000: anticipating customers",
+        "Anticipating where needs go is worth more when change is persistent (momentum 0.95) "
+        "than when it is not (momentum 0), at the same speed. Measured on an outside-in firm "
+        "alone in its market (anticipation_months is a market-wide keyword: with a rival, "
+        "switching it off would change the rival too).",
+        base={"turbulence": 0.016},
+        arms=(Arm("with, persistent", {**ALONE, "momentum": 0.95}),
+              Arm("with, memoryless", {**ALONE, "momentum": 0.0}),
+              Arm("without, persistent", {**ALONE, "momentum": 0.95,
+                                          "anticipation_months": 0}),
+              Arm("without, memoryless", {**ALONE, "momentum": 0.0,
+                                          "anticipation_months": 0})),
+        checks=(Check("value of anticipation: persistent - memoryless", "interaction",
+                      "f0_mean_share", ("with, persistent", "with, memoryless",
+                                        "without, persistent", "without, memoryless"),
+                      ABOVE_ZERO, SHARE),
+                Check("value of anticipation, persistent change", "difference",
+                      "f0_mean_share", ("with, persistent", "without, persistent"), None,
+                      SHARE),
+                Check("value of anticipation, memoryless change", "difference",
+                      "f0_mean_share", ("with, memoryless", "without, memoryless"), None,
+                      SHARE))),
+    Pattern(
+        "freeze_up", "Freeze-up", "seed 001: freeze-up",
+        "Strong connections with weak clout and cooperation give a small awareness gap and "
+        "a wide action gap: the firm knows but cannot act.",
+        arms=(Arm("frozen", {**HEAD_TO_HEAD, **FREEZE_UP}),
+              Arm("balanced", {**HEAD_TO_HEAD, **levers(0.5)})),
+        levels=(Axis("turbulence", (0.008, 0.024)),),
+        checks=(Check("awareness gap: balanced - frozen", "difference", "f0_awareness",
+                      ("balanced", "frozen"), ABOVE_ZERO, "mean gap"),
+                Check("action gap: frozen - balanced", "difference", "f0_action",
+                      ("frozen", "balanced"), ABOVE_ZERO, "mean gap"))),
+    Pattern(
+        "disruption", "Disruption", "seed 000: Christensen's disruptors",
+        "Low-end entrants at a lower price can win; outside-in notices them sooner than a "
+        "listening-only firm (high clout and coordination, low capability and connections).",
+        base={"entrant_steps": [24], "turbulence": 0.008},
+        arms=(Arm("outside-in", HEAD_TO_HEAD),
+              Arm("listening-only", {**HEAD_TO_HEAD, **levers(
+                  0.8, capability=0.1, connections=0.1)})),
+        checks=(Check("runs an entrant wins (>= 10% share)", "proportion", "entrant_won",
+                      ("outside-in",), ABOVE_ZERO, "share of runs"),
+                Check("months to notice: listening-only - outside-in", "difference",
+                      "f0_time_to_detect", ("listening-only", "outside-in"), ABOVE_ZERO,
+                      "months")),
+        proportion=True),
+    Pattern(
+        "narrow_customer", "Narrow customer", "seed 003: the narrow customer",
+        "An emerging segment is served sooner by firms that prospect (capability, "
+        "connections) and can act (clout, cooperation).",
+        base={"new_segment_steps": [36], "emerging_segments": 1, "turbulence": 0.008},
+        arms=(Arm("prospect and act", {**HEAD_TO_HEAD, **levers(0.8)}),
+              Arm("prospect only", {**HEAD_TO_HEAD, **levers(0.8, clout=0.1,
+                                                               cooperation=0.1)}),
+              Arm("act only", {**HEAD_TO_HEAD, **levers(0.8, capability=0.1,
+                                                          connections=0.1)}),
+              Arm("neither", {**HEAD_TO_HEAD, **levers(0.1, coordination=0.8)})),
+        checks=tuple(Check(f"months to serve: {other} - prospect and act", "difference",
+                           "f0_time_to_serve", (other, "prospect and act"), ABOVE_ZERO,
+                           "months")
+                     for other in ("prospect only", "act only", "neither"))),
+    Pattern(
+        "reorganization", "Reorganization dips before it pays", "seed 002: changing course",
+        "An inside-out firm that reorganizes to outside-in loses share and profit in the first "
+        "half of its transition, then earns more than its twin that did not reorganize, where "
+        "outside-in pays (turbulence from the profit crossover of the regime map up).",
+        base={"window": [60, 66], "after": 96},
+        levels=(Axis("turbulence", (0.008, 0.016)),),
+        arms=(Arm("reorganizes", {"structure": "inside_out", "rival_structure": "outside_in",
+                                  "rivals": 1, "reorganize_step": 60, "transition_steps": 12,
+                                  "reorganize_to": "outside_in"}),
+              Arm("twin", {"structure": "inside_out", "rival_structure": "outside_in",
+                           "rivals": 1})),
+        checks=(Check("profit during transition: reorganizes - twin", "difference",
+                      "f0_window_profit", ("reorganizes", "twin"),
+                      need(Condition("upper", "<", 0.0)), "profit per month"),
+                Check("share, first half of the transition: reorganizes - twin", "difference",
+                      "f0_window_share", ("reorganizes", "twin"),
+                      need(Condition("mean", "<", 0.0)), SHARE),
+                Check("share from month 96: reorganizes - twin", "difference",
+                      "f0_after_share", ("reorganizes", "twin"), ABOVE_ZERO, SHARE),
+                Check("profit from month 96: reorganizes - twin", "difference",
+                      "f0_after_profit", ("reorganizes", "twin"), ABOVE_ZERO,
+                      "profit per month"))),
+    Pattern(
+        "complementarity", "Complementary levers", "seed 000: the chain of levers",
+        "Coordination needs cooperation, cooperation needs clout, clout needs capability: "
+        "the 2x2 interaction of each neighbouring pair on the focal firm's share is not "
+        "negative beyond noise, where persistent change outruns a firm with the low levers.",
+        base=PERSISTENT,
+        levels=(Axis("turbulence", (0.008, 0.016)),),
+        arms=tuple(Arm(a.name, {**HEAD_TO_HEAD, **a.params}) for a in _COMPLEMENT_ARMS),
+        checks=_COMPLEMENT_CHECKS),
+    Pattern(
+        "invariance", "Invariances", "model resolution",
+        "The number of customers is resolution (the same lead within noise), and a latent "
+        "segment that never emerges changes nothing, measured in active revenue.",
+        base={"turbulence": 0.016},
+        arms=(Arm("2,000 customers", {**HEAD_TO_HEAD, "customers": 2000}),
+              Arm("20,000 customers", {**HEAD_TO_HEAD, "customers": 20000},
+                  quick_params={"customers": 8000}),
+              Arm("latent segment", {**HEAD_TO_HEAD, "emerging_segments": 1,
+                                     "new_segment_rate": 0.0}),
+              Arm("no latent segment", {**HEAD_TO_HEAD, "emerging_segments": 0})),
+        checks=(Check("OI - IO lead: more customers - fewer", "difference", H2H_SHARE,
+                      ("20,000 customers", "2,000 customers"), INVARIANT, SHARE),
+                Check("OI - IO lead: latent segment - none", "difference", H2H_SHARE,
+                      ("latent segment", "no latent segment"), INVARIANT, SHARE))),
+]
+"""Every pattern, the regime map first."""
+
+FIRM_MEASURES = ("mean_share", "final_share", "profit", "survived", "awareness", "action",
+                 "window_share", "window_profit", "after_share", "after_profit",
+                 "time_to_detect", "time_to_serve")
+"""What :func:`measures` reports per incumbent, as ``f{i}_{name}``."""
+MEASURES = (*(f"f{i}_{m}" for i in (0, 1) for m in FIRM_MEASURES), "entrant_survived",
+            "entrant_final_share", "entrant_won")
+"""Every measure a check may name (of the focal firm, its rival and the entrants)."""
+INTERNAL_KEYS = ("window", "after")
+"""Pattern keywords that shape the measures, not the model; stripped before building it."""
+
+
+def pattern_names() -> list[str]:
+    """Names of every pattern, in order."""
+    return [p.name for p in PATTERNS]
+
+
+# --- the model function ---------------------------------------------------------------------
+
+def pattern_run(params: Mapping[str, Any], seed: int, *, steps: int, series_every: int = 0,
+                series_columns: Sequence[str] = ()) -> dict[str, float]:
+    """Run one OrgModel and return the suite's measures (see :func:`measures`).
+
+    ``params`` are model keywords plus the pattern keywords ``window: [a, b]`` (months
+    ``a`` to ``b - 1``) and ``after: c`` (months from ``c``; default ``b``).
+    ``series_every`` and ``series_columns`` are accepted for the executor's signature and
+    not used.
+    """
+    from simulation import OrgModel  # deferred: workers import the model only when used
+
+    kwargs = {k: v for k, v in params.items() if k not in INTERNAL_KEYS}
+    model = OrgModel(rng=seed, **kwargs)
+    model.run(steps)
+    window = params.get("window")
+    after = params.get("after", window[1] if window else None)
+    return measures(model, steps, window=tuple(window) if window else None, after=after)
+
+
+def measures(model: Any, steps: int, *, window: tuple[int, int] | None = None,
+             after: int | None = None) -> dict[str, float]:
+    """The measures of one finished run, from the model's public interface.
+
+    Per incumbent ``i`` (0 focal, 1 rival): mean and final share, cumulative profit,
+    survival (0/1), mean awareness and action gaps over the months it was alive, mean share
+    and profit per month in the window and after it, months to notice the first entrant and
+    to serve the first emerged segment (censored at the run's end). For entrants: the share
+    of them alive at the end, their summed final share, and whether one won
+    (:data:`WON_SHARE`).
+    """
+    results = model.results()
+    months = results[results["step"] > 0]
+    last = int(results["step"].max())
+    incumbents = [f.name for f in model.firms if not f.entrant]
+    entrants = [f for f in model.firms if f.entrant]
+    final = results[results["step"] == last].set_index("firm")
+    out: dict[str, float] = {}
+    for i, name in enumerate(incumbents):
+        mine = months[months["firm"] == name]
+        alive = mine[mine["alive"]]
+        key = f"f{i}_"
+        out[key + "mean_share"] = float(mine["market_share"].mean())
+        out[key + "final_share"] = float(final.loc[name, "market_share"])
+        out[key + "profit"] = float(mine["profit"].sum())
+        out[key + "survived"] = float(bool(final.loc[name, "alive"]))
+        out[key + "awareness"] = float(alive["awareness_gap"].mean())
+        out[key + "action"] = float(alive["action_gap"].mean())
+        if window is not None:
+            inside = mine[(mine["step"] >= window[0]) & (mine["step"] < window[1])]
+            out[key + "window_share"] = float(inside["market_share"].mean())
+            out[key + "window_profit"] = float(inside["profit"].mean())
+        if after is not None:
+            later = mine[mine["step"] >= after]
+            out[key + "after_share"] = float(later["market_share"].mean())
+            out[key + "after_profit"] = float(later["profit"].mean())
+    entry = [e["step"] for e in model.events if e["kind"] == "entrant"]
+    if entry:
+        out.update(_first_times(model.disruptions(), "entry_step", "time_to_detect",
+                                incumbents, last))
+    if any(e["kind"] == "new_segment" for e in model.events):
+        out.update(_first_times(model.emergences(), "emerge_step", "time_to_serve",
+                                incumbents, last))
+    shares = [float(final.loc[e.name, "market_share"]) for e in entrants]
+    out["entrant_survived"] = float(np.mean([e.alive for e in entrants])) if entrants \
+        else float("nan")
+    out["entrant_final_share"] = float(sum(shares))
+    out["entrant_won"] = float(any(s >= WON_SHARE for s in shares))
+    return out
+
+
+def _first_times(table: pd.DataFrame, start: str, column: str, incumbents: Sequence[str],
+                 last: int) -> dict[str, float]:
+    """Months from the first event to ``column``'s event per incumbent, censored at ``last``."""
+    first = table[table[start] == table[start].min()]
+    out = {}
+    for i, name in enumerate(incumbents):
+        rows = first[first["firm"] == name]
+        value = float(rows[column].iloc[0]) if len(rows) else float("nan")
+        if np.isnan(value) and len(rows):
+            value = float(last - rows[start].iloc[0])
+        out[f"f{i}_{column}"] = value
+    return out

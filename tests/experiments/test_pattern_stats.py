@@ -1,0 +1,124 @@
+"""The pattern suite's statistics against hand computations, and its pass/fail rule."""
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from experiments.pattern_stats import (
+    Estimate,
+    evaluate,
+    interaction,
+    meets,
+    newcombe_paired,
+    slope,
+    t_interval,
+    wilson,
+)
+from experiments.patterns import Arm, Check, Condition, Pattern, need
+from experiments.runner import replication_seed, run_seed
+
+
+def test_t_interval_matches_a_hand_computation():
+    # mean 3, s.d. sqrt(2.5), t(0.975, 4) = 2.776445; half width 2.776445 * 1.581139 / sqrt(5)
+    est = t_interval([1, 2, 3, 4, 5])
+    assert est.mean == pytest.approx(3.0)
+    assert est.lower == pytest.approx(3 - 1.963243, abs=1e-5)
+    assert est.upper == pytest.approx(3 + 1.963243, abs=1e-5)
+    assert est.n == 5
+
+
+def test_t_interval_drops_missing_values_and_needs_two_to_give_an_interval():
+    assert t_interval([2.0, float("nan")]).n == 1
+    assert math.isnan(t_interval([2.0]).lower)
+    assert t_interval([]).n == 0
+
+
+@pytest.mark.parametrize("successes, lower, upper", [
+    (0, 0.0, 0.277533),     # z^2 / (n + z^2)
+    (10, 0.722467, 1.0),
+    (9, 0.595850, 0.982124),
+])
+def test_wilson_interval_matches_hand_computations_for_ten_runs(successes, lower, upper):
+    est = wilson(successes, 10)
+    assert est.mean == pytest.approx(successes / 10)
+    assert est.lower == pytest.approx(lower, abs=1e-5)
+    assert est.upper == pytest.approx(upper, abs=1e-5)
+
+
+def test_newcombe_paired_difference_matches_a_hand_computation():
+    # x all 1, y all 0 over 10 seeds: phi = 0 (empty margins), so the lower distance is
+    # sqrt((1 - l1)^2 + (u2 - 0)^2) = 0.277533 * sqrt(2) and the upper one is 0.
+    est = newcombe_paired([1] * 10, [0] * 10)
+    assert est.mean == 1.0
+    assert est.lower == pytest.approx(1 - 0.277533 * math.sqrt(2), abs=1e-5)
+    assert est.upper == 1.0
+
+
+def test_newcombe_paired_difference_stays_within_minus_one_and_one():
+    rng = np.random.default_rng(1)
+    for _ in range(50):
+        x, y = rng.integers(0, 2, 6), rng.integers(0, 2, 6)
+        est = newcombe_paired(x, y)
+        assert -1.0 <= est.lower <= est.mean <= est.upper <= 1.0
+    same = newcombe_paired([1, 0, 1, 1], [1, 0, 1, 1])
+    assert same.mean == 0 and same.lower < 0 < same.upper
+
+
+def test_slope_is_the_ols_slope_with_an_interval_from_per_seed_slopes():
+    # per-seed slopes 1 and 2: mean 1.5, s.d. 0.7071, t(0.975, 1) = 12.7062
+    est = slope([0, 1, 2], np.array([[0, 1, 2], [0, 2, 4]]))
+    assert est.mean == pytest.approx(1.5)
+    assert est.upper - est.mean == pytest.approx(12.7062 * 0.70711 / math.sqrt(2), abs=1e-3)
+    assert slope([0, 1, 2], np.array([[0, 1, np.nan], [0, 2, 4], [1, 2, 3]])).n == 2
+
+
+def test_interaction_is_hh_minus_hl_minus_lh_plus_ll():
+    assert interaction(np.array([4.0]), np.array([1.0]), np.array([2.0]),
+                       np.array([0.5]))[0] == pytest.approx(1.5)
+
+
+def test_criteria_read_the_right_bound_and_never_pass_undefined_estimates():
+    est = Estimate(0.02, -0.01, 0.05, 8)
+    assert meets(est, need(Condition("upper", ">=", 0)))
+    assert not meets(est, need(Condition("lower", ">", 0)))
+    assert meets(est, need(Condition("contains", value=0.0)))
+    assert meets(est, need(Condition("lower", ">", 0), Condition("abs_mean", "<", 0.03),
+                           mode="any"))
+    assert not meets(Estimate(math.nan, math.nan, math.nan, 0), need(Condition("mean", "<", 1)))
+
+
+def test_replication_seed_depends_only_on_root_and_replication():
+    assert replication_seed(7, 3) == replication_seed(7, 3)
+    assert len({replication_seed(7, r) for r in range(20)}) == 20
+    assert replication_seed(7, 3) != replication_seed(8, 3)
+    assert replication_seed(7, 3) != run_seed(7, 0, 3)
+
+
+TWO_ARMS = Pattern("toy", "Toy", "seed 000: toy", "a beats b",
+                   arms=(Arm("a"), Arm("b")),
+                   checks=(Check("a - b", "difference", "y", ("a", "b"),
+                                 need(Condition("lower", ">", 0))),))
+
+
+def _table(rows):
+    return pd.DataFrame([{"level": (), "error": "", "ok": True, **r} for r in rows])
+
+
+def test_a_pattern_passes_when_paired_differences_meet_the_criterion():
+    rows = [{"arm": arm, "replication": rep, "y": base + rep}
+            for rep in range(5) for arm, base in (("a", 1.0 + 0.1 * (rep % 2)), ("b", 0.0))]
+    result = evaluate(TWO_ARMS, _table(rows))
+    assert result.status == "PASS" and result.passed
+    assert result.checks[0].estimates[0][1].n == 5
+
+
+def test_a_failed_run_makes_the_pattern_fail_with_its_first_error_line():
+    rows = [{"arm": arm, "replication": rep, "y": 1.0 if arm == "a" else 0.0}
+            for rep in range(4) for arm in ("a", "b")]
+    rows.append({"arm": "b", "replication": 4, "ok": False,
+                 "error": "ParameterError: need_noise: unknown\nmore"})
+    result = evaluate(TWO_ARMS, _table(rows))
+    assert result.status == "FAIL (error)" and result.passed is False
+    assert result.error == "ParameterError: need_noise: unknown"

@@ -1,0 +1,74 @@
+"""The pattern definitions are consistent, and the run function measures what they read."""
+
+import pytest
+
+from experiments.executors.local import LocalExecutor
+from experiments.pattern_stats import split_measure
+from experiments.pattern_suite import plan, run_params, select
+from experiments.patterns import MEASURES, PATTERNS, pattern_run
+
+ACROSS_LEVELS = ("slope", "adjacent", "adjacent_proportion")
+
+
+@pytest.mark.parametrize("pattern", PATTERNS, ids=lambda p: p.name)
+def test_every_check_names_arms_and_measures_the_pattern_has(pattern):
+    arms = {arm.name for arm in pattern.arms}
+    assert len(arms) == len(pattern.arms)
+    for check in pattern.checks:
+        assert set(check.arms) <= arms
+        assert {m for m in split_measure(check.measure) if m} <= set(MEASURES)
+        needed = {"difference": 2, "interaction": 4}.get(check.kind, 1)
+        assert len(check.arms) == needed, check.label
+        if check.kind in ACROSS_LEVELS:
+            assert len(pattern.levels) == 1 and len(pattern.levels[0].values) > 1
+
+
+def test_names_are_unique_and_the_regime_map_comes_first():
+    names = [p.name for p in PATTERNS]
+    assert len(set(names)) == len(names) and names[0] == "regime_map"
+
+
+def test_levels_override_the_arm_and_quick_changes_apply_only_in_quick_runs():
+    invariance = next(p for p in PATTERNS if p.name == "invariance")
+    assert run_params(invariance, "20,000 customers", (), quick=False)["customers"] == 20000
+    assert run_params(invariance, "20,000 customers", (), quick=True)["customers"] == 8000
+    dose = next(p for p in PATTERNS if p.name == "dose_response")
+    assert run_params(dose, "head_to_head", (0.008,), quick=True)["turbulence"] == 0.008
+
+
+def test_runs_shared_by_two_patterns_are_made_once_on_the_same_seeds():
+    patterns = select(["beyond_followable", "io_survival_monotone"])
+    planned = plan(patterns, quick=True, root_seed=3)
+    # turbulence 0.06 and 0.1 at momentum 0.95 appear in both patterns
+    assert planned.cell_count == len(planned.tasks) + 2 * 8
+    shared = [cells for cells in planned.cells.values() if len(cells) == 2]
+    assert len(shared) == 16
+    assert {c.replication for c in shared[0]} == {shared[0][0].replication}
+
+
+def test_the_run_function_reports_firm_entrant_and_window_measures():
+    out = pattern_run({"customers": 300, "rivals": 1, "entrant_steps": [3], "window": [5, 10],
+                       "after": 20, "shock_rate": 0.0}, 11, steps=30)
+    assert set(out) <= set(MEASURES)
+    for i in (0, 1):
+        assert 0.0 <= out[f"f{i}_mean_share"] <= 1.0
+        assert out[f"f{i}_survived"] in (0.0, 1.0)
+        assert {f"f{i}_window_share", f"f{i}_after_profit"} <= set(out)
+        assert 0 <= out[f"f{i}_time_to_detect"] <= 30 - 3     # censored at the run's end
+    assert out["entrant_won"] in (0.0, 1.0)
+    assert 0.0 <= out["entrant_survived"] <= 1.0
+
+
+def test_a_run_without_events_has_no_event_measures():
+    out = pattern_run({"customers": 300, "shock_rate": 0.0, "entrant_rate": 0.0,
+                       "new_segment_rate": 0.0}, 1, steps=5)
+    assert "f0_time_to_detect" not in out and "f0_window_share" not in out
+    assert out["entrant_won"] == 0.0
+
+
+def test_the_executor_runs_the_pattern_function_by_name():
+    planned = plan(select(["quiet"]), quick=True, root_seed=1, steps=2, replications=2)
+    records = []
+    with LocalExecutor(1) as executor:
+        executor.run(planned.tasks, records.append, planned=len(planned.tasks))
+    assert len(records) == 2 and all(r.seed == planned.tasks[r.run_id].seed for r in records)
