@@ -30,7 +30,7 @@ def build_model(scenario: str | None, seed: int | None) -> tuple[OrgModel, int, 
                                                                             scenario))
 
 
-SUMMARY_HEADERS = ("firm", "structure", "share", "satisfaction", "awareness\ngap",
+SUMMARY_HEADERS = ("firm", "structure", "share", "satis-\nfaction", "awareness\ngap",
                    "action\ngap", "cash", "alive", "shock\nloss")
 """Columns of the summary table; the first two are labels, the rest numbers."""
 
@@ -81,7 +81,8 @@ def summary_table(model: OrgModel, width: int | None = None) -> Table:
         turned.add_column(cells[0], justify="right", overflow="fold",
                           min_width=max(len(c) for c in cells[2:]))
     for i, header in enumerate(SUMMARY_HEADERS[1:], start=1):
-        turned.add_row(header.replace("\n", " "), *(cells[i] for cells in rows))
+        label = header.replace("-\n", "").replace("\n", " ")
+        turned.add_row(label, *(cells[i] for cells in rows))
     return turned
 
 
