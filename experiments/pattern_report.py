@@ -279,7 +279,7 @@ def _duration(seconds: float) -> str:
 
 def written_files(suite: SuiteResult) -> list[str]:
     """The names of every file :func:`write` writes (relative to its folder)."""
-    names = ["patterns.html", "patterns.csv", "runs.csv"]
+    names = ["patterns.html", "patterns.csv", "runs.csv", "manifest.json"]
     names += [f"figures/{r.pattern.name}.svg" for r in suite.results]
     if any(r.pattern.name == MAP for r in suite.results):
         names.append("regime-map.csv")
@@ -351,6 +351,11 @@ def write(suite: SuiteResult, folder: Path) -> Path:
             + "</body></html>\n")
     path = folder / "patterns.html"
     path.write_text(page, encoding="utf-8")
+    from simulation.provenance import write_manifest
+
+    write_manifest(folder / "manifest.json", command="patterns", mode=mode,
+                   root_seed=suite.root_seed, steps=suite.steps, runs=suite.runs,
+                   failed=suite.failed, passed=suite.passed)
     return path
 
 

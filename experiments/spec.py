@@ -342,6 +342,7 @@ def load_spec(path: str | Path, *, allow_import: bool = False) -> ExperimentSpec
     from simulation.scenario import ScenarioError
     from simulation.scenario_files import read_yaml_file
 
+    path = resolve_spec(path)  # a shipped spec may be given by name
     try:
         data, lines = read_yaml_file(path, what="spec",
                                      empty="is empty; a spec needs at least a name and one "
@@ -441,3 +442,24 @@ def integer_factors(spec: ExperimentSpec) -> set[str]:
             if bound is not None and bound.integer:
                 names.add(name)
     return names
+
+
+def resolve_spec(name_or_path: str | Path) -> Path:
+    """The spec file a path, or a shipped spec's name (``crossover``), refers to.
+
+    A name is a word without ``/`` or ``.yaml`` that is not a file in the working directory.
+
+    Raises:
+        SpecError: a name that no shipped spec has.
+
+    """
+    from simulation.shipped import shipped_folder, shipped_names
+
+    path, text = Path(name_or_path), str(name_or_path)
+    if path.exists() or "/" in text or path.suffix in (".yaml", ".yml"):
+        return path
+    shipped = shipped_folder("specs") / f"{text}.yaml"
+    if shipped.is_file():
+        return shipped
+    raise SpecError(f"{text}: no such file, nor a shipped spec of that name; shipped specs "
+                    f"are {', '.join(shipped_names('specs'))}")

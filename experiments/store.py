@@ -33,11 +33,8 @@ import hashlib
 import json
 import math
 import os
-import platform
 import time
 from collections.abc import Iterable
-from datetime import UTC, datetime
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -49,27 +46,14 @@ import pyarrow.parquet as pq
 from experiments.outdir import LOCK_NAME, check_out_path
 from experiments.runner import Record
 from experiments.spec import ExperimentSpec, SpecError
+from simulation.provenance import software_versions, utc_now
 
 KINDS = ("series", "failed", "runs")
 """Part folders, in the order a flush writes them (``runs`` last)."""
 
-_PACKAGES = ("outside-in", "mesa", "numpy", "pandas", "pyarrow", "SALib", "dask",
-             "distributed", "ema_workbench", "pydantic")
-
 
 class StoreError(SpecError):
     """The output folder holds a different experiment or cannot be used."""
-
-
-def package_versions() -> dict[str, str]:
-    """Versions of the packages that shape results, for the manifest."""
-    versions = {"python": platform.python_version()}
-    for name in _PACKAGES:
-        try:
-            versions[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            versions[name] = "not installed"
-    return versions
 
 
 def _plain(value: Any) -> Any:
@@ -371,7 +355,7 @@ class Store:
             "experiment": self.spec.name,
             "spec": self.spec.model_dump(mode="json"),
             "identity": self.identity,
-            "versions": package_versions(),
+            "versions": software_versions(),
             "created": utc_now(),
             "sessions": [],
         }
@@ -510,11 +494,6 @@ def _number(value: Any) -> float:
     if value is None:
         return math.nan
     return float(value)
-
-
-def utc_now() -> str:
-    """The current time in UTC to the second, as the manifest records it."""
-    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 def _record_to_json(record: Record) -> dict[str, Any]:

@@ -137,7 +137,7 @@ def test_compare_writes_the_handout(tmp_path: Path, capsys: pytest.CaptureFixtur
     printed = capsys.readouterr().out
     assert "final share" in printed and "inside_out" in printed
     assert {p.name for p in out.iterdir()} == {"tiny.html", "tiny.png", "tiny-runs.csv",
-                                               "tiny-table.csv"}
+                                               "tiny-table.csv", "tiny-manifest.json"}
     first = (out / "tiny.html").read_bytes()
     assert main(["compare", str(path), "--reps", "2", "--workers", "1", "--out", str(out),
                  "--quiet"]) == 0

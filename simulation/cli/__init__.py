@@ -9,6 +9,7 @@ traceback, and nothing is written.
 from __future__ import annotations
 
 import sys
+from typing import Annotated
 
 import typer
 
@@ -28,8 +29,20 @@ app = typer.Typer(
 
 
 
+def _print_version(value: bool) -> None:
+    if value:
+        from simulation.provenance import version_text
+
+        typer.echo(f"outsidein {version_text()}")
+        raise Exit(0)
+
+
 @app.callback()
-def _outsidein() -> None:
+def _outsidein(
+    version: Annotated[bool, typer.Option(
+        "--version", is_eager=True, callback=_print_version,
+        help="Print the version (and the git commit in a checkout), then exit.")] = False,
+) -> None:
     """Outside-In: simulate inside-out and outside-in organizations in a shifting market."""
 
 

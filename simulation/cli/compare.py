@@ -63,7 +63,7 @@ def compare(
     table = Table(title=f"{loaded.title}: mean ± 95% interval of {reps} runs each on the same "
                   "seeds")
     for i, header in enumerate(table_header(result)):
-        table.add_column(header, justify="left" if i == 0 else "right")
+        table.add_column(header, justify="left" if i == 0 else "right", overflow="fold")
     for row in table_rows(result, compact=True):
         table.add_row(*row)
     console = Console()
@@ -77,6 +77,7 @@ def _compare_and_write(loaded: Any, path: Path, out: Path, *, reps: int, workers
     """Run the comparison with a progress bar and write the handout into ``out``."""
     from experiments.outdir import write_failure
     from simulation.compare import compare as run_comparison
+    from simulation.provenance import write_manifest
     from simulation.report import figure_png, html_report
 
     with Progress("[progress.description]{task.description}", BarColumn(),
@@ -99,6 +100,9 @@ def _compare_and_write(loaded: Any, path: Path, out: Path, *, reps: int, workers
         Path(f"{stem}.html").write_text(page, encoding="utf-8")
         result.runs.to_csv(f"{stem}-runs.csv", index=False)
         result.table.to_csv(f"{stem}-table.csv", index=False)
+        write_manifest(Path(f"{stem}-manifest.json"), command="compare", scenario=str(path),
+                       reps=reps, seed=result.seed, steps=result.steps,
+                       customers=overrides.get("customers"))
     except OSError as error:
         raise write_failure(error, out, resumable=False) from None
     return result, stem

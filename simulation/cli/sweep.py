@@ -26,7 +26,8 @@ EXIT_RUNS_FAILED = 1
 
 @app.command()
 def sweep(
-    spec: Annotated[Path, typer.Argument(help="experiment spec (YAML)")],
+    spec: Annotated[Path, typer.Argument(
+        help="experiment spec: a YAML file, or a shipped spec's name (crossover)")],
     workers: Annotated[int | None, typer.Option(
         "--workers", "-w", min=1, max=64,
         help="local worker processes, at most 64 (default: all cores)")] = None,

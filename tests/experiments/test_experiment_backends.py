@@ -54,7 +54,8 @@ def test_two_local_processes_give_identical_results(reference, tmp_path):
 
 
 def test_a_dask_local_cluster_gives_identical_results(reference, tmp_path):
-    distributed = pytest.importorskip("distributed")
+    import distributed  # a declared dependency: its absence is a failure, not a skip
+
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
                                   dashboard_address=None, silence_logs=50) as cluster:
         result = run_sweep(parse_spec(SPEC), tmp_path / "out",
