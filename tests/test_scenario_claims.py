@@ -217,7 +217,7 @@ def test_low_end_disruption__the_newcomer_wins_a_large_share() -> None:
                     "the first newcomer ends with more customers than either incumbent")
 
 
-def test_low_end_disruption__outside_in_notices_sooner_but_earns_less() -> None:
+def test_low_end_disruption__outside_in_notices_sooner_but_runs_out_of_cash() -> None:
     inside, outside = swapped("low-end-disruption", DETECTION_SEEDS)
     steps = load_scenario("low-end-disruption").steps
     assert_positive(paired_times(inside, outside, "disruptions", "time_to_detect", "entry_step",
@@ -225,6 +225,10 @@ def test_low_end_disruption__outside_in_notices_sooner_but_earns_less() -> None:
                     "an inside-out focal firm notices each newcomer later than an outside-in one")
     assert_positive(differences(inside, outside, focal_profit),
                     "the outside-in focal firm earns less than the inside-out focal firm")
+    inside_lives = sum(bool(firm(m, name=m.focal.name)["alive"].iloc[-1]) for m in inside)
+    outside_lives = sum(bool(firm(m, name=m.focal.name)["alive"].iloc[-1]) for m in outside)
+    assert wilson(outside_lives, len(outside))[1] < wilson(inside_lives, len(inside))[0], \
+        f"outside-in focal firm survived {outside_lives}, inside-out {inside_lives} runs"
 
 
 def test_new_market_disruption__the_new_group_starts_as_non_consumers() -> None:
