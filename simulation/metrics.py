@@ -8,7 +8,8 @@ customers decide.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -54,50 +55,86 @@ def shock_response(series: np.ndarray, shock: int, end: int, recovery_fraction: 
             "loss_area": loss, "recovered": bool(recovered), "window": float(window.size)}
 
 
+def firm_resilience(steps: np.ndarray, share: np.ndarray, alive: np.ndarray,
+                    shocks: Sequence[int], last: int, recovery_fraction: float
+                    ) -> list[dict[str, float | bool]]:
+    """One firm's response to each shock it was alive for (rows of ``RESILIENCE_COLUMNS``
+    without the firm), from its rows of the per-step table (``steps`` ascending)."""
+    series = np.zeros(last + 1)
+    series[steps] = share
+    alive_at = dict(zip(steps.tolist(), alive.tolist(), strict=True))
+    shocks = sorted(set(shocks))
+    rows = []
+    for i, shock in enumerate(shocks):
+        if shock > last or not alive_at.get(shock - 1, False):
+            continue
+        end = shocks[i + 1] - 1 if i + 1 < len(shocks) else last
+        rows.append({"shock_step": shock,
+                     **shock_response(series, shock, end, recovery_fraction)})
+    return rows
+
+
 def resilience_table(results: pd.DataFrame, shocks: Sequence[int], recovery_fraction: float
                      ) -> pd.DataFrame:
     """One row per (shock, firm alive at the shock) from a model's ``results()`` table."""
     rows = []
-    shocks = sorted(set(shocks))
     last = int(results["step"].max()) if len(results) else 0
     for firm, group in results.groupby("firm", sort=False):
-        steps = group["step"].to_numpy()
-        series = np.zeros(last + 1)
-        series[steps] = group["market_share"].to_numpy()
-        alive = dict(zip(steps, group["alive"].to_numpy(), strict=True))
-        for i, shock in enumerate(shocks):
-            if shock > last or not alive.get(shock - 1, False):
-                continue
-            end = shocks[i + 1] - 1 if i + 1 < len(shocks) else last
-            rows.append({"shock_step": shock, "firm": firm,
-                         **shock_response(series, shock, end, recovery_fraction)})
+        rows += [{**row, "firm": firm} for row in firm_resilience(
+            group["step"].to_numpy(), group["market_share"].to_numpy(),
+            group["alive"].to_numpy(), shocks, last, recovery_fraction)]
     table = pd.DataFrame(rows, columns=RESILIENCE_COLUMNS)
     return table.sort_values(["shock_step"], kind="stable").reset_index(drop=True)
 
 
-def run_summary(results: pd.DataFrame, resilience: pd.DataFrame, focal: str,
-                rivals: Sequence[str], n_shocks: int, n_entrants: int) -> dict[str, float]:
-    """Per-run outcomes of the focal firm, for sweeps and comparisons (flat floats)."""
-    mine = results[(results["firm"] == focal) & (results["step"] > 0)]
-    last_step = results["step"].max()
-    final = results[results["step"] == last_step].set_index("firm")
-    rival_shares = [float(final.loc[r, "market_share"]) for r in rivals if r in final.index]
+def run_summary(results: Mapping[str, Any], resilience: pd.DataFrame | Sequence[Mapping[str, Any]],
+                focal: str, rivals: Sequence[str], n_shocks: int, n_entrants: int
+                ) -> dict[str, float]:
+    """Per-run outcomes of the focal firm, for sweeps and comparisons (flat floats).
+
+    Args:
+        results: the per-step table, a ``results()`` DataFrame or a mapping of its columns
+            to arrays.
+        resilience: the focal firm's (or every firm's) resilience rows.
+        focal: the focal firm's name.
+        rivals: the rival incumbents' names.
+        n_shocks: shocks in the run.
+        n_entrants: disruptors that entered.
+
+    """
+    col = {name: np.asarray(results[name]) for name in (
+        "step", "firm", "market_share", "profit", "cash", "alive", "satisfaction",
+        "awareness_gap", "action_gap")}
+    step, firm = col["step"], col["firm"]
+    mine = (firm == focal) & (step > 0)
+    final = np.flatnonzero(step == step.max())
+    at_end = {str(firm[i]): int(i) for i in final}
+    rival_shares = [float(col["market_share"][at_end[r]]) for r in rivals if r in at_end]
     best_rival = max(rival_shares) if rival_shares else 0.0
-    focal_final = float(final.loc[focal, "market_share"])
-    res = resilience[resilience["firm"] == focal]
-    censored = np.where(res["recovered"], res["time_to_recover"], res["window"])
+    end = at_end[focal]
+    focal_final = float(col["market_share"][end])
+    rows = resilience.to_dict("records") if isinstance(resilience, pd.DataFrame) \
+        else resilience
+    res = [r for r in rows if r["firm"] == focal]
+    loss = np.array([r["loss_area"] for r in res])
+    depth = np.array([r["depth"] for r in res])
+    censored = np.array([r["time_to_recover"] if r["recovered"] else r["window"] for r in res])
+
+    def mean(name: str) -> float:
+        return float(col[name][mine].mean())
+
     return {
         "final_share": focal_final,
-        "mean_share": float(mine["market_share"].mean()),
-        "cumulative_profit": float(mine["profit"].sum()),
-        "final_cash": float(final.loc[focal, "cash"]),
-        "survived": float(bool(final.loc[focal, "alive"])),
-        "mean_satisfaction": float(mine["satisfaction"].mean()),
-        "mean_awareness_gap": float(mine["awareness_gap"].mean()),
-        "mean_action_gap": float(mine["action_gap"].mean()),
-        "resilience_loss": float(res["loss_area"].mean()) if len(res) else 0.0,
-        "resilience_depth": float(res["depth"].mean()) if len(res) else 0.0,
-        "mean_time_to_recover": float(np.mean(censored)) if len(res) else 0.0,
+        "mean_share": mean("market_share"),
+        "cumulative_profit": float(col["profit"][mine].sum()),
+        "final_cash": float(col["cash"][end]),
+        "survived": float(bool(col["alive"][end])),
+        "mean_satisfaction": mean("satisfaction"),
+        "mean_awareness_gap": mean("awareness_gap"),
+        "mean_action_gap": mean("action_gap"),
+        "resilience_loss": float(loss.mean()) if res else 0.0,
+        "resilience_depth": float(depth.mean()) if res else 0.0,
+        "mean_time_to_recover": float(censored.mean()) if res else 0.0,
         "shocks": float(n_shocks),
         "entrants": float(n_entrants),
         "rival_final_share": best_rival,

@@ -19,7 +19,7 @@ from simulation import levers as lv
 from simulation.agents import Firm, Transition
 from simulation.errors import ParameterError
 from simulation.market import Market, Tally
-from simulation.metrics import resilience_table, run_summary
+from simulation.metrics import firm_resilience, resilience_table, run_summary
 from simulation.organization import Organizations
 from simulation.params import LEVERS, FirmSpec, ModelParams, check_levers
 from simulation.structures import LINK_BUILDERS, PRESETS, other_preset, roles_for
@@ -33,6 +33,74 @@ RESULT_COLUMNS = ["step", "firm", "structure", "market_share", "satisfaction", "
 
 ENTRANT_DEPARTMENTS = ("sales", "product")
 """A disruptor is a start-up: one team that sells and builds, no silos."""
+
+_NUMERIC = RESULT_COLUMNS[3:]
+"""The results' columns kept as numbers in the per-month table (after step, firm, structure;
+``alive`` and ``in_transition`` as 0/1)."""
+
+
+class Rows:
+    """A table of float rows that grows by doubling: appending a month allocates nothing.
+
+    The per-month tables of a run live here rather than in lists of Python objects, so a
+    run of 100,000 months holds a few arrays, not millions of floats and tuples.
+    """
+
+    def __init__(self, width: int, capacity: int = 256) -> None:
+        self._data = np.empty((capacity, width))
+        self.n = 0
+
+    def append(self, block: np.ndarray) -> None:
+        """Add rows (a (rows, width) array or one row)."""
+        block = np.atleast_2d(block)
+        end = self.n + block.shape[0]
+        if end > self._data.shape[0]:
+            grown = np.empty((max(end, 2 * self._data.shape[0]), self._data.shape[1]))
+            grown[:self.n] = self._data[:self.n]
+            self._data = grown
+        self._data[self.n:end] = block
+        self.n = end
+
+    @property
+    def data(self) -> np.ndarray:
+        """(rows, width) the rows so far (a view)."""
+        return self._data[:self.n]
+
+
+class FocalCollector(mesa.DataCollector):
+    """A Mesa DataCollector of model attributes that keeps its values in a :class:`Rows`.
+
+    Reads as Mesa's own (``model_vars``, ``get_model_vars_dataframe()``, ``mesa.batch_run``)
+    but a month adds no Python objects.
+    """
+
+    def __init__(self, names: tuple[str, ...]) -> None:
+        self._names = names
+        self._values = Rows(len(names) + 1)
+        super().__init__(model_reporters={name: name for name in names})
+
+    @property  # type: ignore[override]
+    def model_vars(self) -> dict[str, Any]:
+        """Each reporter's values, one per collection (views on the table)."""
+        data = self._values.data
+        return {name: data[:, i + 1] for i, name in enumerate(self._names)}
+
+    @model_vars.setter
+    def model_vars(self, value: Any) -> None:  # Mesa's __init__ sets it; the table holds it
+        pass
+
+    @property  # type: ignore[override]
+    def _collection_steps(self) -> np.ndarray:
+        return self._values.data[:, 0].astype(np.int64)
+
+    @_collection_steps.setter
+    def _collection_steps(self, value: Any) -> None:
+        pass
+
+    def collect(self, model: Any) -> None:
+        """Record the reporters' attributes of ``model`` now."""
+        self._values.append(np.array([model.time, *(getattr(model, n) for n in self._names)],
+                                     dtype=float))
 
 
 class OrgModel(mesa.Model):
@@ -75,10 +143,11 @@ class OrgModel(mesa.Model):
         self._record_month(initial=True)
         # Model-level reporters read plain attributes that each month refreshes (the focal
         # firm's figures), so mesa.batch_run and DataCollector users see them; the per-firm
-        # table is kept as rows of tuples, far cheaper per month than a DataCollector table.
-        self.datacollector = mesa.DataCollector(model_reporters={
-            name: name for name in (*FOCAL_REPORTERS, "no_purchase")})
-        self._rows: list[tuple[Any, ...]] = []
+        # table is kept as numbers in a growing array (firm and structure as codes), far
+        # cheaper per month than a DataCollector table and no Python objects per month.
+        self.datacollector = FocalCollector((*FOCAL_REPORTERS, "no_purchase"))
+        self._rows = Rows(3 + len(_NUMERIC))
+        self._structures: dict[str, int] = {}
         self._schedule_timeline()
         self._collect()
 
@@ -360,16 +429,23 @@ class OrgModel(mesa.Model):
         self.cash = focal.cash
         self.no_purchase = float(self._tally.no_purchase)
         self.datacollector.collect(self)
-        step, levers = self.steps, self.org.levers.tolist()
-        for firm in self.firms:
-            if firm.entrant and not firm.alive and firm.failed_step != step:
-                continue  # a failed disruptor leaves the table after its failure month
+        step, levers = self.steps, self.org.levers
+        rows = [firm.index for firm in self.firms
+                # a failed disruptor leaves the table after its failure month
+                if not (firm.entrant and firm.failed_step != step and not firm.alive)]
+        block = np.empty((len(rows), 3 + len(_NUMERIC)))
+        block[:, 0] = step
+        block[:, 1] = rows
+        block[:, -len(LEVERS):] = levers[rows]
+        for i, f in enumerate(rows):
+            firm = self.firms[f]
             m = firm.metrics
-            self._rows.append((step, firm.name, firm.structure, m["market_share"],
-                               m["satisfaction"], m["awareness_gap"], m["action_gap"],
-                               m["revenue"], m["profit"], firm.cash, firm.alive, m["customers"],
-                               m["lever_upkeep"], firm.transition is not None,
-                               *levers[firm.index]))
+            code = self._structures.setdefault(firm.structure, len(self._structures))
+            block[i, 2:-len(LEVERS)] = (code, m["market_share"], m["satisfaction"],
+                                        m["awareness_gap"], m["action_gap"], m["revenue"],
+                                        m["profit"], firm.cash, firm.alive, m["customers"],
+                                        m["lever_upkeep"], firm.transition is not None)
+        self._rows.append(block)
 
     # --- running and results ----------------------------------------------------------------
     def run(self, steps: int) -> OrgModel:
@@ -381,7 +457,17 @@ class OrgModel(mesa.Model):
 
     def results(self) -> pd.DataFrame:
         """One row per (step, firm), focal firm first in each step; step 0 is the start."""
-        return pd.DataFrame(self._rows, columns=RESULT_COLUMNS)
+        data = self._rows.data
+        names = np.array([f.name for f in self.firms] or [""], dtype=object)
+        structures = np.array(list(self._structures) or [""], dtype=object)
+        columns: dict[str, Any] = {
+            "step": data[:, 0].astype(np.int64),
+            "firm": names[data[:, 1].astype(np.intp)],
+            "structure": structures[data[:, 2].astype(np.intp)]}
+        for i, name in enumerate(_NUMERIC):
+            columns[name] = data[:, 3 + i].astype(bool) if name in ("alive", "in_transition") \
+                else data[:, 3 + i]
+        return pd.DataFrame(columns, columns=RESULT_COLUMNS)
 
     def resilience(self, results: pd.DataFrame | None = None) -> pd.DataFrame:
         """One row per (shock, firm): depth, time to recover, loss area, recovered.
@@ -434,9 +520,21 @@ class OrgModel(mesa.Model):
                                            "time_to_serve"])
 
     def summary(self) -> dict[str, float]:
-        """Per-run outcomes of the focal firm (see :func:`simulation.metrics.run_summary`)."""
+        """Per-run outcomes of the focal firm (see :func:`simulation.metrics.run_summary`).
+
+        Read from the per-month arrays: no table is built.
+        """
         incumbents = [f.name for f in self.firms if not f.entrant]
-        results = self.results()
-        return run_summary(results, self.resilience(results), self.focal.name, incumbents[1:],
-                           sum(e["kind"] == "shock" for e in self.events),
+        data = self._rows.data
+        columns: dict[str, np.ndarray] = {"step": data[:, 0], "firm": np.array(
+            [f.name for f in self.firms], dtype=object)[data[:, 1].astype(np.intp)]}
+        for i, name in enumerate(_NUMERIC):
+            columns[name] = data[:, 3 + i]
+        mine = data[:, 1] == self.focal.index
+        shocks = [e["step"] for e in self.events if e["kind"] == "shock"]
+        resilience = [{**row, "firm": self.focal.name} for row in firm_resilience(
+            data[mine, 0].astype(np.int64), columns["market_share"][mine],
+            columns["alive"][mine].astype(bool), shocks, int(data[:, 0].max()),
+            self.params.recovery_fraction)]
+        return run_summary(columns, resilience, self.focal.name, incumbents[1:], len(shocks),
                            sum(e["kind"] == "entrant" for e in self.events))
