@@ -90,8 +90,8 @@ class FocalCollector(mesa.DataCollector):
         pass
 
     @property  # type: ignore[override]
-    def _collection_steps(self) -> np.ndarray:
-        return self._values.data[:, 0].astype(np.int64)
+    def _collection_steps(self) -> list[int]:
+        return self._values.data[:, 0].astype(np.int64).tolist()
 
     @_collection_steps.setter
     def _collection_steps(self, value: Any) -> None:
