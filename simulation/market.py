@@ -61,7 +61,7 @@ def default_segments(params: ModelParams, rng: np.random.Generator) -> tuple[Seg
 
 def _unit_rows(x: np.ndarray) -> np.ndarray:
     """Each row scaled to length one (a direction in the need space)."""
-    return x / (np.linalg.norm(x, axis=-1, keepdims=True) + 1e-12)
+    return x / (np.sqrt(np.add.reduce(x * x, axis=-1, keepdims=True)) + 1e-12)
 
 
 def weighted_distance(positions: np.ndarray, offers: np.ndarray,
@@ -238,7 +238,7 @@ class Market:
         # Only firms that can be chosen are options (a failed firm costs nothing here). What
         # does not depend on the individual is computed per (segment, option): the price
         # term; then each chooser adds its own fit.
-        options = np.flatnonzero(available)
+        options = available.nonzero()[0]
         if options.size == 0:
             chosen_firm = np.full(idx.size, -1)
         else:
@@ -270,7 +270,7 @@ class Market:
         column = np.full(offerings.shape[0] + 1, -1)
         column[options] = np.arange(1, options.size + 1)
         stay = column[current]                    # current == -1 reads the last entry: -1
-        rows = np.flatnonzero(stay > 0)
+        rows = (stay > 0).nonzero()[0]
         utilities[rows, stay[rows]] += loyalty[current[rows]]
         return np.concatenate(([-1], options))[logit_choice(utilities, rng)]
 
@@ -357,7 +357,7 @@ class Market:
         The one measure of misfit between two points of the attribute space, segment by
         segment: fit, both gaps and variety are all built on it.
         """
-        return (np.abs(difference) * self.weights).sum(axis=-1)
+        return np.add.reduce(np.abs(difference) * self.weights, axis=-1)
 
     def gap(self, points: np.ndarray) -> np.ndarray:
         """(..., S) weighted distance between each segment's needs and ``points`` (..., S, D)."""

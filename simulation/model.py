@@ -51,8 +51,7 @@ class Rows:
         self.n = 0
 
     def append(self, block: np.ndarray) -> None:
-        """Add rows (a (rows, width) array or one row)."""
-        block = np.atleast_2d(block)
+        """Add rows (a (rows, width) array)."""
         end = self.n + block.shape[0]
         if end > self._data.shape[0]:
             grown = np.empty((max(end, 2 * self._data.shape[0]), self._data.shape[1]))
@@ -99,7 +98,7 @@ class FocalCollector(mesa.DataCollector):
 
     def collect(self, model: Any) -> None:
         """Record the reporters' attributes of ``model`` now."""
-        self._values.append(np.array([model.time, *(getattr(model, n) for n in self._names)],
+        self._values.append(np.array([[model.time, *(getattr(model, n) for n in self._names)]],
                                      dtype=float))
 
 

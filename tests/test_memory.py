@@ -44,5 +44,5 @@ def test_rows_grow_by_doubling_and_keep_their_order() -> None:
         rows.append(np.full((2, 3), float(i)))
     assert rows.data.shape == (10, 3)
     assert rows.data[:, 0].tolist() == [0, 0, 1, 1, 2, 2, 3, 3, 4, 4]
-    rows.append(np.array([9.0, 9.0, 9.0]))
+    rows.append(np.array([[9.0, 9.0, 9.0]]))
     assert rows.data[-1].tolist() == [9.0, 9.0, 9.0]
