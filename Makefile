@@ -4,12 +4,13 @@
 # and a few for maintainers:
 #   make constraints - regenerate constraints.txt from pyproject.toml's pins (then: make setup)
 #   make wheel       - build the wheel into dist/ (scenarios and specs inside)
+#   make bench       - every figure of the performance table against its target
 SHELL := /bin/bash
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: setup demo test browser lint constraints wheel
+.PHONY: setup demo test browser lint constraints wheel bench
 
 $(STAMP): pyproject.toml constraints.txt
 	@python=$$(scripts/find-python) && "$$python" -m venv $(VENV)
@@ -38,3 +39,6 @@ constraints:
 
 wheel: setup
 	$(PY) -m pip wheel --quiet --no-deps --no-build-isolation -w dist .
+
+bench: setup
+	$(PY) benchmarks/bench.py

@@ -1,0 +1,174 @@
+"""Every figure of the performance table against its target, in one command (``make bench``).
+
+    python benchmarks/bench.py [--quick]
+
+Ratios, not absolute times, are the claims: each comparison runs both sides on this machine in
+the same session, and the machine's own 2-process ceiling (a pure CPU loop on 2 processes over
+1) is measured in the same run. ``--quick`` shrinks every workload (a smoke test of the
+command, not figures to quote). Prints a Markdown table (figure, measured, target, met).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+from pathlib import Path
+
+import yaml
+from bench_sweep import PeakMemory, grid_spec, machine_ceiling, ours, with_batch_run
+
+from experiments.spec import parse_spec
+from experiments.sweep import make_plan, run_sweep
+from simulation import OrgModel
+
+ROOT = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+ROWS: list[tuple[str, str, str, bool]] = []
+
+
+def report(figure: str, measured: str, target: str, met: bool) -> None:
+    ROWS.append((figure, measured, target, met))
+    print(f"  {figure}: {measured} (target {target}) {'met' if met else 'NOT met'}", flush=True)
+
+
+def child(args: list[str], cwd: str) -> tuple[float, float]:
+    """Wall seconds and peak resident MiB of one command (a whole process)."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    start = time.perf_counter()
+    subprocess.run(args, check=True, cwd=cwd, stdout=subprocess.DEVNULL,
+                   stderr=subprocess.DEVNULL)
+    wall = time.perf_counter() - start
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return wall, max(peak, before) / 1024
+
+
+def default_run(repeat: int) -> None:
+    OrgModel(rng=0).run(240).summary()
+    best = float("inf")
+    for r in range(repeat):
+        start = time.process_time()
+        OrgModel(rng=r).run(240).summary()
+        best = min(best, time.process_time() - start)
+    report("one default run (240 months, 5,000 customers), CPU s, best of "
+           f"{repeat}", f"{best:.3f} s", "<= 0.05 s", best <= 0.05)
+
+
+BATCH = """
+import mesa
+from simulation import OrgModel
+mesa.batch_run(OrgModel, parameters={{"customers": {customers}, "rivals": 1,
+    "structure": {structures}, "turbulence": {turbulence}, "shock_rate": {shock_rate}}},
+    rng=list(range(1, {reps} + 1)), max_steps={steps}, number_processes=1,
+    display_progress=False, data_collection_period=-1)
+"""
+
+LOOP = """
+import itertools
+from simulation import OrgModel
+for s, t, k, r in itertools.product({structures}, {turbulence}, {shock_rate},
+                                    range(1, {reps} + 1)):
+    m = OrgModel(rng=r, customers={customers}, rivals=1, structure=s, turbulence=t,
+                 shock_rate=k).run({steps})
+    m.summary()
+"""
+
+
+def whole_processes(customers: int, steps: int, reps: int, folder: str) -> None:
+    from bench_sweep import SHOCK_RATE, STRUCTURES, TURBULENCE
+
+    data = grid_spec(customers, steps, reps)
+    spec = Path(folder) / "bench.yaml"
+    spec.write_text(yaml.safe_dump(data))
+    fill = {"customers": customers, "steps": steps, "reps": reps, "structures": STRUCTURES,
+            "turbulence": TURBULENCE, "shock_rate": SHOCK_RATE}
+    runs = len(STRUCTURES) * len(TURBULENCE) * len(SHOCK_RATE) * reps
+    sweep, _ = child([str(BIN / "outsidein"), "sweep", str(spec), "--workers", "1", "--out",
+                      str(Path(folder) / "sweep")], folder)
+    batch, _ = child([sys.executable, "-c", textwrap.dedent(BATCH.format(**fill))], str(ROOT))
+    loop, _ = child([sys.executable, "-c", textwrap.dedent(LOOP.format(**fill))], str(ROOT))
+    label = f"{runs} runs ({customers:,} customers, {steps} months), each a whole process"
+    report(f"{label}: `outsidein sweep --workers 1` vs `mesa.batch_run` (1 process)",
+           f"{sweep:.2f} vs {batch:.2f} s: {batch / sweep:.2f}x", ">= 1.2x",
+           batch / sweep >= 1.2)
+    report(f"{label}: ours vs a bare loop of `OrgModel(...).run(); summary()`",
+           f"{sweep:.2f} vs {loop:.2f} s: {loop / sweep:.2f}x", ">= 0.9x", loop / sweep >= 0.9)
+
+
+def steady_state(customers: int, steps: int, reps: int) -> None:
+    data = grid_spec(customers, steps, reps)
+    ceiling_before = machine_ceiling()
+    rate = {}
+    for label, fn in (("ours 1", lambda: ours(data, 1)), ("batch 1", lambda: with_batch_run(
+            customers, steps, reps, 1)), ("ours 2", lambda: ours(data, 2)),
+            ("batch 2", lambda: with_batch_run(customers, steps, reps, 2))):
+        n, wall, _, _ = min((fn() for _ in range(2)), key=lambda r: r[1])
+        rate[label] = n / wall
+    ceiling = max(ceiling_before, machine_ceiling())
+    one, two = rate["ours 1"] / rate["batch 1"], rate["ours 2"] / rate["batch 2"]
+    report("steady state (`bench_sweep` grid): ours vs `batch_run`, 1 worker vs 1 process; "
+           "2 vs 2", f"{one:.2f}x; {two:.2f}x", ">= 1.2x both", one >= 1.2 and two >= 1.2)
+    speedup = rate["ours 2"] / rate["ours 1"]
+    report("our speed-up, 2 workers over 1 (machine ceiling measured in the same run)",
+           f"{speedup:.2f}x (ceiling {ceiling:.2f}x: {speedup / ceiling:.0%})",
+           ">= 90% of the ceiling", speedup >= 0.9 * ceiling)
+
+
+def compare(reps: int, folder: str) -> None:
+    wall, _ = child([str(BIN / "outsidein"), "compare", "turbulent-market", "--reps",
+                     str(reps), "--out", str(Path(folder) / "compare"), "--quiet"], folder)
+    report(f"`outsidein compare turbulent-market --reps {reps}`, wall", f"{wall:.1f} s",
+           "<= 3 s", wall <= 3.0)
+
+
+def sweep_memory(runs: int, folder: str) -> None:
+    peaks = []
+    for n in (max(1, runs // 10), runs):
+        memory = grid_spec(100, 12, -(-n // 24), name="memory")
+        with PeakMemory() as peak:
+            result = run_sweep(parse_spec(memory), Path(folder) / f"memory-{n}", workers=2,
+                               max_runs=n)
+        assert result.completed == make_plan(parse_spec(memory), max_runs=n).planned
+        peaks.append(peak.peak / 2**20)
+    report(f"peak memory of a {runs:,}-run sweep (and of {runs // 10:,} runs)",
+           f"{peaks[1]:.0f} MiB ({peaks[0]:.0f} MiB)", "< 300 MiB, flat in runs",
+           peaks[1] < 300 and peaks[1] < 1.2 * peaks[0])
+
+
+def long_run(months: int, folder: str) -> None:
+    short = months // 4
+    (a, ma), (b, mb) = (child([str(BIN / "outsidein"), "run", "--steps", str(n), "--out",
+                               str(Path(folder) / f"run-{n}")], folder) for n in (short, months))
+    per = (b / months) / (a / short)
+    report(f"`outsidein run --steps {months:,}` vs {short:,} months: time per month, peak "
+           "memory", f"{b:.1f} vs {a:.1f} s ({per:.2f}x per month); {mb:.0f} vs {ma:.0f} MiB",
+           "linear (<= 1.25x per month), memory bounded (<= 1.25x)",
+           per <= 1.25 and mb <= 1.25 * ma)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="small workloads (a smoke test)")
+    args = parser.parse_args()
+    q = args.quick
+    print(f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.2f} at start", flush=True)
+    with tempfile.TemporaryDirectory() as folder:
+        default_run(3 if q else 10)
+        whole_processes(2000, 12 if q else 120, 1 if q else 4, folder)
+        steady_state(1000, 12 if q else 60, 1 if q else 8)
+        compare(2 if q else 30, folder)
+        sweep_memory(200 if q else 5000, folder)
+        long_run(400 if q else 20_000, folder)
+    print(f"\nload average {os.getloadavg()[0]:.2f} at the end\n")
+    print("| figure | measured | target | met |\n|---|---|---|---|")
+    for figure, measured, target, met in ROWS:
+        print(f"| {figure} | {measured} | {target} | {'yes' if met else 'no'} |")
+
+
+if __name__ == "__main__":
+    main()
