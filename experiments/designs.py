@@ -19,12 +19,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from SALib.analyze import morris as morris_analyze
-from SALib.analyze import sobol as sobol_analyze
-from SALib.sample import latin
-from SALib.sample import morris as morris_sample
-from SALib.sample import sobol as sobol_sample
-
 from experiments.spec import ExperimentSpec, Level, integer_factors
 
 _SAMPLER_STREAM = 0x5A17
@@ -61,11 +55,17 @@ def design_matrix(spec: ExperimentSpec) -> np.ndarray:
         axes = [range(len(f.grid_values())) for f in spec.factors.values()]
         return np.array(list(itertools.product(*axes)), dtype=float)
     if design.kind == "lhs":
+        from SALib.sample import latin  # SALib (and SciPy's stats) only where sampled
+
         return np.asarray(latin.sample(prob, design.samples, seed=seed))
     if design.kind == "sobol":
+        from SALib.sample import sobol as sobol_sample
+
         return np.asarray(sobol_sample.sample(prob, design.samples,
                                               calc_second_order=design.second_order,
                                               seed=seed))
+    from SALib.sample import morris as morris_sample
+
     return np.asarray(morris_sample.sample(prob, design.trajectories,
                                            num_levels=design.levels, seed=seed))
 
@@ -111,6 +111,8 @@ def analyze_sobol(spec: ExperimentSpec, y: np.ndarray, *, seed: int | None = Non
     (replications already averaged). Returns ``first_total`` (S1, S1_conf, ST, ST_conf per
     factor) and, when the design has them, ``second`` (S2, S2_conf per pair).
     """
+    from SALib.analyze import sobol as sobol_analyze
+
     _check_length(spec, y)
     with warnings.catch_warnings():  # constant outputs are reported by the caller
         warnings.simplefilter("ignore", UserWarning)
@@ -139,6 +141,8 @@ def analyze_morris(spec: ExperimentSpec, y: np.ndarray, *, seed: int | None = No
     ``mu_star_conf`` and ``sigma`` per factor; a large ``sigma`` next to ``mu_star`` marks a
     factor that interacts or acts non-linearly.
     """
+    from SALib.analyze import morris as morris_analyze
+
     _check_length(spec, y)
     result = morris_analyze.analyze(problem(spec), design_matrix(spec),
                                     np.asarray(y, dtype=float),
