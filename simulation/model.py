@@ -125,6 +125,10 @@ class OrgModel(mesa.Model):
         self.events: list[dict[str, Any]] = []
         self._stepping = False
         self.detections: list[dict[str, Any]] = []
+        self._known: set[tuple[str, str]] = set()  # (entrant, firm) pairs of detections
+        self._roster: tuple[tuple[int, int, int], list[Firm], list[Firm]] | None = None
+        self._failures = 0
+        self._last_failure = -1
         self.emerged: list[dict[str, Any]] = []
         self._seen = np.zeros((0, self.market.n_segments), dtype=bool)
         specs = self._incumbent_specs()
@@ -326,10 +330,12 @@ class OrgModel(mesa.Model):
         if self.emerged:
             self._track_service()
         self._record_month()
-        failed = [firm for firm in self.firms if firm.alive and firm.cash < 0.0]
+        failed = [firm for firm in self._living() if firm.cash < 0.0]
         for firm in failed:
             firm.fail()
             firm.failed_step = self.steps
+            self._failures += 1
+            self._last_failure = self.steps
             self.market.release(firm.index)
             self._log("failure", firm.name)
         if failed:  # its customers now buy from nobody until they choose again
@@ -344,9 +350,7 @@ class OrgModel(mesa.Model):
         share, satisfaction = t.share.tolist(), t.satisfaction.tolist()
         customers, revenue = t.customers.tolist(), t.revenue.tolist()
         upkeep, change = org.upkeep(self.params.lever_cost).tolist(), org.change.tolist()
-        for firm in self.firms:
-            if not firm.alive:
-                continue
+        for firm in self._living():
             f = firm.index
             firm.metrics.update(market_share=share[f], satisfaction=satisfaction[f],
                                 awareness_gap=awareness[f], action_gap=action[f],
@@ -355,6 +359,24 @@ class OrgModel(mesa.Model):
                 firm.metrics["revenue"] = revenue[f]
                 firm.metrics["profit"] = firm.pay(revenue[f], customers[f], variety[f],
                                                   upkeep[f], change[f])
+
+    def _living(self) -> list[Firm]:
+        """The firms in business, in firm order (rebuilt only when firms enter or fail)."""
+        return self._lists()[0]
+
+    def _listed(self) -> list[Firm]:
+        """The firms with a row in this month's table, in firm order: a failed disruptor
+        leaves the table after its failure month, a failed incumbent stays in it."""
+        return self._lists()[1]
+
+    def _lists(self) -> tuple[list[Firm], list[Firm]]:
+        key = (len(self.firms), self._failures, self._last_failure == self.steps)
+        if self._roster is None or self._roster[0] != key:
+            living = [f for f in self.firms if f.alive]
+            listed = [f for f in self.firms
+                      if not (f.entrant and not f.alive and f.failed_step != self.steps)]
+            self._roster = (key, living, listed)
+        return self._roster[1], self._roster[2]
 
     def _prices(self) -> np.ndarray:
         return np.array([f.price for f in self.firms])
@@ -372,15 +394,15 @@ class OrgModel(mesa.Model):
         # with the disruptor's share of the segment (sure from detect_share on). A firm that
         # only listens to its own customers hears none of those the disruptor has won
         # (Christensen: listening to one's best customers is how incumbents miss disruption).
-        entrants = [e for e in self.firms if e.entrant and e.alive]
+        entrants = [e for e in self._living() if e.entrant]
         if not entrants:
             return
         p = self.params
-        known = {(d["entrant"], d["firm"]) for d in self.detections}
+        known = self._known
         shares = np.stack([self._tally.segment_share_of(e.index) for e in entrants])  # (E, S)
         chance = np.minimum(shares / p.detect_share, 1.0)
-        for firm in self.firms:
-            if firm.entrant or not firm.alive:
+        for firm in self._living():
+            if firm.entrant:
                 continue
             rows = slice(self.org.row(firm.index, 0),
                          self.org.row(firm.index, 0) + len(firm.roles))
@@ -393,6 +415,7 @@ class OrgModel(mesa.Model):
                     continue
                 visible = heard.any(axis=0) * shares[e]
                 beachhead = int(np.argmax(visible))
+                self._known.add((entrant.name, firm.name))
                 self.detections.append({
                     "entrant": entrant.name, "firm": firm.name, "firm_index": firm.index,
                     "detect_step": self.steps, "segment": beachhead,
@@ -429,9 +452,7 @@ class OrgModel(mesa.Model):
         self.no_purchase = float(self._tally.no_purchase)
         self.datacollector.collect(self)
         step, levers = self.steps, self.org.levers
-        rows = [firm.index for firm in self.firms
-                # a failed disruptor leaves the table after its failure month
-                if not (firm.entrant and firm.failed_step != step and not firm.alive)]
+        rows = [firm.index for firm in self._listed()]
         block = np.empty((len(rows), 3 + len(_NUMERIC)))
         block[:, 0] = step
         block[:, 1] = rows
