@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+
 from experiments.spec import ExperimentSpec, Level, integer_factors
 
 _SAMPLER_STREAM = 0x5A17

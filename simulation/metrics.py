@@ -58,8 +58,10 @@ def shock_response(series: np.ndarray, shock: int, end: int, recovery_fraction: 
 def firm_resilience(steps: np.ndarray, share: np.ndarray, alive: np.ndarray,
                     shocks: Sequence[int], last: int, recovery_fraction: float
                     ) -> list[dict[str, float | bool]]:
-    """One firm's response to each shock it was alive for (rows of ``RESILIENCE_COLUMNS``
-    without the firm), from its rows of the per-step table (``steps`` ascending)."""
+    """One firm's response to each shock it was alive for, from its rows of the table.
+
+    Returns rows of ``RESILIENCE_COLUMNS`` without the firm; ``steps`` ascending.
+    """
     series = np.zeros(last + 1)
     series[steps] = share
     alive_at = dict(zip(steps.tolist(), alive.tolist(), strict=True))

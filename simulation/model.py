@@ -365,8 +365,10 @@ class OrgModel(mesa.Model):
         return self._lists()[0]
 
     def _listed(self) -> list[Firm]:
-        """The firms with a row in this month's table, in firm order: a failed disruptor
-        leaves the table after its failure month, a failed incumbent stays in it."""
+        """The firms with a row in this month's table, in firm order.
+
+        A failed disruptor leaves the table after its failure month; a failed incumbent stays.
+        """
         return self._lists()[1]
 
     def _lists(self) -> tuple[list[Firm], list[Firm]]:

@@ -17,8 +17,8 @@ def _blocks() -> int:
 
 
 def test_months_add_no_python_objects() -> None:
-    # Disruptors enter and fail early (by month 70); after that a month must leave nothing behind but
-    # numbers in the tables' arrays, which grow by doubling (a few blocks in all).
+    # Disruptors enter and fail early (by month 70); after that a month must leave nothing
+    # behind but numbers in the tables' arrays, which grow by doubling (a few blocks in all).
     model = OrgModel(rng=4, customers=100, entrant_rate=0.0, entrant_steps=(3, 10),
                      shock_rate=0.0, new_segment_rate=0.0).run(100)
     tracemalloc.start()
