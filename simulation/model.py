@@ -19,7 +19,12 @@ from simulation import levers as lv
 from simulation.agents import Firm, Transition
 from simulation.errors import ParameterError
 from simulation.market import Market, Tally
-from simulation.metrics import firm_resilience, resilience_table, run_summary
+from simulation.metrics import (
+    RESILIENCE_COLUMNS,
+    firm_resilience,
+    resilience_table,
+    run_summary,
+)
 from simulation.organization import Organizations
 from simulation.params import LEVERS, FirmSpec, ModelParams, check_levers
 from simulation.structures import LINK_BUILDERS, PRESETS, other_preset, roles_for
@@ -477,9 +482,20 @@ class OrgModel(mesa.Model):
         self.run_for(int(steps))
         return self
 
-    def results(self) -> pd.DataFrame:
-        """One row per (step, firm), focal firm first in each step; step 0 is the start."""
+    def results(self, start: int = 0, stop: int | None = None) -> pd.DataFrame:
+        """One row per (step, firm), focal firm first in each step; step 0 is the start.
+
+        Args:
+            start: the first month to include (default: the start, 0).
+            stop: the month to stop before (default: after the last); ``start`` and ``stop``
+                let a long run's table be read (and written) a slice at a time.
+
+        """
         data = self._rows.data
+        if start > 0 or stop is not None:
+            steps = data[:, 0]
+            data = data[np.searchsorted(steps, start, side="left"):
+                        len(steps) if stop is None else np.searchsorted(steps, stop, "left")]
         names = np.array([f.name for f in self.firms] or [""], dtype=object)
         structures = np.array(list(self._structures) or [""], dtype=object)
         columns: dict[str, Any] = {
@@ -495,12 +511,30 @@ class OrgModel(mesa.Model):
         """One row per (shock, firm): depth, time to recover, loss area, recovered.
 
         Args:
-            results: this model's ``results()``, if the caller has it already.
+            results: this model's ``results()``, if the caller has it already (without it,
+                the table is read from the model's arrays, never built).
 
         """
         shocks = [e["step"] for e in self.events if e["kind"] == "shock"]
-        return resilience_table(self.results() if results is None else results, shocks,
-                                self.params.recovery_fraction)
+        if results is not None:
+            return resilience_table(results, shocks, self.params.recovery_fraction)
+        rows = []
+        for firm in self.firms:  # firm order is the order in which firms enter the table
+            rows += self._firm_resilience(firm, shocks)
+        table = pd.DataFrame(rows, columns=RESILIENCE_COLUMNS)
+        return table.sort_values(["shock_step"], kind="stable").reset_index(drop=True)
+
+    def _firm_resilience(self, firm: Firm, shocks: list[int]) -> list[dict[str, Any]]:
+        """A firm's rows of :meth:`resilience`, from the per-month arrays."""
+        data = self._rows.data
+        mine = data[:, 1] == firm.index
+        if not mine.any():
+            return []
+        share, alive = data[mine, 3 + _NUMERIC.index("market_share")], \
+            data[mine, 3 + _NUMERIC.index("alive")].astype(bool)
+        return [{**row, "firm": firm.name} for row in firm_resilience(
+            data[mine, 0].astype(np.int64), share, alive, shocks, int(data[:, 0].max()),
+            self.params.recovery_fraction)]
 
     def disruptions(self) -> pd.DataFrame:
         """One row per (entrant, incumbent): when it entered, was noticed and was answered.
@@ -552,11 +586,7 @@ class OrgModel(mesa.Model):
             [f.name for f in self.firms], dtype=object)[data[:, 1].astype(np.intp)]}
         for i, name in enumerate(_NUMERIC):
             columns[name] = data[:, 3 + i]
-        mine = data[:, 1] == self.focal.index
         shocks = [e["step"] for e in self.events if e["kind"] == "shock"]
-        resilience = [{**row, "firm": self.focal.name} for row in firm_resilience(
-            data[mine, 0].astype(np.int64), columns["market_share"][mine],
-            columns["alive"][mine].astype(bool), shocks, int(data[:, 0].max()),
-            self.params.recovery_fraction)]
+        resilience = self._firm_resilience(self.focal, shocks)
         return run_summary(columns, resilience, self.focal.name, incumbents[1:], len(shocks),
                            sum(e["kind"] == "entrant" for e in self.events))

@@ -44,7 +44,8 @@ def _stand_in(firms: int) -> SimpleNamespace:
         "structure": "outside_in", "market_share": 0.123456, "satisfaction": 0.87,
         "awareness_gap": 0.123, "action_gap": 0.456, "cash": -123_456_789.0, "alive": True})
     resilience = pd.DataFrame({"firm": last["firm"], "loss_area": 12345.6})
-    return SimpleNamespace(steps=600, results=lambda: last, resilience=lambda: resilience)
+    return SimpleNamespace(steps=600, results=lambda start=0: last,
+                           resilience=lambda: resilience)
 
 
 @pytest.mark.parametrize("width, firms", [(80, 2), (80, 6), (60, 2), (50, 2), (50, 1)])

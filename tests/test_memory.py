@@ -46,3 +46,30 @@ def test_rows_grow_by_doubling_and_keep_their_order() -> None:
     assert rows.data[:, 0].tolist() == [0, 0, 1, 1, 2, 2, 3, 3, 4, 4]
     rows.append(np.array([[9.0, 9.0, 9.0]]))
     assert rows.data[-1].tolist() == [9.0, 9.0, 9.0]
+
+
+def test_a_long_run_is_read_and_written_a_slice_at_a_time(tmp_path, monkeypatch) -> None:
+    import io
+
+    import pandas as pd
+
+    import simulation.cli.run as cli_run
+
+    model = OrgModel(rng=5, customers=200, entrant_rate=0.05, shock_rate=0.05).run(300)
+    whole = model.results()
+    parts = pd.concat([model.results(s, s + 77) for s in range(0, 301, 77)],
+                      ignore_index=True)
+    pd.testing.assert_frame_equal(parts, whole)
+    assert model.results(start=300)["step"].tolist() == [300] * (whole["step"] == 300).sum()
+    pd.testing.assert_frame_equal(model.resilience(), model.resilience(whole))
+    assert len(model.resilience()) > 0
+    # The command writes the table in slices (and draws a long run every k-th month): the
+    # files are the table, whole.
+    monkeypatch.setattr(cli_run, "CHUNK_MONTHS", 77)
+    monkeypatch.setattr(cli_run, "FIGURE_POINTS", 100)
+    cli_run.write_outputs(model, tmp_path, "slices")
+    text = io.StringIO()
+    whole.to_csv(text, index=False)
+    assert (tmp_path / "results.csv").read_text() == text.getvalue()
+    pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "results.parquet"), whole)
+    assert (tmp_path / "run.png").stat().st_size > 0

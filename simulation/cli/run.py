@@ -18,6 +18,10 @@ from simulation.model import OrgModel
 from simulation.scenario import load_scenario
 
 DEFAULT_STEPS = 240
+CHUNK_MONTHS = 10_000
+"""Months of the per-step table written at a time: a long run's files are streamed."""
+FIGURE_POINTS = 2_000
+"""Most months a figure line shows; a longer run is drawn every k-th month."""
 
 
 def build_model(scenario: str | None, seed: int | None) -> tuple[OrgModel, int, str]:
@@ -37,8 +41,7 @@ SUMMARY_HEADERS = ("firm", "structure", "share", "satis-\nfaction", "awareness\n
 
 def summary_rows(model: OrgModel) -> list[tuple[str, ...]]:
     """The summary table's cells: every firm's final state and the focal firm's shock loss."""
-    results = model.results()
-    last = results[results["step"] == results["step"].max()]
+    last = model.results(start=model.steps)
     resilience = model.resilience()
     rows: list[tuple[str, ...]] = []
     for row in last.itertuples():
@@ -87,17 +90,38 @@ def summary_table(model: OrgModel, width: int | None = None) -> Table:
 
 
 def write_outputs(model: OrgModel, out: Path, title: str) -> list[Path]:
-    """Write the per-step table (CSV, Parquet), the resilience table and the figure."""
+    """Write the per-step table (CSV, Parquet), the resilience table and the figure.
+
+    The table is written ``CHUNK_MONTHS`` at a time and the figure drawn from at most
+    ``FIGURE_POINTS`` months, so writing a long run needs no more memory than a short one.
+    """
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
     from simulation.figures import run_figure
 
     out.mkdir(parents=True, exist_ok=True)
-    results = model.results()
     paths = [out / "results.csv", out / "results.parquet", out / "resilience.csv",
              out / "run.png"]
-    results.to_csv(paths[0], index=False)
-    results.to_parquet(paths[1], index=False)
+    every = -(-model.steps // FIGURE_POINTS) if model.steps > FIGURE_POINTS else 1
+    drawn = []
+    writer: pq.ParquetWriter | None = None
+    try:
+        for start in range(0, model.steps + 1, CHUNK_MONTHS):
+            chunk = model.results(start, start + CHUNK_MONTHS)
+            chunk.to_csv(paths[0], index=False, header=start == 0,
+                         mode="w" if start == 0 else "a")
+            table = pa.Table.from_pandas(chunk, preserve_index=False)
+            if writer is None:
+                writer = pq.ParquetWriter(paths[1], table.schema)
+            writer.write_table(table)
+            drawn.append(chunk[(chunk["step"] % every == 0) | (chunk["step"] == model.steps)]
+                         if every > 1 else chunk)
+    finally:
+        if writer is not None:
+            writer.close()
     model.resilience().to_csv(paths[2], index=False)
-    fig = run_figure(results, model.events, title=title)
+    fig = run_figure(pd.concat(drawn, ignore_index=True), model.events, title=title)
     fig.savefig(paths[3], dpi=110)
     pd.DataFrame(model.events, columns=["step", "kind", "firm"]).to_csv(out / "events.csv",
                                                                         index=False)
