@@ -156,6 +156,8 @@ def long_run(months: int, folder: str) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small workloads (a smoke test)")
+    parser.add_argument("--months", type=int, default=20_000,
+                        help="months of the long `outsidein run` (compared with a quarter)")
     args = parser.parse_args()
     q = args.quick
     print(f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.2f} at start", flush=True)
@@ -165,7 +167,7 @@ def main() -> None:
         steady_state(1000, 12 if q else 60, 1 if q else 8)
         compare(2 if q else 30, folder)
         sweep_memory(200 if q else 5000, folder)
-        long_run(400 if q else 20_000, folder)
+        long_run(400 if q else args.months, folder)
     print(f"\nload average {os.getloadavg()[0]:.2f} at the end\n")
     print("| figure | measured | target | met |\n|---|---|---|---|")
     for figure, measured, target, met in ROWS:
