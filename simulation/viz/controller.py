@@ -553,6 +553,11 @@ class RunController:
             # a new preset comes whole; the sliders then show that preset's levers
             changed[i] = dataclasses.replace(changed[i], structure=name, levers=dict(levers))
         overrides["firms"] = tuple(changed)
+        # the focal firm's preset and levers are also model keywords (a scenario sets them
+        # so), and those win over the firm's spec: give them the controls' values too
+        overrides["structure"] = s.structures[0]
+        if s.levers:
+            overrides.update(s.levers[0])
         return self.factory(self.scenario, rng=s.seed, **overrides)
 
     def _default_firms(self) -> tuple[FirmSpec, ...]:

@@ -142,14 +142,21 @@ def Controls(  # noqa: N802
     choices = solara.use_memo(lambda: scenario_choices(files), [tuple(files)])
     current = ctrl.scenario_path.name if ctrl.scenario_path else None
     asked, set_asked = solara.use_state(cast(str | None, None))
+    # a new key redraws the picker from the run's scenario after a refused or kept choice
+    picker_key, set_picker_key = solara.use_state(0)
     s = ctrl.settings
     marks = ctrl.pending()
 
     def load(name: str) -> None:
         set_asked(None)
         set_playing(False)
-        ctrl.choose_scenario(by_name[name])
+        if not ctrl.choose_scenario(by_name[name]):
+            set_picker_key(picker_key + 1)
         on_change()
+
+    def keep() -> None:
+        set_asked(None)
+        set_picker_key(picker_key + 1)
 
     def pick(name: str | None) -> None:
         if name is None or name == current or name not in by_name:
@@ -161,7 +168,7 @@ def Controls(  # noqa: N802
 
     if by_name:
         v.Select(label="Scenario", items=choices, v_model=current, on_v_model=pick,
-                 class_="oi-scenario", hide_details=True)
+                 class_="oi-scenario", hide_details=True).key(f"picker-{picker_key}")
     else:
         _text("No scenario files found; running the default market.")
     if asked is not None:
@@ -171,8 +178,7 @@ def Controls(  # noqa: N802
             with solara.Row():
                 solara.Button("Load it", on_click=lambda: load(asked), color="warning",
                               style=_BUTTON)
-                solara.Button("Keep the run", on_click=lambda: set_asked(None),
-                              style=_BUTTON)
+                solara.Button("Keep the run", on_click=keep, style=_BUTTON)
     for i, structure in enumerate(s.structures[:2]):
         FirmControls(ctrl, i, structure, dict(s.levers[i]) if i < len(s.levers) else {},
                      marks, on_change)

@@ -7,6 +7,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -41,23 +42,32 @@ def free_port() -> int:
 
 
 @contextmanager
-def app_server(*args: str, timeout: float = 30.0) -> Iterator[tuple[str, float]]:
+def app_server(*args: str, timeout: float = 30.0,
+               output: list[str] | None = None) -> Iterator[tuple[str, float]]:
     """Run ``outsidein app ARGS`` on a free loopback port; yield its URL and start-up time.
 
-    The server is always stopped, whatever the test did.
+    The server runs under ``netguard``: once it has stopped, any name lookup or connection
+    it attempted beyond the loopback interface fails the test. What it printed is appended
+    to ``output``. The server is always stopped, whatever the test did.
     """
+    from tests.viz.netguard import LOG_ENV
+
     port = free_port()
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    guard = tempfile.NamedTemporaryFile(prefix="netguard-", suffix=".log", delete=False)
+    guard.close()
+    printed = tempfile.TemporaryFile()  # a file, not a pipe: a chatty server never blocks
+    env = {**os.environ, "PYTHONPATH": str(ROOT), LOG_ENV: guard.name}
     start = time.perf_counter()
-    proc = subprocess.Popen([sys.executable, "-m", "simulation.cli", "app", *args,
+    proc = subprocess.Popen([sys.executable, "-m", "tests.viz.netguard", "app", *args,
                              "--port", str(port)], cwd=ROOT, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+                            stdout=printed, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}/"
     try:
         while True:
             if proc.poll() is not None:
-                out = proc.stdout.read().decode() if proc.stdout else ""
-                raise RuntimeError(f"the app's server exited early:\n{out}")
+                printed.seek(0)
+                raise RuntimeError("the app's server exited early:\n"
+                                   + printed.read().decode(errors="replace"))
             try:
                 with urllib.request.urlopen(url, timeout=2) as response:
                     if response.status == 200:
@@ -75,3 +85,10 @@ def app_server(*args: str, timeout: float = 30.0) -> Iterator[tuple[str, float]]
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+        printed.seek(0)
+        if output is not None:
+            output.append(printed.read().decode(errors="replace"))
+        printed.close()
+        attempts = Path(guard.name).read_text()
+        Path(guard.name).unlink()
+    assert attempts == "", f"the app's server reached beyond this machine:\n{attempts}"
