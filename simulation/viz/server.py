@@ -90,11 +90,12 @@ def build_app() -> Any:
     from starlette.staticfiles import StaticFiles
 
     folder = assets_folder()
-    import solara.server.starlette as solara_starlette
     import solara.settings
 
     if solara.settings.assets.proxy:
         raise OutsideInError("solara's asset proxy is on; the app must be configured first")
+    import solara.server.starlette as solara_starlette
+
     app = solara_starlette.app
     if not any(getattr(r, "path", None) == ASSETS_URL for r in app.router.routes):
         # first, so solara's catch-all page route never sees these paths
