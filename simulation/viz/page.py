@@ -27,7 +27,7 @@ from simulation.params import LEVERS
 from simulation.viz import scenarios
 from simulation.viz.controller import METRICS, STRUCTURES, RunController
 from simulation.viz.scenarios import FOLDER_ENV, SCENARIO_ENV
-from simulation.viz.sharing import GATE
+from simulation.viz.sharing import GATE, release_memory_soon
 from simulation.viz.texts import LEVER_TEXT, STRUCTURE_TEXT
 
 SPEEDS: dict[str, float] = {"1 month/s": 1.0, "4 months/s": 0.25, "10 months/s": 0.1,
@@ -318,13 +318,16 @@ def Page() -> None:  # noqa: N802
         def cleanup() -> None:  # the tab is gone: its run goes with it
             GATE.leave(ctrl)
             ctrl.close()
+            release_memory_soon()
         return cleanup
 
     solara.use_effect(free_the_run, [])
     drawn = solara.use_ref(version)
+    drawn_event = solara.use_memo(threading.Event, [])
 
     def mark_drawn() -> None:
         drawn.current = version
+        drawn_event.set()
 
     solara.use_effect(mark_drawn, [version])  # effects run once the page is drawn
 
@@ -342,13 +345,16 @@ def Page() -> None:  # noqa: N802
                 with GATE.turn(cancel) as got:
                     if not got:
                         return
+                    drawn_event.clear()
                     go_on = ctrl.play_step()
                     target = ctrl.version
                     set_version(target)
-                deadline = start + DRAW_WAIT
-                while drawn.current < target and time.perf_counter() < deadline:
-                    if cancel.wait(0.005):
-                        return
+                    # the month counts as drawn once the page's effects ran (no polling: thirty
+                    # tabs that poll take the server's time from the one that clicks)
+                    if drawn.current < target:
+                        drawn_event.wait(DRAW_WAIT)
+                if cancel.is_set():
+                    return
                 if not go_on:
                     set_playing(False)
                     return

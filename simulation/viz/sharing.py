@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections import deque
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -31,6 +32,7 @@ class PlayGate:
         self.budget = budget
         self.cost = initial_cost
         self._cond = threading.Condition()
+        self._queue: deque[object] = deque()  # tabs waiting for a turn, first come first
         self._playing: set[object] = set()
         self._clicks = 0
         self._busy = False
@@ -68,13 +70,21 @@ class PlayGate:
     def turn(self, cancel: threading.Event | None = None) -> Iterator[bool]:
         """Wait for this tab's turn to play a month; yields False if cancelled meanwhile.
 
+        Turns go in the order they were asked for, so no playing tab starves.
+
         The time spent inside updates the running estimate of a month's cost.
         """
+        ticket = object()
         with self._cond:
-            while self._busy or self._clicks:
-                if cancel is not None and cancel.is_set():
-                    break
-                self._cond.wait(0.05)
+            self._queue.append(ticket)
+            try:
+                while self._busy or self._clicks or self._queue[0] is not ticket:
+                    if cancel is not None and cancel.is_set():
+                        break
+                    self._cond.wait(0.05)
+            finally:
+                self._queue.remove(ticket)
+                self._cond.notify_all()
             got = not (cancel is not None and cancel.is_set())
             if got:
                 self._busy = True
@@ -99,5 +109,38 @@ class PlayGate:
         return max(asked, shared)
 
 
-GATE = PlayGate()
+GATE = PlayGate(budget=0.4)
 """The one gate of this server process (every tab's page uses it)."""
+
+
+_trim_lock = threading.Lock()
+_trim_timer: threading.Timer | None = None
+
+
+def _release_memory() -> None:
+    import ctypes
+    import ctypes.util
+    import gc
+
+    gc.collect()  # a closed tab's run holds cycles (widgets, model, agents)
+    name = ctypes.util.find_library("c")
+    if name is None:
+        return
+    libc = ctypes.CDLL(name)
+    if hasattr(libc, "malloc_trim"):  # glibc: hand freed memory back to the system
+        libc.malloc_trim(0)
+
+
+def release_memory_soon(delay: float = 2.0) -> None:
+    """Collect a closed tab's run and return the freed memory to the system, once.
+
+    Thirty tabs closing together ask thirty times; one collection ``delay`` seconds after
+    the last ask serves them all.
+    """
+    global _trim_timer
+    with _trim_lock:
+        if _trim_timer is not None:
+            _trim_timer.cancel()
+        _trim_timer = threading.Timer(delay, _release_memory)
+        _trim_timer.daemon = True
+        _trim_timer.start()

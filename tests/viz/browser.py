@@ -42,13 +42,14 @@ def free_port() -> int:
 
 
 @contextmanager
-def app_server(*args: str, timeout: float = 30.0,
-               output: list[str] | None = None) -> Iterator[tuple[str, float]]:
+def app_server(*args: str, timeout: float = 30.0, output: list[str] | None = None,
+               info: dict[str, int] | None = None) -> Iterator[tuple[str, float]]:
     """Run ``outsidein app ARGS`` on a free loopback port; yield its URL and start-up time.
 
     The server runs under ``netguard``: once it has stopped, any name lookup or connection
     it attempted beyond the loopback interface fails the test. What it printed is appended
-    to ``output``. The server is always stopped, whatever the test did.
+    to ``output``; ``info["pid"]`` is its process id. The server is always stopped, whatever
+    the test did.
     """
     from tests.viz.netguard import LOG_ENV
 
@@ -62,6 +63,8 @@ def app_server(*args: str, timeout: float = 30.0,
                              "--port", str(port)], cwd=ROOT, env=env,
                             stdout=printed, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}/"
+    if info is not None:
+        info["pid"] = proc.pid
     try:
         while True:
             if proc.poll() is not None:
