@@ -98,7 +98,7 @@ def main() -> None:
         answered = time.perf_counter() - started
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
-            page = browser.new_page(viewport={"width": 1500, "height": 1700})
+            page = browser.new_page(viewport={"width": 1280, "height": 720})  # a projector
             opened = time.perf_counter()
             page.goto(url)
             page.get_by_role("button", name="Step", exact=True).wait_for()

@@ -79,8 +79,10 @@ def _pending(marks: dict[str, str], key: str) -> None:
 
 
 def scenario_choices(files: list[Path]) -> list[dict[str, str]]:
-    """Picker entries: each file's title as the text (its file name when it does not load,
-    or when two files share a title), its file name as the value."""
+    """Picker entries: each file's title as the text and its file name as the value.
+
+    A file that does not load is listed by name; two files of one title add their names.
+    """
     titles: dict[str, str] = {}
     for path in files:
         try:
@@ -284,19 +286,18 @@ def InfoPanel(ctrl: RunController, version: int, on_close: Any) -> None:  # noqa
                 ("Things to notice", info["notice"]), ("Things to try", info["try"]),
                 ("Questions for the class", info["questions"]))
     with v.Dialog(v_model=True, max_width="980px", scrollable=True,
-                  on_v_model=lambda open_: None if open_ else on_close()):
-        with v.Card(class_="oi-info"):
-            with v.CardTitle():
-                _text(f"Info: {info['title']}", classes="oi-info-title",
-                      style={"font-size": "22px", "font-weight": "bold"})
-            with v.CardText(style_="font-size: 16px; color: #222; max-height: 70vh"):
-                for heading, lines in sections:
-                    _text(heading, tag="h3", style={"margin": "12px 0 4px 0"})
-                    with v.Html(tag="ul", class_=f"oi-info-{heading.split()[0].lower()}"):
-                        for line in lines:
-                            _text(line, tag="li")
-            with v.CardActions():
-                solara.Button("Close", on_click=on_close, style=_BUTTON)
+                  on_v_model=lambda open_: None if open_ else on_close()), v.Card(class_="oi-info"):
+        with v.CardTitle():
+            _text(f"Info: {info['title']}", classes="oi-info-title",
+                  style={"font-size": "22px", "font-weight": "bold"})
+        with v.CardText(style_="font-size: 16px; color: #222; max-height: 70vh"):
+            for heading, lines in sections:
+                _text(heading, tag="h3", style={"margin": "12px 0 4px 0"})
+                with v.Html(tag="ul", class_=f"oi-info-{heading.split()[0].lower()}"):
+                    for line in lines:
+                        _text(line, tag="li")
+        with v.CardActions():
+            solara.Button("Close", on_click=on_close, style=_BUTTON)
 
 
 @solara.component
@@ -441,7 +442,7 @@ def Page() -> None:  # noqa: N802
 
 
 def _kernel_context() -> Any:
-    """This tab's server-side context (``None`` outside a server, as in tests)."""
+    """The tab's server-side context (``None`` outside a server, as in tests)."""
     try:
         from solara.server import kernel_context
 

@@ -15,15 +15,13 @@ from dataclasses import dataclass
 from html import escape
 
 import numpy as np
-from matplotlib.colors import to_hex
 
-from simulation.figures import EVENT_STYLE
+from simulation.event_style import EVENT_STYLE
 
 MAX_POINTS = 240
 """Most points a line chart draws per series; longer series are thinned evenly."""
 
-EVENT_COLORS: dict[str, str] = {kind: to_hex(colour)
-                                for kind, (colour, _) in EVENT_STYLE.items()}
+EVENT_COLORS: dict[str, str] = {kind: colour for kind, (colour, _) in EVENT_STYLE.items()}
 """Colour of each kind of event's marker line: the report figures' colours, as SVG wants them."""
 
 EVENT_LABELS: dict[str, str] = {kind: label for kind, (_, label) in EVENT_STYLE.items()}

@@ -312,6 +312,7 @@ def test_the_info_panel_shows_the_scenarios_questions(page: Any) -> None:
                     "Questions for the class"):
         assert heading in text
     assert all(q in text for q in questions)
+    page.wait_for_timeout(400)  # the dialog's fade-in
     shot(page, "app-info")
     page.get_by_role("button", name="Close").click()
     info.wait_for(state="detached")

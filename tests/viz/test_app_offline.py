@@ -79,9 +79,9 @@ def test_the_page_needs_nothing_from_outside(served: dict[str, Any]) -> None:
 
 def test_a_clean_start_prints_no_warnings() -> None:
     output: list[str] = []
-    with app_server(output=output) as (url, _):
-        with urllib.request.urlopen(url, timeout=10) as response:  # solara's cookie code
-            assert response.status == 200
+    with app_server(output=output) as (url, _), \
+            urllib.request.urlopen(url, timeout=10) as response:  # runs solara's cookie code
+        assert response.status == 200
     lines = [line for line in output[0].splitlines() if line.strip()]
     assert len(lines) == 1 and lines[0].startswith("Outside-In app at http://127.0.0.1:"), lines
 
