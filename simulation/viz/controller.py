@@ -487,9 +487,9 @@ class RunController:
             other = "inside-out" if structure == "outside_in" else "outside-in"
             out.append(f"Raise {name}'s weakest lever ({weakest}, {levers[weakest]:.2f}) to "
                        "0.8 in the controls and press Reset: which gap closes?")
-            out.append(f"Run to month 60, then press \"Reorganize to {other}\" on {name}'s "
+            out.append(f"Run to month 60, then press \"Reorganize now: to {other}\" on {name}'s "
                        "panel: what does the move cost, and when does it pay?")
-        out.append("Press \"Shock customer needs now\" and watch which firm's awareness gap "
+        out.append("Press \"Shock needs now\" and watch which firm's awareness gap "
                    "rises less, and which recovers first.")
         out.append("Change the seed and press Reset: is the story the same with other luck?")
         return out

@@ -23,7 +23,6 @@ pytestmark = pytest.mark.browser
 
 BROKEN = "turbulence: [0.1\nfirms: {oops\n"
 PROJECTOR = {"width": 1280, "height": 720}
-DOCS_IMG = Path(__file__).resolve().parents[2] / "docs" / "img"
 
 
 @pytest.fixture(scope="module")
@@ -153,9 +152,7 @@ def test_at_1280x720_two_charts_are_in_view_and_a_step_redraws_them(page: Any) -
     assert size >= 14 * 0.95, f"chart text {size:.1f} px high"
     assert page.locator('[data-testid="network-0"] circle').count() >= 2
     assert page.locator('[data-testid="market"] [data-segment]').count() >= 2
-    path = shot(page, "app-1280x720")
-    DOCS_IMG.mkdir(parents=True, exist_ok=True)
-    (DOCS_IMG / "app-1280x720.png").write_bytes(path.read_bytes())
+    shot(page, "app-1280x720")
 
 
 def test_at_1920x1080_the_grid_uses_the_width(browser: Any, server: dict[str, Any]) -> None:
