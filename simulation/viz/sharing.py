@@ -109,7 +109,7 @@ class PlayGate:
         return max(asked, shared)
 
 
-GATE = PlayGate(budget=0.4)
+GATE = PlayGate(budget=0.6)
 """The one gate of this server process (every tab's page uses it)."""
 
 
