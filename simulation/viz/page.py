@@ -83,17 +83,28 @@ def scenario_choices(files: list[Path]) -> list[dict[str, str]]:
 
     A file that does not load is listed by name; two files of one title add their names.
     """
-    titles: dict[str, str] = {}
-    for path in files:
-        try:
-            titles[path.name] = str(scenarios.load(path).title)
-        except Exception:  # a broken file is listed by name; picking it shows the error
-            titles[path.name] = f"{path.name} (does not load)"
+    titles = {path.name: _title(path) for path in files}
     counts: dict[str, int] = {}
     for title in titles.values():
         counts[title] = counts.get(title, 0) + 1
     return [{"text": t if counts[t] == 1 else f"{t} ({name})", "value": name}
             for name, t in titles.items()]
+
+
+_TITLES: dict[tuple[Path, int, int], str] = {}
+"""Titles of scenario files already read, by path, modification time and size."""
+
+
+def _title(path: Path) -> str:
+    """A scenario file's title, read once per version of the file (for every tab)."""
+    try:
+        stat = path.stat()
+        key = (path, stat.st_mtime_ns, stat.st_size)
+        if key not in _TITLES:
+            _TITLES[key] = str(scenarios.load(path).title)
+        return _TITLES[key]
+    except Exception:  # a broken file is listed by name; picking it shows the error
+        return f"{path.name} (does not load)"
 
 
 @solara.component

@@ -220,3 +220,42 @@ def test_a_failed_firm_says_when_and_why() -> None:
     text = str(alert.children)
     assert "focal failed in month" in text and "cash ran out" in text
     assert button(rc, "Reorganize now: to inside-out").disabled
+
+
+def test_a_tab_with_no_connected_page_does_not_play() -> None:
+    import threading
+    from types import SimpleNamespace
+
+    from solara.server.kernel_context import PageStatus
+
+    def context(*statuses: PageStatus) -> Any:
+        return SimpleNamespace(page_status={str(i): s for i, s in enumerate(statuses)},
+                               closed_event=threading.Event())
+
+    assert app_page._connected(None)  # no server: a test renders the page
+    assert app_page._connected(context())
+    assert app_page._connected(context(PageStatus.DISCONNECTED, PageStatus.CONNECTED))
+    assert not app_page._connected(context(PageStatus.DISCONNECTED))
+    assert not app_page._connected(context(PageStatus.CLOSED))
+    closed = context(PageStatus.CLOSED)
+    closed.closed_event.set()
+    assert app_page._closed(closed) and not app_page._closed(None)
+
+
+def test_scenario_titles_are_read_once_per_version_of_a_file(tmp_path: Path,
+                                                             monkeypatch: pytest.MonkeyPatch
+                                                             ) -> None:
+    path = tmp_path / "s.yaml"
+    path.write_text(SCENARIO)
+    calls: list[Path] = []
+    real = app_page.scenarios.load
+
+    def counting(p: Path) -> Any:
+        calls.append(p)
+        return real(p)
+
+    monkeypatch.setattr(app_page.scenarios, "load", counting)
+    assert app_page.scenario_choices([path]) == app_page.scenario_choices([path])
+    assert len(calls) == 1
+    path.write_text(SCENARIO.replace("Hostile", "Changed title"))  # another size
+    assert app_page.scenario_choices([path])[0]["text"].startswith("Changed")
