@@ -323,7 +323,7 @@ class RunController:
                 series = [svg.Series(t.name, t.color, t.steps, t.values[metric], t.entrant)
                           for t in self.traces.values()]
                 y_range = (0.0, 1.0) if metric in ("market_share", "satisfaction") else None
-                size = (900, 400) if metric == large else (400, 260)
+                size = (1000, 380) if metric == large else (400, 260)
                 out[metric] = svg.line_chart(
                     METRIC_TEXT[metric], series, events, unit=METRIC_UNITS[metric],
                     x_max=x_max, y_range=y_range, percent=metric == "market_share",

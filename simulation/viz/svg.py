@@ -110,7 +110,7 @@ def tick_label(value: float, step: float, percent: bool = False) -> str:
     return text + ("%" if percent else "")
 
 
-MONTH_STEPS: tuple[int, ...] = (1, 2, 3, 6, 12, 24, 36, 60, 120, 240, 360, 600, 1200, 2400)
+MONTH_STEPS: tuple[int, ...] = (1, 2, 3, 6, 12, 24, 30, 36, 60, 120, 240, 360, 600, 1200, 2400)
 """Spacings of the time axis's ticks, in months: whole years once a run is long."""
 
 
