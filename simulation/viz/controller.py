@@ -440,7 +440,7 @@ class RunController:
                           if e["kind"] == "failure" and e.get("firm") == f.name), None)
             when = f"in month {month}" if month is not None else "during the run"
             return (f"{f.name} failed {when}: its cash ran out (it paid more than it "
-                    "earned until nothing was left). Its customers went to the others.")
+                    "earned until nothing was left). Its customers must find another seller.")
 
     def info(self) -> dict[str, Any]:
         """The scenario explained for the Info panel, as plain texts (never markup).
