@@ -13,6 +13,8 @@ import pandas as pd  # noqa: E402
 from matplotlib.axes import Axes  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
+from simulation.event_style import EVENT_STYLE  # noqa: E402
+
 PANELS: tuple[tuple[str, str], ...] = (
     ("market_share", "Market share"),
     ("satisfaction", "Customer satisfaction"),
@@ -21,13 +23,6 @@ PANELS: tuple[tuple[str, str], ...] = (
     ("cash", "Cash"),
 )
 
-EVENT_STYLE: Mapping[str, tuple[str, str]] = {
-    "shock": ("tab:red", "needs shock"),
-    "entrant": ("tab:purple", "disruptor enters"),
-    "new_segment": ("tab:green", "new segment"),
-    "reorganization": ("tab:orange", "reorganization"),
-    "failure": ("black", "firm fails"),
-}
 
 
 def mark_events(ax: Axes, events: Iterable[Mapping[str, Any]]) -> None:

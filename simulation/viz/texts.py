@@ -29,8 +29,25 @@ STRUCTURE_TEXT: dict[str, str] = {
 METRIC_TEXT: dict[str, str] = {
     "market_share": "Market share",
     "satisfaction": "Customer satisfaction",
-    "awareness_gap": "Awareness gap (needs vs. what the firm believes)",
-    "action_gap": "Action gap (belief vs. what the firm offers)",
+    "awareness_gap": "Awareness gap",
+    "action_gap": "Action gap",
     "cash": "Cash",
 }
 """The plotted metrics, in the order shown, with their titles."""
+
+METRIC_UNITS: dict[str, str] = {
+    "market_share": "% of customers",
+    "satisfaction": "1 = perfect fit",
+    "awareness_gap": "needs vs. belief",
+    "action_gap": "belief vs. offer",
+    "cash": "money",
+}
+"""What each plotted metric's values measure, shown beside its title."""
+
+EVENT_TEXT: dict[str, str] = {
+    "shock": "customer needs jump",
+    "entrant": "a disruptor enters",
+    "new_segment": "a new customer segment appears",
+    "reorganization": "the focal firm reorganizes",
+}
+"""What each scheduled event of a scenario's timeline does, for the Info panel."""

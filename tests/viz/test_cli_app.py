@@ -114,3 +114,19 @@ def test_a_real_broken_scenario_is_refused_with_the_scenario_layers_words(
         "language)"
     assert lines[-1].startswith(f"{bad}: firms: is required")
     assert served == []
+
+
+def test_a_shipped_scenario_may_be_named(served: list[tuple[Any, ...]]) -> None:
+    from simulation.scenario import resolve
+
+    assert main(["app", "freeze-up"]) == 0
+    assert served == [(resolve("freeze-up"), 8765, None)]
+    assert served[0][0].name == "freeze-up.yaml"
+
+
+def test_an_unknown_scenario_name_is_one_line_with_a_suggestion(
+        served: list[tuple[Any, ...]], capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["app", "freeze-upp"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "freeze-up" in err
+    assert served == []
