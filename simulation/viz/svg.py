@@ -359,11 +359,19 @@ def market(segment_names: Sequence[str], needs: np.ndarray, active: Sequence[boo
     pad, right, bottom = 30, 12, FONT + 10
     pw, ph = width - pad - right, height - top - bottom
 
+    # The need space is open: needs start in [0, 1] and may move past it, so the axes span
+    # [0, 1] and whatever needs and offerings lie beyond, with a margin.
+    shown = [np.asarray(needs, dtype=float)[:, :2], *(o.points[:, :2] for o in offerings)]
+    points = np.vstack([p for p in shown if p.size]) if shown else np.zeros((0, 2))
+    finite = points[np.isfinite(points).all(axis=1)] if points.size else points
+    lo = np.minimum(0.0, finite.min(axis=0) - 0.05) if finite.size else np.zeros(2)
+    hi = np.maximum(1.0, finite.max(axis=0) + 0.05) if finite.size else np.ones(2)
+
     def px(v: float) -> float:
-        return pad + pw * min(max(v, 0.0), 1.0)
+        return pad + pw * (min(max(v, lo[0]), hi[0]) - lo[0]) / (hi[0] - lo[0])
 
     def py(v: float) -> float:
-        return top + ph * (1 - min(max(v, 0.0), 1.0))
+        return top + ph * (1 - (min(max(v, lo[1]), hi[1]) - lo[1]) / (hi[1] - lo[1]))
 
     out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="100%" '
            f'viewBox="0 0 {width} {height}" data-testid="{escape(test_id)}" '

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import math
+import re
 
 import numpy as np
 import pytest
@@ -129,3 +130,12 @@ def test_nodes_never_cover_the_gap_between_neighbours() -> None:
     cy = [float(part.split('"')[0]) for part in out.split(' cy="')[1:]]
     gap = math.dist((cx[0], cy[0]), (cx[1], cy[1]))
     assert radii[0] + radii[1] < gap  # the link between two neighbours stays visible
+
+
+def test_market_view_widens_its_axes_for_needs_that_left_the_unit_square():
+    # The need space is open: a segment whose needs moved to 1.6 is drawn inside the picture,
+    # right of one still at 0.5, not piled on the edge.
+    needs = np.array([[0.5, 0.5], [1.6, 0.5]])
+    page = svg.market(["here", "moved"], needs, [True, True], [], "x", "y")
+    xs = [float(x) for x in re.findall(r'<circle cx="([0-9.]+)"', page)]
+    assert xs[0] < xs[1] < 400 - 12
