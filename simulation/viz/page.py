@@ -211,7 +211,7 @@ def Controls(  # noqa: N802
     _text("Market", style={"font-weight": "bold", "font-size": "16px", "margin-top": "10px"})
     with solara.Div(classes=["oi-turbulence"]):
         solara.SliderFloat(f"Turbulence {s.turbulence:.3f}", value=s.turbulence, min=0,
-                           max=0.2, step=0.005, on_value=turbulence, thumb_label=True)
+                           max=0.1, step=0.001, on_value=turbulence, thumb_label=True)
         _text("How fast customers' needs drift each month.", style=_SMALL)
         _pending(marks, "turbulence")
     with solara.Div(classes=["oi-entrant-rate"]):
