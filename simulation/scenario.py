@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -35,6 +36,7 @@ from pydantic import (
 
 from simulation.errors import OutsideInError, ParameterError
 from simulation.params import LEVERS, PARAMETERS, FirmSpec, ModelParams, SegmentSpec
+from simulation.structures import PRESETS, other_preset
 
 SCENARIO_DIR: Path = Path(__file__).resolve().parent.parent / "scenarios"
 """Where the shipped scenarios live (the repository's ``scenarios/`` folder)."""
@@ -120,8 +122,6 @@ def _check_preset(value: str) -> str:
 
 
 def _preset_names() -> list[str]:
-    from simulation.structures import PRESETS  # the core's table of organizations
-
     return sorted(PRESETS)
 
 
@@ -349,6 +349,39 @@ def _default_compare() -> list[str | CustomOrganization]:
     return ["inside_out", "outside_in"]
 
 
+@dataclass(frozen=True)
+class Arm:
+    """One organization of a comparison: how the focal firm is organized in that arm.
+
+    Attributes:
+        label: its name in tables.
+        structure: its preset.
+        levers: lever values that differ from the preset.
+        reorganize: whether it goes through the timeline's reorganization.
+        focal_firm: it is the scenario's own focal firm (which sets levers of its own).
+
+    """
+
+    label: str
+    structure: str
+    levers: dict[str, float]
+    reorganize: bool = True
+    focal_firm: bool = False
+
+    def overrides(self) -> dict[str, Any]:
+        """The :meth:`Scenario.to_model_kwargs` keywords that make the focal firm this arm."""
+        out: dict[str, Any] = {} if self.focal_firm else {"structure": self.structure,
+                                                          **self.levers}
+        if not self.reorganize:
+            out["reorganize_step"] = None
+        return out
+
+    def firm(self, name: str, price: float, cash: float | None = None) -> FirmSpec:
+        """This organization as an incumbent firm of the core (a rival, head-to-head)."""
+        return FirmSpec(name=name, structure=self.structure, levers=dict(self.levers),
+                        price=price, cash=cash)
+
+
 class Scenario(_Strict):
     """A validated scenario: what a workshop runs, and what it is meant to teach.
 
@@ -411,19 +444,38 @@ class Scenario(_Strict):
         """The focal firm (the first listed)."""
         return self.firms[0]
 
-    def organizations(self) -> list[tuple[str, dict[str, Any]]]:
-        """The two organizations to compare, as (label, overrides for :meth:`to_model_kwargs`)."""
-        out = []
+    def organizations(self, source: str = "<scenario>") -> list[Arm]:
+        """The two organizations to compare, as :class:`Arm` (label, structure, levers).
+
+        When the focal firm sets its own levers, the arm that names its preset (or repeats
+        its structure and levers) *is* that firm, levers and all, so ``run``, ``compare`` and
+        the app show the same firm; if neither arm is, the comparison would silently drop
+        those levers, so it is refused.
+
+        Raises:
+            ScenarioError: the focal firm sets levers that neither organization uses.
+
+        """
+        mine = self.focal.levers.values()
+        arms = []
         for entry in self.compare:
             if isinstance(entry, str):
-                out.append((entry, {"structure": entry}))
+                same = bool(mine) and entry == self.focal.structure
+                arms.append(Arm(entry, entry, dict(mine) if same else {}, True, same))
             else:
-                overrides: dict[str, Any] = {"structure": entry.structure,
-                                             **entry.levers.values()}
-                if not entry.reorganize:
-                    overrides["reorganize_step"] = None
-                out.append((entry.label, overrides))
-        return out
+                same = bool(mine) and entry.structure == self.focal.structure \
+                    and entry.levers.values() == mine
+                arms.append(Arm(entry.label, entry.structure, entry.levers.values(),
+                                entry.reorganize, same))
+        if mine and not any(arm.focal_firm for arm in arms):
+            told = ", ".join(f"{k}={v:g}" for k, v in mine.items())
+            raise ScenarioError(
+                source, f"firms[0] ({self.focal.name}) sets levers {told}, but neither "
+                f"organization compared ({arms[0].label}, {arms[1].label}) is that firm, so "
+                "its levers would be dropped; name its preset "
+                f"{self.focal.structure!r} in compare (the focal firm as one arm) or give "
+                "one organization the same structure and levers", field="compare")
+        return arms
 
     def scheduled_events(self) -> list[tuple[int, str]]:
         """The timeline as (step, kind), sorted by step."""
@@ -492,6 +544,35 @@ class Scenario(_Strict):
             kw["firms"] = (first, *(f.spec() for f in self.firms[1:]))
         kw.update(overrides)
         kw["rng"] = self.seed  # OrgModel.from_scenario uses it unless given another rng
+        return kw
+
+    def head_to_head_kwargs(self, first: Arm, second: Arm, **overrides: Any) -> dict[str, Any]:
+        """Model keywords in which ``first`` is the focal firm and ``second`` its first rival.
+
+        The two organizations compete in this scenario's one market; every other incumbent
+        stays as the scenario has it. Rivals made from ``competitors`` become listed firms
+        (same names, price and cash as the model would give them).
+
+        Raises:
+            ParameterError: the scenario has no rival to stand for ``second``, or an
+                override is out of range.
+
+        """
+        kw = self.to_model_kwargs(**{**first.overrides(), **overrides})
+        if "firms" in kw:
+            firms = list(kw["firms"])
+        else:
+            count, price = kw.pop("rivals"), kw.pop("rival_price")
+            preset = kw.pop("rival_structure") or other_preset(kw["structure"])
+            levers = {k: kw[k] for k in LEVERS if kw.get(k) is not None}
+            firms = [FirmSpec("focal", kw["structure"], levers, kw.pop("price"))]
+            firms += [FirmSpec(f"rival-{i + 1}" if count > 1 else "rival", preset, {}, price)
+                      for i in range(count)]
+        if len(firms) < 2:
+            raise ParameterError("rivals", "head-to-head needs a rival for the second "
+                                 "organization; the scenario has none")
+        firms[1] = second.firm(firms[1].name, firms[1].price, firms[1].cash)
+        kw["firms"] = tuple(firms)
         return kw
 
     def to_params(self, **overrides: Any) -> ModelParams:

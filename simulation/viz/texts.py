@@ -6,6 +6,8 @@ organization, so that a class reads what a slider means without the book at hand
 
 from __future__ import annotations
 
+from simulation.outcomes import PANELS, SERIES
+
 LEVER_TEXT: dict[str, str] = {
     "coordination": "Aligns tasks and information around the customer, so what one department "
                     "learns reaches the others.",
@@ -26,11 +28,5 @@ STRUCTURE_TEXT: dict[str, str] = {
 }
 """One line per structure preset."""
 
-METRIC_TEXT: dict[str, str] = {
-    "market_share": "Market share",
-    "satisfaction": "Customer satisfaction",
-    "awareness_gap": "Awareness gap (needs vs. what the firm believes)",
-    "action_gap": "Action gap (belief vs. what the firm offers)",
-    "cash": "Cash",
-}
-"""The plotted metrics, in the order shown, with their titles."""
+METRIC_TEXT: dict[str, str] = {name: SERIES[name].title for name in PANELS}
+"""The plotted metrics, in the order shown, with their titles (from the outcome registry)."""
