@@ -135,7 +135,8 @@ def disagreement_rows(result: Comparison) -> list[list[str]]:
         for framing, table in result.tables.items():
             row = table.set_index("outcome").loc[outcome]
             rows.append([reg.OUTCOMES[outcome].label, framing,
-                         interval_text({**row.to_dict(), "outcome": outcome}, "diff")])
+                         interval_text({**{str(k): v for k, v in row.items()},
+                                        "outcome": outcome}, "diff")])
     return rows
 
 

@@ -377,7 +377,7 @@ class Arm:
         return out
 
     def firm(self, name: str, price: float, cash: float | None = None) -> FirmSpec:
-        """This organization as an incumbent firm of the core (a rival, head-to-head)."""
+        """Return the organization as an incumbent of the core (a rival, head-to-head)."""
         return FirmSpec(name=name, structure=self.structure, levers=dict(self.levers),
                         price=price, cash=cash)
 

@@ -45,7 +45,9 @@ def compare(
 
     A two-arm paired experiment: replication i of every run shares its seed. Both framings
     are run where head-to-head is defined; the table shows one and names it, and the handout
-    lists the outcomes on which the two framings disagree in sign. Writes NAME.html (self-contained report), NAME.png (mean trajectories with bands) and
+    lists the outcomes on which the two framings disagree in sign.
+
+    Writes NAME.html (self-contained report), NAME.png (mean trajectories with bands) and
     NAME-runs.csv / NAME-table.csv into OUT, and prints the table.
     """
     from experiments.compare import FRAMING_TEXT, FRAMINGS

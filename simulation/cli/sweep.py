@@ -34,7 +34,8 @@ def sweep(
     dry_run: Annotated[bool, typer.Option(
         "--dry-run", help="print the number of runs and a time estimate, run nothing")] = False,
     max_runs: Annotated[int | None, typer.Option(
-        min=1, help="keep only the first N runs (a quick check)")] = None,
+        min=1, help="keep at most N runs spread across the design, every factor at two "
+                    "levels or more where N allows (a quick check)")] = None,
     steps: Annotated[int | None, typer.Option(min=1, help="override the spec's steps")] = None,
     flush_every: Annotated[int, typer.Option(
         min=1,
@@ -44,13 +45,20 @@ def sweep(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="no progress bar")] = False,
 ) -> None:
     """Run every (sample, replication) of an experiment spec; resume if interrupted."""
+    from experiments.designs import coverage_warnings
     from experiments.executors import make_executor
     from experiments.spec import load_spec
-    from experiments.sweep import estimate_seconds, run_sweep
+    from experiments.sweep import estimate_seconds, make_plan, run_sweep
 
     if workers is not None and scheduler:
         raise OutsideInError("--workers: give either --workers or --scheduler, not both")
     parsed = load_spec(spec).shrunk(steps=steps)
+    plan = make_plan(parsed, max_runs=max_runs)
+    if plan.note:
+        typer.echo(plan.note)
+    for warning in coverage_warnings(parsed, plan.kept_samples(),
+                                     f"the {plan.planned} runs planned"):
+        typer.echo(warning, err=True)
     if dry_run:
         import os
 
