@@ -309,6 +309,8 @@ def compare(scenario: Scenario, *, name: str = "scenario", reps: int = 30,
     """
     if not 1 <= reps <= 10_000:
         raise ParameterError("reps", f"{reps!r} is outside [1, 10000]")
+    if workers is not None and not 1 <= workers <= 256:
+        raise ParameterError("workers", f"{workers!r} is outside [1, 256]")
     steps = scenario.steps if steps is None else steps
     if not 1 <= steps <= 100_000:
         raise ParameterError("steps", f"{steps!r} is outside [1, 100000]")
