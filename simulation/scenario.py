@@ -449,8 +449,8 @@ class Scenario(_Strict):
 
         When the focal firm sets its own levers, the arm that names its preset (or repeats
         its structure and levers) *is* that firm, levers and all, so ``run``, ``compare`` and
-        the app show the same firm; if neither arm is, the comparison would silently drop
-        those levers, so it is refused.
+        the app show the same firm. If neither arm is, and no organization sets those levers
+        itself, the comparison would silently drop them, so it is refused.
 
         Raises:
             ScenarioError: the focal firm sets levers that neither organization uses.
@@ -467,14 +467,17 @@ class Scenario(_Strict):
                     and entry.levers.values() == mine
                 arms.append(Arm(entry.label, entry.structure, entry.levers.values(),
                                 entry.reorganize, same))
-        if mine and not any(arm.focal_firm for arm in arms):
+        # an organization that sets each of those levers itself chose its values: not a drop
+        chosen = any(not isinstance(e, str) and set(mine) <= set(e.levers.values())
+                     for e in self.compare)
+        if mine and not chosen and not any(arm.focal_firm for arm in arms):
             told = ", ".join(f"{k}={v:g}" for k, v in mine.items())
             raise ScenarioError(
                 source, f"firms[0] ({self.focal.name}) sets levers {told}, but neither "
                 f"organization compared ({arms[0].label}, {arms[1].label}) is that firm, so "
                 "its levers would be dropped; name its preset "
-                f"{self.focal.structure!r} in compare (the focal firm as one arm) or give "
-                "one organization the same structure and levers", field="compare")
+                f"{self.focal.structure!r} in compare (the focal firm as one arm), or set "
+                f"{', '.join(mine)} in one organization's levers", field="compare")
         return arms
 
     def scheduled_events(self) -> list[tuple[int, str]]:
