@@ -319,7 +319,7 @@ def compare(scenario: Scenario, *, name: str = "scenario", reps: int = 30,
         raise ParameterError("seed", f"{root!r} is negative; seeds are whole numbers >= 0")
     if framing is not None and framing not in FRAMINGS:
         raise OutsideInError(f"--framing: {framing!r} is not one of {', '.join(FRAMINGS)}")
-    arms = tuple(scenario.organizations(name))
+    arms = tuple(scenario.arms(name))
     extra = dict(overrides or {})
     problem = head_to_head_problem(scenario, arms)
     for arm in arms:  # fail here, once, rather than in every worker

@@ -74,8 +74,16 @@ class ScenarioError(OutsideInError, ValueError):
 
 # --- schema ----------------------------------------------------------------------------------
 
+PARAM_KEY = "parameter"
+"""Field metadata (``json_schema_extra``) naming the model parameter a field sets."""
+
+
 def _param(name: str, default: Any = ...) -> Any:
     """A pydantic field for model parameter ``name``: its default, bound and doc, written once.
+
+    The field's metadata names the parameter (:data:`PARAM_KEY`); the mapping from a
+    scenario to the model's keywords (:meth:`Scenario.to_model_kwargs`) and back from a
+    parameter to the field that sets it (:func:`parameter_paths`) are both derived from it.
 
     Args:
         name: a key of :data:`PARAMETERS`.
@@ -85,7 +93,8 @@ def _param(name: str, default: Any = ...) -> Any:
     """
     spec = PARAMETERS[name]
     bound = spec.metadata["bound"]
-    kwargs: dict[str, Any] = {"description": spec.metadata["doc"]}
+    kwargs: dict[str, Any] = {"description": spec.metadata["doc"],
+                              "json_schema_extra": {PARAM_KEY: name}}
     if bound is not None:
         kwargs.update(ge=bound.low, le=bound.high)
         if not bound.integer:
@@ -297,6 +306,22 @@ class Metrics(_Strict):
     serve_share: float = _param("serve_share")
 
 
+SECTIONS: dict[str, type[_Strict]] = {"market": Market, "choice": Choice,
+                                      "organization": Organization, "money": Money,
+                                      "entrants": Entrants, "metrics": Metrics}
+"""Sections whose fields set model parameters one to one (market segments aside)."""
+
+
+def field_parameters(model: type[BaseModel]) -> dict[str, str]:
+    """Field name -> the model parameter it sets, read from the fields' metadata."""
+    out = {}
+    for name, info in model.model_fields.items():
+        extra = info.json_schema_extra
+        if isinstance(extra, dict) and isinstance(extra.get(PARAM_KEY), str):
+            out[name] = str(extra[PARAM_KEY])
+    return out
+
+
 EventKind = Literal["shock", "entrant", "new_segment", "reorganization"]
 
 
@@ -444,7 +469,11 @@ class Scenario(_Strict):
         """The focal firm (the first listed)."""
         return self.firms[0]
 
-    def organizations(self, source: str = "<scenario>") -> list[Arm]:
+    def organizations(self) -> list[tuple[str, dict[str, Any]]]:
+        """The two organizations as (label, :meth:`to_model_kwargs` overrides); see :meth:`arms`."""
+        return [(arm.label, arm.overrides()) for arm in self.arms()]
+
+    def arms(self, source: str = "<scenario>") -> list[Arm]:
         """The two organizations to compare, as :class:`Arm` (label, structure, levers).
 
         When the focal firm sets its own levers, the arm that names its preset (or repeats
@@ -507,12 +536,11 @@ class Scenario(_Strict):
         price = overrides.pop("price", focal.price)
 
         m = self.market
-        kw: dict[str, Any] = {
-            **m.model_dump(exclude={"segments", "emerging_segments"}),  # both set below
-            **self.choice.model_dump(), **self.organization.model_dump(),
-            **self.money.model_dump(), **self.metrics.model_dump(),
-            **{f"entrant_{k}": v for k, v in self.entrants.model_dump().items()},
-        }
+        kw: dict[str, Any] = {}
+        for section, model in SECTIONS.items():
+            values = getattr(self, section)
+            kw.update({param: getattr(values, name)
+                       for name, param in field_parameters(model).items()})
         if isinstance(m.segments, list):
             kw["segment_specs"] = tuple(s.spec() for s in m.segments)
             kw["segments"] = sum(not s.emerging for s in m.segments)
@@ -527,9 +555,7 @@ class Scenario(_Strict):
             if e.event == "reorganization":
                 kw["reorganize_step"] = e.step
                 kw["reorganize_to"] = (e.to.values() if isinstance(e.to, Levers) else e.to)
-                for name, param in (("cost", "reorganize_cost"),
-                                    ("transition_steps", "transition_steps"),
-                                    ("transition_disruption", "transition_disruption")):
+                for name, param in field_parameters(Event).items():
                     if getattr(e, name) is not None:
                         kw[param] = getattr(e, name)
 
@@ -538,9 +564,8 @@ class Scenario(_Strict):
         if len(self.firms) == 1:
             kw["price"] = price
             rivals = self.competitors or Competitors()
-            kw["rivals"] = rivals.count
-            kw["rival_structure"] = rivals.structure
-            kw["rival_price"] = rivals.price
+            kw.update({param: getattr(rivals, name)
+                       for name, param in field_parameters(Competitors).items()})
         else:
             first = FirmSpec(name=focal.name, structure=structure, levers=levers, price=price,
                              cash=focal.cash)
@@ -594,6 +619,30 @@ class Scenario(_Strict):
         if isinstance(self.market.segments, list):  # a count of emerging segments is moot
             del data["market"]["emerging_segments"]
         return _to_yaml(data)
+
+
+def parameter_paths() -> dict[str, tuple[str | int, ...]]:
+    """Model parameter -> where a scenario sets it: the reverse of :meth:`Scenario.to_model_kwargs`.
+
+    Derived from the same field metadata; used to point an error the model raises about a
+    parameter at the scenario field to fix.
+    """
+    paths: dict[str, tuple[str | int, ...]] = {}
+    for section, model in SECTIONS.items():
+        paths.update({param: (section, name) for name, param in field_parameters(model).items()})
+    paths["segments"] = ("market", "segments")  # a count, or the list (segment_specs)
+    paths.update({param: ("competitors", name)
+                  for name, param in field_parameters(Competitors).items()})
+    focal: tuple[str | int, ...] = ("firms", 0)
+    paths["structure"] = (*focal, "structure")
+    for name, param in field_parameters(Firm).items():
+        paths.setdefault(param, (*focal, name))  # starting_cash stays money's
+    paths.update({param: (*focal, "levers", name)
+                  for name, param in field_parameters(Levers).items()})
+    timeline = ("reorganize_step", "reorganize_to", *field_parameters(Event).values(),
+                *(f"{kind}_steps" for kind in ("shock", "entrant", "new_segment")))
+    paths.update(dict.fromkeys(timeline, ("timeline",)))
+    return paths
 
 
 class _Dumper(yaml.SafeDumper):

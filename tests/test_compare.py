@@ -276,7 +276,7 @@ def _with_focal_levers(tmp_path: Path, compare_entries: object | None = None) ->
 
 def test_compare_uses_the_focal_firm_s_own_levers(tmp_path: Path) -> None:
     scenario = load_scenario(_with_focal_levers(tmp_path))
-    arms = scenario.organizations()
+    arms = scenario.arms()
     mine = next(a for a in arms if a.label == "inside_out")
     assert mine.focal_firm and mine.levers == {"clout": 0.7, "coordination": 0.5}
     # the arm is the firm `run` and the app build from the same file

@@ -275,10 +275,10 @@ def test_reorganization_can_be_skipped_per_organization() -> None:
         {"label": "stays", "structure": "inside_out", "levers": {"clout": 0.5},
          "reorganize": False},
         {"label": "moves", "structure": "inside_out", "levers": {"clout": 0.5}}]})
-    stays, moves = scenario.organizations()
+    (_, stays), (_, moves) = scenario.organizations()
     kinds = []
-    for arm in (stays, moves):
-        model = OrgModel.from_scenario(scenario, **arm.overrides())
+    for overrides in (stays, moves):
+        model = OrgModel.from_scenario(scenario, **overrides)
         model.run(scenario.steps)
         kinds.append([e["kind"] for e in model.events])
     assert "reorganization" not in kinds[0] and "reorganization" in kinds[1]

@@ -61,7 +61,7 @@ def compare(
         raise OutsideInError("--workers: give either --workers or --scheduler, not both")
     path = resolve(scenario)
     loaded = load_scenario(path)
-    loaded.organizations(str(path))  # refuse a focal firm's levers it would drop, naming the file
+    loaded.arms(str(path))  # refuse a focal firm's levers it would drop, naming the file
     if out.exists() and not out.is_dir():
         raise OutsideInError(f"--out: {out} exists and is not a folder")
     n_workers = workers or min(os.cpu_count() or 1, 4 * reps)
