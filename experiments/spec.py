@@ -303,6 +303,15 @@ def check_model_parameters(spec: ExperimentSpec, *, source: str = "spec") -> Non
             if column not in numeric:
                 raise SpecError(f"{source}: outputs.columns: {column!r} is not a per-step "
                                 f"column of the model; choose from {numeric}")
+    from simulation.outcomes import OUTCOMES
+
+    questions = [("analysis.outcomes", n) for n in spec.analysis.outcomes]
+    if spec.analysis.discovery is not None:
+        questions.append(("analysis.discovery.outcome", spec.analysis.discovery.outcome))
+    for where, name in questions:
+        if name not in OUTCOMES:
+            raise SpecError(f"{source}: {where}: {name!r} is not an outcome of the model; "
+                            f"choose from {', '.join(OUTCOMES)}")
     for group, factors in (("levers", spec.levers), ("conditions", spec.conditions)):
         for name, factor in factors.items():
             if name not in PARAMETERS:

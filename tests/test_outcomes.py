@@ -105,3 +105,12 @@ def test_labels_come_from_the_registry(name: str) -> None:
         | {e.label for e in reg.EVENTS.values()}
     with pytest.raises(KeyError, match="not a registered outcome"):
         reg.outcome("final_shares")
+
+
+def test_a_spec_s_outcomes_are_checked_against_the_registry() -> None:
+    from experiments.spec import SpecError, parse_spec
+
+    spec = {"name": "t", "base": {"customers": 200}, "analysis": {"outcomes": ["final_shar"]},
+            "levers": {"structure": {"levels": ["inside_out", "outside_in"]}}}
+    with pytest.raises(SpecError, match="analysis.outcomes: 'final_shar' is not an outcome"):
+        parse_spec(spec)
