@@ -188,8 +188,8 @@ img {{ max-width: 100%; }}
 </style></head><body>
 <h1>{e(s.title)}</h1>
 <p class="note">Scenario <code>{e(result.name)}</code>: {e(result.labels[0])} compared with
-{e(result.labels[1])}, {result.reps} runs each on the same seeds (root seed {result.seed}),
-{result.steps} months per run.</p>
+{e(result.labels[1])}, {result.reps} replications on the same seeds (root seed
+{result.seed}), {result.steps} months per run.</p>
 <h2>The situation</h2><p>{e(s.description)}</p>
 <h2>What it is meant to teach</h2><p>{e(s.teaches)}</p>
 <h2>Outcomes of the two organizations</h2>
