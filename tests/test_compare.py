@@ -303,3 +303,32 @@ def test_compare_refuses_to_drop_the_focal_firm_s_levers(
     message = capsys.readouterr().err.strip()
     assert len(message.splitlines()) == 1
     assert f"{path}: compare: firms[0] (Focal) sets levers" in message
+
+
+def test_every_compare_flag_reaches_the_library(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from distributed import LocalCluster
+
+    from simulation.cli import main
+
+    monkeypatch.setenv("COLUMNS", "200")
+    path = tmp_path / "small.yaml"
+    path.write_text(SMALL, encoding="utf-8")
+    args = ["compare", str(path), "--reps", "2", "--steps", "10", "--framing", "swap", "-q"]
+    assert main([*args, "--workers", "1", "--out", str(tmp_path / "local")]) == 0
+    printed = capsys.readouterr().out
+    assert "swap: the focal firm organized one way or the other" in printed
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=False,
+                      dashboard_address=None) as cluster:
+        assert main([*args, "--scheduler", cluster.scheduler_address,
+                     "--out", str(tmp_path / "dask")]) == 0
+    local = (tmp_path / "local" / "small-table.csv").read_text()
+    assert local == (tmp_path / "dask" / "small-table.csv").read_text()
+    assert "head-to-head" in local and "swap" in local  # both framings' numbers are kept
+    capsys.readouterr()
+    assert main(["compare", str(path), "--framing", "sideways", "--out",
+                 str(tmp_path / "bad")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.endswith("--framing: 'sideways' is not one of head-to-head, swap")
+    assert not (tmp_path / "bad").exists()
