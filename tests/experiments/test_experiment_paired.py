@@ -1,4 +1,4 @@
-"""Paired sweeps: the levers share seeds per market setting and are analysed by paired differences."""
+"""Paired sweeps: the levers share seeds per market setting; the analysis pairs them."""
 
 from __future__ import annotations
 
