@@ -198,10 +198,11 @@ img {{ max-width: 100%; }}
 {framing_table}
 {undefined}
 <p class="note">Each cell is a mean with its {CONFIDENCE:.0%} confidence interval (t
-distribution). The difference is paired: run <i>i</i> of both organizations starts from the
-same seed, and the interval is that of the mean of the per-seed differences. If it excludes 0,
-the difference is unlikely to be chance. Survival is the share of runs in which the focal firm
-is still in business at the end; resilience loss is the area of lost market share after shocks
+distribution). The difference is paired: every run of replication <i>i</i> starts from the
+same seed (head-to-head, both organizations are in the same runs, each in both places), and
+the interval is that of the mean of the per-replication differences. If it excludes 0, the
+difference is unlikely to be chance. Survival is the share of runs in which the firm is still
+in business at the end; resilience loss is the area of lost market share after shocks
 (lower is better); time to recover is in months, over runs with a shock to recover from.
 Awareness gap: how far the firm's picture of its customers' needs is from their true needs;
 action gap: how far its offering is from what it believes they need.</p>
