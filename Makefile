@@ -1,12 +1,15 @@
 # Two commands do everything on a fresh machine:
 #   make demo   - set up, then run the default scenario (table, figure, report in out/)
 #   make test   - set up (with a browser for the end-to-end tests), then lint, type-check, test
+# and a few for maintainers:
+#   make constraints - regenerate constraints.txt from pyproject.toml's pins (then: make setup)
+#   make wheel       - build the wheel into dist/ (scenarios and specs inside)
 SHELL := /bin/bash
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: setup demo test browser lint
+.PHONY: setup demo test browser lint constraints wheel
 
 $(STAMP): pyproject.toml constraints.txt
 	@python=$$(scripts/find-python) && "$$python" -m venv $(VENV)
@@ -18,6 +21,7 @@ setup: $(STAMP)
 
 demo: setup
 	$(VENV)/bin/outsidein compare --out out
+	@echo "Next: 'source $(VENV)/bin/activate', then 'outsidein scenarios', 'outsidein run', 'outsidein app'."
 
 browser:
 	@scripts/install-browser
@@ -28,3 +32,9 @@ lint: setup
 
 test: setup browser lint
 	$(PY) -m pytest -q
+
+constraints:
+	scripts/update-constraints
+
+wheel: setup
+	$(PY) -m pip wheel --quiet --no-deps --no-build-isolation -w dist .

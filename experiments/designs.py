@@ -72,16 +72,7 @@ def design_matrix(spec: ExperimentSpec) -> np.ndarray:
 
 def planned_samples(spec: ExperimentSpec) -> int:
     """How many samples the design gives, without drawing them."""
-    design = spec.design
-    d = len(spec.factors)
-    if design.kind == "grid":
-        return int(np.prod([len(f.grid_values()) for f in spec.factors.values()]))
-    if design.kind == "lhs":
-        return int(design.samples or 0)
-    if design.kind == "sobol":
-        per = 2 * d + 2 if design.second_order else d + 2
-        return int(design.samples or 0) * per
-    return int(design.trajectories or 0) * (d + 1)
+    return spec.sample_count()
 
 
 def sample(spec: ExperimentSpec) -> pd.DataFrame:

@@ -124,7 +124,7 @@ def regime_map_figure(table: pd.DataFrame) -> Figure:
                     color="white" if dark else "black")
         ax.set_xticks(range(len(turbulence)), [f"{t:g}" for t in turbulence])
         ax.set_yticks(range(len(momentum)), [f"{m:g}" for m in momentum])
-        ax.set_xlabel("turbulence (s.d. of the monthly change in the drift of needs)")
+        ax.set_xlabel("turbulence (distance needs move per month along their trend)")
         ax.set_ylabel("momentum (persistence of the drift's direction)")
         ax.set_title(title)
         bar = fig.colorbar(image, ax=ax, shrink=0.9)
@@ -279,7 +279,7 @@ def _duration(seconds: float) -> str:
 
 def written_files(suite: SuiteResult) -> list[str]:
     """The names of every file :func:`write` writes (relative to its folder)."""
-    names = ["patterns.html", "patterns.csv", "runs.csv"]
+    names = ["patterns.html", "patterns.csv", "runs.csv", "manifest.json"]
     names += [f"figures/{r.pattern.name}.svg" for r in suite.results]
     if any(r.pattern.name == MAP for r in suite.results):
         names.append("regime-map.csv")
@@ -351,6 +351,11 @@ def write(suite: SuiteResult, folder: Path) -> Path:
             + "</body></html>\n")
     path = folder / "patterns.html"
     path.write_text(page, encoding="utf-8")
+    from simulation.provenance import write_manifest
+
+    write_manifest(folder / "manifest.json", command="patterns", mode=mode,
+                   root_seed=suite.root_seed, steps=suite.steps, runs=suite.runs,
+                   failed=suite.failed, passed=suite.passed)
     return path
 
 

@@ -162,10 +162,24 @@ class Pattern:
         raise KeyError(f"pattern {self.name} has no arm {name!r}")
 
 
+ALONE: dict[str, Any] = {"structure": "outside_in", "rivals": 0}
+"""An outside-in firm alone in its market (its share is the customers who buy at all)."""
 H2H_ARMS = (Arm("head_to_head", HEAD_TO_HEAD),)
 """The one arm of a head-to-head pattern."""
 PERSISTENT = {"momentum": 0.95}
 """Change that keeps its direction: what a firm can learn and anticipate."""
+def _followable_levels() -> tuple[float, ...]:
+    """Turbulence from 0 to the speed the outside-in preset can follow, in four steps."""
+    from simulation.levers import followable_speed
+    from simulation.params import ModelParams
+    from simulation.structures import PRESETS
+
+    top = followable_speed(ModelParams(), PRESETS["outside_in"].lever_values())
+    return tuple(round(top * k / 4, 4) for k in range(5))
+
+
+FOLLOWABLE_LEVELS = _followable_levels()
+"""Levels of the dose-response pattern: within what firms can follow."""
 H2H_SHARE = "f0_mean_share - f1_mean_share"
 H2H_PROFIT = "f0_profit - f1_profit"
 ABOVE_ZERO = need(Condition("lower", ">", 0.0))
@@ -224,11 +238,12 @@ PATTERNS: list[Pattern] = [
                       PROFIT),)),
     Pattern(
         "dose_response", "Dose-response", "seed 000: sense and respond",
-        "As needs move faster (within what firms can follow), outside-in's head-to-head lead "
-        "in share grows, with no drop between adjacent levels beyond noise.",
+        "As needs move faster (within what firms can follow: up to the speed an outside-in "
+        "firm can follow, levers.followable_speed), outside-in's head-to-head lead in share "
+        "grows, with no drop between adjacent levels beyond noise.",
         base=PERSISTENT,
         arms=H2H_ARMS,
-        levels=(Axis("turbulence", (0.0, 0.004, 0.008, 0.016, 0.024)),),
+        levels=(Axis("turbulence", FOLLOWABLE_LEVELS),),
         checks=(Check("OI - IO mean share", "mean", H2H_SHARE, ("head_to_head",), None, SHARE),
                 Check("slope of the lead over turbulence", "slope", H2H_SHARE,
                       ("head_to_head",), ABOVE_ZERO, "share per unit turbulence"),
@@ -262,13 +277,15 @@ PATTERNS: list[Pattern] = [
         "anticipation", "Anticipation pays when change persists",
         "seed 000: anticipating customers",
         "Anticipating where needs go is worth more when change is persistent (momentum 0.95) "
-        "than when it is not (momentum 0), at the same speed.",
+        "than when it is not (momentum 0), at the same speed. Measured on an outside-in firm "
+        "alone in its market (anticipation_months is a market-wide keyword: with a rival, "
+        "switching it off would change the rival too).",
         base={"turbulence": 0.016},
-        arms=(Arm("with, persistent", {**HEAD_TO_HEAD, "momentum": 0.95}),
-              Arm("with, memoryless", {**HEAD_TO_HEAD, "momentum": 0.0}),
-              Arm("without, persistent", {**HEAD_TO_HEAD, "momentum": 0.95,
+        arms=(Arm("with, persistent", {**ALONE, "momentum": 0.95}),
+              Arm("with, memoryless", {**ALONE, "momentum": 0.0}),
+              Arm("without, persistent", {**ALONE, "momentum": 0.95,
                                           "anticipation_months": 0}),
-              Arm("without, memoryless", {**HEAD_TO_HEAD, "momentum": 0.0,
+              Arm("without, memoryless", {**ALONE, "momentum": 0.0,
                                           "anticipation_months": 0})),
         checks=(Check("value of anticipation: persistent - memoryless", "interaction",
                       "f0_mean_share", ("with, persistent", "with, memoryless",
@@ -295,7 +312,7 @@ PATTERNS: list[Pattern] = [
         "disruption", "Disruption", "seed 000: Christensen's disruptors",
         "Low-end entrants at a lower price can win; outside-in notices them sooner than a "
         "listening-only firm (high clout and coordination, low capability and connections).",
-        base={"entrant_steps": [24], "entrant_price": 0.6, "turbulence": 0.008},
+        base={"entrant_steps": [24], "turbulence": 0.008},
         arms=(Arm("outside-in", HEAD_TO_HEAD),
               Arm("listening-only", {**HEAD_TO_HEAD, **levers(
                   0.8, capability=0.1, connections=0.1)})),
@@ -322,9 +339,13 @@ PATTERNS: list[Pattern] = [
                      for other in ("prospect only", "act only", "neither"))),
     Pattern(
         "reorganization", "Reorganization dips before it pays", "seed 002: changing course",
-        "An inside-out firm that reorganizes to outside-in loses share and profit during the "
-        "transition, then earns more than its twin that did not reorganize.",
-        base={"turbulence": 0.016, "window": [60, 72], "after": 96},
+        "An inside-out firm that reorganizes to outside-in loses share and profit in the first "
+        "half of its transition, then earns more than its twin that did not reorganize, where "
+        "outside-in pays (persistent change, turbulence from the profit crossover of the "
+        "regime map up).",
+        base={**PERSISTENT, "window": [60, 66], "after": 96},
+        seeds=(16, 8),  # whether the twin survives splits runs: a few more quick seeds
+        levels=(Axis("turbulence", (0.008, 0.016)),),
         arms=(Arm("reorganizes", {"structure": "inside_out", "rival_structure": "outside_in",
                                   "rivals": 1, "reorganize_step": 60, "transition_steps": 12,
                                   "reorganize_to": "outside_in"}),
@@ -333,7 +354,7 @@ PATTERNS: list[Pattern] = [
         checks=(Check("profit during transition: reorganizes - twin", "difference",
                       "f0_window_profit", ("reorganizes", "twin"),
                       need(Condition("upper", "<", 0.0)), "profit per month"),
-                Check("share during transition: reorganizes - twin", "difference",
+                Check("share, first half of the transition: reorganizes - twin", "difference",
                       "f0_window_share", ("reorganizes", "twin"),
                       need(Condition("mean", "<", 0.0)), SHARE),
                 Check("share from month 96: reorganizes - twin", "difference",
@@ -345,8 +366,12 @@ PATTERNS: list[Pattern] = [
         "complementarity", "Complementary levers", "seed 000: the chain of levers",
         "Coordination needs cooperation, cooperation needs clout, clout needs capability: "
         "the 2x2 interaction of each neighbouring pair on the focal firm's share is not "
-        "negative beyond noise.",
-        base={"turbulence": 0.016},
+        "negative beyond noise, where persistent change is fast enough that every lever "
+        "binds: from the speed an outside-in firm can follow up (at slower change any one "
+        "lever is enough to keep up, and cooperation and clout substitute slightly; see "
+        "docs/ODD.md).",
+        base=PERSISTENT,
+        levels=(Axis("turbulence", (FOLLOWABLE_LEVELS[-1], 0.016, 0.024)),),
         arms=tuple(Arm(a.name, {**HEAD_TO_HEAD, **a.params}) for a in _COMPLEMENT_ARMS),
         checks=_COMPLEMENT_CHECKS),
     Pattern(
@@ -447,7 +472,9 @@ def measures(model: Any, steps: int, *, window: tuple[int, int] | None = None,
     if any(e["kind"] == "new_segment" for e in model.events):
         out.update(_first_times(model.emergences(), "emerge_step", "time_to_serve",
                                 incumbents, last))
-    shares = [float(final.loc[e.name, "market_share"]) for e in entrants]
+    # A failed entrant leaves the results table after its failure month: its final share is 0.
+    shares = [float(final.loc[e.name, "market_share"]) if e.name in final.index else 0.0
+              for e in entrants]
     out["entrant_survived"] = float(np.mean([e.alive for e in entrants])) if entrants \
         else float("nan")
     out["entrant_final_share"] = float(sum(shares))

@@ -111,6 +111,16 @@ def run_task(task: Task) -> Record:
     return record
 
 
+WORKER_DIED = "WorkerDied: the worker process running this run died (killed, or out of memory)"
+"""The error recorded for a run whose process died under it."""
+
+
+def worker_died(task: Task) -> Record:
+    """The failed record of a run whose worker process died (any backend)."""
+    return Record(task.run_id, task.sample_id, task.replication, task.seed, dict(task.params),
+                  ok=False, error=WORKER_DIED)
+
+
 def run_tasks(tasks: Sequence[Task]) -> list[Record]:
     """Run a chunk of tasks in order (one submission, less overhead for short runs)."""
     return [run_task(task) for task in tasks]

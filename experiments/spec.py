@@ -11,19 +11,44 @@ Workbench: levers are what an organization chooses, conditions what it does not.
 from __future__ import annotations
 
 import hashlib
+import importlib
 import json
 import math
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from simulation.errors import OutsideInError
 
 DEFAULT_MODEL = "experiments.runner:org_model"
 """Dotted path of the model function a spec runs unless it names another one."""
+
+_REGISTERED: dict[str, None] = {DEFAULT_MODEL: None, "experiments.testfunctions:ishigami": None}
+"""The model functions a spec may name: a spec is data that people share, so it never makes
+this program import other code unless the user allows it (``--allow-import``)."""
+
+MAX_RUNS = 1_000_000
+"""Most runs (samples x replications) one spec may plan. Drawing the design and planning the
+runs happens in memory on this machine; split a larger experiment into several specs."""
+
+
+def register_model(path: str) -> None:
+    """Allow specs to name the model function ``"module:function"`` (from Python code)."""
+    _REGISTERED[path] = None
+
+
+def registered_models() -> list[str]:
+    """The model functions a spec may name without ``--allow-import``."""
+    return list(_REGISTERED)
 
 Level = str | bool | int | float
 
@@ -159,7 +184,8 @@ class Analysis(_Strict):
 class ExperimentSpec(_Strict):
     """A whole experiment; see the module docstring and ``docs/experiments.md``."""
 
-    name: str = Field(pattern=r"^[A-Za-z0-9_.-]+$", max_length=100)
+    name: str = Field(pattern=r"^[A-Za-z0-9_.-]+$", max_length=100,
+                      description="names the default output folder runs/<name>")
     description: str = ""
     model: str = Field(DEFAULT_MODEL, pattern=r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$",
                        description="model function as 'module:function'")
@@ -176,6 +202,14 @@ class ExperimentSpec(_Strict):
     paired: list[str] | None = Field(
         None, description="factors whose levels share their random numbers (common random "
         "numbers) and are analysed by paired differences; default: the levers")
+
+    @field_validator("name")
+    @classmethod
+    def _folder_name(cls, value: str) -> str:
+        if set(value) == {"."}:
+            raise ValueError(f"{value!r} is not a name (it would name a folder above the "
+                             "output folder)")
+        return value
 
     @model_validator(mode="after")
     def _factors(self) -> ExperimentSpec:
@@ -221,38 +255,113 @@ class ExperimentSpec(_Strict):
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 
     def shrunk(self, *, steps: int | None = None) -> ExperimentSpec:
-        """Return a copy with fewer steps (for ``--steps``); everything else unchanged."""
-        return self if steps is None else self.model_copy(update={"steps": steps})
+        """Return a copy with other steps (for ``--steps``), validated like the spec's own."""
+        if steps is None:
+            return self
+        try:
+            return ExperimentSpec.model_validate({**self.model_dump(), "steps": steps})
+        except ValidationError as err:
+            message = err.errors()[0]["msg"].lower().replace("input should be", "must be")
+            raise SpecError(f"--steps: {steps} {message}") from None
+
+    def sample_count(self) -> int:
+        """How many samples the design gives, counted without drawing them."""
+        design = self.design
+        d = len(self.factors)
+        if design.kind == "grid":
+            return math.prod(len(f.grid_values()) for f in self.factors.values())
+        if design.kind == "lhs":
+            return int(design.samples or 0)
+        if design.kind == "sobol":
+            per = 2 * d + 2 if design.second_order else d + 2
+            return int(design.samples or 0) * per
+        return int(design.trajectories or 0) * (d + 1)
+
+    def run_count(self) -> int:
+        """How many runs the spec plans: samples times replications."""
+        return self.sample_count() * self.replications
 
 
-def parse_spec(data: Any, *, source: str = "spec") -> ExperimentSpec:
-    """Validate a spec given as a mapping; raise :class:`SpecError` naming the bad field."""
+def parse_spec(data: Any, *, source: str = "spec",
+               lines: Mapping[tuple[str | int, ...], int] | None = None,
+               allow_import: bool = False) -> ExperimentSpec:
+    """Validate a spec given as a mapping; raise :class:`SpecError` naming every bad field.
+
+    ``lines`` (field path to line, from :func:`load_spec`) puts the line in each message.
+    A spec may name only a registered model function (:func:`register_model`) unless
+    ``allow_import``; then the named module is imported here, so a typo fails at once.
+    """
+    from simulation.scenario import ScenarioError
+    from simulation.scenario_files import describe_validation_error
+
+    lines = dict(lines or {})
     if not isinstance(data, Mapping):
         raise SpecError(f"{source}: the top level must be a mapping of fields")
     try:
         spec = ExperimentSpec.model_validate(dict(data))
     except ValidationError as err:
-        first = err.errors()[0]
-        where = ".".join(str(p) for p in first["loc"])
-        message = first["msg"].removeprefix("Value error, ")
-        raise SpecError(f"{source}: {where}: {message}" if where else f"{source}: {message}") \
+        raise SpecError(describe_validation_error(err, source, lines, ExperimentSpec)) \
             from None
-    check_model_parameters(spec, source=source)
+    except RecursionError:
+        raise SpecError(f"{source}: is nested too deeply to be a spec") from None
+    where = _locator(source, lines)
+    check_model(spec, where("model"), allow_import=allow_import)
+    if spec.run_count() > MAX_RUNS:
+        raise SpecError(f"{where('design')}design: plans {spec.run_count():,} runs "
+                        f"({spec.sample_count():,} samples x {spec.replications} "
+                        f"replications); at most {MAX_RUNS:,} runs per spec")
+    try:
+        check_model_parameters(spec, source=source, lines=lines)
+    except ScenarioError as err:  # a base scenario that does not load
+        raise SpecError(f"{where('base')}base: {err}") from None
     return spec
 
 
-def load_spec(path: str | Path) -> ExperimentSpec:
-    """Read and validate a spec file; every user mistake becomes a :class:`SpecError`."""
-    path = Path(path)
+def _locator(source: str, lines: Mapping[tuple[str | int, ...], int]) -> Any:
+    """``where(*path)`` gives ``"source:line: "`` for a field path (the line when known)."""
+    def where(*path: str | int) -> str:
+        for cut in range(len(path), 0, -1):
+            if path[:cut] in lines:
+                return f"{source}:{lines[path[:cut]]}: "
+        return f"{source}: "
+    return where
+
+
+def check_model(spec: ExperimentSpec, where: str, *, allow_import: bool = False) -> None:
+    """Refuse a model function that is not registered, or (allowed) that does not import."""
+    if spec.model in _REGISTERED:
+        return
+    if not allow_import:
+        raise SpecError(f"{where}model: {spec.model!r} is not a registered model function "
+                        f"({', '.join(_REGISTERED)}); a spec imports no other code unless "
+                        "you give --allow-import")
+    module_name, _, name = spec.model.partition(":")
     try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as err:
-        raise SpecError(f"{path}: cannot read the spec ({err.strerror})") from None
+        module = importlib.import_module(module_name)
+    except Exception as err:  # noqa: BLE001 - any import failure is the user's module
+        raise SpecError(f"{where}model: cannot import {module_name!r} "
+                        f"({type(err).__name__}: {err})") from None
+    if not callable(getattr(module, name, None)):
+        raise SpecError(f"{where}model: {module_name!r} has no function {name!r}")
+
+
+def load_spec(path: str | Path, *, allow_import: bool = False) -> ExperimentSpec:
+    """Read and validate a spec file; every user mistake becomes a :class:`SpecError`.
+
+    The file is read with the scenario files' safeguards (a regular file, bounded size,
+    UTF-8, no duplicate keys or alias bombs); messages name the file and line.
+    """
+    from simulation.scenario import ScenarioError
+    from simulation.scenario_files import read_yaml_file
+
+    path = resolve_spec(path)  # a shipped spec may be given by name
     try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as err:
-        raise SpecError(f"{path}: not valid YAML ({err})") from None
-    return parse_spec(data, source=str(path))
+        data, lines = read_yaml_file(path, what="spec",
+                                     empty="is empty; a spec needs at least a name and one "
+                                           "lever or condition")
+    except ScenarioError as err:
+        raise SpecError(str(err)) from None
+    return parse_spec(data, source=str(path), lines=lines, allow_import=allow_import)
 
 
 def resolve_base(base: str | Mapping[str, Any]) -> dict[str, Any]:
@@ -274,54 +383,77 @@ def resolve_base(base: str | Mapping[str, Any]) -> dict[str, Any]:
     return {SCENARIO_KEY: str(base)}
 
 
-def check_model_parameters(spec: ExperimentSpec, *, source: str = "spec") -> None:
+def check_model_parameters(spec: ExperimentSpec, *, source: str = "spec",
+                           lines: Mapping[tuple[str | int, ...], int] | None = None) -> None:
     """Check factor names and values against the OrgModel's parameter table.
 
     Only for the default model: a pluggable model function (e.g. a test function) has its
     own parameters. Every level and both ends of every range are validated together with
-    the base keywords, so the message is the model's own (naming field and bound).
+    the base keywords, so the message is the model's own (naming field and bound). Every
+    mistake is reported, one line each, in line order.
     """
     if spec.model != DEFAULT_MODEL:
         return
     from experiments.runner import model_kwargs
     from simulation.errors import ParameterError
     from simulation.params import PARAMETERS, ModelParams
+    from simulation.scenario import _suggest
 
+    where = _locator(source, lines or {})
     try:
         base = resolve_base(spec.base)
     except SpecError as err:
-        raise SpecError(f"{source}: {err}") from None
+        raise SpecError(f"{where('base')}{err}") from None
     try:
         ModelParams.from_kwargs(**model_kwargs(base))
     except ParameterError as err:
-        raise SpecError(f"{source}: base.{err}") from None
+        raise SpecError(f"{where('base')}base.{err}") from None
     from simulation.model import RESULT_COLUMNS
 
+    problems: list[tuple[str, str]] = []
     if spec.outputs.series:
         numeric = [c for c in RESULT_COLUMNS if c not in ("step", "firm", "structure")]
-        for column in spec.outputs.columns:
+        for i, column in enumerate(spec.outputs.columns):
             if column not in numeric:
-                raise SpecError(f"{source}: outputs.columns: {column!r} is not a per-step "
-                                f"column of the model; choose from {numeric}")
+                problems.append((where("outputs", "columns", i),
+                                 f"outputs.columns: {column!r} is not a per-step column of "
+                                 f"the model{_suggest(column, numeric)}; choose from "
+                                 f"{numeric}"))
     from simulation.outcomes import OUTCOMES
 
-    questions = [("analysis.outcomes", n) for n in spec.analysis.outcomes]
+    asked: list[tuple[str, tuple[str | int, ...], str]] = [
+        ("analysis.outcomes", ("analysis", "outcomes", i), n)
+        for i, n in enumerate(spec.analysis.outcomes)]
     if spec.analysis.discovery is not None:
-        questions.append(("analysis.discovery.outcome", spec.analysis.discovery.outcome))
-    for where, name in questions:
+        asked.append(("analysis.discovery.outcome", ("analysis", "discovery", "outcome"),
+                      spec.analysis.discovery.outcome))
+    for field_name, path, name in asked:
         if name not in OUTCOMES:
-            raise SpecError(f"{source}: {where}: {name!r} is not an outcome of the model; "
-                            f"choose from {', '.join(OUTCOMES)}")
+            problems.append((where(*path), f"{field_name}: {name!r} is not an outcome of the "
+                             f"model{_suggest(name, list(OUTCOMES))}; choose from "
+                             f"{', '.join(OUTCOMES)}"))
     for group, factors in (("levers", spec.levers), ("conditions", spec.conditions)):
         for name, factor in factors.items():
+            at = where(group, name)
             if name not in PARAMETERS:
-                raise SpecError(f"{source}: {group}.{name}: is not a parameter of OrgModel")
+                problems.append((at, f"{group}.{name}: is not a parameter of OrgModel"
+                                     f"{_suggest(name, list(PARAMETERS))}"))
+                continue
             values = factor.levels if factor.levels is not None else list(factor.range or ())
             for value in values:
                 try:
                     ModelParams.from_kwargs(**model_kwargs({**base, name: value}))
                 except ParameterError as err:
-                    raise SpecError(f"{source}: {group}.{err}") from None
+                    problems.append((at, f"{group}.{err}"))
+                    break
+    if problems:
+        problems.sort(key=lambda p: _line_of(p[0]))
+        raise SpecError("\n".join(f"{at}{message}" for at, message in problems))
+
+
+def _line_of(where: str) -> int:
+    parts = where.rstrip(": ").rsplit(":", 1)
+    return int(parts[1]) if len(parts) == 2 and parts[1].isdigit() else 0
 
 
 def integer_factors(spec: ExperimentSpec) -> set[str]:
@@ -335,3 +467,24 @@ def integer_factors(spec: ExperimentSpec) -> set[str]:
             if bound is not None and bound.integer:
                 names.add(name)
     return names
+
+
+def resolve_spec(name_or_path: str | Path) -> Path:
+    """The spec file a path, or a shipped spec's name (``crossover``), refers to.
+
+    A name is a word without ``/`` or ``.yaml`` that is not a file in the working directory.
+
+    Raises:
+        SpecError: a name that no shipped spec has.
+
+    """
+    from simulation.shipped import shipped_folder, shipped_names
+
+    path, text = Path(name_or_path), str(name_or_path)
+    if path.exists() or "/" in text or path.suffix in (".yaml", ".yml"):
+        return path
+    shipped = shipped_folder("specs") / f"{text}.yaml"
+    if shipped.is_file():
+        return shipped
+    raise SpecError(f"{text}: no such file, nor a shipped spec of that name; shipped specs "
+                    f"are {', '.join(shipped_names('specs'))}")

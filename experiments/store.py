@@ -8,7 +8,9 @@ Layout of an output folder::
     failed/part-*.parquet one row per run that raised: parameters, error, traceback
     series/part-*.parquet per-step series (run_id, step, columns), if the spec keeps them
     .journal.jsonl       runs finished since the last part (one JSON line each)
-    .commits/            one empty file per part number that is complete
+    .commits/            one record per complete part number: the experiment's identity
+                         and each part's row count and SHA-256
+    .lock                held while a sweep writes the folder (``experiments.outdir``)
 
 Why a journal: writing a Parquet part per run would leave thousands of tiny files, and
 buffering runs in memory would lose them if the sweep is killed. Each finished run is
@@ -17,18 +19,22 @@ parts, written atomically (temporary name, then rename) and committed by a marke
 and only then is the journal emptied. On opening, uncommitted parts are deleted and the
 journal is replayed (skipping runs already in committed parts), so a kill at any moment
 loses at most the runs that were still in flight.
+
+Integrity: every part is checked against its commit record when the folder is opened (and
+when it is read); a part that is missing, truncated or altered is dropped together with the
+other parts of its number, so its runs run again and no run is ever stored twice. Only files
+named like this store's own parts are ever deleted; a folder that holds other files and no
+sweep is refused.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import os
-import platform
 import time
 from collections.abc import Iterable
-from datetime import UTC, datetime
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -37,29 +43,17 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from experiments.outdir import LOCK_NAME, check_out_path
 from experiments.runner import Record
 from experiments.spec import ExperimentSpec, SpecError
+from simulation.provenance import software_versions, utc_now
 
 KINDS = ("series", "failed", "runs")
 """Part folders, in the order a flush writes them (``runs`` last)."""
 
-_PACKAGES = ("outside-in", "mesa", "numpy", "pandas", "pyarrow", "SALib", "dask",
-             "distributed", "ema_workbench", "pydantic")
-
 
 class StoreError(SpecError):
     """The output folder holds a different experiment or cannot be used."""
-
-
-def package_versions() -> dict[str, str]:
-    """Versions of the packages that shape results, for the manifest."""
-    versions = {"python": platform.python_version()}
-    for name in _PACKAGES:
-        try:
-            versions[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            versions[name] = "not installed"
-    return versions
 
 
 def _plain(value: Any) -> Any:
@@ -84,7 +78,10 @@ class Store:
         self._last_flush = time.monotonic()
         self._journal: Any = None
         self._schemas: dict[str, pa.Schema] = {}
+        self._stored: set[int] = set()
         self._next_part = 0
+        self.repaired: list[str] = []
+        """Damaged parts found (and dropped) by :meth:`open`, one line each."""
         self._factor_kinds = {name: f.kind for name, f in spec.factors.items()}
 
     # --- opening and resuming --------------------------------------------------------------
@@ -92,47 +89,114 @@ class Store:
     def open(self, *, retry_failed: bool = False) -> set[int]:
         """Prepare the folder; return the ids of runs already finished (ok or failed).
 
-        With ``retry_failed`` the failed runs are forgotten (their parts deleted) so that
-        they run again. Raises :class:`StoreError` if the folder holds another experiment.
+        The caller holds the folder's lock. With ``retry_failed`` the failed runs are
+        forgotten (their parts deleted) so that they run again. Damaged parts are dropped
+        (see :attr:`repaired`) so that their runs run again. Raises :class:`StoreError` if
+        the folder holds another experiment or other files.
         """
         self.check()
         for kind in KINDS:
             (self.out / kind).mkdir(parents=True, exist_ok=True)
         (self.out / ".commits").mkdir(exist_ok=True)
-        committed = {int(p.name) for p in (self.out / ".commits").iterdir()
-                     if p.name.isdigit()}
+        records = self._commit_records()
         for kind in KINDS:
             for path in (self.out / kind).iterdir():
                 number = _part_number(path)
-                if number is None or number not in committed:
+                if _is_temp_part(path) or number is not None and (
+                        number not in records or kind not in records[number].get("parts",
+                                                                                 {kind: 0})):
                     path.unlink()  # a temporary file or a part whose flush was cut short
-        self._next_part = max(committed, default=-1) + 1
+        self.repaired = []
+        for number, record in sorted(records.items()):
+            problem = _verify(self.out, number, record)
+            if problem is not None:
+                self.repaired.append(f"part {number}: {problem}")
+                self._drop_part(number)
+        self._next_part = max(records, default=-1) + 1
         if retry_failed:
             self._drop_journaled_failures()
-            for path in (self.out / "failed").glob("part-*.parquet"):
-                path.unlink()
+            self._forget_failed_parts()
         for kind in KINDS:
-            parts = sorted((self.out / kind).glob("part-*.parquet"))
+            parts = self.part_files(kind)
             if parts:
                 self._schemas[kind] = pq.read_schema(parts[0])
         done = self.finished_ids()
+        self._stored = set(done)
         replay = [r for r in self._read_journal() if r.run_id not in done]
         unique = {r.run_id: r for r in replay}
+        self._stored |= set(unique)
         self._buffer = list(unique.values())
         self._flush()
         self._journal = (self.out / ".journal.jsonl").open("a", encoding="utf-8")
         return done | set(unique)
 
     def check(self) -> None:
-        """Raise :class:`StoreError` if the folder holds another experiment; write nothing."""
+        """Raise :class:`StoreError` if the folder cannot hold this experiment; write nothing.
+
+        Refused: a file, a folder of another experiment (by its manifest or, if that was
+        deleted, by its commit records), and a non-empty folder that holds no sweep.
+        """
+        check_out_path(self.out)
+        if not self.out.is_dir():
+            return
         manifest = self.read_manifest()
-        if manifest is not None and manifest.get("identity") != self.identity:
+        if manifest is not None:
+            other = manifest.get("identity")
+        else:
+            identities = [r.get("identity") for r in self._commit_records().values()
+                          if r.get("identity") is not None]
+            other = identities[0] if identities else self.identity
+            entries = sorted(p.name for p in self.out.iterdir() if p.name != LOCK_NAME)
+            if entries and not (self.out / ".commits").is_dir():  # not a sweep's folder
+                raise StoreError(f"--out: {self.out} is not empty ({', '.join(entries[:3])}) "
+                                 "and holds no sweep; give a new or empty folder")
+        if other != self.identity:
+            spec_hash = (other or {}).get("spec_hash") if isinstance(other, dict) else other
             raise StoreError(
-                f"--out: {self.out} holds another experiment (spec hash "
-                f"{manifest.get('identity', {}).get('spec_hash')}, steps or max-runs differ); "
-                "use a new output folder")
-        if self.out.exists() and not self.out.is_dir():
-            raise StoreError(f"--out: {self.out} is a file, not a folder")
+                f"--out: {self.out} holds another experiment (spec hash {spec_hash}; the "
+                "spec, its seed, --steps or --max-runs differ); use a new output folder")
+
+    def _commit_records(self) -> dict[int, dict[str, Any]]:
+        """The commit records by part number (an empty legacy marker reads as ``{}``)."""
+        folder = self.out / ".commits"
+        records: dict[int, dict[str, Any]] = {}
+        if not folder.is_dir():
+            return records
+        for path in folder.iterdir():
+            if not path.name.isdigit():
+                continue
+            try:
+                text = path.read_text(encoding="utf-8")
+                records[int(path.name)] = dict(json.loads(text)) if text.strip() else {}
+            except (OSError, ValueError, TypeError):
+                records[int(path.name)] = {"parts": {"broken": {}}}  # fails verification
+        return records
+
+    def _forget_failed_parts(self) -> None:
+        """Delete the failed parts and take them out of their commit records."""
+        for number, record in self._commit_records().items():
+            (self.out / "failed" / _part_name(number)).unlink(missing_ok=True)
+            if record.get("parts", {}).pop("failed", None) is not None:
+                self._write_commit(number, record)
+
+    def _write_commit(self, number: int, record: dict[str, Any]) -> None:
+        commit = self.out / ".commits" / str(number)
+        temp = commit.with_name(f".{number}.tmp")
+        temp.write_text(json.dumps(record), encoding="utf-8")
+        os.replace(temp, commit)
+
+    def part_files(self, kind: str) -> list[Path]:
+        """Committed part files of one kind, in part order."""
+        records = self._commit_records()
+        return [p for p in sorted((self.out / kind).glob("part-*.parquet"))
+                if _part_number(p) in records]
+
+    def _drop_part(self, number: int) -> None:
+        """Delete every part of one number and its commit record (its runs run again)."""
+        for kind in KINDS:
+            path = self.out / kind / _part_name(number)
+            path.unlink(missing_ok=True)
+        (self.out / ".commits" / str(number)).unlink(missing_ok=True)
 
     def _drop_journaled_failures(self) -> None:
         path = self.out / ".journal.jsonl"
@@ -145,7 +209,7 @@ class Store:
         """Ids of the runs in committed parts (successful and failed)."""
         done: set[int] = set()
         for kind in ("runs", "failed"):
-            for path in sorted((self.out / kind).glob("part-*.parquet")):
+            for path in self.part_files(kind):
                 done.update(pq.read_table(path, columns=["run_id"]).column(0).to_pylist())
         return done
 
@@ -154,9 +218,12 @@ class Store:
     def add(self, record: Record) -> None:
         """Journal one finished run at once; turn the journal into parts now and then."""
         assert self._journal is not None, "open() the store first"
+        if record.run_id in self._stored:
+            return  # a run is stored once, whatever a backend hands back
         self._journal.write(json.dumps(_record_to_json(record), default=_plain,
                                        allow_nan=True) + "\n")
         self._journal.flush()
+        self._stored.add(record.run_id)
         self._buffer.append(record)
         if (len(self._buffer) >= self.flush_every
                 or time.monotonic() - self._last_flush >= self.flush_seconds):
@@ -178,11 +245,12 @@ class Store:
         failed = [r for r in self._buffer if not r.ok]
         frames = {"series": self._series_frame(ok), "failed": self._failed_frame(failed),
                   "runs": self._runs_frame(ok)}
+        parts: dict[str, dict[str, Any]] = {}
         for kind in KINDS:
             frame = frames[kind]
             if frame is not None and len(frame):
-                self._write_part(kind, number, frame)
-        (self.out / ".commits" / str(number)).touch()
+                parts[kind] = self._write_part(kind, number, frame)
+        self._write_commit(number, {"identity": self.identity, "parts": parts})
         self._next_part += 1
         self._buffer.clear()
         if self._journal is not None:
@@ -191,17 +259,20 @@ class Store:
         else:
             (self.out / ".journal.jsonl").write_text("", encoding="utf-8")
 
-    def _write_part(self, kind: str, number: int, frame: pd.DataFrame) -> None:
+    def _write_part(self, kind: str, number: int, frame: pd.DataFrame) -> dict[str, Any]:
+        """Write one part atomically; return its row count and checksum for the commit."""
         table = pa.Table.from_pandas(frame, preserve_index=False)
         schema = self._schemas.get(kind)
         if schema is None:
             self._schemas[kind] = table.schema
         else:
             table = _conform(table, schema)
-        final = self.out / kind / f"part-{number:06d}.parquet"
+        final = self.out / kind / _part_name(number)
         temp = final.with_name(f".{final.name}.tmp")
         pq.write_table(table, temp)
+        entry = {"rows": table.num_rows, "sha256": _sha256(temp)}
         os.replace(temp, final)
+        return entry
 
     # --- frames ----------------------------------------------------------------------------
 
@@ -284,7 +355,7 @@ class Store:
             "experiment": self.spec.name,
             "spec": self.spec.model_dump(mode="json"),
             "identity": self.identity,
-            "versions": package_versions(),
+            "versions": software_versions(),
             "created": utc_now(),
             "sessions": [],
         }
@@ -310,32 +381,102 @@ def read_manifest(out: str | Path) -> dict[str, Any] | None:
 
 def read_runs(out: str | Path) -> pd.DataFrame:
     """All successful runs of an output folder as one table, sorted by ``run_id``."""
-    return _read_kind(Path(out) / "runs")
+    return _read_kind(Path(out), "runs")
 
 
 def read_failed(out: str | Path) -> pd.DataFrame:
     """All failed runs of an output folder (empty table if none failed)."""
-    return _read_kind(Path(out) / "failed")
+    return _read_kind(Path(out), "failed")
 
 
 def read_series(out: str | Path) -> pd.DataFrame:
     """All per-step series of an output folder (empty table if none were kept)."""
-    return _read_kind(Path(out) / "series", sort=["run_id", "step"])
+    return _read_kind(Path(out), "series", sort=["run_id", "step"])
 
 
-def _read_kind(folder: Path, sort: Iterable[str] = ("run_id",)) -> pd.DataFrame:
-    if not folder.is_dir() or not any(folder.glob("part-*.parquet")):
+def _read_kind(out: Path, kind: str, sort: Iterable[str] = ("run_id",)) -> pd.DataFrame:
+    """Read the committed parts of one kind, each verified against its commit record."""
+    commits = out / ".commits"
+    if not commits.is_dir():
         return pd.DataFrame()
-    frame = pd.read_parquet(folder)
+    tables = []
+    numbers = sorted(int(p.name) for p in commits.iterdir() if p.name.isdigit())
+    for number in numbers:
+        path = out / kind / _part_name(number)
+        try:
+            text = (commits / str(number)).read_text(encoding="utf-8")
+            record = json.loads(text) if text.strip() else {}
+            if record and kind not in record.get("parts", {}) or not record and \
+                    not path.exists():
+                continue  # this part number holds no rows of this kind
+            problem = _verify(out, number, record, kinds=(kind,))
+            table = None if problem else pq.read_table(path)
+        except (OSError, ValueError, pa.ArrowException) as err:
+            problem, table = f"unreadable ({err})", None
+        if problem is not None or table is None:
+            raise StoreError(f"{path}: damaged part ({problem}); run the same sweep again "
+                             "to re-run its runs")
+        tables.append(table)
+    if not tables:
+        return pd.DataFrame()
+    frame = pa.concat_tables(tables, promote_options="default").to_pandas()
     return frame.sort_values(list(sort)).reset_index(drop=True)
+
+
+def _verify(out: Path, number: int, record: dict[str, Any],
+            kinds: Iterable[str] = KINDS) -> str | None:
+    """Say what is wrong with a part number's files, or None if they match the record.
+
+    A record written before checksums were kept (an empty marker) is trusted as it is.
+    """
+    if not record:
+        return None
+    parts = record.get("parts")
+    if not isinstance(parts, dict) or not set(parts) <= set(KINDS):
+        return "its commit record is unreadable"
+    for kind in kinds:
+        path = out / kind / _part_name(number)
+        entry = parts.get(kind)
+        if entry is None:
+            continue
+        if not path.is_file():
+            return f"{kind} part is missing"
+        if _sha256(path) != entry.get("sha256"):
+            return f"{kind} part does not match its checksum (truncated or altered)"
+        try:
+            rows = pq.read_metadata(path).num_rows
+        except (OSError, pa.ArrowException):
+            return f"{kind} part is not a readable Parquet file"
+        if rows != entry.get("rows"):
+            return f"{kind} part has {rows} rows, not {entry.get('rows')}"
+    return None
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _part_name(number: int) -> str:
+    return f"part-{number:06d}.parquet"
 
 
 def _part_number(path: Path) -> int | None:
     name = path.name
     if name.startswith("part-") and name.endswith(".parquet"):
         digits = name[len("part-"):-len(".parquet")]
-        return int(digits) if digits.isdigit() else None
+        return int(digits) if digits.isdigit() and len(digits) == 6 else None
     return None
+
+
+def _is_temp_part(path: Path) -> bool:
+    """A part this store began to write and did not finish (``.part-000001.parquet.tmp``)."""
+    name = path.name
+    return name.startswith(".") and name.endswith(".tmp") and \
+        _part_number(Path(name[1:-len(".tmp")])) is not None
 
 
 def _conform(table: pa.Table, schema: pa.Schema) -> pa.Table:
@@ -353,11 +494,6 @@ def _number(value: Any) -> float:
     if value is None:
         return math.nan
     return float(value)
-
-
-def utc_now() -> str:
-    """The current time in UTC to the second, as the manifest records it."""
-    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 def _record_to_json(record: Record) -> dict[str, Any]:

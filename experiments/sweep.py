@@ -17,9 +17,11 @@ import pandas as pd
 
 from experiments.designs import sample, sampler_seed
 from experiments.executors import Executor, make_executor
+from experiments.outdir import FolderLock, write_failure
 from experiments.runner import SEED_RULE, Record, Task, replication_seed, run_task
-from experiments.spec import ExperimentSpec, resolve_base
+from experiments.spec import MAX_RUNS, ExperimentSpec, SpecError, resolve_base
 from experiments.store import Store, utc_now
+from simulation.errors import OutsideInError
 
 ProgressHook = Callable[[int, int, int], None]
 """``hook(finished, failed, planned)`` after each run (finished counts earlier sessions)."""
@@ -86,7 +88,14 @@ def seed_blocks(spec: ExperimentSpec, samples: pd.DataFrame) -> tuple[tuple[int,
 
 
 def make_plan(spec: ExperimentSpec, *, max_runs: int | None = None) -> Plan:
-    """Sample the design; ``max_runs`` keeps that many runs spread across it (stratified)."""
+    """Sample the design; ``max_runs`` keeps that many runs spread across it (stratified).
+
+    The runs are counted before the design is drawn: a spec of more than
+    :data:`~experiments.spec.MAX_RUNS` runs is refused without using the memory to draw it.
+    """
+    if spec.run_count() > MAX_RUNS:
+        raise SpecError(f"design: plans {spec.run_count():,} runs; at most {MAX_RUNS:,} runs "
+                        "per spec")
     samples = sample(spec)
     blocks = seed_blocks(spec, samples)
     total = len(samples) * spec.replications
@@ -183,11 +192,16 @@ class SweepResult:
 def run_sweep(spec: ExperimentSpec, out: str | Path, *, workers: int | None = None,
               scheduler: str | None = None, max_runs: int | None = None,
               executor: Executor | None = None, progress: ProgressHook | None = None,
-              flush_every: int = 256, retry_failed: bool = False) -> SweepResult:
+              flush_every: int = 256, retry_failed: bool = False, wait: bool = False,
+              notice: Callable[[str], None] | None = None) -> SweepResult:
     """Run (or resume) a sweep into ``out``; see ``docs/experiments.md``.
 
     Give ``workers``/``scheduler`` to have an executor made (and closed) here, or an open
-    ``executor``; the manifest names its backend.
+    ``executor``; the manifest names its backend. The folder is locked while the sweep
+    writes it: another sweep on it is refused (:class:`~experiments.outdir.FolderBusyError`)
+    unless ``wait``. ``notice`` receives one line per damaged part found (and re-run).
+    A write that fails mid-way (a full disk) raises
+    :class:`~experiments.outdir.WriteFailedError`; running the sweep again resumes it.
     """
     plan = make_plan(spec, max_runs=max_runs)
     store = Store(out, spec, identity=identity(spec, max_runs), flush_every=flush_every)
@@ -195,16 +209,26 @@ def run_sweep(spec: ExperimentSpec, out: str | Path, *, workers: int | None = No
     own = executor is None
     ex = executor if executor is not None else make_executor(workers, scheduler)
     try:
-        return _run(plan, store, ex, progress=progress, retry_failed=retry_failed)
+        with FolderLock(out, wait=wait):
+            try:
+                return _run(plan, store, ex, progress=progress, retry_failed=retry_failed,
+                            notice=notice)
+            except OutsideInError:  # already one line (a write failure, a lost scheduler)
+                raise
+            except OSError as err:
+                raise write_failure(err, out) from None
     finally:
         if own:
             ex.close()
 
 
 def _run(plan: Plan, store: Store, executor: Executor, *, progress: ProgressHook | None,
-         retry_failed: bool) -> SweepResult:
+         retry_failed: bool, notice: Callable[[str], None] | None = None) -> SweepResult:
     spec = plan.spec
     done = store.open(retry_failed=retry_failed)
+    for line in store.repaired:
+        if notice is not None:
+            notice(f"{store.out}: {line}; its runs run again")
     started, t0 = utc_now(), time.perf_counter()
     manifest = store.write_manifest(
         planned=plan.planned, root_seed=spec.seed, sampler_seed=sampler_seed(spec),
@@ -224,13 +248,22 @@ def _run(plan: Plan, store: Store, executor: Executor, *, progress: ProgressHook
             progress(counts["finished"], counts["failed"], plan.planned)
 
     remaining = plan.planned - len(done)
+    failing = False
     try:
         if progress is not None:
             progress(counts["finished"], counts["failed"], plan.planned)
         if remaining > 0:
             executor.run(plan.tasks(done), on_record, planned=remaining)
+    except BaseException:
+        failing = True
+        raise
     finally:
-        store.close()
+        try:
+            store.close()
+        except OSError:
+            if not failing:
+                raise
+            # a full disk: the journal keeps the finished runs for the next session
         wall = time.perf_counter() - t0
         session = {"started": started, "finished": utc_now(), "ran": counts["ran"],
                    "wall_seconds": round(wall, 3), "backend": executor.backend,
@@ -238,10 +271,15 @@ def _run(plan: Plan, store: Store, executor: Executor, *, progress: ProgressHook
                    "run_seconds_mean": run_seconds / counts["ran"] if counts["ran"] else None,
                    "run_seconds_total": run_seconds}
         completed = counts["finished"] - counts["failed"]
-        store.write_manifest(
-            sessions=[*manifest.get("sessions", []), session], completed=completed,
-            failed=counts["failed"],
-            status="complete" if counts["finished"] == plan.planned else "incomplete")
+        try:
+            store.write_manifest(
+                sessions=[*manifest.get("sessions", []), session], completed=completed,
+                failed=counts["failed"],
+                status="complete" if counts["finished"] == plan.planned else "incomplete")
+        except OSError:
+            if not failing:
+                raise
+            # left "running": the next session of the same sweep rewrites it
     return SweepResult(plan.planned, completed, counts["failed"], counts["ran"], len(done),
                        wall)
 
@@ -268,8 +306,7 @@ def estimate_seconds(spec: ExperimentSpec, *, workers: int, max_runs: int | None
 def _count_failed(store: Store) -> int:
     import pyarrow.parquet as pq
 
-    return sum(pq.read_metadata(p).num_rows
-               for p in (store.out / "failed").glob("part-*.parquet"))
+    return sum(pq.read_metadata(p).num_rows for p in store.part_files("failed"))
 
 
 def _plain(value: Any) -> Any:

@@ -9,7 +9,24 @@ from __future__ import annotations
 
 
 class OutsideInError(Exception):
-    """Base class of every error this package raises on purpose."""
+    """Base class of every error this package raises on purpose.
+
+    Attributes:
+        exit_code: the command line's exit code for it: 2, a user mistake.
+
+    """
+
+    exit_code: int = 2
+
+
+class RunFailedError(OutsideInError):
+    """Something failed while working (a full disk, a lost cluster), not a user mistake.
+
+    Reported in one line with exit code 1; the work done so far is kept, so the same command
+    resumes it.
+    """
+
+    exit_code = 1
 
 
 class ParameterError(OutsideInError, ValueError):

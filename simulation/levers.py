@@ -64,6 +64,17 @@ def coordination_share(coordination: float | np.ndarray, links: np.ndarray,
     np.maximum(freshness, 0.9 * rate[:, None] * relayed, out=freshness)
 
 
+def coordination_lean(coordination: np.ndarray, customer_facing: np.ndarray) -> np.ndarray:
+    """Coordination: how far a department's picture of customers leans toward its silo's view.
+
+    Far from customers, an internal department sees them through its own function (seed 000:
+    firms "begin with a set of products they want to sell"): it believes customers want
+    what its silo makes or plans, by ``1 - coordination`` (coordination aligns information on
+    a customer axis). Customer-facing departments see customers as they are.
+    """
+    return np.where(customer_facing, 0.0, 1.0 - coordination)
+
+
 def cooperation_blend(cooperation: float | np.ndarray, customer_pull: np.ndarray,
                       silo_pull: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Cooperation: how much departments pursue the customer outcome over their silo's.
@@ -219,6 +230,22 @@ def transition_error(max_change: float, disruption: np.ndarray) -> np.ndarray:
     worst of the disruption, whatever the firm decides.
     """
     return max_change * disruption
+
+
+def followable_speed(params: Any, levers: Mapping[str, float]) -> float:
+    """The fastest lasting trend (distance per month) a firm with ``levers`` can follow.
+
+    Tracking a trend of speed ``v``, the customer part of the move must cover ``v`` plus the
+    silos' resistance: the habit lags the offering by about ``v * silo_lag``, and pulls back
+    with weight ``1 - cooperation``; the customer part is at most :func:`capability_step`.
+    So ``v* = step / (1 + (1 - cooperation) * silo_lag)``. With momentum below 1 the trend
+    turns before the lag builds up, and a firm survives somewhat faster change (measured in
+    the regime map of ``docs/ODD.md``).
+    """
+    cap = effective_capability(levers["capability"], levers["connections"],
+                               params.borrowed_capability)
+    step = capability_step(params.max_change, cap)
+    return float(step / (1.0 + (1.0 - levers["cooperation"]) * params.silo_lag))
 
 
 def upkeep(levers: Mapping[str, Any], lever_cost: float, departments: Any = 6) -> Any:

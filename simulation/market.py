@@ -264,10 +264,15 @@ class Market:
         utilities = np.empty((idx.size, options.size + 1))
         utilities[:, 0] = outside[seg]
         utilities[:, 1:] = base[seg] - weighted_distance(
-            self.positions(idx), offerings[options][:, seg, :], self.fit_weights[seg])
-        utilities[:, 1:] += loyalty[None, options] * np.equal.outer(current, options)
-        chosen = logit_choice(utilities, rng) - 1
-        return np.where(chosen >= 0, options[np.maximum(chosen, 0)], -1)
+            self.positions(idx), offerings[options[:, None], seg[None, :], :],
+            self.fit_weights[seg])
+        # The loyalty bonus of each chooser's current supplier, if it is still an option.
+        column = np.full(offerings.shape[0] + 1, -1)
+        column[options] = np.arange(1, options.size + 1)
+        stay = column[current]                    # current == -1 reads the last entry: -1
+        rows = np.flatnonzero(stay > 0)
+        utilities[rows, stay[rows]] += loyalty[current[rows]]
+        return np.concatenate(([-1], options))[logit_choice(utilities, rng)]
 
     def _reconsidering(self, rng: np.random.Generator) -> np.ndarray:
         # Each active customer reconsiders with probability switch_rate: the gaps between

@@ -24,9 +24,9 @@ from simulation.market import Market, Tally
 from simulation.params import LEVERS, ModelParams
 from simulation.structures import CUSTOMER_FACING, EXTERNAL, SILO_OBJECTIVE
 
-SILO_KINDS: tuple[str, ...] = ("habit", "standard", "roadmap")
-"""Silo objectives: the offering as the firm has been making it, one standard core offering,
-or R&D's roadmap (see ``structures.SILO_OBJECTIVE``)."""
+SILO_KINDS: tuple[str, ...] = ("habit", "roadmap")
+"""Silo objectives: the offering as the firm has been making it, or R&D's roadmap (see
+``structures.SILO_OBJECTIVE``)."""
 FRESHNESS_DECAY = 0.9
 """Monthly fading of how current a department's knowledge is."""
 TECHNOLOGY_FRONTIER = 1.0
@@ -170,7 +170,7 @@ class Organizations:
         cap = lv.effective_capability(acting[:, _L["capability"]],
                                       acting[:, _L["connections"]], p.borrowed_capability)
         connections = acting[:, _L["connections"]]
-        self.reach = lv.capability_reach(cap)[:, None]                              # (F, 1)
+        self.reach_of = lv.capability_reach(cap)[of][:, None]                       # (K, 1)
         self.listening = self.facing[:, None]                                       # (K, 1)
         self.partnered = self.external                                              # (K,)
         self.signal_chance = lv.connections_signal_chance(connections)             # (F,)
@@ -183,11 +183,14 @@ class Organizations:
         self.trend_skill = lv.capability_trend_skill(cap)[of][:, None, None]       # (K,1,1)
         self.noise_scale = np.repeat([1.0, p.trend_noise], p.dimensions)            # (2D,)
         self.sharing = acting[:, _L["coordination"]][of]                            # (K,)
+        self.lean = lv.coordination_lean(self.sharing, self.facing)[:, None, None]  # (K,1,1)
+        # Each department's silo objective as a row of [habits; roadmaps] (one gather a month).
+        self.silo_row = of + self.n_firms * (self.silo_kind == SILO_KINDS.index("roadmap"))
         self.horizon = lv.capability_horizon(p.anticipation_months, cap)[of][:, None, None]
         self.weights = lv.clout_weights(acting[:, _L["clout"]][of], self.facing,
                                         self.n_facing, self.n_internal)             # (K,)
         self.clout = self.member * self.weights                                     # (F, K)
-        self.by_kind = self.clout @ np.eye(len(SILO_KINDS))[self.silo_kind]        # (F, 3)
+        self.by_kind = self.clout @ np.eye(len(SILO_KINDS))[self.silo_kind]        # (F, 2)
         self.cooperation = acting[:, _L["cooperation"]][:, None, None]              # (F,1,1)
         self.limit = lv.capability_step(p.max_change, cap)[:, None, None]          # (F,1,1)
         # How far a firm's belief is off through its own noise alone (signals it cannot help
@@ -234,11 +237,10 @@ class Organizations:
         if mix.shape[0] < self.n_firms:  # a firm entered this month: no revenue yet
             mix = np.vstack([mix, np.zeros((self.n_firms - mix.shape[0], mix.shape[1]))])
         own = np.minimum(self.params.hear_current * mix, 1.0)[self.firm_of]          # (K, S)
-        prospect = np.broadcast_to(self.reach, mix.shape)[self.firm_of]
         draws = rng.random((2, *own.shape))
         listening = self.listening & market.active
         heard = (draws[0] < own) & listening
-        prospected = (draws[1] < prospect) & listening
+        prospected = (draws[1] < self.reach_of) & listening
         reporting = rng.random(self.n_firms) < self.signal_chance
         told = (self.partnered & reporting[self.firm_of])[:, None] & market.active
         beyond = prospected | told
@@ -271,7 +273,7 @@ class Organizations:
         clout-weighted sum of its departments' proposals, so proposals pointing in opposite
         directions cancel. The sum is linear, so it is taken per kind of target: what
         departments believe customers need (anticipating the trend as far as capability
-        allows), and the silo objectives (habit, standard, roadmap), blended by cooperation.
+        allows), and the silo objectives (habit, roadmap), blended by cooperation.
         A firm moves a segment's offering toward customers only when that move is larger than
         its own noise would explain (the capability filter), and never further than its
         capability allows; the silos' pull is routine and needs no capability.
@@ -281,12 +283,16 @@ class Organizations:
         p = self.params
         offering, by_kind = self.offering, self.by_kind
         believed = self.beliefs + self.horizon * self.trends
+        # Far from customers, an internal department sees them through its own function
+        # (seed 000: firms "begin with a set of products they want to sell"): its picture of
+        # what customers need leans toward its silo's objective, less so the more the firm
+        # aligns information around customers (coordination).
+        silo_view = np.concatenate([self.habit, self.roadmap])[self.silo_row]
+        believed += self.lean * (silo_view - believed)
         flat = believed.reshape(believed.shape[0], offering[0].size)
         customer_pull = (self.clout @ flat).reshape(offering.shape) - offering
-        standard = (market.active_weights @ self.habit)[:, None, :]            # (F, 1, D)
         silo_pull = (by_kind[:, 0, None, None] * (self.habit - offering)
-                     + by_kind[:, 1, None, None] * (standard - offering)
-                     + by_kind[:, 2, None, None] * (self.roadmap - offering))
+                     + by_kind[:, 1, None, None] * (self.roadmap - offering))
         # The filter looks at the gap the firm believes in, before cooperation weighs it.
         believed_gap = np.sqrt((customer_pull * customer_pull).sum(axis=2, keepdims=True))
         customer_pull *= believed_gap > self.threshold

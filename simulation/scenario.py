@@ -36,10 +36,11 @@ from pydantic import (
 
 from simulation.errors import OutsideInError, ParameterError
 from simulation.params import LEVERS, PARAMETERS, FirmSpec, ModelParams, SegmentSpec
+from simulation.shipped import shipped_folder
 from simulation.structures import PRESETS, other_preset
 
-SCENARIO_DIR: Path = Path(__file__).resolve().parent.parent / "scenarios"
-"""Where the shipped scenarios live (the repository's ``scenarios/`` folder)."""
+SCENARIO_DIR: Path = shipped_folder("scenarios")
+"""Where the shipped scenarios live: the checkout's ``scenarios/``, or the installed copy."""
 
 MAX_BYTES: int = 256 * 1024
 """Largest scenario file accepted; the shipped ones are a few kilobytes."""

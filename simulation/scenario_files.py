@@ -9,6 +9,7 @@ what is allowed.
 
 from __future__ import annotations
 
+import stat
 import typing
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -151,34 +152,64 @@ def _load_chain(path: Path) -> list[_Document]:
                                 line) from None
 
 
-def _read(path: Path) -> _Document:
+def read_yaml_file(path: str | Path, *, what: str, empty: str) -> tuple[dict[str, Any],
+                                                                         dict[tuple[str | int,
+                                                                                    ...], int]]:
+    """Read a YAML mapping with the same safeguards as a scenario file (for experiment specs).
+
+    Only a regular file is read, at most :data:`MAX_BYTES` of it; duplicate keys, alias
+    bombs, deep nesting, huge whole numbers and non-UTF-8 text are refused. ``what`` names
+    the kind of file in messages, ``empty`` is the message for an empty file.
+
+    Returns:
+        The mapping and the 1-based line of every field path in it.
+
+    Raises:
+        ScenarioError: anything wrong with the file, naming it (and the line when known).
+
+    """
+    doc = _read(Path(path), what=what, empty=empty)
+    return doc.data, doc.lines
+
+
+def _read(path: Path, *, what: str = "scenario", empty: str = _EMPTY) -> _Document:
     try:
-        size = path.stat().st_size
-        if size > MAX_BYTES:
-            raise ScenarioError(str(path), f"is {size:,} bytes; a scenario file is at most "
-                                f"{MAX_BYTES:,} bytes")
-        raw = path.read_bytes()
+        info = path.stat()
+        if not stat.S_ISREG(info.st_mode):  # a FIFO would hang, /dev/zero never end
+            raise ScenarioError(str(path), f"is not a regular file; give a {what} file")
+        if info.st_size > MAX_BYTES:
+            raise ScenarioError(str(path), f"is {info.st_size:,} bytes; a {what} file is at "
+                                f"most {MAX_BYTES:,} bytes")
+        with path.open("rb") as handle:
+            raw = handle.read(MAX_BYTES + 1)  # bounded even if the file grows meanwhile
     except OSError as exc:
         raise ScenarioError(str(path), f"cannot be read ({exc.strerror or exc})") from None
-    return _parse(raw, path)
+    return _parse(raw, path, what=what, empty=empty)
 
 
-def _parse(raw: bytes, path: Path) -> _Document:
+_UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
+
+
+def _parse(raw: bytes, path: Path, *, what: str = "scenario",
+           empty: str = _EMPTY) -> _Document:
     """Parse YAML bytes into a mapping and a line table; every failure is a ScenarioError."""
     source = str(path)
     if len(raw) > MAX_BYTES:
-        raise ScenarioError(source, f"is {len(raw):,} bytes; a scenario file is at most "
+        raise ScenarioError(source, f"is {len(raw):,} bytes; a {what} file is at most "
                             f"{MAX_BYTES:,} bytes")
+    if raw.startswith(_UTF16_BOMS):
+        raise ScenarioError(source, "is UTF-16 text; save it as UTF-8")
     if b"\x00" in raw:
         raise ScenarioError(source, "is a binary file, not a YAML text file")
     try:
         text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
         raise ScenarioError(source, "is not UTF-8 text (a binary file?); save it as UTF-8 "
-                            "YAML") from None
+                            "YAML", line=line) from None
     if not text.strip() or all(not ln.strip() or ln.lstrip().startswith("#")
                                for ln in text.splitlines()):
-        raise ScenarioError(source, _EMPTY)
+        raise ScenarioError(source, empty)
     try:
         loader = yaml.SafeLoader(text)
     except yaml.reader.ReaderError as exc:  # a control character: binary data, mostly
@@ -188,8 +219,8 @@ def _parse(raw: bytes, path: Path) -> _Document:
     try:
         node = loader.get_single_node()
         if node is None:
-            raise ScenarioError(source, _EMPTY)
-        lines = _line_table(node, source)
+            raise ScenarioError(source, empty)
+        lines = _line_table(node, source, what)
         data = loader.construct_document(node)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
@@ -199,11 +230,11 @@ def _parse(raw: bytes, path: Path) -> _Document:
     except yaml.YAMLError as exc:
         raise ScenarioError(source, f"is not valid YAML: {exc}") from None
     except RecursionError:
-        raise ScenarioError(source, "is nested too deeply to be a scenario") from None
+        raise ScenarioError(source, f"is nested too deeply to be a {what}") from None
     finally:
         loader.dispose()
     if data is None:
-        raise ScenarioError(source, _EMPTY)
+        raise ScenarioError(source, empty)
     if not isinstance(data, dict):
         raise ScenarioError(source, f"must be a mapping of fields (title: ..., firms: ...), "
                             f"not {_kind(data)}", line=1)
@@ -214,7 +245,12 @@ def _parse(raw: bytes, path: Path) -> _Document:
     return _Document(path, data, lines)
 
 
-def _line_table(root: yaml.Node, source: str) -> dict[tuple[str | int, ...], int]:
+MAX_DIGITS = 30
+"""Longest whole number (in digits) a file may hold; a model parameter needs far fewer."""
+
+
+def _line_table(root: yaml.Node, source: str,
+                what: str = "scenario") -> dict[tuple[str | int, ...], int]:
     """Map each field path to its 1-based line; reject duplicate keys and absurd sizes."""
     lines: dict[tuple[str | int, ...], int] = {}
     count = 0
@@ -223,8 +259,13 @@ def _line_table(root: yaml.Node, source: str) -> dict[tuple[str | int, ...], int
         node, path, depth = stack.pop()
         count += 1
         if count > MAX_NODES or depth > 64:
-            raise ScenarioError(source, f"is too large or too deeply nested to be a scenario "
+            raise ScenarioError(source, f"is too large or too deeply nested to be a {what} "
                                 f"(more than {MAX_NODES:,} values or 64 levels)")
+        if isinstance(node, yaml.ScalarNode) and node.tag == "tag:yaml.org,2002:int" \
+                and len(node.value) > MAX_DIGITS:
+            raise ScenarioError(source, f"a whole number of {len(node.value):,} digits is too "
+                                f"large (at most {MAX_DIGITS})", _dotted(path),
+                                node.start_mark.line + 1)
         if isinstance(node, yaml.MappingNode):
             seen: set[Any] = set()
             for key_node, value_node in node.value:
@@ -290,21 +331,33 @@ def _locate(chain: list[_Document], loc: tuple[str | int, ...]) -> tuple[_Docume
     return chain[0], None
 
 
-def _field_at(loc: tuple[str | int, ...]) -> tuple[type[BaseModel] | None, FieldInfo | None]:
-    """The model that holds the last field of ``loc``, and that field's info."""
-    model: type[BaseModel] | None = Scenario
+def _field_at(loc: tuple[str | int, ...], root: type[BaseModel] = Scenario,
+              ) -> tuple[type[BaseModel] | None, FieldInfo | None]:
+    """The model that holds the last field of ``loc``, and that field's info.
+
+    A key of a mapping field (``levers.price`` in a spec) is skipped like a list index.
+    """
+    model: type[BaseModel] | None = root
     info: FieldInfo | None = None
-    for part in loc:
-        if isinstance(part, int):
+    keyed = False
+    for i, part in enumerate(loc):
+        if isinstance(part, int) or keyed:
+            keyed = False
             continue
         if model is None or part not in model.model_fields:
             return model, None
         info = model.model_fields[part]
         holder = model
         model = _inner_model(info.annotation)
-        if part == loc[-1] and not isinstance(loc[-1], int):
+        keyed = model is not None and _is_mapping(info.annotation)
+        if i == len(loc) - 1:
             return holder, info
     return model, info
+
+
+def _is_mapping(annotation: Any) -> bool:
+    return typing.get_origin(annotation) is dict or any(
+        typing.get_origin(arg) is dict for arg in typing.get_args(annotation))
 
 
 def _inner_model(annotation: Any) -> type[BaseModel] | None:
@@ -338,19 +391,47 @@ def _all_metadata(info: FieldInfo) -> Iterator[Any]:
         stack.extend(typing.get_args(ann))
 
 
-def _to_scenario_error(exc: ValidationError, chain: list[_Document]) -> ScenarioError:
-    """One clear message from pydantic's first error: file, line, field path, what is allowed."""
-    err = exc.errors(include_url=False)[0]
+def _to_scenario_error(exc: ValidationError, chain: list[_Document],
+                       root: type[BaseModel] = Scenario) -> ScenarioError:
+    """One error naming every mistake of the file in line order, a line each.
+
+    Each line gives the file, line, field path and what is allowed; the error's ``field``
+    and ``line`` are those of the first mistake.
+    """
+    errors = [_describe(err, chain, root) for err in exc.errors(include_url=False)]
+    errors.sort(key=lambda e: (e.source, e.line if e.line is not None else 10**9))
+    unique = list(dict.fromkeys(str(e) for e in errors))
+    first = errors[0]
+    if len(unique) > 1:
+        first.args = ("\n".join(unique),)
+    return first
+
+
+def describe_validation_error(exc: ValidationError, source: str,
+                              lines: dict[tuple[str | int, ...], int],
+                              root: type[BaseModel]) -> str:
+    """Every mistake pydantic found in a file validated against ``root``, a line each.
+
+    The same wording as a scenario's errors (file, line, field, what is allowed, "did you
+    mean"), in line order; for other files of the project, such as experiment specs.
+    """
+    doc = _Document(Path(source), {}, lines)
+    text = str(_to_scenario_error(exc, [doc], root))
+    return text.replace(": (top level): ", ": ")
+
+
+def _describe(err: Any, chain: list[_Document], root: type[BaseModel]) -> ScenarioError:
+    """One clear message from one pydantic error: file, line, field path, what is allowed."""
     loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and p.startswith("#")))
     kind, value, ctx = err["type"], err.get("input"), err.get("ctx") or {}
-    holder, info = _field_at(loc)
+    holder, info = _field_at(loc, root)
     if kind == "value_error" and isinstance(ctx.get("error"), _FieldValueError):
         inner: _FieldValueError = ctx["error"]
         loc = loc + inner.loc
         message = inner.message
     elif kind == "extra_forbidden":
         allowed = list(holder.model_fields) if holder is not None else []
-        if holder is Scenario:
+        if holder is Scenario and root is Scenario:
             allowed.insert(0, "extends")
         message = (f"unknown field{_suggest(loc[-1] if loc else '', allowed) or ';'} "
                    f"allowed here: {', '.join(allowed)}")

@@ -38,10 +38,10 @@ SILO_OBJECTIVE: Mapping[str, str] = {
 """What each role pursues when it puts its silo first (the opposite of *cooperation*).
 
 ``habit``: the offering as the firm has been making it (it follows the firm's own offering
-with a lag of ``silo_lag`` months: inertia); ``standard``: one core offering for every segment
-(the firm's habitual offering averaged over its market: fewer variants, lower cost);
-``roadmap``: the habit pushed on performance by R&D's technology roadmap (product push). None
-is a founding design that anchors a firm forever: they follow what the firm does.
+with a lag of ``silo_lag`` months: inertia; standardization's savings are counted by
+``variety_cost``); ``roadmap``: the habit pushed on performance by R&D's technology roadmap
+(product push). Neither is a founding design that anchors a firm forever: both follow what the
+firm does.
 """
 
 FUNCTION_OF_ROLE: Mapping[str, str] = {

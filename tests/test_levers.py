@@ -107,3 +107,22 @@ def test_upkeep_is_proportional_to_the_levers():
               "connections": 1.0}
     assert lv.upkeep(levers, 0.1) == pytest.approx(0.3)
     assert lv.upkeep(levers, 0.1, 12) == pytest.approx(0.6)   # twice the people, twice the cost
+
+
+def test_followable_speed_is_the_capability_step_over_the_silos_resistance():
+    class P:
+        max_change, silo_lag, borrowed_capability = 0.05, 12.0, 0.0
+
+    full = dict.fromkeys(("coordination", "clout", "connections"), 0.0)
+    # capability 1, cooperation 1: the whole step, no silo resistance
+    assert lv.followable_speed(P, {**full, "capability": 1.0, "cooperation": 1.0}) == \
+        pytest.approx(0.05)
+    # capability 0 (a quarter step), cooperation 0.5: 0.0125 / (1 + 0.5 * 12)
+    assert lv.followable_speed(P, {**full, "capability": 0.0, "cooperation": 0.5}) == \
+        pytest.approx(0.0125 / 7)
+
+
+def test_internal_departments_lean_toward_their_silo_unless_coordinated():
+    facing = np.array([True, False, False])
+    lean = lv.coordination_lean(np.array([0.2, 0.2, 0.9]), facing)
+    assert lean == pytest.approx([0.0, 0.8, 0.1])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -38,7 +39,9 @@ def load_or_error(path: Path) -> Scenario | ScenarioError:
     try:
         return load_scenario(path)
     except ScenarioError as exc:
-        assert str(exc) and "\n" not in str(exc)
+        # one line per mistake, each naming its file (this one or one it extends)
+        assert str(exc) and all(re.match(r"^\S+\.ya?ml(:\d+)?: ", line)
+                                for line in str(exc).splitlines())
         return exc
 
 

@@ -7,9 +7,15 @@ import multiprocessing.context
 import os
 from collections.abc import Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 
 from experiments.executors import Executor
-from experiments.runner import Record, Task, run_tasks
+from experiments.runner import WORKER_DIED, Record, Task, run_tasks, worker_died
+
+MAX_WORKERS = 64
+"""Most local worker processes: more than the cores only adds memory and switching."""
+
+__all__ = ["MAX_WORKERS", "WORKER_DIED", "LocalExecutor"]
 
 PRELOAD = ("experiments.runner", "simulation")
 """Modules the fork server imports once, so that every worker starts with them loaded."""
@@ -45,15 +51,19 @@ class LocalExecutor(Executor):
     backend = "local"
 
     def __init__(self, workers: int | None = None) -> None:
-        count = workers if workers is not None else (os.cpu_count() or 1)
-        if count < 1:
-            raise ValueError(f"workers = {count} must be at least 1")
+        count = workers if workers is not None else min(os.cpu_count() or 1, MAX_WORKERS)
+        if not 1 <= count <= MAX_WORKERS:
+            raise ValueError(f"workers = {count} must be between 1 and {MAX_WORKERS}")
         self.workers = count
         self._pool: ProcessPoolExecutor | None = None
         self.start_method = _start_method() if count > 1 else "inline"
         if count > 1:
-            self._pool = ProcessPoolExecutor(count, mp_context=_context(self.start_method))
-            self._pool.submit(int).result()  # launch the workers now
+            self._pool = self._new_pool()
+
+    def _new_pool(self) -> ProcessPoolExecutor:
+        pool = ProcessPoolExecutor(self.workers, mp_context=_context(self.start_method))
+        pool.submit(int).result()  # launch the workers now
+        return pool
 
     def close(self) -> None:
         """Stop the pool's processes (cancelling what has not started)."""
@@ -70,6 +80,7 @@ class LocalExecutor(Executor):
         if self._pool is None:
             raise RuntimeError("this executor was closed")
         pending: set[Future[list[Record]]] = set()
+        submitted: dict[Future[list[Record]], list[Task]] = {}
         exhausted = False
         while pending or not exhausted:
             while not exhausted and len(pending) < self.max_in_flight:
@@ -77,9 +88,44 @@ class LocalExecutor(Executor):
                 if batch is None:
                     exhausted = True
                 else:
-                    pending.add(self._pool.submit(run_tasks, batch))
+                    future = self._pool.submit(run_tasks, batch)
+                    submitted[future] = batch
+                    pending.add(future)
             if not pending:
                 break
             done, pending = wait(pending, return_when=FIRST_COMPLETED)
+            broken: list[list[Task]] = []
             for future in done:
-                yield future.result()
+                try:
+                    yield future.result()
+                except BrokenProcessPool:
+                    broken.append(submitted.pop(future))
+                    continue
+                submitted.pop(future, None)
+            if broken:  # every chunk still on the dead pool is lost with it
+                broken.extend(submitted.pop(f) for f in list(pending))
+                pending = set()
+                yield from self._isolate([t for chunk in broken for t in chunk])
+
+    def _isolate(self, tasks: list[Task]) -> Iterator[list[Record]]:
+        """After a worker died: run the runs it may have taken down one at a time.
+
+        Each runs alone on a fresh pool, so the one whose process dies again is known and
+        recorded as failed; the others give their results and the sweep goes on.
+        """
+        for task in tasks:
+            self._restart()
+            assert self._pool is not None
+            try:
+                yield self._pool.submit(run_tasks, [task]).result()
+            except BrokenProcessPool:
+                yield [worker_died(task)]
+        self._restart()
+
+    def _restart(self) -> None:
+        if self._pool is not None and not getattr(self._pool, "_broken", False):
+            return
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+        self._pool = self._new_pool()
+

@@ -9,6 +9,7 @@ traceback, and nothing is written.
 from __future__ import annotations
 
 import sys
+from typing import Annotated
 
 import typer
 
@@ -28,8 +29,20 @@ app = typer.Typer(
 
 
 
+def _print_version(value: bool) -> None:
+    if value:
+        from simulation.provenance import version_text
+
+        typer.echo(f"outsidein {version_text()}")
+        raise Exit(0)
+
+
 @app.callback()
-def _outsidein() -> None:
+def _outsidein(
+    version: Annotated[bool, typer.Option(
+        "--version", is_eager=True, callback=_print_version,
+        help="Print the version (and the git commit in a checkout), then exit.")] = False,
+) -> None:
     """Outside-In: simulate inside-out and outside-in organizations in a shifting market."""
 
 
@@ -41,6 +54,7 @@ from simulation.cli import serve as _serve  # noqa: E402,F401  (registers `app`)
 from simulation.cli import sweep as _sweep  # noqa: E402,F401  (registers `sweep`, `analyze`)
 
 USAGE_EXIT = 2
+RUNTIME_EXIT = 1
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -57,7 +71,10 @@ def main(argv: list[str] | None = None) -> int:
     except (OutsideInError, ClickException) as exc:
         message = exc.format_message() if isinstance(exc, ClickException) else str(exc)
         print(f"error: {message}", file=sys.stderr)
-        return USAGE_EXIT
+        return exc.exit_code if isinstance(exc, OutsideInError) else USAGE_EXIT
+    except OSError as exc:  # a failure while writing (a full disk): one line, exit 1
+        print(f"error: {exc.filename or 'output'}: {exc.strerror or exc}", file=sys.stderr)
+        return RUNTIME_EXIT
     except Abort:
         print("aborted", file=sys.stderr)
         return 130

@@ -7,12 +7,13 @@ from typing import Annotated
 
 import pandas as pd
 import typer
+from rich import box
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
+from experiments.outdir import out_folder
 from simulation.cli import app
-from simulation.errors import OutsideInError
 from simulation.model import OrgModel
 from simulation.scenario import load_scenario
 
@@ -29,22 +30,60 @@ def build_model(scenario: str | None, seed: int | None) -> tuple[OrgModel, int, 
                                                                             scenario))
 
 
-def summary_table(model: OrgModel) -> Table:
-    """Final state of every firm, and the focal firm's resilience to shocks."""
+SUMMARY_HEADERS = ("firm", "structure", "share", "satis-\nfaction", "awareness\ngap",
+                   "action\ngap", "cash", "alive", "shock\nloss")
+"""Columns of the summary table; the first two are labels, the rest numbers."""
+
+
+def summary_rows(model: OrgModel) -> list[tuple[str, ...]]:
+    """The summary table's cells: every firm's final state and the focal firm's shock loss."""
     results = model.results()
     last = results[results["step"] == results["step"].max()]
     resilience = model.resilience()
-    table = Table(title=f"After {model.steps} months")
-    for column in ("firm", "structure", "share", "satisfaction", "awareness gap", "action gap",
-                   "cash", "alive", "shock loss"):
-        table.add_column(column, justify="left" if column in ("firm", "structure") else "right")
+    rows: list[tuple[str, ...]] = []
     for row in last.itertuples():
         loss = resilience.loc[resilience["firm"] == row.firm, "loss_area"]
-        table.add_row(str(row.firm), str(row.structure), f"{row.market_share:.1%}",
-                      f"{row.satisfaction:.2f}", f"{row.awareness_gap:.3f}",
-                      f"{row.action_gap:.3f}", f"{row.cash:,.0f}", "yes" if row.alive else "no",
-                      f"{loss.mean():.1f}" if len(loss) else "-")
-    return table
+        rows.append((str(row.firm), str(row.structure), f"{row.market_share:.1%}",
+                     f"{row.satisfaction:.2f}", f"{row.awareness_gap:.3f}",
+                     f"{row.action_gap:.3f}", f"{row.cash:,.0f}",
+                     "yes" if row.alive else "no", f"{loss.mean():.1f}" if len(loss) else "-"))
+    return rows
+
+
+def summary_table(model: OrgModel, width: int | None = None) -> Table:
+    """Final state of every firm, and the focal firm's resilience to shocks.
+
+    Numbers are never cut: their columns do not wrap and are as wide as their widest cell.
+    When the table is too wide for ``width``, the labels (firm, structure) wrap; when even
+    the numbers do not fit side by side, the table turns: one row per measure, one column
+    per firm. ``width`` defaults to the terminal's (80 when the output is not a terminal).
+    """
+    width = Console().width if width is None else width
+    rows = summary_rows(model)
+    title = f"After {model.steps} months"
+    widths = [4, 4] + [max([len(r[i]) for r in rows] + [len(w) for w in header.split("\n")])
+                       for i, header in enumerate(SUMMARY_HEADERS) if i >= 2]
+    if sum(widths) + 2 * (len(widths) - 1) <= width:  # two spaces between columns
+        table = Table(title=title, box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False,
+                      collapse_padding=True)
+        for i, header in enumerate(SUMMARY_HEADERS):
+            if i < 2:
+                table.add_column(header, overflow="fold", min_width=widths[i])
+            else:
+                table.add_column(header, justify="right", no_wrap=True, min_width=widths[i])
+        for cells in rows:
+            table.add_row(*cells)
+        return table
+    turned = Table(title=title, box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False,
+                   collapse_padding=True)
+    turned.add_column("")
+    for cells in rows:  # a firm's name may wrap, its numbers may not
+        turned.add_column(cells[0], justify="right", overflow="fold",
+                          min_width=max(len(c) for c in cells[2:]))
+    for i, header in enumerate(SUMMARY_HEADERS[1:], start=1):
+        label = header.replace("-\n", "").replace("\n", " ")
+        turned.add_row(label, *(cells[i] for cells in rows))
+    return turned
 
 
 def write_outputs(model: OrgModel, out: Path, title: str) -> list[Path]:
@@ -72,22 +111,45 @@ def run(
     seed: Annotated[int | None, typer.Option(min=0, help="Random seed.")] = None,
     steps: Annotated[int | None, typer.Option(min=1, max=100_000,
                                               help="Months to simulate.")] = None,
-    out: Annotated[Path, typer.Option(help="Folder for the tables and the figure.")] = Path(
-        "out"),
+    out: Annotated[Path, typer.Option(help="Folder for the tables and the figure.",
+                                      parser=out_folder)] = Path("out"),
 ) -> None:
     """Run one model, print a summary, write the per-step table and a figure."""
-    if out.exists() and not out.is_dir():
-        raise OutsideInError(f"--out: {out} exists and is not a folder")
-    model, default_steps, title = build_model(scenario, seed)
-    months = steps or default_steps
-    console = Console(stderr=True)
-    with Progress(TextColumn("simulating"), BarColumn(), TextColumn("{task.completed}/"
-                  "{task.total} months"), TimeRemainingColumn(), console=console,
-                  transient=True) as progress:
-        task = progress.add_task("run", total=months)
-        for _ in range(months):
-            model.step()
-            progress.advance(task)
-    Console().print(summary_table(model))
-    for path in write_outputs(model, out, title):
+    from experiments.outdir import FolderLock, check_out_path, write_failure
+    from experiments.resources import estimate, require
+
+    check_out_path(out)
+    memory = require(estimate(_customers(scenario), 1))
+    if memory.large:
+        Console(stderr=True).print(memory.line)
+    with FolderLock(out):  # also checks that OUT can be written, before the run
+        model, default_steps, title = build_model(scenario, seed)
+        months = steps or default_steps
+        console = Console(stderr=True)
+        with Progress(TextColumn("simulating"), BarColumn(), TextColumn("{task.completed}/"
+                      "{task.total} months"), TimeRemainingColumn(), console=console,
+                      transient=True) as progress:
+            task = progress.add_task("run", total=months)
+            for _ in range(months):
+                model.step()
+                progress.advance(task)
+        Console().print(summary_table(model))
+        from simulation.provenance import write_manifest
+
+        try:
+            paths = write_outputs(model, out, title)
+            paths.append(write_manifest(out / "manifest.json", command="run",
+                                        scenario=scenario, seed=seed, steps=months))
+        except OSError as err:
+            raise write_failure(err, out, resumable=False) from None
+    for path in paths:
         Console().print(f"wrote {path}")
+
+
+def _customers(scenario: str | None) -> int:
+    """Customers of the run (to estimate its memory before building it)."""
+    from simulation.params import ModelParams
+
+    if scenario is None:
+        return int(ModelParams().customers)
+    return int(load_scenario(scenario).to_params().customers)

@@ -9,6 +9,7 @@ written; failed runs give exit code 1 after the sweep finishes the others.
 
 from __future__ import annotations
 
+import os
 import sys
 from contextlib import contextmanager
 from pathlib import Path
@@ -16,6 +17,7 @@ from typing import Annotated
 
 import typer
 
+from experiments.outdir import out_folder
 from simulation.cli import app
 from simulation.errors import OutsideInError
 
@@ -24,35 +26,51 @@ EXIT_RUNS_FAILED = 1
 
 @app.command()
 def sweep(
-    spec: Annotated[Path, typer.Argument(help="experiment spec (YAML)")],
+    spec: Annotated[Path, typer.Argument(
+        help="experiment spec: a YAML file, or a shipped spec's name (crossover)")],
     workers: Annotated[int | None, typer.Option(
-        "--workers", "-w", min=1, help="local worker processes (default: all cores)")] = None,
+        "--workers", "-w", min=1, max=64,
+        help="local worker processes, at most 64 (default: all cores)")] = None,
     scheduler: Annotated[str | None, typer.Option(
         help="Dask scheduler address (tcp://host:8786); runs on that cluster")] = None,
     out: Annotated[Path | None, typer.Option(
-        help="output folder (default: runs/<spec name>); re-running resumes")] = None,
+        help="output folder (default: runs/<spec name>); re-running resumes",
+        parser=out_folder)] = None,
     dry_run: Annotated[bool, typer.Option(
         "--dry-run", help="print the number of runs and a time estimate, run nothing")] = False,
     max_runs: Annotated[int | None, typer.Option(
         min=1, help="keep at most N runs spread across the design, every factor at two "
                     "levels or more where N allows (a quick check)")] = None,
-    steps: Annotated[int | None, typer.Option(min=1, help="override the spec's steps")] = None,
+    steps: Annotated[int | None, typer.Option(
+        min=1, max=100_000, help="override the spec's steps")] = None,
     flush_every: Annotated[int, typer.Option(
         min=1,
         help="runs per Parquet part (finished runs are journaled at once regardless)")] = 256,
     retry_failed: Annotated[bool, typer.Option(
         "--retry-failed", help="run the failed runs of an earlier session again")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="no progress bar")] = False,
+    wait: Annotated[bool, typer.Option(
+        "--wait", help="if another sweep is writing OUT, wait for it instead of stopping")]
+    = False,
+    allow_import: Annotated[bool, typer.Option(
+        "--allow-import", help="let the spec name a model function outside this package "
+        "(imports and runs that code)")] = False,
 ) -> None:
     """Run every (sample, replication) of an experiment spec; resume if interrupted."""
     from experiments.designs import coverage_warnings
     from experiments.executors import make_executor
+    from experiments.outdir import check_out_path
+    from experiments.resources import check_memory
     from experiments.spec import load_spec
-    from experiments.sweep import estimate_seconds, make_plan, run_sweep
+    from experiments.store import Store
+    from experiments.sweep import estimate_seconds, identity, make_plan, run_sweep
 
     if workers is not None and scheduler:
         raise OutsideInError("--workers: give either --workers or --scheduler, not both")
-    parsed = load_spec(spec).shrunk(steps=steps)
+    if out is not None:
+        check_out_path(out)
+    parsed = load_spec(spec, allow_import=allow_import).shrunk(steps=steps)
+    count = workers or min(os.cpu_count() or 1, 64)
     plan = make_plan(parsed, max_runs=max_runs)
     if plan.note:
         typer.echo(plan.note)
@@ -60,20 +78,23 @@ def sweep(
                                      f"the {plan.planned} runs planned"):
         typer.echo(warning, err=True)
     if dry_run:
-        import os
-
-        count = workers or (os.cpu_count() or 1)
         planned, seconds = estimate_seconds(parsed, workers=count, max_runs=max_runs)
         typer.echo(f"{parsed.name}: {planned} runs ({parsed.design.kind} design, "
                    f"{parsed.replications} replication(s), {parsed.steps} steps); "
                    f"about {_duration(seconds)} on {count} worker(s)")
+        typer.echo(check_memory(parsed, workers=1 if scheduler else count).line)
         return
     folder = out or Path("runs") / parsed.name
+    Store(folder, parsed, identity=identity(parsed, max_runs)).check()
+    memory = check_memory(parsed, workers=1 if scheduler else count)
+    if memory.large:
+        typer.echo(memory.line, err=True)
     # the workers start before the progress bar, so their start-up is not in its ETA
     with make_executor(workers, scheduler) as executor, _progress(quiet) as hook:
         result = run_sweep(parsed, folder, executor=executor, max_runs=max_runs,
                            progress=hook, flush_every=flush_every,
-                           retry_failed=retry_failed)
+                           retry_failed=retry_failed, wait=wait,
+                           notice=lambda line: typer.echo(line, err=True))
     typer.echo(f"{parsed.name}: {result.completed} completed, {result.failed} failed, "
                f"{result.planned} planned ({result.ran_now} run now, {result.skipped} "
                f"already done) in {_duration(result.wall_seconds)}; results in {folder}")
@@ -87,7 +108,7 @@ def sweep(
 def analyze(
     folder: Annotated[Path, typer.Argument(help="a sweep's output folder")],
     out: Annotated[Path | None, typer.Option(
-        help="where the report goes (default: DIR/report)")] = None,
+        help="where the report goes (default: DIR/report)", parser=out_folder)] = None,
     outcome: Annotated[list[str] | None, typer.Option(
         "--outcome", "-o", help="outcome to analyse (repeatable; default: the spec's)")] = None,
 ) -> None:

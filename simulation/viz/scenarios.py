@@ -10,14 +10,16 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from simulation.shipped import shipped_folder
+
 SCENARIO_ENV = "OUTSIDEIN_APP_SCENARIO"
 """Environment variable through which the launcher names the page's starting scenario."""
 
 FOLDER_ENV = "OUTSIDEIN_APP_SCENARIOS"
 """Environment variable naming an extra folder of scenarios for the picker."""
 
-PROJECT_SCENARIOS = Path(__file__).resolve().parents[2] / "scenarios"
-"""The scenarios shipped with the project (absent when installed without the sources)."""
+PROJECT_SCENARIOS = shipped_folder("scenarios")
+"""The scenarios shipped with the project (from the checkout or the installed package)."""
 
 
 def list_scenarios(extra: Path | None = None, folder: Path | None = None) -> list[Path]:

@@ -41,6 +41,19 @@ def fragile(params: dict[str, Any], seed: int, **kwargs: Any) -> dict[str, Any]:
     return toy(params, seed, **kwargs)
 
 
+def killer(params: dict[str, Any], seed: int, **kwargs: Any) -> dict[str, Any]:
+    """Like :func:`toy`, but its worker process dies (SIGKILL, as the OOM killer does) for
+    x == 2; in the main process it raises instead, so a test never kills itself."""
+    if float(params.get("x", 0.0)) == 2.0:
+        import multiprocessing
+        import signal
+
+        if multiprocessing.parent_process() is None:
+            raise RuntimeError("killer runs only in worker processes")
+        os.kill(os.getpid(), signal.SIGKILL)
+    return toy(params, seed, **kwargs)
+
+
 def toy_with_series(params: dict[str, Any], seed: int, *, steps: int, series_every: int = 0,
                     series_columns: tuple[str, ...] = (), **_: Any) -> Any:
     """Like :func:`toy` with a per-step series ``v = x * step``."""

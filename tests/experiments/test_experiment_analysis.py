@@ -13,6 +13,8 @@ from experiments.store import read_runs
 from experiments.sweep import run_sweep
 from tests.experiments.exp_helpers import REPO, run_cli
 
+ISHIGAMI = "experiments.testfunctions:ishigami"
+
 
 def test_prim_finds_a_known_box():
     rng = np.random.default_rng(0)
@@ -52,7 +54,7 @@ def synthetic(y_of, n=400, seed=0):
                          "cooperation": rng.uniform(size=n),
                          "clout": rng.uniform(size=n)})
     runs["y"] = y_of(runs) + rng.normal(0, 0.01, n)
-    spec = parse_spec({"name": "s", "model": "m:f", "design": {"kind": "lhs", "samples": n},
+    spec = parse_spec({"name": "s", "model": ISHIGAMI, "design": {"kind": "lhs", "samples": n},
                        "levers": {k: {"range": [0, 1]} for k in
                                   ("coordination", "cooperation", "clout")},
                        "analysis": {"outcomes": ["y"]}})
@@ -72,7 +74,7 @@ def test_summary_table_groups_by_levels():
     runs = pd.DataFrame({"run_id": range(4), "sample_id": [0, 0, 1, 1],
                          "structure": ["inside_out"] * 2 + ["outside_in"] * 2,
                          "y": [1.0, 3.0, 5.0, 9.0]})
-    spec = parse_spec({"name": "t", "model": "m:f", "analysis": {"outcomes": ["y"]},
+    spec = parse_spec({"name": "t", "model": ISHIGAMI, "analysis": {"outcomes": ["y"]},
                        "levers": {"structure": {"levels": ["inside_out", "outside_in"]}}})
     table = analysis.summary_table(Experiment(spec, {}, runs, pd.DataFrame(),
                                               pd.DataFrame()))
@@ -141,7 +143,7 @@ def replicated(values_by_sample):
     rows = [{"run_id": i, "sample_id": s, "x": float(s), "y": float(v)}
             for i, (s, v) in enumerate((s, v) for s, vs in enumerate(values_by_sample)
                                        for v in vs)]
-    spec = parse_spec({"name": "r", "model": "m:f", "replications": 2,
+    spec = parse_spec({"name": "r", "model": ISHIGAMI, "replications": 2,
                        "design": {"kind": "morris", "trajectories": 2, "levels": 4},
                        "conditions": {"x": {"range": [0, 1]}},
                        "analysis": {"outcomes": ["y"]}})

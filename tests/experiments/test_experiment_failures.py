@@ -6,7 +6,7 @@ import pytest
 
 from experiments.executors import Executor, MissingRunsError
 from experiments.runner import Task, run_task
-from experiments.spec import parse_spec
+from experiments.spec import SpecError, parse_spec
 from experiments.store import read_failed, read_runs
 from experiments.sweep import run_sweep
 from tests.experiments.exp_helpers import run_cli, write_spec
@@ -66,11 +66,12 @@ def test_a_failed_record_keeps_the_error_not_a_previous_result():
     assert bad.params == {"x": 2.0} and bad.error.startswith("ZeroDivisionError")
 
 
-def test_an_unknown_model_function_fails_every_run_with_its_name(tmp_path):
-    spec = parse_spec({**FRAGILE, "model": "tests.experiments.exp_helpers:nothing_here"})
-    result = run_sweep(spec, tmp_path / "out", workers=1)
-    assert result.failed == 6
-    assert read_failed(tmp_path / "out")["error"].str.contains("nothing_here").all()
+def test_an_unknown_model_function_is_refused_before_any_run(tmp_path):
+    data = {**FRAGILE, "model": "tests.experiments.exp_helpers:nothing_here"}
+    with pytest.raises(SpecError, match="not a registered model function"):
+        parse_spec(data)
+    with pytest.raises(SpecError, match="has no function 'nothing_here'"):
+        parse_spec(data, allow_import=True)
 
 
 class LosingExecutor(Executor):

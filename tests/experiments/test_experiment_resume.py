@@ -42,7 +42,7 @@ def test_a_killed_sweep_resumes_without_running_anything_twice(tmp_path):
     spec_path = write_spec(tmp_path / "resume.yaml", spec_data(log))
     out = tmp_path / "out"
     argv = cli("sweep", str(spec_path), "--out", str(out), "--workers", "1", "--quiet",
-               "--flush-every", "8")
+               "--allow-import", "--flush-every", "8")
     proc = subprocess.Popen(argv, cwd=tmp_path, env=cli_env(), stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE)
     deadline = time.monotonic() + 60

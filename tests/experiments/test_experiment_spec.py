@@ -18,9 +18,9 @@ def with_(**changes):
 
 
 @pytest.mark.parametrize(("data", "field", "detail"), [
-    (with_(colour="red"), "colour", "Extra inputs are not permitted"),
+    (with_(colour="red"), "colour", "unknown field"),
     (with_(conditions={"turbulance": {"levels": [0.1]}}), "conditions.turbulance",
-     "is not a parameter of OrgModel"),
+     "is not a parameter of OrgModel; did you mean 'turbulence'?"),
     (with_(conditions={"turbulence": {"levels": [2.0]}}), "conditions.turbulence",
      "outside [0, 0.5]"),
     (with_(conditions={"turbulence": {"range": [0.0, 0.9]}}, design={"kind": "lhs",
@@ -37,14 +37,14 @@ def with_(**changes):
     (with_(conditions={"rivals": {"levels": [1, "two"]}}), "conditions.rivals",
      "levels mix names and numbers"),
     (with_(design={"kind": "morris"}), "design", "needs 'trajectories'"),
-    (with_(design={"kind": "latin"}), "design.kind", "Input should be"),
+    (with_(design={"kind": "latin"}), "design.kind", "'latin' is not allowed"),
     (with_(outputs={"series": True, "columns": ["market_share", "mood"]}), "outputs.columns",
      "'mood' is not a per-step column"),
     (with_(analysis={"heatmap": ["turbulence", "colour"]}), "analysis.heatmap",
      "'colour' is not a lever or condition"),
     (with_(analysis={"discovery": {"outcome": "y", "where": {"size": 1}}}),
      "analysis.discovery.where", "'size' is not a lever or condition"),
-    (with_(replications=0), "replications", "greater than or equal to 1"),
+    (with_(replications=0), "replications", "0 is outside [1, 100000]"),
     (with_(base={"customers": 10}), "base.customers", "outside [50, 2e+06]"),
     (with_(conditions={}), "vary", "vary at least one lever or condition"),
     (with_(levers={"structure": {"levels": ["inside_out", "sideways"]}}), "levers.structure",

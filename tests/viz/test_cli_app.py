@@ -109,6 +109,8 @@ def test_a_real_broken_scenario_is_refused_with_the_scenario_layers_words(
     bad = tmp_path / "bad.yaml"
     bad.write_text("title: Bad\n")
     assert main(["app", str(bad)]) == 2
-    assert capsys.readouterr().err.strip() == (
-        f"error: {bad}: description: is required (the situation, in plain language)")
+    lines = capsys.readouterr().err.strip().splitlines()  # every mistake, one line each
+    assert lines[0] == f"error: {bad}: description: is required (the situation, in plain " \
+        "language)"
+    assert lines[-1].startswith(f"{bad}: firms: is required")
     assert served == []

@@ -1,0 +1,117 @@
+"""Damaged parts: found on opening and on reading, their runs re-run, no run stored twice."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from experiments.spec import parse_spec
+from experiments.store import StoreError, read_runs, read_series
+from experiments.sweep import run_sweep
+from tests.experiments.exp_helpers import run_cli, write_spec
+
+RUNS = 20
+STEPS = 4
+
+
+def spec_data(seed: int = 5) -> dict[str, object]:
+    return {"name": "parts", "model": "tests.experiments.exp_helpers:toy_with_series",
+            "steps": STEPS, "conditions": {"x": {"levels": [i / 10 for i in range(RUNS)]}},
+            "seed": seed, "outputs": {"series": True, "columns": ["v"]}}
+
+
+def fresh(out: Path) -> None:
+    result = run_sweep(parse_spec(spec_data()), out, workers=1, flush_every=6)
+    assert result.finished and result.completed == RUNS
+
+
+def flip_a_byte(path: Path) -> None:
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    path.write_bytes(bytes(data))
+
+
+def truncate(path: Path) -> None:
+    path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+
+
+def empty(path: Path) -> None:
+    path.write_bytes(b"")
+
+
+def delete(path: Path) -> None:
+    path.unlink()
+
+
+DAMAGE: dict[str, Callable[[Path], None]] = {"byte-flipped": flip_a_byte,
+                                             "truncated": truncate, "emptied": empty,
+                                             "deleted": delete}
+
+
+def assert_whole(out: Path) -> None:
+    runs, series = read_runs(out), read_series(out)
+    assert sorted(runs["run_id"]) == list(range(RUNS))  # every run, once
+    assert not series.duplicated(["run_id", "step"]).any()
+    assert sorted(set(series["run_id"])) == list(range(RUNS))
+    expected = runs.set_index("run_id")["x"]
+    assert (series["v"] == series["run_id"].map(expected) * series["step"]).all()
+
+
+@pytest.mark.parametrize("kind", ["runs", "series"])
+@pytest.mark.parametrize("damage", list(DAMAGE))
+def test_a_damaged_part_is_reported_then_its_runs_run_again(tmp_path, kind, damage):
+    out = tmp_path / "out"
+    fresh(out)
+    part = out / kind / "part-000001.parquet"
+    DAMAGE[damage](part)
+    reader = read_runs if kind == "runs" else read_series
+    with pytest.raises(StoreError, match="damaged part"):  # reading never trusts it
+        reader(out)
+    analyzed = run_cli("analyze", str(out))
+    assert analyzed.exit_code == 2 and "Traceback" not in analyzed.output
+    notices: list[str] = []
+    again = run_sweep(parse_spec(spec_data()), out, workers=1, notice=notices.append)
+    assert again.finished and again.ran_now == 6  # the six runs of part 1, nothing else
+    assert len(notices) == 1 and "part 1" in notices[0]
+    assert_whole(out)
+
+
+def test_the_cli_reports_a_repair_in_one_line_and_exits_0(tmp_path):
+    out = tmp_path / "out"
+    fresh(out)
+    flip_a_byte(out / "runs" / "part-000002.parquet")
+    spec = write_spec(tmp_path / "s.yaml", spec_data())
+    result = run_cli("sweep", str(spec), "--out", str(out), "-q")
+    assert result.exit_code == 0, result.output
+    assert "part 2: runs part does not match its checksum" in result.stderr
+    assert_whole(out)
+
+
+def test_a_run_is_never_stored_twice_even_if_handed_back_twice(tmp_path):
+    from experiments.runner import run_task
+    from experiments.store import Store
+    from experiments.sweep import identity, make_plan
+
+    out = tmp_path / "out"
+    spec = parse_spec(spec_data())
+    run_sweep(spec, out, workers=1, flush_every=3, max_runs=5)
+    store = Store(out, spec, identity=identity(spec, 5))
+    store.open()
+    store.add(run_task(next(iter(make_plan(spec).tasks()))))  # run 0 again
+    store.close()
+    assert sorted(read_runs(out)["run_id"]) == list(range(5))
+
+
+@pytest.mark.parametrize("change", [{"seed": 6}, {"steps": STEPS + 1}])
+def test_resuming_under_another_spec_or_seed_is_refused_without_the_manifest(tmp_path, change):
+    out = tmp_path / "out"
+    fresh(out)
+    (out / "manifest.json").unlink()
+    other = parse_spec({**spec_data(), **change})
+    with pytest.raises(StoreError, match="holds another experiment"):
+        run_sweep(other, out, workers=1)
+    same = run_sweep(parse_spec(spec_data()), out, workers=1)  # the same spec resumes
+    assert same.finished and same.ran_now == 0
+    assert_whole(out)
