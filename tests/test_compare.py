@@ -111,7 +111,7 @@ def test_compare_is_the_same_on_one_worker_two_workers_and_dask(small: Scenario)
 
     one = compare(small, name="small", reps=3, workers=1)
     two = compare(small, name="small", reps=3, workers=2)
-    with LocalCluster(n_workers=1, threads_per_worker=2, processes=False,
+    with LocalCluster(n_workers=1, threads_per_worker=2, processes=False, protocol="tcp",
                       dashboard_address=None) as cluster, \
             DaskExecutor(cluster.scheduler_address) as dask:
         on_dask = compare(small, name="small", reps=3, executor=dask)
@@ -319,7 +319,7 @@ def test_every_compare_flag_reaches_the_library(
     assert main([*args, "--workers", "1", "--out", str(tmp_path / "local")]) == 0
     printed = capsys.readouterr().out
     assert "swap: the focal firm organized one way or the other" in printed
-    with LocalCluster(n_workers=1, threads_per_worker=1, processes=False,
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=False, protocol="tcp",
                       dashboard_address=None) as cluster:
         assert main([*args, "--scheduler", cluster.scheduler_address,
                      "--out", str(tmp_path / "dask")]) == 0
