@@ -54,6 +54,7 @@ def compare(
     from experiments.compare import FRAMING_TEXT, FRAMINGS
     from experiments.outdir import FolderLock, check_out_path
     from experiments.resources import estimate, require
+    from simulation.outcomes import label
     from simulation.report import table_header, table_rows
     from simulation.scenario import load_scenario, resolve
 
@@ -89,7 +90,8 @@ def compare(
     for note in result.notes:
         console.print(note)
     for outcome in result.disagreements():
-        console.print(f"{outcome}: the framings disagree in sign (see the handout)")
+        console.print(f"{label(outcome)}: head-to-head and swap disagree in sign (both are in "
+                      "the handout)")
     console.print(f"handout: {stem}.html  (figure {stem}.png, data {stem}-runs.csv)")
 
 
