@@ -122,7 +122,7 @@ def analyze(
     for note in built.notes:
         typer.echo(note)
     for name, table in built.tables.items():
-        if name in ("summary",) or "indices" in name or "discovery" in name:
+        if name in ("summary", "paired differences") or "indices" in name or "discovery" in name:
             typer.echo(f"\n{name}\n{table.to_string(float_format=lambda v: f'{v:.4g}')}")
     typer.echo(f"\nreport: {path}")
 
