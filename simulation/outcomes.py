@@ -40,15 +40,20 @@ class Outcome:
     unit: Unit
     better: Better
     undefined: str = ""
+    scale: str = ""
+    """What a chart's values measure, in a few words beside its title (series only)."""
 
 
 @dataclass(frozen=True)
 class EventKind:
-    """Something that happens at a month: its name, plain label and the colour that marks it."""
+    """Something that happens at a month: its name, plain label, colour and what it does."""
 
     name: str
     label: str
     colour: str
+    """Hex colour that marks it in figures and the app."""
+    description: str
+    """What it does, in plain words (the app's Info panel)."""
 
 
 def _index(*items: Outcome) -> dict[str, Outcome]:
@@ -85,18 +90,20 @@ OUTCOMES: Mapping[str, Outcome] = _index(
 """Per-run outcomes of one firm (``OrgModel.summary()``, sweeps, ``compare``), in order."""
 
 SERIES: Mapping[str, Outcome] = _index(
-    Outcome("market_share", "market share", "Market share", "share", "higher"),
-    Outcome("satisfaction", "satisfaction", "Customer satisfaction", "index", "higher"),
-    Outcome("awareness_gap", "awareness gap",
-            "Awareness gap (needs vs. what the firm believes)", "distance", "lower"),
-    Outcome("action_gap", "action gap", "Action gap (belief vs. what the firm offers)",
-            "distance", "lower"),
-    Outcome("revenue", "revenue", "Revenue", "revenue-months", "higher"),
-    Outcome("profit", "profit", "Profit", "revenue-months", "higher"),
-    Outcome("customers", "customers", "Customers", "count", "higher"),
+    Outcome("market_share", "market share", "Market share", "share", "higher",
+            scale="% of customers"),
+    Outcome("satisfaction", "satisfaction", "Customer satisfaction", "index", "higher",
+            scale="1 = perfect fit"),
+    Outcome("awareness_gap", "awareness gap", "Awareness gap", "distance", "lower",
+            scale="needs vs. belief"),
+    Outcome("action_gap", "action gap", "Action gap", "distance", "lower",
+            scale="belief vs. offer"),
+    Outcome("revenue", "revenue", "Revenue", "revenue-months", "higher", scale="money"),
+    Outcome("profit", "profit", "Profit", "revenue-months", "higher", scale="money"),
+    Outcome("customers", "customers", "Customers", "count", "higher", scale="customers"),
     Outcome("lever_upkeep", "lever upkeep", "Upkeep of the levers", "revenue-months",
-            "lower"),
-    Outcome("cash", "cash", "Cash", "revenue-months", "higher"),
+            "lower", scale="money"),
+    Outcome("cash", "cash", "Cash", "revenue-months", "higher", scale="money"),
 )
 """Per-month figures of every firm (columns of ``OrgModel.results()``), in order."""
 
@@ -119,11 +126,13 @@ COMPARED: tuple[str, ...] = ("final_share", "cumulative_profit", "survived",
 """The outcomes a comparison's table shows, in order."""
 
 EVENTS: Mapping[str, EventKind] = {e.name: e for e in (
-    EventKind("shock", "needs shock", "tab:red"),
-    EventKind("entrant", "disruptor enters", "tab:purple"),
-    EventKind("new_segment", "new segment", "tab:green"),
-    EventKind("reorganization", "reorganization", "tab:orange"),
-    EventKind("failure", "firm fails", "black"),
+    EventKind("shock", "needs shock", "#d62728", "customer needs jump"),  # tab:red
+    EventKind("entrant", "disruptor enters", "#9467bd", "a disruptor enters"),  # tab:purple
+    EventKind("new_segment", "new segment", "#2ca02c",
+              "a new customer segment appears"),  # tab:green
+    EventKind("reorganization", "reorganization", "#ff7f0e",
+              "the focal firm reorganizes"),  # tab:orange
+    EventKind("failure", "firm fails", "#000000", "a firm runs out of cash and fails"),
 )}
 """Kinds of event a run records (``OrgModel.events``), with their labels and colours."""
 

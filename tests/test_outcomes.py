@@ -69,8 +69,12 @@ def test_every_event_the_model_records_is_registered() -> None:
     kinds = {e["kind"] for e in model.events}
     assert {"shock", "entrant", "new_segment", "reorganization"} <= kinds
     assert kinds <= set(reg.EVENTS)
-    assert set(EVENT_STYLE) == set(reg.EVENTS)
-    assert all(e.label and e.colour for e in reg.EVENTS.values())
+    from simulation.viz.texts import EVENT_TEXT, METRIC_UNITS
+
+    assert set(EVENT_STYLE) == set(reg.EVENTS) and set(EVENT_TEXT) <= set(reg.EVENTS)
+    assert all(e.label and e.colour.startswith("#") and e.description
+               for e in reg.EVENTS.values())
+    assert all(METRIC_UNITS[name] == reg.SERIES[name].scale != "" for name in reg.PANELS)
 
 
 def test_an_undefined_outcome_says_why_and_is_nan_everywhere() -> None:
