@@ -8,11 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-EVENT_STYLE: Mapping[str, tuple[str, str]] = {
-    "shock": ("#d62728", "needs shock"),  # matplotlib's tab:red
-    "entrant": ("#9467bd", "disruptor enters"),  # tab:purple
-    "new_segment": ("#2ca02c", "new segment"),  # tab:green
-    "reorganization": ("#ff7f0e", "reorganization"),  # tab:orange
-    "failure": ("#000000", "firm fails"),  # black
-}
-"""Colour (hex) and name of each kind of event."""
+from simulation.outcomes import EVENTS
+
+EVENT_STYLE: Mapping[str, tuple[str, str]] = {k: (e.colour, e.label) for k, e in EVENTS.items()}
+"""Colour (hex) and name of each kind of event, from the outcome registry."""
