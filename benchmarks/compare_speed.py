@@ -17,6 +17,7 @@ import sys
 import tempfile
 import time
 
+from experiments.compare import head_to_head_problem
 from simulation.model import OrgModel
 from simulation.scenario import load_scenario
 
@@ -61,7 +62,10 @@ def main() -> None:
     one = (time.perf_counter() - start) / 2
     print(f"{scenario}: {loaded.steps} steps, {loaded.market.customers} customers, "
           f"{os.cpu_count()} CPUs")
-    print(f"one model run: {one:.3f} s  ({2 * reps} runs = {2 * reps * one:.1f} s of CPU)")
+    # a replication is 4 runs where head-to-head is defined (swap's two, head-to-head's two
+    # places), else 2
+    runs = 4 * reps if not head_to_head_problem(loaded, loaded.arms()) else 2 * reps
+    print(f"one model run: {one:.3f} s  ({runs} runs = {runs * one:.1f} s of CPU)")
     print(f"load average {os.getloadavg()[0]:.2f}; two CPU-bound processes get "
           f"{parallelism():.2f} cores (wall times are only meaningful near 2.0)")
     for workers in (1, 2):

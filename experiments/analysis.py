@@ -86,6 +86,42 @@ def summary_table(exp: Experiment, outcomes: list[str] | None = None,
     return grouped
 
 
+def paired_differences(exp: Experiment, outcomes: list[str] | None = None) -> pd.DataFrame:
+    """Each paired factor's effect as paired differences from its first level.
+
+    For a factor in the spec's ``paired`` (by default its levers), every run at level L is
+    matched with the run at the first level that has the same other factor values and the
+    same replication, hence the same seed (see :func:`experiments.sweep.seed_blocks`). The
+    table gives the mean paired difference with its t interval over the ``pairs``, and the
+    interval the same runs would give unpaired (Welch), so the gain from pairing shows.
+    """
+    from experiments.compare import paired_difference, unpaired_difference
+
+    names = exp.outcomes(outcomes)
+    rows = []
+    runs = exp.runs
+    for factor in exp.spec.paired_factors:
+        if factor not in runs.columns or runs[factor].nunique() < 2:
+            continue
+        spec_levels = exp.spec.factors[factor].levels
+        levels = [v for v in (spec_levels or sorted(runs[factor].unique()))
+                  if (runs[factor] == v).any()]
+        keys = [f for f in exp.factors if f != factor] + ["replication"]
+        base = runs[runs[factor] == levels[0]].set_index(keys)
+        for level in levels[1:]:
+            other = runs[runs[factor] == level].set_index(keys)
+            common = base.index.intersection(other.index)
+            for outcome in names:
+                a = base.loc[common, outcome].to_numpy(dtype=float)
+                b = other.loc[common, outcome].to_numpy(dtype=float)
+                diff, loose = paired_difference(a, b), unpaired_difference(a, b)
+                rows.append({"factor": factor, "level": level, "versus": levels[0],
+                             "outcome": outcome, "mean": diff.mean, "low": diff.low,
+                             "high": diff.high, "pairs": diff.n,
+                             "unpaired_low": loose.low, "unpaired_high": loose.high})
+    return pd.DataFrame(rows)
+
+
 def replicate_means(exp: Experiment, outcome: str) -> np.ndarray:
     """Average the outcome over replications, one value per sample, in sample order."""
     if outcome not in exp.runs.columns:
@@ -100,11 +136,12 @@ def replicate_means(exp: Experiment, outcome: str) -> np.ndarray:
 
 
 def noise_share(exp: Experiment, outcome: str) -> float | None:
-    """Share of an outcome's variance that lies between replications of the same sample.
+    """Mean variance between replications of one sample, over the variance of all runs.
 
     Near 0: the parameters decide the outcome; near 1: chance does, and indices computed
     from the replicate means need more replications (or samples) before they can be read.
-    None with a single replication.
+    Not a share: with few replications it can exceed 1 (see
+    :func:`experiments.report.noise_text`). None with a single replication.
     """
     if exp.spec.replications < 2 or outcome not in exp.runs.columns:
         return None

@@ -160,3 +160,29 @@ def _check_length(spec: ExperimentSpec, y: np.ndarray) -> None:
         raise ValueError(f"the {spec.design.kind} analysis needs all {expected} samples; "
                          f"got {len(y)} (was the sweep shrunk with --max-runs, or are runs "
                          "missing?)")
+
+
+def coverage_warnings(spec: ExperimentSpec, runs: pd.DataFrame, what: str) -> list[str]:
+    """Say what ``runs`` (one row per run or sample, a column per factor) cannot show.
+
+    A factor with one level in ``runs`` has no effect to estimate; a ``where:`` filter of
+    the discovery question that matches no run leaves it nothing to search. ``what`` names
+    the rows in the message (``"the 200 runs planned"``).
+    """
+    notes = []
+    for name in spec.factors:
+        if name in runs.columns and runs[name].nunique(dropna=False) == 1:
+            group = "levers" if name in spec.levers else "conditions"
+            notes.append(f"warning: {group}.{name} has one level ({runs[name].iloc[0]!r}) in "
+                         f"{what}: its effect cannot be estimated")
+    discovery = spec.analysis.discovery
+    if discovery is not None and discovery.where and len(runs):
+        mask = np.ones(len(runs), dtype=bool)
+        for name, value in discovery.where.items():
+            if name in runs.columns:
+                mask &= (runs[name] == value).to_numpy()
+        if not mask.any():
+            told = ", ".join(f"{k}: {v!r}" for k, v in discovery.where.items())
+            notes.append(f"warning: analysis.discovery.where {{{told}}} matches none of "
+                         f"{what}: scenario discovery will have no runs to search")
+    return notes

@@ -16,6 +16,8 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
+from simulation import outcomes as reg  # noqa: E402 - labels from the outcome registry
+
 _MAX_LEVELS = 8
 
 
@@ -51,7 +53,7 @@ def heatmap(runs: pd.DataFrame, x: str, y: str, outcome: str) -> Figure:
                     color="white" if dark else "black")
     ax.set_xlabel(x)
     ax.set_ylabel(y)
-    ax.set_title(f"mean {outcome}")
+    ax.set_title(f"mean {reg.label(outcome)}")
     fig.colorbar(image, ax=ax)
     fig.tight_layout()
     return fig
@@ -77,8 +79,8 @@ def main_effects(runs: pd.DataFrame, factors: list[str], outcome: str) -> Figure
         ax.grid(alpha=0.3)
     for ax in axes.flat[n:]:
         ax.set_visible(False)
-    axes[0, 0].set_ylabel(outcome)
-    fig.suptitle(f"main effects on {outcome}")
+    axes[0, 0].set_ylabel(reg.label(outcome))
+    fig.suptitle(f"main effects on {reg.label(outcome)}")
     fig.tight_layout()
     return fig
 
@@ -96,8 +98,8 @@ def trajectories(series: pd.DataFrame, runs: pd.DataFrame, column: str,
         ax.fill_between(stats.index, stats["low"], stats["high"], alpha=0.2,
                         color=line[0].get_color())
     ax.set_xlabel("step (month)")
-    ax.set_ylabel(column)
-    ax.set_title(f"{column}: mean and 10-90% band")
+    ax.set_ylabel(reg.label(column))
+    ax.set_title(f"{reg.label(column)}: mean and 10-90% band")
     ax.legend(fontsize=8)
     ax.grid(alpha=0.3)
     fig.tight_layout()
@@ -112,7 +114,7 @@ def indices_bar(table: pd.DataFrame, outcome: str) -> Figure:
     ax.bar(x + 0.2, table["ST"], 0.4, yerr=table["ST_conf"], label="total", capsize=3)
     ax.set_xticks(x, list(table.index))
     ax.set_ylabel("Sobol index")
-    ax.set_title(f"what drives {outcome}")
+    ax.set_title(f"what drives {reg.label(outcome)}")
     ax.legend()
     ax.grid(alpha=0.3, axis="y")
     fig.tight_layout()

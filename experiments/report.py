@@ -19,6 +19,7 @@ from matplotlib.figure import Figure
 
 from experiments import analysis, plots
 from experiments.analysis import AnalysisError, Experiment
+from experiments.designs import coverage_warnings
 
 
 @dataclass
@@ -44,16 +45,18 @@ def build(exp: Experiment, outcomes: list[str] | None = None) -> Report:
                         f"{planned} planned; design {spec.design.kind}, "
                         f"{spec.replications} replication(s), root seed {spec.seed}, "
                         f"spec hash {exp.manifest.get('identity', {}).get('spec_hash')}.")
+    report.notes.extend(coverage_warnings(spec, exp.runs, f"the {len(exp.runs)} runs "
+                                          "completed"))
     report.tables["summary"] = analysis.summary_table(exp, names)
+    paired = analysis.paired_differences(exp, names)
+    if not paired.empty:
+        report.tables["paired differences"] = paired
     if len(exp.failed):
         report.tables["failed runs"] = exp.failed.drop(columns=["traceback"]).head(50)
     for outcome in names:
         noise = analysis.noise_share(exp, outcome)
         if noise is not None:
-            report.notes.append(
-                f"{outcome}: {noise:.0%} of its variance lies between replications of the "
-                "same parameters" + (" (mostly chance: read its indices and effects with "
-                                     "care, or add replications)" if noise > 0.5 else "."))
+            report.notes.append(noise_text(outcome, noise))
         if spec.design.kind in ("sobol", "morris"):
             try:
                 result = analysis.sensitivity(exp, outcome)
@@ -95,6 +98,23 @@ def build(exp: Experiment, outcomes: list[str] | None = None) -> Report:
             report.figures[f"{column} over time"] = plots.trajectories(
                 exp.series, exp.runs, column, by)
     return report
+
+
+def noise_text(outcome: str, ratio: float) -> str:
+    """Say how much of an outcome's spread is chance, without a share above 100%.
+
+    ``ratio`` is the mean variance between replications of one sample over the variance of
+    all runs (:func:`experiments.analysis.noise_share`); with few replications it can exceed
+    1, which means the factors explain none of the spread that can be seen.
+    """
+    if ratio >= 1:
+        return (f"{outcome}: replications of the same parameters vary as much as all runs "
+                f"do (mean within-sample variance {ratio:.2f} times the total): no effect of "
+                "the factors stands out from chance; add replications")
+    return (f"{outcome}: the mean variance between replications of the same parameters is "
+            f"{ratio:.0%} of the variance over all runs" + (
+                " (mostly chance: read its indices and effects with care, or add "
+                "replications)" if ratio > 0.5 else ""))
 
 
 def _figure_png(fig: Figure) -> bytes:

@@ -26,26 +26,24 @@ ModelFunction = Callable[..., Any]
 dict, or ``(outcomes, series)`` with ``series`` a DataFrame that has a ``step`` column."""
 
 
-def run_seed(root_seed: int, sample_id: int, replication: int) -> int:
-    """Derive the seed of one run, keyed on its identity (not on the order runs are made or end).
+def replication_seed(root_seed: int, replication: int, block: tuple[int, ...] = ()) -> int:
+    """Derive the seed of a run: the one seed rule of compare, sweeps and the pattern suite.
 
-    ``SeedSequence(root, spawn_key=(sample, replication))`` is what ``spawn`` would give
-    the child at that position, so streams are independent and the same whatever the
-    backend, worker count or order of completion.
+    ``SeedSequence(root, spawn_key=(replication, *block))``, first 64-bit word >> 1. A run's
+    seed depends on the root, its replication and its ``block`` only, never on the order in
+    which runs are made or end, the backend or the worker count. Runs that differ only in
+    what is compared (the organization; a spec's ``paired`` factors) share a block, so they
+    draw the same random numbers (common random numbers) and their difference is the
+    comparison's effect, not chance. A comparison has one block (``()``); a sweep has a
+    block per setting of its unpaired factors.
     """
-    seq = np.random.SeedSequence(root_seed, spawn_key=(sample_id, replication))
+    seq = np.random.SeedSequence(root_seed, spawn_key=(replication, *block))
     return int(seq.generate_state(1, np.uint64)[0] >> np.uint64(1))
 
 
-def replication_seed(root_seed: int, replication: int) -> int:
-    """Derive the seed of one replication, shared by every arm of a paired comparison.
-
-    Keyed only on the root and the replication (``SeedSequence(root, spawn_key=(rep,))``),
-    so arms that differ only in the organization draw the same random numbers (common
-    random numbers) and their difference is the organization's effect, not chance.
-    """
-    seq = np.random.SeedSequence(root_seed, spawn_key=(replication,))
-    return int(seq.generate_state(1, np.uint64)[0] >> np.uint64(1))
+SEED_RULE = ("SeedSequence(root_seed, spawn_key=(replication, *block)), first 64-bit word >> 1; "
+             "block: the setting of the unpaired factors")
+"""The seed rule in words, for manifests."""
 
 
 @dataclass(frozen=True)

@@ -199,6 +199,9 @@ class ExperimentSpec(_Strict):
     seed: int = Field(0, ge=0, le=2**63 - 1)
     outputs: Outputs = Field(default_factory=lambda: Outputs.model_validate({}))
     analysis: Analysis = Field(default_factory=lambda: Analysis.model_validate({}))
+    paired: list[str] | None = Field(
+        None, description="factors whose levels share their random numbers (common random "
+        "numbers) and are analysed by paired differences; default: the levers")
 
     @field_validator("name")
     @classmethod
@@ -220,6 +223,10 @@ class ExperimentSpec(_Strict):
                 if factor.range is not None and factor.points is None:
                     raise ValueError(f"{self._group(name)}.{name}: a range in a grid design "
                                      "needs 'points'")
+        for name in self.paired or ():
+            if name not in self.factors:
+                raise ValueError(f"paired: {name!r} is not a lever or condition; choose from "
+                                 f"{', '.join(self.factors)}")
         for name in self.analysis.heatmap or ():
             if name not in self.factors:
                 raise ValueError(f"analysis.heatmap: {name!r} is not a lever or condition")
@@ -236,6 +243,11 @@ class ExperimentSpec(_Strict):
     def factors(self) -> dict[str, Factor]:
         """Levers then conditions, in the order the spec gives them."""
         return {**self.levers, **self.conditions}
+
+    @property
+    def paired_factors(self) -> list[str]:
+        """The factors across which runs are paired (``paired``, by default the levers)."""
+        return list(self.levers) if self.paired is None else list(self.paired)
 
     def digest(self) -> str:
         """Hash the spec's content stably, for the manifest and for resuming."""
@@ -407,6 +419,19 @@ def check_model_parameters(spec: ExperimentSpec, *, source: str = "spec",
                                  f"outputs.columns: {column!r} is not a per-step column of "
                                  f"the model{_suggest(column, numeric)}; choose from "
                                  f"{numeric}"))
+    from simulation.outcomes import OUTCOMES
+
+    asked: list[tuple[str, tuple[str | int, ...], str]] = [
+        ("analysis.outcomes", ("analysis", "outcomes", i), n)
+        for i, n in enumerate(spec.analysis.outcomes)]
+    if spec.analysis.discovery is not None:
+        asked.append(("analysis.discovery.outcome", ("analysis", "discovery", "outcome"),
+                      spec.analysis.discovery.outcome))
+    for field_name, path, name in asked:
+        if name not in OUTCOMES:
+            problems.append((where(*path), f"{field_name}: {name!r} is not an outcome of the "
+                             f"model{_suggest(name, list(OUTCOMES))}; choose from "
+                             f"{', '.join(OUTCOMES)}"))
     for group, factors in (("levers", spec.levers), ("conditions", spec.conditions)):
         for name, factor in factors.items():
             at = where(group, name)

@@ -18,7 +18,7 @@ import pandas as pd
 from experiments.designs import sample, sampler_seed
 from experiments.executors import Executor, make_executor
 from experiments.outdir import FolderLock, write_failure
-from experiments.runner import Record, Task, run_seed, run_task
+from experiments.runner import SEED_RULE, Record, Task, replication_seed, run_task
 from experiments.spec import MAX_RUNS, ExperimentSpec, SpecError, resolve_base
 from experiments.store import Store, utc_now
 from simulation.errors import OutsideInError
@@ -29,12 +29,25 @@ ProgressHook = Callable[[int, int, int], None]
 
 @dataclass(frozen=True)
 class Plan:
-    """The runs of a spec, possibly shrunk: how many, and how to make each."""
+    """The runs of a spec, possibly shrunk: which runs, and how to make each.
+
+    A run's id is ``sample_id * replications + replication`` whatever ``--max-runs`` keeps,
+    so a shrunk plan's runs are the same runs as in the full one (same seeds).
+    """
 
     spec: ExperimentSpec
     samples: pd.DataFrame
-    planned: int
+    run_ids: tuple[int, ...]
+    blocks: tuple[tuple[int, ...], ...]
+    """Per sample, its seed block (``()`` when every factor is paired)."""
     max_runs: int | None
+    note: str = ""
+    """How ``--max-runs`` chose the runs (empty when every run is kept)."""
+
+    @property
+    def planned(self) -> int:
+        """How many runs the plan makes."""
+        return len(self.run_ids)
 
     def tasks(self, skip: set[int] | frozenset[int] = frozenset()) -> Iterator[Task]:
         """Yield the tasks in run-id order, lazily, leaving out ``skip``."""
@@ -43,19 +56,39 @@ class Plan:
         columns = list(self.samples.columns)
         values = self.samples.to_numpy(dtype=object)
         every = spec.outputs.every if spec.outputs.series else 0
-        for run_id in range(self.planned):
+        for run_id in self.run_ids:
             if run_id in skip:
                 continue
             sample_id, replication = divmod(run_id, spec.replications)
             params = {c: _plain(v) for c, v in zip(columns, values[sample_id], strict=True)}
+            seed = replication_seed(spec.seed, replication, self.blocks[sample_id])
             yield Task(run_id=run_id, sample_id=sample_id, replication=replication,
-                       seed=run_seed(spec.seed, sample_id, replication), params=params,
-                       base=base, model=spec.model, steps=spec.steps, series_every=every,
+                       seed=seed, params=params, base=base, model=spec.model,
+                       steps=spec.steps, series_every=every,
                        series_columns=tuple(spec.outputs.columns))
+
+    def kept_samples(self) -> pd.DataFrame:
+        """The factor values of the samples that have at least one run in the plan."""
+        ids = sorted({run_id // self.spec.replications for run_id in self.run_ids})
+        return self.samples.iloc[ids]
+
+
+def seed_blocks(spec: ExperimentSpec, samples: pd.DataFrame) -> tuple[tuple[int, ...], ...]:
+    """The seed block of each sample: one per setting of the factors that are not paired.
+
+    Samples that differ only in paired factors (by default the levers) share a block, so
+    replication *i* of each starts from the same seed and their difference is paired.
+    """
+    unpaired = [c for c in samples.columns if c not in spec.paired_factors]
+    if not unpaired:
+        return tuple(() for _ in range(len(samples)))
+    ids: dict[tuple[Any, ...], int] = {}
+    keys = samples[unpaired].itertuples(index=False, name=None)
+    return tuple((ids.setdefault(tuple(map(_plain, key)), len(ids)),) for key in keys)
 
 
 def make_plan(spec: ExperimentSpec, *, max_runs: int | None = None) -> Plan:
-    """Sample the design; ``max_runs`` keeps only the first runs (by run id).
+    """Sample the design; ``max_runs`` keeps that many runs spread across it (stratified).
 
     The runs are counted before the design is drawn: a spec of more than
     :data:`~experiments.spec.MAX_RUNS` runs is refused without using the memory to draw it.
@@ -64,9 +97,74 @@ def make_plan(spec: ExperimentSpec, *, max_runs: int | None = None) -> Plan:
         raise SpecError(f"design: plans {spec.run_count():,} runs; at most {MAX_RUNS:,} runs "
                         "per spec")
     samples = sample(spec)
+    blocks = seed_blocks(spec, samples)
     total = len(samples) * spec.replications
-    planned = total if max_runs is None else min(total, max_runs)
-    return Plan(spec, samples, planned, max_runs)
+    if max_runs is None or max_runs >= total:
+        return Plan(spec, samples, tuple(range(total)), blocks, max_runs)
+    run_ids, note = stratified_runs(spec, samples, blocks, max_runs)
+    return Plan(spec, samples, run_ids, blocks, max_runs, note)
+
+
+def stratified_runs(spec: ExperimentSpec, samples: pd.DataFrame,
+                    blocks: tuple[tuple[int, ...], ...], max_runs: int
+                    ) -> tuple[tuple[int, ...], str]:
+    """Choose at most ``max_runs`` runs spread over the design, and say how.
+
+    Whole seed blocks are kept (so every kept run keeps its paired partners) with the same
+    replications each; blocks are picked one at a time, each time the one whose factor
+    levels have been kept least so far (ties broken by a permutation seeded from the spec),
+    so every factor keeps at least two levels as soon as ``max_runs`` allows. When not even
+    one block fits, single samples are picked the same way, one replication each.
+    """
+    reps = spec.replications
+    groups: dict[tuple[int, ...], list[int]] = {}
+    for sample_id, block in enumerate(blocks):
+        groups.setdefault(block, []).append(sample_id)
+    size = max(len(g) for g in groups.values())
+    whole = max_runs >= size * min(2, len(groups))  # two blocks, or single samples
+    units = list(groups.values()) if whole else [[i] for i in range(len(samples))]
+    width = len(units[0])
+    levels = _level_keys(spec, samples)
+    most = max((len(set(col)) for col in levels.values()), default=1)
+    wanted = min(len(units), max(2, most))
+    r = min(reps, max(1, max_runs // (width * wanted)))
+    count = min(len(units), max(1, max_runs // (width * r)))
+    order = np.random.default_rng(spec.seed).permutation(len(units))
+    seen: dict[tuple[str, Any], int] = {}
+    chosen: list[int] = []
+    left = [int(i) for i in order]
+    for _ in range(count):
+        def score(unit: int) -> tuple[int, int]:
+            keys = {(f, col[i]) for f, col in levels.items() for i in units[unit]}
+            return (sum(seen.get(k, 0) for k in keys), -len(keys))
+        best = min(left, key=score)
+        left.remove(best)
+        chosen.append(best)
+        for f, col in levels.items():
+            for i in units[best]:
+                seen[(f, col[i])] = seen.get((f, col[i]), 0) + 1
+    run_ids = tuple(sorted(s * reps + rep for u in chosen for s in units[u] for rep in range(r)))
+    kept = {f: len({col[i] for u in chosen for i in units[u]}) for f, col in levels.items()}
+    spread = ", ".join(f"{f} {kept[f]} of {len(set(col))}" for f, col in levels.items())
+    what = "seed blocks (paired runs kept together)" if whole and width > 1 else "samples"
+    ranges = " (a sampled range counts in quarters)" if spec.design.kind != "grid" and any(
+        f.range is not None for f in spec.factors.values()) else ""
+    note = (f"--max-runs {max_runs}: {len(run_ids)} of {len(samples) * reps} runs, spread "
+            f"across the design ({count} of {len(units)} {what} x {r} of {reps} "
+            f"replication(s)); levels kept per factor{ranges}: {spread}")
+    return run_ids, note
+
+
+def _level_keys(spec: ExperimentSpec, samples: pd.DataFrame) -> dict[str, list[Any]]:
+    """Each factor's value per sample, as a level: ranges in quarters of their span."""
+    out: dict[str, list[Any]] = {}
+    for name, factor in spec.factors.items():
+        values = samples[name].tolist()
+        if factor.range is not None and spec.design.kind != "grid":
+            low, high = factor.range
+            values = [min(3, int(4 * (float(v) - low) / (high - low))) for v in values]
+        out[name] = [_plain(v) for v in values]
+    return out
 
 
 def identity(spec: ExperimentSpec, max_runs: int | None) -> dict[str, Any]:
@@ -134,8 +232,7 @@ def _run(plan: Plan, store: Store, executor: Executor, *, progress: ProgressHook
     started, t0 = utc_now(), time.perf_counter()
     manifest = store.write_manifest(
         planned=plan.planned, root_seed=spec.seed, sampler_seed=sampler_seed(spec),
-        seed_rule="SeedSequence(root_seed, spawn_key=(sample_id, replication)), first "
-                  "64-bit word >> 1",
+        seed_rule=SEED_RULE, paired=spec.paired_factors, selection=plan.note or None,
         status="running")
     counts = {"finished": len(done), "failed": _count_failed(store), "ran": 0}
     run_seconds = 0.0

@@ -17,15 +17,15 @@ from typing import TYPE_CHECKING
 import mesa
 import numpy as np
 
+from simulation.outcomes import FIRM_METRICS
 from simulation.params import LEVERS
 from simulation.structures import CUSTOMER_FACING
 
 if TYPE_CHECKING:
     from simulation.model import OrgModel
 
-METRICS: tuple[str, ...] = ("market_share", "satisfaction", "awareness_gap", "action_gap",
-                            "revenue", "profit", "customers", "lever_upkeep")
-"""What a firm reports each month besides its cash, levers and status."""
+METRICS: tuple[str, ...] = FIRM_METRICS
+"""What a firm reports each month besides its cash, levers and status (the registry's)."""
 
 
 FULL = 0.8

@@ -13,21 +13,12 @@ import pandas as pd  # noqa: E402
 from matplotlib.axes import Axes  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
-PANELS: tuple[tuple[str, str], ...] = (
-    ("market_share", "Market share"),
-    ("satisfaction", "Customer satisfaction"),
-    ("awareness_gap", "Awareness gap"),
-    ("action_gap", "Action gap"),
-    ("cash", "Cash"),
-)
+from simulation.event_style import EVENT_STYLE  # noqa: E402
+from simulation.outcomes import PANELS as PANEL_NAMES  # noqa: E402
+from simulation.outcomes import SERIES  # noqa: E402
 
-EVENT_STYLE: Mapping[str, tuple[str, str]] = {
-    "shock": ("tab:red", "needs shock"),
-    "entrant": ("tab:purple", "disruptor enters"),
-    "new_segment": ("tab:green", "new segment"),
-    "reorganization": ("tab:orange", "reorganization"),
-    "failure": ("black", "firm fails"),
-}
+PANELS: tuple[tuple[str, str], ...] = tuple((name, SERIES[name].title) for name in PANEL_NAMES)
+"""The panels of a run's figure: (column, title), from the outcome registry."""
 
 
 def mark_events(ax: Axes, events: Iterable[Mapping[str, Any]]) -> None:

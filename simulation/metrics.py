@@ -136,7 +136,8 @@ def run_summary(results: Mapping[str, Any], resilience: pd.DataFrame | Sequence[
         "mean_action_gap": mean("action_gap"),
         "resilience_loss": float(loss.mean()) if res else 0.0,
         "resilience_depth": float(depth.mean()) if res else 0.0,
-        "mean_time_to_recover": float(censored.mean()) if res else 0.0,
+        # no shock while in business: undefined (see simulation.outcomes.NO_SHOCK), not 0
+        "mean_time_to_recover": float(censored.mean()) if res else float("nan"),
         "shocks": float(n_shocks),
         "entrants": float(n_entrants),
         "rival_final_share": best_rival,

@@ -16,6 +16,7 @@ import pandas as pd
 from mesa.time import Priority
 
 from simulation import levers as lv
+from simulation import outcomes
 from simulation.agents import Firm, Transition
 from simulation.errors import ParameterError
 from simulation.market import Market, Tally
@@ -29,8 +30,8 @@ from simulation.organization import Organizations
 from simulation.params import LEVERS, FirmSpec, ModelParams, check_levers
 from simulation.structures import LINK_BUILDERS, PRESETS, other_preset, roles_for
 
-FOCAL_REPORTERS = ("market_share", "awareness_gap", "action_gap", "cash")
-"""The focal firm's figures offered as model-level reporters."""
+FOCAL_REPORTERS = outcomes.FOCAL_REPORTERS
+"""The focal firm's figures offered as model-level reporters (from the outcome registry)."""
 
 RESULT_COLUMNS = ["step", "firm", "structure", "market_share", "satisfaction", "awareness_gap",
                   "action_gap", "revenue", "profit", "cash", "alive", "customers",

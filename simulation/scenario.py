@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -36,6 +37,7 @@ from pydantic import (
 from simulation.errors import OutsideInError, ParameterError
 from simulation.params import LEVERS, PARAMETERS, FirmSpec, ModelParams, SegmentSpec
 from simulation.shipped import shipped_folder
+from simulation.structures import PRESETS, other_preset
 
 SCENARIO_DIR: Path = shipped_folder("scenarios")
 """Where the shipped scenarios live: the checkout's ``scenarios/``, or the installed copy."""
@@ -73,8 +75,16 @@ class ScenarioError(OutsideInError, ValueError):
 
 # --- schema ----------------------------------------------------------------------------------
 
+PARAM_KEY = "parameter"
+"""Field metadata (``json_schema_extra``) naming the model parameter a field sets."""
+
+
 def _param(name: str, default: Any = ...) -> Any:
     """A pydantic field for model parameter ``name``: its default, bound and doc, written once.
+
+    The field's metadata names the parameter (:data:`PARAM_KEY`); the mapping from a
+    scenario to the model's keywords (:meth:`Scenario.to_model_kwargs`) and back from a
+    parameter to the field that sets it (:func:`parameter_paths`) are both derived from it.
 
     Args:
         name: a key of :data:`PARAMETERS`.
@@ -84,7 +94,8 @@ def _param(name: str, default: Any = ...) -> Any:
     """
     spec = PARAMETERS[name]
     bound = spec.metadata["bound"]
-    kwargs: dict[str, Any] = {"description": spec.metadata["doc"]}
+    kwargs: dict[str, Any] = {"description": spec.metadata["doc"],
+                              "json_schema_extra": {PARAM_KEY: name}}
     if bound is not None:
         kwargs.update(ge=bound.low, le=bound.high)
         if not bound.integer:
@@ -121,8 +132,6 @@ def _check_preset(value: str) -> str:
 
 
 def _preset_names() -> list[str]:
-    from simulation.structures import PRESETS  # the core's table of organizations
-
     return sorted(PRESETS)
 
 
@@ -298,6 +307,22 @@ class Metrics(_Strict):
     serve_share: float = _param("serve_share")
 
 
+SECTIONS: dict[str, type[_Strict]] = {"market": Market, "choice": Choice,
+                                      "organization": Organization, "money": Money,
+                                      "entrants": Entrants, "metrics": Metrics}
+"""Sections whose fields set model parameters one to one (market segments aside)."""
+
+
+def field_parameters(model: type[BaseModel]) -> dict[str, str]:
+    """Field name -> the model parameter it sets, read from the fields' metadata."""
+    out = {}
+    for name, info in model.model_fields.items():
+        extra = info.json_schema_extra
+        if isinstance(extra, dict) and isinstance(extra.get(PARAM_KEY), str):
+            out[name] = str(extra[PARAM_KEY])
+    return out
+
+
 EventKind = Literal["shock", "entrant", "new_segment", "reorganization"]
 
 
@@ -348,6 +373,39 @@ CompareEntry = Annotated[
 
 def _default_compare() -> list[str | CustomOrganization]:
     return ["inside_out", "outside_in"]
+
+
+@dataclass(frozen=True)
+class Arm:
+    """One organization of a comparison: how the focal firm is organized in that arm.
+
+    Attributes:
+        label: its name in tables.
+        structure: its preset.
+        levers: lever values that differ from the preset.
+        reorganize: whether it goes through the timeline's reorganization.
+        focal_firm: it is the scenario's own focal firm (which sets levers of its own).
+
+    """
+
+    label: str
+    structure: str
+    levers: dict[str, float]
+    reorganize: bool = True
+    focal_firm: bool = False
+
+    def overrides(self) -> dict[str, Any]:
+        """The :meth:`Scenario.to_model_kwargs` keywords that make the focal firm this arm."""
+        out: dict[str, Any] = {} if self.focal_firm else {"structure": self.structure,
+                                                          **self.levers}
+        if not self.reorganize:
+            out["reorganize_step"] = None
+        return out
+
+    def firm(self, name: str, price: float, cash: float | None = None) -> FirmSpec:
+        """Return the organization as an incumbent of the core (a rival, head-to-head)."""
+        return FirmSpec(name=name, structure=self.structure, levers=dict(self.levers),
+                        price=price, cash=cash)
 
 
 class Scenario(_Strict):
@@ -413,18 +471,44 @@ class Scenario(_Strict):
         return self.firms[0]
 
     def organizations(self) -> list[tuple[str, dict[str, Any]]]:
-        """The two organizations to compare, as (label, overrides for :meth:`to_model_kwargs`)."""
-        out = []
+        """The two organizations as (label, :meth:`to_model_kwargs` overrides); see :meth:`arms`."""
+        return [(arm.label, arm.overrides()) for arm in self.arms()]
+
+    def arms(self, source: str = "<scenario>") -> list[Arm]:
+        """The two organizations to compare, as :class:`Arm` (label, structure, levers).
+
+        When the focal firm sets its own levers, the arm that names its preset (or repeats
+        its structure and levers) *is* that firm, levers and all, so ``run``, ``compare`` and
+        the app show the same firm. If neither arm is, and no organization sets those levers
+        itself, the comparison would silently drop them, so it is refused.
+
+        Raises:
+            ScenarioError: the focal firm sets levers that neither organization uses.
+
+        """
+        mine = self.focal.levers.values()
+        arms = []
         for entry in self.compare:
             if isinstance(entry, str):
-                out.append((entry, {"structure": entry}))
+                same = bool(mine) and entry == self.focal.structure
+                arms.append(Arm(entry, entry, dict(mine) if same else {}, True, same))
             else:
-                overrides: dict[str, Any] = {"structure": entry.structure,
-                                             **entry.levers.values()}
-                if not entry.reorganize:
-                    overrides["reorganize_step"] = None
-                out.append((entry.label, overrides))
-        return out
+                same = bool(mine) and entry.structure == self.focal.structure \
+                    and entry.levers.values() == mine
+                arms.append(Arm(entry.label, entry.structure, entry.levers.values(),
+                                entry.reorganize, same))
+        # an organization that sets each of those levers itself chose its values: not a drop
+        chosen = any(not isinstance(e, str) and set(mine) <= set(e.levers.values())
+                     for e in self.compare)
+        if mine and not chosen and not any(arm.focal_firm for arm in arms):
+            told = ", ".join(f"{k}={v:g}" for k, v in mine.items())
+            raise ScenarioError(
+                source, f"firms[0] ({self.focal.name}) sets levers {told}, but neither "
+                f"organization compared ({arms[0].label}, {arms[1].label}) is that firm, so "
+                "its levers would be dropped; name its preset "
+                f"{self.focal.structure!r} in compare (the focal firm as one arm), or set "
+                f"{', '.join(mine)} in one organization's levers", field="compare")
+        return arms
 
     def scheduled_events(self) -> list[tuple[int, str]]:
         """The timeline as (step, kind), sorted by step."""
@@ -453,12 +537,11 @@ class Scenario(_Strict):
         price = overrides.pop("price", focal.price)
 
         m = self.market
-        kw: dict[str, Any] = {
-            **m.model_dump(exclude={"segments", "emerging_segments"}),  # both set below
-            **self.choice.model_dump(), **self.organization.model_dump(),
-            **self.money.model_dump(), **self.metrics.model_dump(),
-            **{f"entrant_{k}": v for k, v in self.entrants.model_dump().items()},
-        }
+        kw: dict[str, Any] = {}
+        for section, model in SECTIONS.items():
+            values = getattr(self, section)
+            kw.update({param: getattr(values, name)
+                       for name, param in field_parameters(model).items()})
         if isinstance(m.segments, list):
             kw["segment_specs"] = tuple(s.spec() for s in m.segments)
             kw["segments"] = sum(not s.emerging for s in m.segments)
@@ -473,9 +556,7 @@ class Scenario(_Strict):
             if e.event == "reorganization":
                 kw["reorganize_step"] = e.step
                 kw["reorganize_to"] = (e.to.values() if isinstance(e.to, Levers) else e.to)
-                for name, param in (("cost", "reorganize_cost"),
-                                    ("transition_steps", "transition_steps"),
-                                    ("transition_disruption", "transition_disruption")):
+                for name, param in field_parameters(Event).items():
                     if getattr(e, name) is not None:
                         kw[param] = getattr(e, name)
 
@@ -484,15 +565,43 @@ class Scenario(_Strict):
         if len(self.firms) == 1:
             kw["price"] = price
             rivals = self.competitors or Competitors()
-            kw["rivals"] = rivals.count
-            kw["rival_structure"] = rivals.structure
-            kw["rival_price"] = rivals.price
+            kw.update({param: getattr(rivals, name)
+                       for name, param in field_parameters(Competitors).items()})
         else:
             first = FirmSpec(name=focal.name, structure=structure, levers=levers, price=price,
                              cash=focal.cash)
             kw["firms"] = (first, *(f.spec() for f in self.firms[1:]))
         kw.update(overrides)
         kw["rng"] = self.seed  # OrgModel.from_scenario uses it unless given another rng
+        return kw
+
+    def head_to_head_kwargs(self, first: Arm, second: Arm, **overrides: Any) -> dict[str, Any]:
+        """Model keywords in which ``first`` is the focal firm and ``second`` its first rival.
+
+        The two organizations compete in this scenario's one market; every other incumbent
+        stays as the scenario has it. Rivals made from ``competitors`` become listed firms
+        (same names, price and cash as the model would give them).
+
+        Raises:
+            ParameterError: the scenario has no rival to stand for ``second``, or an
+                override is out of range.
+
+        """
+        kw = self.to_model_kwargs(**{**first.overrides(), **overrides})
+        if "firms" in kw:
+            firms = list(kw["firms"])
+        else:
+            count, price = kw.pop("rivals"), kw.pop("rival_price")
+            preset = kw.pop("rival_structure") or other_preset(kw["structure"])
+            levers = {k: kw[k] for k in LEVERS if kw.get(k) is not None}
+            firms = [FirmSpec("focal", kw["structure"], levers, kw.pop("price"))]
+            firms += [FirmSpec(f"rival-{i + 1}" if count > 1 else "rival", preset, {}, price)
+                      for i in range(count)]
+        if len(firms) < 2:
+            raise ParameterError("rivals", "head-to-head needs a rival for the second "
+                                 "organization; the scenario has none")
+        firms[1] = second.firm(firms[1].name, firms[1].price, firms[1].cash)
+        kw["firms"] = tuple(firms)
         return kw
 
     def to_params(self, **overrides: Any) -> ModelParams:
@@ -511,6 +620,30 @@ class Scenario(_Strict):
         if isinstance(self.market.segments, list):  # a count of emerging segments is moot
             del data["market"]["emerging_segments"]
         return _to_yaml(data)
+
+
+def parameter_paths() -> dict[str, tuple[str | int, ...]]:
+    """Model parameter -> where a scenario sets it: the reverse of :meth:`Scenario.to_model_kwargs`.
+
+    Derived from the same field metadata; used to point an error the model raises about a
+    parameter at the scenario field to fix.
+    """
+    paths: dict[str, tuple[str | int, ...]] = {}
+    for section, model in SECTIONS.items():
+        paths.update({param: (section, name) for name, param in field_parameters(model).items()})
+    paths["segments"] = ("market", "segments")  # a count, or the list (segment_specs)
+    paths.update({param: ("competitors", name)
+                  for name, param in field_parameters(Competitors).items()})
+    focal: tuple[str | int, ...] = ("firms", 0)
+    paths["structure"] = (*focal, "structure")
+    for name, param in field_parameters(Firm).items():
+        paths.setdefault(param, (*focal, name))  # starting_cash stays money's
+    paths.update({param: (*focal, "levers", name)
+                  for name, param in field_parameters(Levers).items()})
+    timeline = ("reorganize_step", "reorganize_to", *field_parameters(Event).values(),
+                *(f"{kind}_steps" for kind in ("shock", "entrant", "new_segment")))
+    paths.update(dict.fromkeys(timeline, ("timeline",)))
+    return paths
 
 
 class _Dumper(yaml.SafeDumper):

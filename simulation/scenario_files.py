@@ -21,22 +21,16 @@ from pydantic import BaseModel, ValidationError
 from pydantic.fields import FieldInfo
 
 from simulation.errors import ParameterError
-from simulation.params import LEVERS
 from simulation.scenario import (
     MAX_BYTES,
     MAX_EXTENDS,
     MAX_NODES,
     SCENARIO_DIR,
-    Choice,
-    Entrants,
-    Market,
-    Metrics,
-    Money,
-    Organization,
     Scenario,
     ScenarioError,
     _FieldValueError,
     _suggest,
+    parameter_paths,
     scenario_names,
 )
 
@@ -485,21 +479,8 @@ def _show(value: Any) -> str:
     return text if len(text) <= 40 else text[:37] + "..."
 
 
-_PARAM_PATHS: dict[str, tuple[str | int, ...]] = {
-    **{name: ("market", name) for name in Market.model_fields},
-    **{name: ("choice", name) for name in Choice.model_fields},
-    **{name: ("organization", name) for name in Organization.model_fields},
-    **{name: ("money", name) for name in Money.model_fields},
-    **{f"entrant_{name}": ("entrants", name) for name in Entrants.model_fields},
-    **{name: ("metrics", name) for name in Metrics.model_fields},
-    "rivals": ("competitors", "count"), "rival_structure": ("competitors", "structure"),
-    "rival_price": ("competitors", "price"), "structure": ("firms", 0, "structure"),
-    "price": ("firms", 0, "price"), **{k: ("firms", 0, "levers", k) for k in LEVERS},
-    "reorganize_step": ("timeline",), "reorganize_to": ("timeline",),
-    "reorganize_cost": ("timeline",), "transition_steps": ("timeline",),
-    "transition_disruption": ("timeline",), "shock_steps": ("timeline",),
-    "entrant_steps": ("timeline",), "new_segment_steps": ("timeline",),
-}
+_PARAM_PATHS: dict[str, tuple[str | int, ...]] = parameter_paths()
+"""Model parameter -> scenario field, derived from the schema's field metadata."""
 
 
 def _param_to_loc(field: str) -> tuple[str | int, ...]:

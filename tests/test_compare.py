@@ -1,25 +1,29 @@
-"""Common-random-numbers comparison: its statistics, its determinism, its handout."""
+"""compare: a two-arm paired experiment on the experiments executor, its framings, its handout."""
 
 from __future__ import annotations
 
 import dataclasses
 import math
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 import pytest
+import yaml
 
-from simulation.compare import (
-    OUTCOMES,
+from experiments.compare import (
+    RunsFailedError,
     compare,
     mean_interval,
     paired_difference,
-    replication_seeds,
+    unpaired_difference,
 )
-from simulation.errors import ParameterError
+from experiments.executors import Executor, MissingRunsError
+from experiments.runner import Record, Task, replication_seed, run_tasks
+from simulation import outcomes as reg
+from simulation.errors import OutsideInError, ParameterError
 from simulation.report import figure_png, html_report, table_rows
-from simulation.scenario import Scenario, load_scenario, parse_scenario
+from simulation.scenario import Scenario, ScenarioError, load_scenario, parse_scenario
 
 SMALL = """\
 title: Small
@@ -51,8 +55,7 @@ def test_mean_interval_by_hand() -> None:
 def test_paired_difference_by_hand() -> None:
     a = [0.30, 0.25, 0.40, 0.35]
     b = [0.38, 0.30, 0.41, 0.45]
-    # d = 0.08, 0.05, 0.01, 0.10: mean 0.06; s^2 = (0.0004+0.0001+0.0025+0.0016)/3 = 0.0046/3
-    # t(0.975, 3) = 3.182446305284263; half = t * sqrt(0.0046/3) / 2
+    # d = 0.08, 0.05, 0.01, 0.10: mean 0.06; s^2 = 0.0046/3; t(0.975, 3) = 3.182446305284263
     half = 3.182446305284263 * math.sqrt(0.0046 / 3) / 2
     got = paired_difference(a, b)
     assert got.n == 4
@@ -60,6 +63,9 @@ def test_paired_difference_by_hand() -> None:
     assert (got.low, got.high) == (pytest.approx(0.06 - half, abs=1e-12),
                                    pytest.approx(0.06 + half, abs=1e-12))
     assert paired_difference(b, a).mean == pytest.approx(-0.06, abs=1e-12)  # b - a, not a - b
+    loose = unpaired_difference(a, b)
+    assert loose.mean == pytest.approx(0.06, abs=1e-12)
+    assert loose.high - loose.low > got.high - got.low  # these pairs move together
 
 
 def test_pairs_with_a_missing_value_are_dropped_whole() -> None:
@@ -72,21 +78,22 @@ def test_pairs_with_a_missing_value_are_dropped_whole() -> None:
         paired_difference([1, 2], [1, 2, 3])
 
 
-def test_seeds_come_from_the_root_seed_sequence() -> None:
-    seeds = replication_seeds(7, 5)
-    assert seeds == replication_seeds(7, 5) and len(set(seeds)) == 5
-    assert replication_seeds(7, 3) == seeds[:3]  # more reps extend, never reshuffle
-    assert replication_seeds(8, 5) != seeds
-    assert seeds[0] == int(np.random.SeedSequence(7).spawn(1)[0].generate_state(1)[0])
+def test_every_run_of_a_replication_shares_its_seed(small: Scenario) -> None:
+    result = compare(small, name="small", reps=4)
+    assert result.labels == ("inside_out", "outside_in")
+    assert set(result.tables) == {"head-to-head", "swap"} and result.framing == "head-to-head"
+    expected = [replication_seed(3, r) for r in range(4)]
+    for (_framing, _org), runs in result.runs.groupby(["framing", "organization"]):
+        assert list(runs.sort_values("rep")["seed"]) == expected
 
 
 def test_table_matches_the_runs_by_hand(small: Scenario) -> None:
-    result = compare(small, name="small", reps=4)
-    assert result.labels == ("inside_out", "outside_in")
-    assert list(result.table["outcome"]) == list(OUTCOMES)
-    a = result.runs[result.runs["organization"] == "inside_out"].sort_values("rep")
-    b = result.runs[result.runs["organization"] == "outside_in"].sort_values("rep")
-    assert list(a["seed"]) == list(b["seed"]) == replication_seeds(3, 4)  # common seeds
+    result = compare(small, name="small", reps=4, framing="swap")
+    assert result.framing == "swap"
+    assert list(result.table["outcome"]) == list(reg.COMPARED)
+    runs = result.runs[result.runs["framing"] == "swap"]
+    a = runs[runs["organization"] == "inside_out"].sort_values("rep")
+    b = runs[runs["organization"] == "outside_in"].sort_values("rep")
     row = result.table.set_index("outcome").loc["final_share"]
     d = b["final_share"].to_numpy() - a["final_share"].to_numpy()
     half = 3.182446305284263 * d.std(ddof=1) / 2
@@ -97,26 +104,63 @@ def test_table_matches_the_runs_by_hand(small: Scenario) -> None:
     assert row["pairs"] == 4
 
 
-def test_same_seed_same_report_whatever_the_workers(small: Scenario) -> None:
-    first = compare(small, name="small", reps=3)
-    with ThreadPoolExecutor(2) as pool:  # another executor, another completion order
-        second = compare(small, name="small", reps=3, executor=pool)
-    assert first.runs.equals(second.runs) and first.table.equals(second.table)
-    png = figure_png(first)
-    assert png == figure_png(second)
-    assert html_report(first, png) == html_report(second, figure_png(second))
-    other = compare(small, name="small", reps=3, seed=4)
-    assert not other.runs["final_share"].equals(first.runs["final_share"])
+def test_compare_is_the_same_on_one_worker_two_workers_and_dask(small: Scenario) -> None:
+    from distributed import LocalCluster
+
+    from experiments.executors.dask import DaskExecutor
+
+    one = compare(small, name="small", reps=3, workers=1)
+    two = compare(small, name="small", reps=3, workers=2)
+    with LocalCluster(n_workers=1, threads_per_worker=2, processes=False, protocol="tcp",
+                      dashboard_address=None) as cluster, \
+            DaskExecutor(cluster.scheduler_address) as dask:
+        on_dask = compare(small, name="small", reps=3, executor=dask)
+    for other in (two, on_dask):
+        assert one.runs.equals(other.runs)
+        for framing in one.tables:
+            assert one.tables[framing].equals(other.tables[framing])
+            assert one.paths_by_framing[framing].equals(other.paths_by_framing[framing])
+    png = figure_png(one)
+    assert png == figure_png(on_dask)
+    assert html_report(one, png) == html_report(on_dask, figure_png(on_dask))
+    other_seed = compare(small, name="small", reps=3, seed=4)
+    assert not other_seed.runs["final_share"].equals(one.runs["final_share"])
 
 
-@pytest.mark.slow
-# Python warns on any fork of a process with native threads (here OpenBLAS's pool, which
-# re-initialises itself in the child); compare forks only when no Python thread runs.
-@pytest.mark.filterwarnings("ignore:This process .* is multi-threaded:DeprecationWarning")
-def test_process_workers_give_the_same_numbers(small: Scenario) -> None:
-    serial = compare(small, name="small", reps=4, workers=1)
-    parallel = compare(small, name="small", reps=4, workers=2)
-    assert serial.runs.equals(parallel.runs) and serial.paths.equals(parallel.paths)
+def test_a_replication_has_the_same_seed_and_run_in_compare_and_in_a_sweep(
+        small: Scenario, tmp_path: Path) -> None:
+    from experiments.spec import parse_spec
+    from experiments.store import read_runs
+    from experiments.sweep import run_sweep
+
+    path = tmp_path / "small.yaml"
+    path.write_text(SMALL, encoding="utf-8")
+    spec = parse_spec({"name": "two-arms", "base": str(path), "steps": small.steps,
+                       "levers": {"structure": {"levels": ["inside_out", "outside_in"]}},
+                       "replications": 3, "seed": small.seed})
+    run_sweep(spec, tmp_path / "out", workers=1)
+    swept = read_runs(tmp_path / "out").sort_values(["structure", "replication"])
+    result = compare(small, name="small", reps=3, framing="swap")
+    ours = result.runs[result.runs["framing"] == "swap"].sort_values(["organization", "rep"])
+    assert list(swept["seed"]) == list(ours["seed"])
+    assert list(swept["seed"])[:3] == [replication_seed(small.seed, r) for r in range(3)]
+    # the same seed and the same firm: the same run
+    assert np.allclose(swept["final_share"], ours["final_share"])
+    assert np.allclose(swept["cumulative_profit"], ours["cumulative_profit"])
+
+
+def test_pairing_narrows_the_difference_s_interval() -> None:
+    # a stable market, the focal firm organized either way against the same rival: the
+    # market each replication draws moves both arms alike, and pairing removes that
+    scenario = load_scenario("stable-market")
+    result = compare(scenario, name="stable-market", reps=8, steps=120, framing="swap")
+    table = result.table.set_index("outcome")
+    paired = table["diff_high"] - table["diff_low"]
+    unpaired = table["unpaired_high"] - table["unpaired_low"]
+    for outcome in ("final_share", "cumulative_profit", "mean_awareness_gap"):
+        assert paired[outcome] < unpaired[outcome], (outcome, paired, unpaired)
+    assert table.loc["final_share", "diff_mean"] == pytest.approx(
+        table.loc["final_share", "unpaired_mean"])  # the same difference, a narrower interval
 
 
 def test_paths_have_bands_and_events_are_scheduled(small: Scenario) -> None:
@@ -129,16 +173,46 @@ def test_paths_have_bands_and_events_are_scheduled(small: Scenario) -> None:
     assert result.scheduled == [(8, "shock"), (16, "entrant")]
 
 
-def test_handout_is_self_contained(small: Scenario) -> None:
+def test_handout_names_its_framing_and_is_self_contained(small: Scenario) -> None:
     result = compare(small, name="small", reps=3)
     png = figure_png(result)
     assert png.startswith(b"\x89PNG")
     page = html_report(result, png)
     assert "data:image/png;base64," in page and "<script" not in page
     assert "src=\"http" not in page and "<link" not in page
-    assert page.count("<tr>") == len(OUTCOMES) + 1 and "Which organization does better?" in page
+    assert "Framing: head-to-head: the two organizations compete in one market" in page
+    assert "Which organization does better?" in page
     cells = table_rows(result)
-    assert len(cells) == len(OUTCOMES) and all(len(c) == 5 for c in cells)
+    assert len(cells) == len(reg.COMPARED) and all(len(c) == 5 for c in cells)
+
+
+def test_handout_shows_both_framings_where_they_disagree_in_sign(small: Scenario) -> None:
+    result = compare(small, name="small", reps=3)
+    swap = result.tables["swap"].copy()
+    h2h = result.tables["head-to-head"].set_index("outcome")
+    row = swap["outcome"] == "final_share"
+    flipped = -h2h.loc["final_share", "diff_mean"] or 1.0
+    swap.loc[row, ["diff_mean", "diff_low", "diff_high"]] = [flipped, flipped, flipped]
+    clash = dataclasses.replace(result, tables={**result.tables, "swap": swap})
+    if h2h.loc["final_share", "diff_mean"] != 0:
+        assert "final_share" in clash.disagreements()
+        page = html_report(clash, b"")
+        assert "Where the two framings disagree" in page
+        assert page.count("<td>final share</td>") == 3  # the table and one row per framing
+    same = html_report(dataclasses.replace(result, tables={**result.tables,
+                                                           "swap": result.tables["head-to-head"]}),
+                       b"")
+    assert "Where the two framings disagree" not in same
+
+
+def test_a_reorganizing_timeline_is_compared_by_swap_and_says_why() -> None:
+    scenario = load_scenario("reorganization")
+    result = compare(scenario, name="reorganization", reps=2, steps=80,
+                     overrides={"customers": 100})
+    assert result.framing == "swap" and set(result.tables) == {"swap"}
+    assert any("Head-to-head is not shown" in n and "reorganizes" in n for n in result.notes)
+    with pytest.raises(OutsideInError, match="head-to-head is not defined"):
+        compare(scenario, reps=2, steps=80, framing="head-to-head")
 
 
 def test_bad_arguments_are_named(small: Scenario) -> None:
@@ -148,31 +222,113 @@ def test_bad_arguments_are_named(small: Scenario) -> None:
         compare(small, reps=2, workers=0)
     with pytest.raises(ParameterError, match="customers"):
         compare(small, reps=2, overrides={"customers": 1})
-
-
-def test_a_lost_run_is_an_error_not_a_smaller_table(small: Scenario) -> None:
-    class Lossy(ThreadPoolExecutor):
-        """Hands back replication 0 in place of every third run, as a broken backend might."""
-
-        def __init__(self) -> None:
-            super().__init__(1)
-            self.count = 0
-
-        def submit(self, fn, /, *args, **kwargs):  # type: ignore[no-untyped-def]
-            self.count += 1
-            if self.count % 3 == 0:
-                scenario, task = args
-                args = (scenario, dataclasses.replace(task, rep=0))
-            return super().submit(fn, *args, **kwargs)
-
-    with Lossy() as pool, pytest.raises(RuntimeError, match="6 runs planned"):
-        compare(small, reps=3, executor=pool)
     with pytest.raises(ParameterError, match="seed"):
         compare(small, reps=2, seed=-1)
 
 
-def test_named_organizations_are_compared(tmp_path: Path) -> None:
+class _Dropping(Executor):
+    """Runs in this process but loses the last run, as a broken backend might."""
+
+    def map_unordered(self, chunks: Iterator[list[Task]]) -> Iterator[list[Record]]:
+        batches = [run_tasks(chunk) for chunk in chunks]
+        batches[-1] = batches[-1][:-1]
+        yield from batches
+
+
+class _Failing(Executor):
+    """Runs in this process; the second run comes back as a failure."""
+
+    def map_unordered(self, chunks: Iterator[list[Task]]) -> Iterator[list[Record]]:
+        for chunk in chunks:
+            records = run_tasks(chunk)
+            for record in records:
+                if record.run_id == 1:
+                    record.ok, record.error = False, "ValueError: broken on purpose"
+            yield records
+
+
+def test_a_lost_or_failed_run_is_an_error_not_a_smaller_table(small: Scenario) -> None:
+    with pytest.raises(MissingRunsError, match="never came back"):
+        compare(small, reps=2, executor=_Dropping())
+    with pytest.raises(RunsFailedError, match="1 of 8 runs failed.*run 1 .*broken on purpose"):
+        compare(small, reps=2, executor=_Failing())
+
+
+def test_named_organizations_are_compared() -> None:
     scenario = load_scenario("partner-ecosystem")
     result = compare(scenario, reps=2, steps=6, overrides={"customers": 100})
     assert result.labels == ("alone", "partnered")
     assert set(result.runs["organization"]) == {"alone", "partnered"}
+
+
+def _with_focal_levers(tmp_path: Path, compare_entries: object | None = None) -> Path:
+    data: dict[str, object] = {
+        "extends": "turbulent-market",
+        "firms": [{"name": "Focal", "structure": "inside_out",
+                   "levers": {"clout": 0.7, "coordination": 0.5}},
+                  {"name": "Rival", "structure": "outside_in"}]}
+    if compare_entries is not None:
+        data["compare"] = compare_entries
+    path = tmp_path / "mine.yaml"
+    path.write_text(yaml.safe_dump(data), encoding="utf-8")
+    return path
+
+
+def test_compare_uses_the_focal_firm_s_own_levers(tmp_path: Path) -> None:
+    scenario = load_scenario(_with_focal_levers(tmp_path))
+    arms = scenario.arms()
+    mine = next(a for a in arms if a.label == "inside_out")
+    assert mine.focal_firm and mine.levers == {"clout": 0.7, "coordination": 0.5}
+    # the arm is the firm `run` and the app build from the same file
+    assert scenario.to_params(**mine.overrides()) == scenario.to_params()
+    result = compare(scenario, name="mine", reps=2, steps=12, overrides={"customers": 100})
+    assert any("inside_out is the scenario's own focal firm Focal" in n for n in result.notes)
+    assert "clout 0.7" in html_report(result, b"")
+
+
+def test_compare_refuses_to_drop_the_focal_firm_s_levers(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from simulation.cli import main
+
+    path = _with_focal_levers(tmp_path, ["outside_in", {"label": "lean", "structure":
+                                                        "outside_in", "levers": {"clout": 0.1}}])
+    scenario = load_scenario(path)
+    with pytest.raises(ScenarioError) as err:
+        compare(scenario, name="mine", reps=2)
+    assert err.value.field == "compare"
+    assert "coordination=0.5, clout=0.7" in str(err.value) and "'inside_out'" in str(err.value)
+    out = tmp_path / "out"
+    assert main(["compare", str(path), "--reps", "2", "--out", str(out), "-q"]) == 2
+    assert not out.exists()
+    message = capsys.readouterr().err.strip()
+    assert len(message.splitlines()) == 1
+    assert f"{path}: compare: firms[0] (Focal) sets levers" in message
+
+
+def test_every_compare_flag_reaches_the_library(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from distributed import LocalCluster
+
+    from simulation.cli import main
+
+    monkeypatch.setenv("COLUMNS", "200")
+    path = tmp_path / "small.yaml"
+    path.write_text(SMALL, encoding="utf-8")
+    args = ["compare", str(path), "--reps", "2", "--steps", "10", "--framing", "swap", "-q"]
+    assert main([*args, "--workers", "1", "--out", str(tmp_path / "local")]) == 0
+    printed = capsys.readouterr().out
+    assert "swap: the focal firm organized one way or the other" in printed
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=False, protocol="tcp",
+                      dashboard_address=None) as cluster:
+        assert main([*args, "--scheduler", cluster.scheduler_address,
+                     "--out", str(tmp_path / "dask")]) == 0
+    local = (tmp_path / "local" / "small-table.csv").read_text()
+    assert local == (tmp_path / "dask" / "small-table.csv").read_text()
+    assert "head-to-head" in local and "swap" in local  # both framings' numbers are kept
+    capsys.readouterr()
+    assert main(["compare", str(path), "--framing", "sideways", "--out",
+                 str(tmp_path / "bad")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.endswith("--framing: 'sideways' is not one of head-to-head, swap")
+    assert not (tmp_path / "bad").exists()

@@ -208,3 +208,57 @@ def test_a_firm_keeps_up_with_a_lasting_trend_below_its_followable_speed_only(fr
     gap = model.results().set_index("step")["action_gap"]
     early, late = gap.loc[40:60].mean(), gap.loc[100:120].mean()
     assert (late > 1.5 * early) == grows
+
+
+QUIET = {"customers": 500, "shock_rate": 0.0, "entrant_rate": 0.0, "new_segment_rate": 0.0}
+
+
+def test_a_firm_that_only_listens_to_its_customers_never_notices_a_disruptor():
+    # No prospecting (capability 0) and no partners (connections 0): the firm hears only its
+    # own customers, and none of them buys from the entrant (Christensen).
+    deaf = {k: 0.0 for k in ("capability", "connections")}
+    model = OrgModel(rng=2, **QUIET, entrant_steps=(3,), **deaf).run(60)
+    noticed = model.disruptions().set_index("firm")["time_to_detect"]
+    assert np.isnan(noticed["focal"])
+    assert not np.isnan(noticed["rival"])  # the inside-out rival prospects a little
+
+
+def test_a_disruptor_enters_with_one_beachhead_product_capped_in_performance():
+    model = OrgModel(rng=1, **QUIET, entrant_performance=0.2)
+    entrant = model.add_entrant()
+    offer = entrant.offering
+    market = model.market
+    beachhead = int(np.argmin(np.where(market.active, market.ideal[:, 0], np.inf)))
+    assert (offer == offer[0]).all()                           # one product for every segment
+    assert offer[0, 0] == min(market.ideal[beachhead, 0], 0.2)  # capped performance
+    assert (offer[0, 1:] == market.ideal[beachhead, 1:]).all()
+    assert entrant.unit_cost == model.params.entrant_unit_cost
+
+
+def test_costs_are_set_on_the_active_market_only():
+    with_latent = OrgModel(rng=1, **QUIET, emerging_segments=1)
+    market = with_latent.market
+    active_spend = float((market.sizes * market.value)[market.active].sum())
+    assert with_latent.fair_revenue == pytest.approx(active_spend / 2)
+    assert with_latent.fair_customers == pytest.approx(market.sizes[market.active].sum() / 2)
+
+
+@pytest.mark.parametrize("keyword", [{"price": 1.2}, {"rival_price": 0.9}, {"rivals": 2},
+                                     {"rival_structure": "outside_in"}])
+def test_per_firm_keywords_with_explicit_firms_are_refused_not_ignored(keyword):
+    from simulation.params import FirmSpec
+
+    firms = (FirmSpec("a", "inside_out"), FirmSpec("b", "outside_in"))
+    with pytest.raises(ParameterError, match=next(iter(keyword))):
+        OrgModel(rng=1, firms=firms, **keyword)
+
+
+def test_a_failed_entrant_costs_nothing_afterwards_and_leaves_the_table():
+    model = OrgModel(rng=5, **QUIET, entrant_steps=(2,), entrant_cash=0.0, entrant_price=0.2)
+    model.run(30)
+    entrant = next(f for f in model.firms if f.entrant)
+    assert not entrant.alive and entrant.failed_step is not None
+    rows = model.results().query("firm == @entrant.name")
+    assert rows["step"].max() == entrant.failed_step         # its last row: the failure month
+    assert model.org.firm_of.size == 12                      # only the incumbents' departments
+    assert entrant.index not in set(model.org.firm_of.tolist())

@@ -261,7 +261,7 @@ def test_compare_field_changes_the_organizations(field: str) -> None:
 
 
 def test_text_fields_reach_the_handout() -> None:
-    from simulation.compare import compare
+    from experiments.compare import compare
 
     scenario = build("listed")
     result = compare(scenario, reps=2, steps=8)
@@ -272,8 +272,9 @@ def test_text_fields_reach_the_handout() -> None:
 
 def test_reorganization_can_be_skipped_per_organization() -> None:
     scenario = build("single", {"compare": [
-        {"label": "stays", "structure": "inside_out", "reorganize": False},
-        {"label": "moves", "structure": "inside_out"}]})
+        {"label": "stays", "structure": "inside_out", "levers": {"clout": 0.5},
+         "reorganize": False},
+        {"label": "moves", "structure": "inside_out", "levers": {"clout": 0.5}}]})
     (_, stays), (_, moves) = scenario.organizations()
     kinds = []
     for overrides in (stays, moves):

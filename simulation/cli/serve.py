@@ -12,21 +12,24 @@ from simulation.errors import OutsideInError
 from simulation.viz import scenarios
 
 
-def check_scenario(path: Path) -> None:
-    """Refuse a scenario that is not a file or does not load, naming the problem.
+def check_scenario(name_or_path: str) -> Path:
+    """The scenario file a name or path names, loaded once to refuse a bad one early.
 
-    A shipped scenario's bare name is refused too: each browser tab loads the file by path.
-    The scenario layer's error names the file, line and field; ``main`` prints it.
+    A shipped scenario's name (``freeze-up``) is accepted as ``run`` and ``compare`` accept
+    it. The scenario layer's error names the file, line and field; ``main`` prints it.
     """
-    if not path.is_file():
-        raise OutsideInError(f"scenario: {path} is not a file")
+    from simulation.scenario import resolve
+
+    path = resolve(name_or_path)
     scenarios.load(path)
+    return path
 
 
 @app.command("app")
 def app_command(
-    scenario: Annotated[Path | None, typer.Argument(
-        help="Scenario file each new browser tab starts from (default: the default market).",
+    scenario: Annotated[str | None, typer.Argument(
+        help="Scenario (a shipped name or a file) each new browser tab starts from "
+             "(default: the default market).",
         show_default=False)] = None,
     port: Annotated[int, typer.Option(help="Port on 127.0.0.1 to serve the app on.",
                                       min=1024, max=65535)] = 8765,
@@ -37,12 +40,11 @@ def app_command(
     """Serve the browser app on http://127.0.0.1:PORT/ (offline; this machine only)."""
     from simulation.viz import server
 
-    if scenario is not None:
-        check_scenario(scenario)
+    path = check_scenario(scenario) if scenario is not None else None
     if scenarios is not None and not scenarios.is_dir():
         raise OutsideInError(f"scenarios: {scenarios} is not a folder")
     if not server.port_is_free(port):
         raise OutsideInError(f"port: {port} is already in use on {server.HOST}; "
                              "choose another with --port")
     typer.echo(f"Outside-In app at http://{server.HOST}:{port}/ (Ctrl+C to stop)")
-    server.serve(scenario, port, scenarios)
+    server.serve(path, port, scenarios)

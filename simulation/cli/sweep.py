@@ -39,7 +39,8 @@ def sweep(
     dry_run: Annotated[bool, typer.Option(
         "--dry-run", help="print the number of runs and a time estimate, run nothing")] = False,
     max_runs: Annotated[int | None, typer.Option(
-        min=1, help="keep only the first N runs (a quick check)")] = None,
+        min=1, help="keep at most N runs spread across the design, every factor at two "
+                    "levels or more where N allows (a quick check)")] = None,
     steps: Annotated[int | None, typer.Option(
         min=1, max=100_000, help="override the spec's steps")] = None,
     flush_every: Annotated[int, typer.Option(
@@ -56,12 +57,13 @@ def sweep(
         "(imports and runs that code)")] = False,
 ) -> None:
     """Run every (sample, replication) of an experiment spec; resume if interrupted."""
+    from experiments.designs import coverage_warnings
     from experiments.executors import make_executor
     from experiments.outdir import check_out_path
     from experiments.resources import check_memory
     from experiments.spec import load_spec
     from experiments.store import Store
-    from experiments.sweep import estimate_seconds, identity, run_sweep
+    from experiments.sweep import estimate_seconds, identity, make_plan, run_sweep
 
     if workers is not None and scheduler:
         raise OutsideInError("--workers: give either --workers or --scheduler, not both")
@@ -69,6 +71,12 @@ def sweep(
         check_out_path(out)
     parsed = load_spec(spec, allow_import=allow_import).shrunk(steps=steps)
     count = workers or min(os.cpu_count() or 1, 64)
+    plan = make_plan(parsed, max_runs=max_runs)
+    if plan.note:
+        typer.echo(plan.note)
+    for warning in coverage_warnings(parsed, plan.kept_samples(),
+                                     f"the {plan.planned} runs planned"):
+        typer.echo(warning, err=True)
     if dry_run:
         planned, seconds = estimate_seconds(parsed, workers=count, max_runs=max_runs)
         typer.echo(f"{parsed.name}: {planned} runs ({parsed.design.kind} design, "
@@ -114,7 +122,7 @@ def analyze(
     for note in built.notes:
         typer.echo(note)
     for name, table in built.tables.items():
-        if name in ("summary",) or "indices" in name or "discovery" in name:
+        if name in ("summary", "paired differences") or "indices" in name or "discovery" in name:
             typer.echo(f"\n{name}\n{table.to_string(float_format=lambda v: f'{v:.4g}')}")
     typer.echo(f"\nreport: {path}")
 

@@ -24,10 +24,10 @@ import numpy as np
 
 from simulation.errors import OutsideInError
 from simulation.model import OrgModel
-from simulation.params import LEVERS, PARAMETERS, ModelParams
+from simulation.params import LEVERS, PARAMETERS, FirmSpec, ModelParams
 from simulation.structures import PRESETS
 from simulation.viz import scenarios, svg
-from simulation.viz.texts import METRIC_TEXT
+from simulation.viz.texts import EVENT_TEXT, LEVER_TEXT, METRIC_TEXT, METRIC_UNITS
 
 METRICS: tuple[str, ...] = tuple(METRIC_TEXT)
 """The metrics plotted per firm, in order."""
@@ -36,12 +36,19 @@ STRUCTURES: tuple[str, ...] = ("inside_out", "outside_in")
 """The presets a user may pick for an incumbent firm."""
 
 
+SHOWN_FIRMS = 2
+"""Incumbents the page shows and lets a user set (the focal firm and its first rival)."""
+
+
 @dataclass
 class Settings:
-    """What the controls say; takes effect on the next reset (or a reorganization)."""
+    """What the controls say; takes effect on the next reset (or a reorganization).
+
+    ``structures`` and ``levers`` hold one entry per incumbent shown (focal first).
+    """
 
     structures: list[str] = field(default_factory=lambda: ["outside_in", "inside_out"])
-    levers: dict[str, float] = field(default_factory=dict)
+    levers: list[dict[str, float]] = field(default_factory=list)
     turbulence: float = ModelParams().turbulence
     entrant_rate: float = ModelParams().entrant_rate
     seed: int = 1
@@ -101,8 +108,10 @@ class RunController:
         self.version = 0
         self.settings_version = 0  # bumped when what the controls show may have changed
         self.failed_loads = 0
+        self.applied_seed = self.settings.seed
+        self.start_levers: dict[str, tuple[str, dict[str, float]]] = {}
         if scenario_path is None or not self.choose_scenario(scenario_path):
-            self._adopt_model(self._build())
+            self._adopt_model(self._build(), self.settings.seed)
 
     # --- settings ------------------------------------------------------------------------
     def choose_scenario(self, path: Path) -> bool:
@@ -126,42 +135,43 @@ class RunController:
             self.settings.seed = seed
             self.settings = self._settings_of(model)
             self.settings_version += 1
-            self._adopt_model(model)
+            self._adopt_model(model, seed)
             self.error = None
             return True
 
     def _settings_of(self, model: Any) -> Settings:
         """Read the controls' starting values off a freshly built model."""
-        firms = _incumbents(model)[:2]
+        firms = _incumbents(model)[:SHOWN_FIRMS]
         params = getattr(model, "params", None)
         return Settings(
             structures=[str(f.structure) for f in firms],
-            levers={k: float(firms[0].levers[k]) for k in LEVERS},
+            levers=[{k: float(f.levers[k]) for k in LEVERS} for f in firms],
             turbulence=float(getattr(params, "turbulence", self.settings.turbulence)),
             entrant_rate=float(getattr(params, "entrant_rate", self.settings.entrant_rate)),
             seed=self.settings.seed,
         )
 
     def set_structure(self, firm: int, name: str) -> None:
-        """Pick the preset of incumbent ``firm`` (0 focal); the focal firm's sliders follow."""
+        """Pick the preset of incumbent ``firm`` (0 focal); that firm's sliders follow."""
         with self.lock:
             if name not in STRUCTURES:
                 return self._fail(f"structure: {name!r} is not one of {list(STRUCTURES)}")
             if not 0 <= firm < len(self.settings.structures):
                 return self._fail(f"firm: {firm} is not an incumbent of this scenario")
             self.settings.structures[firm] = name
-            if firm == 0:
-                self.settings.levers = preset_levers(name)
+            self.settings.levers[firm] = preset_levers(name)
             self._ok()
 
-    def set_lever(self, lever: str, value: float) -> None:
-        """Set one of the focal firm's levers (used at reset or by "reorganize to sliders")."""
+    def set_lever(self, lever: str, value: float, firm: int = 0) -> None:
+        """Set a lever of incumbent ``firm`` (used at reset or by "reorganize to sliders")."""
         with self.lock:
             if lever not in LEVERS:
                 return self._fail(f"lever: {lever!r} is not one of {list(LEVERS)}")
+            if not 0 <= firm < len(self.settings.levers):
+                return self._fail(f"firm: {firm} is not an incumbent of this scenario")
             if not _in_range(value, 0.0, 1.0):
                 return self._fail(f"{lever}: {value!r} is outside [0, 1]")
-            self.settings.levers[lever] = float(value)
+            self.settings.levers[firm][lever] = float(value)
             self._ok()
 
     def set_turbulence(self, value: float) -> None:
@@ -200,7 +210,7 @@ class RunController:
                 model = self._build()
             except (OutsideInError, ValueError) as exc:
                 return self._fail(str(exc))
-            self._adopt_model(model)
+            self._adopt_model(model, self.settings.seed)
             self._ok()
 
     def step(self, n: int = 1) -> None:
@@ -215,10 +225,39 @@ class RunController:
                 return self._fail(str(exc))
             self.version += 1
 
+    def play_step(self) -> bool:
+        """One month of a playing run; whether play should go on.
+
+        Play stops once at the scenario's last month (with a notice); Play again goes on.
+        """
+        with self.lock:
+            self.step()
+            if self.error is not None:
+                return False
+            end = self.end_month
+            if end is not None and self.month == end:
+                self.notice = (f"Month {end} is the scenario's last month; the run paused. "
+                               "Play goes on beyond it.")
+                self.version += 1
+                return False
+            return True
+
     @property
     def month(self) -> int:
         """The run's current month (0 before the first step)."""
         return int(getattr(self.model, "steps", 0))
+
+    @property
+    def end_month(self) -> int | None:
+        """The scenario's last month (``None`` for the default market: it runs on)."""
+        steps = getattr(self.scenario, "steps", None)
+        return int(steps) if isinstance(steps, int) else None
+
+    def close(self) -> None:
+        """Free the run (its tab is gone); the controller must not be used afterwards."""
+        with self.lock:
+            self.model = None
+            self.traces = {}
 
     # --- workshop actions ----------------------------------------------------------------
     def shock_now(self) -> None:
@@ -253,7 +292,7 @@ class RunController:
                 target = "inside_out" if current == "outside_in" else "outside_in"
                 what = target.replace("_", "-")
             elif to == "sliders":
-                target = dict(self.settings.levers)
+                target = dict(self.settings.levers[firm])
                 what = "the sliders' levers"
             else:
                 return self._fail(f"reorganize: {to!r} is not 'other' or 'sliders'")
@@ -271,19 +310,24 @@ class RunController:
             self._ok()
 
     # --- data for the page ---------------------------------------------------------------
-    def charts(self) -> dict[str, str]:
-        """One SVG line chart per metric, every firm a line, events marked."""
+    def charts(self, large: str | None = None) -> dict[str, str]:
+        """One SVG line chart per metric, every firm a line, events marked and named.
+
+        ``large`` names a metric drawn wide (a whole row of the page) instead of in a cell.
+        """
         with self.lock:
             events = self.events()
-            month = self.month
+            x_max = max(self.month, self.end_month or 12)
             out = {}
             for metric in METRICS:
                 series = [svg.Series(t.name, t.color, t.steps, t.values[metric], t.entrant)
                           for t in self.traces.values()]
                 y_range = (0.0, 1.0) if metric in ("market_share", "satisfaction") else None
-                out[metric] = svg.line_chart(METRIC_TEXT[metric], series, events,
-                                             x_max=max(month, 12), y_range=y_range,
-                                             width=330, height=170, test_id=f"chart-{metric}")
+                size = (1000, 380) if metric == large else (400, 260)
+                out[metric] = svg.line_chart(
+                    METRIC_TEXT[metric], series, events, unit=METRIC_UNITS[metric],
+                    x_max=x_max, y_range=y_range, percent=metric == "market_share",
+                    width=size[0], height=size[1], test_id=f"chart-{metric}")
             return out
 
     def events(self) -> list[svg.Event]:
@@ -354,13 +398,135 @@ class RunController:
                               "color": self._color(f.name)})
             return cards
 
-    def csv(self) -> str:
-        """The run's per-month, per-firm table as CSV text."""
+    def pending(self) -> dict[str, str]:
+        """Controls whose value differs from the running model's, with when they apply.
+
+        Keys: ``structure-I``, ``levers-I`` (incumbent ``I``), ``turbulence``,
+        ``entrant_rate``, ``seed``. A lever waits for a Reset or a reorganization, the rest
+        for a Reset.
+        """
         with self.lock:
-            return str(self.model.results().to_csv(index=False))
+            out: dict[str, str] = {}
+            s, model = self.settings, self.model
+            for i, firm in enumerate(_incumbents(model)[:len(s.structures)]):
+                transition = getattr(firm, "transition", None)
+                running = str(transition.to_structure) if transition is not None \
+                    else str(firm.structure)
+                target = transition.to_levers if transition is not None else firm.levers
+                if s.structures[i] != running:
+                    out[f"structure-{i}"] = "applies at Reset"
+                if i < len(s.levers) and any(
+                        not math.isclose(v, float(target.get(k, math.nan)), abs_tol=1e-9)
+                        for k, v in s.levers[i].items()):
+                    out[f"levers-{i}"] = ("applies at Reset, or Reorganize to the sliders"
+                                          if getattr(firm, "alive", True) else
+                                          "applies at Reset")
+            params = getattr(model, "params", None)
+            for name in ("turbulence", "entrant_rate"):
+                if not math.isclose(getattr(s, name), float(getattr(params, name)),
+                                    abs_tol=1e-12):
+                    out[name] = "applies at Reset"
+            if s.seed != self.applied_seed:
+                out["seed"] = "applies at Reset"
+            return out
+
+    def failure(self, firm: int) -> str | None:
+        """Why and when incumbent ``firm`` failed (``None`` while it lives)."""
+        with self.lock:
+            f = _incumbents(self.model)[firm]
+            if getattr(f, "alive", True):
+                return None
+            month = next((int(e["step"]) for e in getattr(self.model, "events", [])
+                          if e["kind"] == "failure" and e.get("firm") == f.name), None)
+            when = f"in month {month}" if month is not None else "during the run"
+            return (f"{f.name} failed {when}: its cash ran out (it paid more than it "
+                    "earned until nothing was left). Its customers must find another seller.")
+
+    def info(self) -> dict[str, Any]:
+        """The scenario explained for the Info panel, as plain texts (never markup).
+
+        Keys: ``title``, ``what`` (the situation), ``how`` (lines on the five levers of each
+        firm and the market), ``notice`` (what to watch), ``try`` (changes to make),
+        ``questions``.
+        """
+        with self.lock:
+            text = self.scenario_text()
+            how = []
+            for name, (structure, levers) in list(self.start_levers.items())[:SHOWN_FIRMS]:
+                strong = [k for k, v in levers.items() if v >= 0.6]
+                weak = [k for k, v in levers.items() if v <= 0.3]
+                parts = [f"strong in {', '.join(strong)}" if strong else "",
+                         f"weak in {', '.join(weak)}" if weak else ""]
+                how.append(f"{name} starts {structure.replace('_', '-')}: "
+                           f"{'; '.join(p for p in parts if p) or 'middling levers'}.")
+            how += [f"{k.capitalize()}: {v}" for k, v in LEVER_TEXT.items()]
+            notice = [text["teaches"]] if text["teaches"] else [
+                "The awareness gap (what customers need vs. what the firm believes) and the "
+                "action gap (what it believes vs. what it offers) come before the shares move."]
+            for step, kind in self._timeline():
+                notice.append(f"Month {step}: {EVENT_TEXT.get(kind, kind.replace('_', ' '))}"
+                              " — watch the two gaps and the shares in the months after.")
+            try_ = self._things_to_try()
+            return {"title": text["title"], "what": text["description"] or
+                    "Two firms, one outside-in and one inside-out, sell to the same customers "
+                    "whose needs drift; disruptors may enter.", "how": how,
+                    "notice": notice, "try": try_, "questions": text["questions"] or [
+                        "Which firm closes its awareness gap faster, and why?",
+                        "What does the inside-out firm's network show about its silos?"]}
+
+    def _timeline(self) -> list[tuple[int, str]]:
+        scheduled = getattr(self.scenario, "scheduled_events", None)
+        return list(scheduled()) if callable(scheduled) else []
+
+    def _things_to_try(self) -> list[str]:
+        first = next(iter(self.start_levers.items()), None)
+        out = []
+        if first is not None:
+            name, (structure, levers) = first
+            weakest = min(levers, key=lambda k: levers[k])
+            other = "inside-out" if structure == "outside_in" else "outside-in"
+            out.append(f"Raise {name}'s weakest lever ({weakest}, {levers[weakest]:.2f}) to "
+                       "0.8 in the controls and press Reset: which gap closes?")
+            out.append(f"Run to month 60, then press \"Reorganize now: to {other}\" on {name}'s "
+                       "panel: what does the move cost, and when does it pay?")
+        out.append("Press \"Shock needs now\" and watch which firm's awareness gap "
+                   "rises less, and which recovers first.")
+        out.append("Change the seed and press Reset: is the story the same with other luck?")
+        return out
+
+    def csv(self) -> str:
+        """The run's per-month, per-firm table as CSV text, with what made the run.
+
+        Lines starting with ``#`` come first: the scenario, the seed, the market settings, each
+        firm's structure and levers at the start, and every event; then the table, with the
+        month's events in a last column (``pandas.read_csv(path, comment="#")`` reads it).
+        """
+        with self.lock:
+            table = self.model.results()
+            by_month: dict[int, list[str]] = {}
+            for ev in self.events():
+                by_month.setdefault(ev.step, []).append(ev.label.split(": ", 1)[1])
+            table["events"] = [", ".join(by_month.get(int(m), [])) for m in table["step"]]
+            return "".join(f"# {line}\n" for line in self.run_description()) + \
+                str(table.to_csv(index=False))
+
+    def run_description(self) -> list[str]:
+        """What made this run, one fact a line: scenario, seed, market, firms, events."""
+        with self.lock:
+            params = self.model.params
+            lines = [f"scenario: {self.scenario_path.name if self.scenario_path else 'default'}"
+                     f" ({self.scenario_text()['title']})",
+                     f"seed: {self.applied_seed}",
+                     f"turbulence: {params.turbulence:g}",
+                     f"entrant_rate: {params.entrant_rate:g}"]
+            for firm, levers in self.start_levers.items():
+                text = ", ".join(f"{k} {v:.2f}" for k, v in levers[1].items())
+                lines.append(f"firm {firm}: {levers[0]}; {text}")
+            lines += [f"event: {ev.label}" for ev in self.events()]
+            return lines
 
     def scenario_text(self) -> dict[str, Any]:
-        """What the scenario tells a class: title, description, lesson, questions."""
+        """What the scenario tells a class: title, description, lesson, questions (plain text)."""
         sc = self.scenario
         if sc is None:
             return {"title": "The default market", "description": "", "teaches": "",
@@ -380,24 +546,32 @@ class RunController:
         s = self.settings
         overrides: dict[str, Any] = {"turbulence": s.turbulence, "entrant_rate": s.entrant_rate}
         base = self.scenario.to_model_kwargs() if self.scenario is not None else {}
-        firms = base.get("firms")
-        if firms:
-            changed = list(firms)
-            for i, name in enumerate(s.structures[:len(changed)]):
-                if name != changed[i].structure:  # a new preset comes whole
-                    changed[i] = dataclasses.replace(changed[i], structure=name, levers={})
-            if s.levers:
-                changed[0] = dataclasses.replace(changed[0], levers=dict(s.levers))
-            overrides["firms"] = tuple(changed)
-        else:
-            overrides["structure"] = s.structures[0]
-            if len(s.structures) > 1:
-                overrides["rival_structure"] = s.structures[1]
-            overrides.update(s.levers)
+        firms = base.get("firms") or self._default_firms()
+        changed = list(firms)
+        for i, name in enumerate(s.structures[:len(changed)]):
+            levers = s.levers[i] if i < len(s.levers) else {}
+            # a new preset comes whole; the sliders then show that preset's levers
+            changed[i] = dataclasses.replace(changed[i], structure=name, levers=dict(levers))
+        overrides["firms"] = tuple(changed)
+        # the focal firm's preset and levers are also model keywords (a scenario sets them
+        # so), and those win over the firm's spec: give them the controls' values too
+        overrides["structure"] = s.structures[0]
+        if s.levers:
+            overrides.update(s.levers[0])
         return self.factory(self.scenario, rng=s.seed, **overrides)
 
-    def _adopt_model(self, model: Any) -> None:
+    def _default_firms(self) -> tuple[FirmSpec, ...]:
+        """The default market's incumbents as firm specs (names as the running model has them)."""
+        names = [f.name for f in _incumbents(self.model)] if self.model is not None else []
+        names = (names + ["focal", "rival"][len(names):])[:len(self.settings.structures)]
+        return tuple(FirmSpec(name, structure)
+                     for name, structure in zip(names, self.settings.structures, strict=True))
+
+    def _adopt_model(self, model: Any, seed: int) -> None:
         self.model = model
+        self.applied_seed = seed
+        self.start_levers = {f.name: (str(f.structure), {k: float(v) for k, v in f.levers.items()})
+                             for f in model.firms}
         self.traces = {}
         self.colors = {}
         for firm in model.firms:

@@ -6,6 +6,8 @@ organization, so that a class reads what a slider means without the book at hand
 
 from __future__ import annotations
 
+from simulation.outcomes import EVENTS, PANELS, SERIES
+
 LEVER_TEXT: dict[str, str] = {
     "coordination": "Aligns tasks and information around the customer, so what one department "
                     "learns reaches the others.",
@@ -26,11 +28,12 @@ STRUCTURE_TEXT: dict[str, str] = {
 }
 """One line per structure preset."""
 
-METRIC_TEXT: dict[str, str] = {
-    "market_share": "Market share",
-    "satisfaction": "Customer satisfaction",
-    "awareness_gap": "Awareness gap (needs vs. what the firm believes)",
-    "action_gap": "Action gap (belief vs. what the firm offers)",
-    "cash": "Cash",
-}
-"""The plotted metrics, in the order shown, with their titles."""
+METRIC_TEXT: dict[str, str] = {name: SERIES[name].title for name in PANELS}
+"""The plotted metrics, in the order shown, with their titles (from the outcome registry)."""
+
+METRIC_UNITS: dict[str, str] = {name: SERIES[name].scale for name in PANELS}
+"""What each plotted metric's values measure, shown beside its title (from the registry)."""
+
+EVENT_TEXT: dict[str, str] = {kind: EVENTS[kind].description
+                              for kind in ("shock", "entrant", "new_segment", "reorganization")}
+"""What each scheduled event of a scenario's timeline does, for the Info panel (registry)."""

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from experiments.executors.local import LocalExecutor
-from experiments.runner import run_seed
+from experiments.runner import replication_seed
 from experiments.spec import parse_spec
 from experiments.store import read_runs, read_series
 from experiments.sweep import run_sweep
@@ -39,7 +39,11 @@ def test_one_worker_gives_a_full_table(reference):
     assert list(runs["run_id"]) == list(range(12))
     assert {"structure", "turbulence", "final_share", "share_advantage", "survived",
             "seed"} <= set(runs.columns)
-    assert runs["seed"].is_unique
+    # paired on the lever: both structures of a (turbulence, replication) share one seed,
+    # every other run has its own
+    assert runs.groupby(["turbulence", "replication"])["seed"].nunique().eq(1).all()
+    assert runs.groupby("structure")["seed"].apply(lambda s: s.is_unique).all()
+    assert runs["seed"].nunique() == 6
     assert runs.groupby(["structure", "turbulence"]).size().eq(2).all()
     assert set(series["step"]) == {0, 5, 10, 15, 20}
     assert len(series) == 12 * 5
@@ -69,13 +73,13 @@ def test_a_dask_local_cluster_gives_identical_results(reference, tmp_path):
 
 
 def test_seeds_depend_on_identity_not_order():
-    seeds = {(s, r): run_seed(7, s, r) for s in range(50) for r in range(4)}
+    seeds = {(b, r): replication_seed(7, r, (b,)) for b in range(50) for r in range(4)}
     assert len(set(seeds.values())) == len(seeds)
-    # the seed of (sample 3, replication 1) is what spawning would give at that position,
-    # however many samples or replications came before it
-    child = np.random.SeedSequence(7).spawn(4)[3].spawn(2)[1]
+    # the seed of (replication 1, block 3) is what spawning would give at that position,
+    # however many blocks or replications came before it
+    child = np.random.SeedSequence(7).spawn(2)[1].spawn(4)[3]
     assert seeds[(3, 1)] == int(child.generate_state(1, np.uint64)[0] >> np.uint64(1))
-    assert run_seed(8, 3, 1) != seeds[(3, 1)]
+    assert replication_seed(8, 1, (3,)) != seeds[(3, 1)]
     assert all(0 <= s < 2**63 for s in seeds.values())
 
 

@@ -7,11 +7,13 @@ import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import IO
 
 import pytest
 
@@ -41,37 +43,61 @@ def free_port() -> int:
 
 
 @contextmanager
-def app_server(*args: str, timeout: float = 30.0) -> Iterator[tuple[str, float]]:
+def app_server(*args: str, timeout: float = 30.0, output: list[str] | None = None,
+               info: dict[str, int] | None = None) -> Iterator[tuple[str, float]]:
     """Run ``outsidein app ARGS`` on a free loopback port; yield its URL and start-up time.
 
-    The server is always stopped, whatever the test did.
+    The server runs under ``netguard``: once it has stopped, any name lookup or connection
+    it attempted beyond the loopback interface fails the test. What it printed is appended
+    to ``output``; ``info["pid"]`` is its process id. The server is always stopped, whatever
+    the test did.
     """
+    from tests.viz.netguard import LOG_ENV
+
     port = free_port()
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    start = time.perf_counter()
-    proc = subprocess.Popen([sys.executable, "-m", "simulation.cli", "app", *args,
-                             "--port", str(port)], cwd=ROOT, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}/"
-    try:
-        while True:
-            if proc.poll() is not None:
-                out = proc.stdout.read().decode() if proc.stdout else ""
-                raise RuntimeError(f"the app's server exited early:\n{out}")
-            try:
-                with urllib.request.urlopen(url, timeout=2) as response:
-                    if response.status == 200:
-                        break
-            except OSError:
-                pass
-            if time.perf_counter() - start > timeout:
-                raise RuntimeError(f"the app's server did not answer within {timeout} s")
-            time.sleep(0.1)
-        yield url, start
-    finally:
-        proc.terminate()
+    # output to a file, not a pipe: a chatty server never blocks
+    with tempfile.TemporaryDirectory(prefix="outsidein-app-") as tmp, \
+            open(Path(tmp) / "printed.txt", "w+b") as printed:
+        guard = Path(tmp) / "netguard.log"
+        guard.touch()
+        env = {**os.environ, "PYTHONPATH": str(ROOT), LOG_ENV: str(guard)}
+        start = time.perf_counter()
+        proc = subprocess.Popen([sys.executable, "-m", "tests.viz.netguard", "app", *args,
+                                 "--port", str(port)], cwd=ROOT, env=env,
+                                stdout=printed, stderr=subprocess.STDOUT)
+        if info is not None:
+            info["pid"] = proc.pid
         try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+            _wait_until_it_answers(proc, printed, url, start, timeout)
+            yield url, start
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+            printed.seek(0)
+            if output is not None:
+                output.append(printed.read().decode(errors="replace"))
+            attempts = guard.read_text()
+    assert attempts == "", f"the app's server reached beyond this machine:\n{attempts}"
+
+
+def _wait_until_it_answers(proc: subprocess.Popen[bytes], printed: IO[bytes], url: str,
+                           start: float, timeout: float) -> None:
+    while True:
+        if proc.poll() is not None:
+            printed.seek(0)
+            raise RuntimeError("the app's server exited early:\n"
+                               + printed.read().decode(errors="replace"))
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            pass
+        if time.perf_counter() - start > timeout:
+            raise RuntimeError(f"the app's server did not answer within {timeout} s")
+        time.sleep(0.1)

@@ -61,8 +61,7 @@ def test_a_port_in_use_is_refused(served: list[tuple[Any, ...]],
         sock.bind(("127.0.0.1", 0))
         sock.listen()
         port = sock.getsockname()[1]
-        if port < 1024:
-            pytest.skip("the system gave a privileged port")
+        assert port >= 1024, "the system gave a privileged ephemeral port"
         assert main(["app", "--port", str(port)]) == 2
     assert f"port: {port} is already in use" in capsys.readouterr().err
     assert served == []
@@ -113,4 +112,20 @@ def test_a_real_broken_scenario_is_refused_with_the_scenario_layers_words(
     assert lines[0] == f"error: {bad}: description: is required (the situation, in plain " \
         "language)"
     assert lines[-1].startswith(f"{bad}: firms: is required")
+    assert served == []
+
+
+def test_a_shipped_scenario_may_be_named(served: list[tuple[Any, ...]]) -> None:
+    from simulation.scenario import resolve
+
+    assert main(["app", "freeze-up"]) == 0
+    assert served == [(resolve("freeze-up"), 8765, None)]
+    assert served[0][0].name == "freeze-up.yaml"
+
+
+def test_an_unknown_scenario_name_is_one_line_with_a_suggestion(
+        served: list[tuple[Any, ...]], capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["app", "freeze-upp"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "freeze-up" in err
     assert served == []

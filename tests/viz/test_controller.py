@@ -65,7 +65,7 @@ def test_starts_at_month_zero_with_controls_read_off_the_model(run: RunControlle
     assert run.month == 0
     assert run.error is None
     assert run.settings.structures == ["outside_in", "inside_out"]
-    assert run.settings.levers == OUTSIDE_IN
+    assert run.settings.levers[0] == OUTSIDE_IN
     assert set(run.traces) == {"focal", "rival"}
     assert run.traces["focal"].steps == [0]
 
@@ -96,7 +96,7 @@ def test_an_impossible_lever_value_is_a_message_not_a_crash(run: RunController,
     run.set_lever("clout", value)
     assert run.error is not None
     assert run.error.startswith("clout:") and "[0, 1]" in run.error
-    assert run.settings.levers["clout"] == OUTSIDE_IN["clout"]
+    assert run.settings.levers[0]["clout"] == OUTSIDE_IN["clout"]
 
 
 def test_unknown_lever_names_the_levers(run: RunController) -> None:
@@ -107,7 +107,7 @@ def test_unknown_lever_names_the_levers(run: RunController) -> None:
 def test_a_good_value_clears_the_message(run: RunController) -> None:
     run.set_lever("clout", 2.0)
     run.set_lever("clout", 0.25)
-    assert run.error is None and run.settings.levers["clout"] == 0.25
+    assert run.error is None and run.settings.levers[0]["clout"] == 0.25
 
 
 @pytest.mark.parametrize("text", ["abc", "-3", "1.5", ""])
@@ -138,8 +138,10 @@ def test_reset_builds_a_new_run_from_the_controls(run: RunController, factory: F
     assert run.month == 0 and run.traces["focal"].steps == [0]
     _, kwargs = factory.calls[-1]
     assert kwargs["rng"] == 42
-    assert kwargs["structure"] == "outside_in" and kwargs["rival_structure"] == "outside_in"
-    assert kwargs["cooperation"] == 0.35 and kwargs["coordination"] == OUTSIDE_IN["coordination"]
+    focal_spec, rival_spec = kwargs["firms"]
+    assert (focal_spec.name, focal_spec.structure) == ("focal", "outside_in")
+    assert (rival_spec.name, rival_spec.structure) == ("rival", "outside_in")
+    assert focal_spec.levers == {**OUTSIDE_IN, "cooperation": 0.35}
     assert kwargs["turbulence"] == 0.1 and kwargs["entrant_rate"] == 0.02
     focal, rival = run.model.firms
     assert focal.levers["cooperation"] == 0.35 and rival.structure == "outside_in"
@@ -161,9 +163,9 @@ def test_the_same_settings_give_the_same_run(run: RunController) -> None:
 
 def test_picking_a_preset_for_the_focal_firm_moves_its_sliders(run: RunController) -> None:
     run.set_structure(0, "inside_out")
-    assert run.settings.levers == INSIDE_OUT
-    run.set_structure(1, "outside_in")  # the rival's preset leaves the sliders alone
-    assert run.settings.levers == INSIDE_OUT
+    assert run.settings.levers[0] == INSIDE_OUT
+    run.set_structure(1, "outside_in")  # the rival's preset moves the rival's sliders only
+    assert run.settings.levers[0] == INSIDE_OUT and run.settings.levers[1] == OUTSIDE_IN
     run.set_structure(0, "entrant")
     assert run.error is not None and "entrant" in run.error
 
@@ -226,7 +228,7 @@ def test_reorganize_failures_are_messages(run: RunController) -> None:
 
 
 def test_the_model_refusing_an_action_is_a_message(run: RunController) -> None:
-    run.settings.levers["clout"] = 7.0  # as if something slipped past the slider
+    run.settings.levers[0]["clout"] = 7.0  # as if something slipped past the slider
     run.reorganize_now(0, "sliders")
     assert run.error == "reorganize_to.clout: 7.0 is outside [0, 1]"
 
@@ -278,7 +280,7 @@ def test_a_good_scenario_starts_a_run_of_it_with_its_seed_and_texts(
     run = RunController(tmp_path / "calm.yaml")  # the default factory: OrgModel.from_scenario
     assert run.error is None and run.scenario is scenario
     assert run.settings.seed == 17 and run.settings.turbulence == 0.0
-    assert run.settings.structures[0] == "inside_out" and run.settings.levers == INSIDE_OUT
+    assert run.settings.structures[0] == "inside_out" and run.settings.levers[0] == INSIDE_OUT
     assert run.scenario_text() == {"title": "Calm", "description": "A calm market.",
                                    "teaches": "Levers cost money.", "questions": ["Who wins?"]}
     assert run.csv_name() == "outside-in-calm-seed17-month0.csv"
@@ -296,20 +298,20 @@ def test_a_new_preset_for_an_explicit_firm_comes_whole(tmp_path: Path,
     monkeypatch.setattr(scenarios, "load", lambda path: Scenario(firms=firms))
     factory = Factory()
     run = RunController(tmp_path / "s.yaml", model_factory=factory)
-    assert run.settings.levers["connections"] == 0.9
+    assert run.settings.levers[0]["connections"] == 0.9
     run.set_structure(1, "inside_out")
     run.set_lever("clout", 0.4)
     run.reset()
     focal, rival = factory.calls[-1][1]["firms"]
     assert focal.structure == "inside_out" and focal.levers["clout"] == 0.4
-    assert rival.structure == "inside_out" and dict(rival.levers) == {}
+    assert rival.structure == "inside_out" and dict(rival.levers) == INSIDE_OUT
     assert [f.levers["clout"] for f in run.model.firms] == [0.4, INSIDE_OUT["clout"]]
 
 
 def test_csv_has_a_row_per_firm_and_month(run: RunController) -> None:
     run.step(4)
-    lines = run.csv().strip().splitlines()
-    assert lines[0].startswith("step,firm,")
+    lines = [line for line in run.csv().strip().splitlines() if not line.startswith("#")]
+    assert lines[0].startswith("step,firm,") and lines[0].endswith(",events")
     assert len(lines) == 1 + 5 * 2
 
 
@@ -320,7 +322,8 @@ def test_network_view_draws_every_department_and_link(run: RunController) -> Non
                     if max(links[a, b], links[b, a]) > 0)
         net = run.network_svg(i)
         assert net.count("<circle") == len(firm.departments)
-        assert net.count("<line") == pairs
+        # every link drawn under the nodes and again, thin, over them: none is hidden
+        assert net.count('data-link="under"') == net.count('data-link="over"') == pairs
     assert run.network_svg(0).count("<line") > run.network_svg(1).count("<line")  # silos
 
 
@@ -346,5 +349,5 @@ def test_two_controllers_are_two_independent_runs(factory: Factory) -> None:
     b = RunController(model_factory=factory)
     a.step(3)
     a.set_lever("clout", 0.1)
-    assert b.month == 0 and b.settings.levers["clout"] == OUTSIDE_IN["clout"]
+    assert b.month == 0 and b.settings.levers[0]["clout"] == OUTSIDE_IN["clout"]
 

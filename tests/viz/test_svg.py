@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import math
+import re
 
 import numpy as np
 import pytest
@@ -55,7 +56,7 @@ def test_network_sizes_nodes_by_clout_and_draws_only_linked_pairs() -> None:
     links[0, 1] = 1.0
     out = svg.network(["sales", "R&D", "ops"], [True, False, False], [0.6, 0.3, 0.1],
                       [0.0, 0.2, 0.5], links)
-    assert out.count("<line") == 1
+    assert out.count('data-link="under"') == out.count('data-link="over"') == 1
     radii = [float(part.split('"')[0]) for part in out.split(' r="')[1:]]
     assert radii[0] > radii[1] > radii[2]
     assert "R&amp;D" in out
@@ -82,4 +83,59 @@ def test_the_axis_fits_the_points_drawn_not_those_thinned_away() -> None:
     ys[1] = 100.0  # thinning keeps every ~4th point, not this one
     assert 1 not in svg.thin(list(range(n)), ys)[0]
     out = svg.line_chart("t", [svg.Series("a", "#000", list(range(n)), ys)])
-    assert ">1.0</text>" in out and ">100</text>" not in out
+    assert ">0.500</text>" in out and ">100</text>" not in out
+
+
+@pytest.mark.parametrize("low, high, ticks", [
+    (14414, 19966, [14000, 16000, 18000, 20000]),
+    (0, 1, [0, 0.25, 0.5, 0.75, 1]),
+    (0, 0.037, [0, 0.01, 0.02, 0.03, 0.04]),
+    (-3.2, 12.5, [-5, 0, 5, 10, 15]),
+])
+def test_ticks_are_round_and_cover_the_range(low: float, high: float,
+                                             ticks: list[float]) -> None:
+    assert svg.nice_ticks(low, high) == pytest.approx(ticks)
+
+
+def test_tick_labels_carry_the_decimals_their_step_needs() -> None:
+    assert [svg.tick_label(t, 0.25) for t in (0, 0.25, 1)] == ["0.00", "0.25", "1.00"]
+    assert svg.tick_label(16000, 2000) == "16,000"
+    assert svg.tick_label(0.5, 0.25, percent=True) == "50%"
+
+
+def test_the_time_axis_ticks_whole_years_in_long_runs() -> None:
+    assert svg.month_ticks(240) == [0, 60, 120, 180, 240]
+    assert svg.month_ticks(12) == [0, 3, 6, 9, 12]
+
+
+def test_a_chart_names_its_firms_and_events_its_unit_and_uses_legible_fonts() -> None:
+    series = [svg.Series("Focal", "#1f77b4", [0, 1], [0.4, 0.5]),
+              svg.Series("New one", "#8c564b", [1], [0.1], dashed=True)]
+    out = svg.line_chart("Market share", series, [svg.Event(1, "entrant", "month 1")],
+                         unit="% of customers", y_range=(0, 1), percent=True)
+    for text in (">Focal</text>", ">New one</text>", ">disruptor enters</text>",
+                 "(% of customers)", ">100%</text>"):
+        assert text in out
+    sizes = [int(part.split('"')[0]) for part in out.split('font-size="')[1:]]
+    assert min(sizes) >= svg.FONT >= 14
+    assert 'width="100%"' in out and "min-width:400px" in out
+
+
+def test_nodes_never_cover_the_gap_between_neighbours() -> None:
+    n = 12
+    links = np.ones((n, n))
+    out = svg.network([f"d{i}" for i in range(n)], [False] * n, [1.0] * n, [0.0] * n, links)
+    radii = [float(part.split('"')[0]) for part in out.split(' r="')[1:]]
+    cx = [float(part.split('"')[0]) for part in out.split(' cx="')[1:]]
+    cy = [float(part.split('"')[0]) for part in out.split(' cy="')[1:]]
+    gap = math.dist((cx[0], cy[0]), (cx[1], cy[1]))
+    assert radii[0] + radii[1] < gap  # the link between two neighbours stays visible
+
+
+def test_market_view_widens_its_axes_for_needs_that_left_the_unit_square():
+    # The need space is open: a segment whose needs moved to 1.6 is drawn inside the picture,
+    # right of one still at 0.5, not piled on the edge.
+    needs = np.array([[0.5, 0.5], [1.6, 0.5]])
+    page = svg.market(["here", "moved"], needs, [True, True], [], "x", "y")
+    xs = [float(x) for x in re.findall(r'<circle cx="([0-9.]+)"', page)]
+    assert xs[0] < xs[1] < 400 - 12

@@ -1,0 +1,457 @@
+"""Compare two organizations on one scenario: a two-arm paired experiment.
+
+A workshop asks "would the outside-in firm have done better here?". :func:`compare` answers
+with replications run by the experiments executor (local processes or a Dask cluster), on
+the one seed rule of every experiment (:func:`experiments.runner.replication_seed`): every
+run of replication *i* starts from the same seed whatever its arm, so the two organizations
+face the same random numbers and their *paired* difference measures the organization, not
+chance.
+
+Two framings answer two different questions, and the output always says which it shows:
+
+- **head-to-head** (the default): the two organizations compete in the scenario's one
+  market, the first as the focal firm and the second as its first rival, and again with
+  their places exchanged (so neither gains from being listed first);
+- **swap**: "our firm, organized A or B, against the same rival": the focal firm takes
+  each organization in turn while the scenario's rivals stay as they are.
+
+They can disagree: against an outside-in rival, an outside-in focal firm splits the market
+with a firm just like it, while head-to-head it competes with an inside-out one. The
+comparison therefore runs both (where head-to-head is defined) and lists the outcomes whose
+difference changes sign between them.
+
+This module runs models and computes numbers; it writes no files and prints nothing (the CLI
+and :mod:`simulation.report` do that).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+from scipy.special import stdtrit  # Student's t quantile; scipy.stats costs 0.5 s to import
+
+from experiments.executors import Executor, make_executor
+from experiments.runner import Record, Task, replication_seed
+from simulation import outcomes as reg
+from simulation.errors import OutsideInError, ParameterError
+from simulation.scenario import Arm, Scenario
+
+Framing = Literal["head-to-head", "swap"]
+FRAMINGS: tuple[Framing, ...] = ("head-to-head", "swap")
+FRAMING_TEXT: dict[str, str] = {
+    "head-to-head": "head-to-head: the two organizations compete in one market",
+    "swap": "swap: the focal firm organized one way or the other, against the same rivals",
+}
+"""How each framing is named in tables and handouts."""
+
+MODEL = "experiments.compare:comparison_run"
+"""The model function of every run of a comparison."""
+
+CONFIDENCE = 0.95
+
+
+class RunsFailedError(RuntimeError):
+    """Runs of an experiment raised; a comparison is never summarised from part of its runs."""
+
+
+@dataclass(frozen=True)
+class Interval:
+    """A mean and its two-sided confidence interval (t distribution) over ``n`` values."""
+
+    mean: float
+    low: float
+    high: float
+    n: int
+
+
+def mean_interval(values: Sequence[float] | np.ndarray,
+                  confidence: float = CONFIDENCE) -> Interval:
+    """Mean and t-based confidence interval of the finite values (NaN are left out).
+
+    With fewer than two values the interval is undefined (NaN bounds); with no spread it is
+    the mean itself.
+    """
+    x = np.asarray(values, dtype=float)
+    x = x[np.isfinite(x)]
+    n = int(x.size)
+    if n == 0:
+        return Interval(math.nan, math.nan, math.nan, 0)
+    mean = float(x.mean())
+    if n < 2:
+        return Interval(mean, math.nan, math.nan, n)
+    half = float(stdtrit(n - 1, 0.5 + confidence / 2) * x.std(ddof=1) / math.sqrt(n))
+    return Interval(mean, mean - half, mean + half, n)
+
+
+def paired_difference(a: Sequence[float] | np.ndarray, b: Sequence[float] | np.ndarray,
+                      confidence: float = CONFIDENCE) -> Interval:
+    """Mean of ``b - a`` over the pairs where both are finite, with its t interval.
+
+    Pairs are replications on the same seed; a pair with a missing value (say no shock to
+    recover from) is dropped whole, so both means are over the same runs.
+    """
+    x, y = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    if x.shape != y.shape:
+        raise ValueError(f"paired samples differ in length: {x.size} and {y.size}")
+    keep = np.isfinite(x) & np.isfinite(y)
+    return mean_interval(y[keep] - x[keep], confidence)
+
+
+def unpaired_difference(a: Sequence[float] | np.ndarray, b: Sequence[float] | np.ndarray,
+                        confidence: float = CONFIDENCE) -> Interval:
+    """Mean of ``b`` minus mean of ``a`` as if the runs were independent (Welch's interval).
+
+    What the difference's interval would be without common random numbers; shown beside the
+    paired interval so that the gain from pairing is visible.
+    """
+    x, y = (np.asarray(v, dtype=float) for v in (a, b))
+    x, y = x[np.isfinite(x)], y[np.isfinite(y)]
+    if x.size < 2 or y.size < 2:
+        mean = float(y.mean() - x.mean()) if x.size and y.size else math.nan
+        return Interval(mean, math.nan, math.nan, int(min(x.size, y.size)))
+    va, vb = x.var(ddof=1) / x.size, y.var(ddof=1) / y.size
+    mean = float(y.mean() - x.mean())
+    if va + vb == 0:
+        return Interval(mean, mean, mean, int(min(x.size, y.size)))
+    dof = (va + vb) ** 2 / (va**2 / (x.size - 1) + vb**2 / (y.size - 1))
+    half = float(stdtrit(dof, 0.5 + confidence / 2) * math.sqrt(va + vb))
+    return Interval(mean, mean - half, mean + half, int(min(x.size, y.size)))
+
+
+def band(matrix: np.ndarray, confidence: float = CONFIDENCE
+         ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Mean over rows (runs) per column (step), with its t interval.
+
+    The same numbers as :func:`mean_interval`, for all steps at once.
+    """
+    n = np.isfinite(matrix).sum(axis=0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = np.nanmean(np.where(np.isfinite(matrix), matrix, np.nan), axis=0)
+        sd = np.nanstd(matrix, axis=0, ddof=1) if matrix.shape[0] > 1 else np.full_like(mean,
+                                                                                       np.nan)
+        t = stdtrit(np.maximum(n - 1, 1), 0.5 + confidence / 2)
+        half = np.where(n >= 2, t * sd / np.sqrt(n), np.nan)
+    return mean, mean - half, mean + half
+
+
+# --- the runs ---------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Role:
+    """What one run of a replication is: its framing and which arm is the focal firm."""
+
+    framing: Framing
+    focal: int
+    """The arm (0 or 1) that is the focal firm; head-to-head, the other is its first rival."""
+
+
+def roles(head_to_head: bool) -> list[Role]:
+    """The runs each replication makes: swap's two, and head-to-head's two where defined."""
+    out = [Role("swap", 0), Role("swap", 1)]
+    return out + [Role("head-to-head", 0), Role("head-to-head", 1)] if head_to_head else out
+
+
+def head_to_head_problem(scenario: Scenario, arms: Sequence[Arm]) -> str:
+    """Why head-to-head is not defined for this scenario (empty when it is)."""
+    reorg = [e.step for e in scenario.timeline if e.event == "reorganization"]
+    if reorg or not all(arm.reorganize for arm in arms):
+        month = f" in month {reorg[0]}" if reorg else ""
+        return (f"the timeline reorganizes the focal firm{month}, and only the focal firm "
+                "can reorganize, so the two organizations cannot meet in one market on equal "
+                "terms")
+    if len(scenario.firms) < 2 and (scenario.competitors is None
+                                    or scenario.competitors.count < 1):
+        return "the scenario has no rival to stand for the second organization"
+    return ""
+
+
+def comparison_run(params: Mapping[str, Any], seed: int, *, steps: int, series_every: int = 0,
+                   series_columns: Sequence[str] = ()) -> tuple[dict[str, float], pd.DataFrame]:
+    """One run of a comparison (the model function of its tasks; top level, picklable).
+
+    ``params`` holds the ``scenario`` (a :class:`Scenario`), the two ``arms``, the role's
+    ``framing`` and ``focal`` arm, and model ``overrides``. Returns the outcomes of each arm
+    the run contains, keyed ``"<arm>/<outcome>"``, the counts of random events
+    (``"random/<kind>"``) and the arms' per-step :data:`simulation.outcomes.TRAJECTORIES`.
+    """
+    from simulation.metrics import run_summary
+    from simulation.model import OrgModel  # the core, imported where the work happens
+
+    scenario: Scenario = params["scenario"]
+    arms: Sequence[Arm] = params["arms"]
+    focal = int(params["focal"])
+    extra = dict(params.get("overrides") or {})
+    if params["framing"] == "swap":
+        kwargs = scenario.to_model_kwargs(**{**arms[focal].overrides(), **extra})
+        placed = {focal: 0}
+    else:
+        kwargs = scenario.head_to_head_kwargs(arms[focal], arms[1 - focal], **extra)
+        placed = {focal: 0, 1 - focal: 1}
+    kwargs.pop("rng", None)
+    model = OrgModel(rng=seed, **kwargs)
+    model.run(steps)
+    table = model.results()
+    resilience = model.resilience(table)
+    names = [f.name for f in model.firms if not f.entrant]
+    shocks = sum(e["kind"] == "shock" for e in model.events)
+    entrants = sum(e["kind"] == "entrant" for e in model.events)
+    out: dict[str, float] = {}
+    frames = []
+    for arm, position in placed.items():
+        name = names[position]
+        summary = run_summary(table, resilience, name, [n for n in names if n != name],
+                              shocks, entrants)
+        out.update({f"{arm}/{key}": float(value) for key, value in summary.items()})
+        mine = table[table["firm"] == name].sort_values("step")
+        frames.append(pd.DataFrame({"arm": arm, "step": mine["step"].to_numpy(),
+                                    **{m: mine[m].to_numpy(dtype=float)
+                                       for m in reg.TRAJECTORIES}}))
+    planned = set(scenario.scheduled_events())
+    for kind in reg.RANDOM_EVENTS:
+        out[f"random/{kind}"] = float(sum(
+            e["kind"] == kind and (int(e["step"]), kind) not in planned for e in model.events))
+    return out, pd.concat(frames, ignore_index=True)
+
+
+# --- the comparison ---------------------------------------------------------------------------
+
+@dataclass
+class Comparison:
+    """The result of :func:`compare`: everything a handout shows.
+
+    Attributes:
+        scenario: the scenario compared; ``name`` its name for the report.
+        labels: the two organizations' names, in order (differences are second - first).
+        arms: the two organizations as run.
+        framing: the framing the table shows.
+        tables: per framing run, one row per outcome: each organization's mean and interval
+            (``a_*``, ``b_*``), the paired difference (``diff_*``, over ``pairs``
+            replications), the unpaired interval of the same difference (``unpaired_*``) and
+            ``undefined``, the runs in which the outcome had no value.
+        runs: one row per (framing, organization, replication): ``seed`` and the outcomes.
+        paths: per framing, one row per (organization, metric, step): mean, low, high.
+        reps, seed, steps: how it was run.
+        scheduled: the timeline's events as (step, kind), the same in every run.
+        random_events: per framing and organization, the mean count per replication of each
+            kind of random event.
+        notes: plain sentences the handout prints (which arm is the scenario's own focal
+            firm, why a framing is missing).
+
+    """
+
+    scenario: Scenario
+    name: str
+    labels: tuple[str, str]
+    arms: tuple[Arm, Arm]
+    framing: Framing
+    tables: dict[str, pd.DataFrame]
+    runs: pd.DataFrame
+    paths_by_framing: dict[str, pd.DataFrame]
+    reps: int
+    seed: int
+    steps: int
+    scheduled: list[tuple[int, str]] = field(default_factory=list)
+    random_events: dict[str, dict[str, dict[str, float]]] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def table(self) -> pd.DataFrame:
+        """The table of the framing shown."""
+        return self.tables[self.framing]
+
+    @property
+    def paths(self) -> pd.DataFrame:
+        """The mean paths of the framing shown."""
+        return self.paths_by_framing[self.framing]
+
+    def disagreements(self) -> list[str]:
+        """Outcomes whose paired difference has opposite signs in the two framings."""
+        if len(self.tables) < 2:
+            return []
+        a, b = (self.tables[f].set_index("outcome")["diff_mean"] for f in FRAMINGS)
+        return [name for name in a.index
+                if np.isfinite(a[name]) and np.isfinite(b[name]) and a[name] * b[name] < 0]
+
+
+def compare(scenario: Scenario, *, name: str = "scenario", reps: int = 30,
+            workers: int | None = 1, scheduler: str | None = None, seed: int | None = None,
+            steps: int | None = None, overrides: dict[str, Any] | None = None,
+            framing: Framing | None = None,
+            progress: Callable[[int, int], None] | None = None,
+            executor: Executor | None = None) -> Comparison:
+    """Run the scenario's two organizations on the same ``reps`` seeds and summarise.
+
+    Args:
+        scenario: a validated scenario; ``scenario.compare`` names the two organizations.
+        name: the scenario's name, for the report and messages.
+        reps: replications (>= 2 for intervals).
+        workers: local processes (1: in this process; None: one per core).
+        scheduler: a Dask scheduler's address, to run on that cluster instead.
+        seed: root seed (default: the scenario's).
+        steps: months per run (default: the scenario's).
+        overrides: model parameters applied to every run (e.g. ``customers``).
+        framing: the framing the table shows; by default head-to-head where it is defined,
+            else swap (with a note saying why). Both are run where head-to-head is defined.
+        progress: called with (runs done, runs planned) as runs finish.
+        executor: an open executor to use instead of making one.
+
+    Raises:
+        ParameterError: ``reps`` or ``steps`` out of range, or a bad override.
+        ScenarioError: the focal firm sets levers that neither organization uses.
+        OutsideInError: ``framing`` is head-to-head where it is not defined.
+        RunsFailedError: a run raised (the first error is named).
+
+    """
+    if not 1 <= reps <= 10_000:
+        raise ParameterError("reps", f"{reps!r} is outside [1, 10000]")
+    if workers is not None and not 1 <= workers <= 256:
+        raise ParameterError("workers", f"{workers!r} is outside [1, 256]")
+    steps = scenario.steps if steps is None else steps
+    if not 1 <= steps <= 100_000:
+        raise ParameterError("steps", f"{steps!r} is outside [1, 100000]")
+    root = scenario.seed if seed is None else seed
+    if root < 0:
+        raise ParameterError("seed", f"{root!r} is negative; seeds are whole numbers >= 0")
+    if framing is not None and framing not in FRAMINGS:
+        raise OutsideInError(f"--framing: {framing!r} is not one of {', '.join(FRAMINGS)}")
+    arms = tuple(scenario.arms(name))
+    extra = dict(overrides or {})
+    problem = head_to_head_problem(scenario, arms)
+    for arm in arms:  # fail here, once, rather than in every worker
+        scenario.to_params(**{**arm.overrides(), **extra})
+    if not problem:
+        scenario.head_to_head_kwargs(arms[0], arms[1], **extra)
+    elif framing == "head-to-head":
+        raise OutsideInError(f"--framing: head-to-head is not defined for {name}: {problem}; "
+                             "use --framing swap")
+    plan = roles(not problem)
+    base = {"scenario": scenario, "arms": arms, "overrides": extra}
+    tasks = [Task(run_id=rep * len(plan) + k, sample_id=k, replication=rep,
+                  seed=replication_seed(root, rep),
+                  params={"framing": role.framing, "focal": role.focal}, base=base,
+                  model=MODEL, steps=steps, series_every=1)
+             for rep in range(reps) for k, role in enumerate(plan)]
+    records = run_all(tasks, workers=workers, scheduler=scheduler, executor=executor,
+                      progress=progress)
+    notes = [f"{arm.label} is the scenario's own focal firm {scenario.focal.name} "
+             f"({arm.structure} with " + ", ".join(f"{k} {v:g}" for k, v in arm.levers.items())
+             + ")" for arm in arms if arm.focal_firm]
+    shown: Framing = framing or "head-to-head"
+    if problem:
+        notes.append(f"Head-to-head is not shown: {problem}.")
+        shown = "swap"
+    labels = (arms[0].label, arms[1].label)
+    return _summarise(scenario, name, labels, arms, shown, plan, reps, root, steps, records,
+                      notes)
+
+
+def run_all(tasks: Sequence[Task], *, workers: int | None = 1, scheduler: str | None = None,
+            executor: Executor | None = None,
+            progress: Callable[[int, int], None] | None = None) -> list[Record]:
+    """Run tasks on an executor (made here from ``workers``/``scheduler`` unless given).
+
+    The same path as a sweep's: :meth:`Executor.run` checks that every run came back once;
+    here a failed run stops the summary, with its error named.
+    """
+    records: list[Record] = []
+
+    def keep(record: Record) -> None:
+        records.append(record)
+        if progress is not None:
+            progress(len(records), len(tasks))
+
+    own = executor is None
+    ex = executor if executor is not None else make_executor(workers, scheduler)
+    try:
+        ex.run(tasks, keep, planned=len(tasks))
+    finally:
+        if own:
+            ex.close()
+    failed = [r for r in records if not r.ok]
+    if failed:
+        first = min(failed, key=lambda r: r.run_id)
+        raise RunsFailedError(f"{len(failed)} of {len(tasks)} runs failed; the first, run "
+                              f"{first.run_id} (replication {first.replication}, seed "
+                              f"{first.seed}): {first.error}")
+    return sorted(records, key=lambda r: r.run_id)
+
+
+def _summarise(scenario: Scenario, name: str, labels: tuple[str, str],
+               arms: tuple[Arm, ...], shown: Framing, plan: list[Role], reps: int, root: int,
+               steps: int, records: list[Record], notes: list[str]) -> Comparison:
+    rows = []
+    paths: dict[str, pd.DataFrame] = {}
+    random_events: dict[str, dict[str, dict[str, float]]] = {}
+    for framing in dict.fromkeys(role.framing for role in plan):
+        mine = [(plan[r.sample_id], r) for r in records
+                if plan[r.sample_id].framing == framing]
+        per_arm: dict[int, list[dict[str, float]]] = {0: [], 1: []}
+        series: dict[int, list[pd.DataFrame]] = {0: [], 1: []}
+        for role, record in mine:
+            assert record.series is not None  # every comparison run keeps its series
+            for arm in (0, 1):
+                if f"{arm}/final_share" not in record.outcomes:
+                    continue
+                values = {k.split("/", 1)[1]: v for k, v in record.outcomes.items()
+                          if k.startswith(f"{arm}/")}
+                per_arm[arm].append({"rep": record.replication, "seed": record.seed,
+                                     "position": 0 if role.focal == arm else 1, **values})
+                series[arm].append(record.series[record.series["arm"] == arm])
+        for arm in (0, 1):
+            frame = pd.DataFrame(per_arm[arm])
+            # head-to-head: each organization played both places; a replication's value is
+            # the mean over its two places
+            frame = frame.groupby(["rep", "seed"], as_index=False).mean(numeric_only=True)
+            frame = frame.drop(columns=["position"])
+            rows.append(frame.assign(framing=framing, organization=labels[arm]))
+        random_events[framing] = {
+            labels[arm]: {kind: float(np.mean([r.outcomes[f"random/{kind}"]
+                                              for role, r in mine if role.focal == arm]))
+                          for kind in reg.RANDOM_EVENTS}
+            for arm in (0, 1)}
+        paths[framing] = _paths(series, labels)
+    runs = pd.concat(rows, ignore_index=True)
+    runs = runs[["framing", "organization", "rep", "seed",
+                 *[c for c in reg.OUTCOMES if c in runs.columns]]]
+    tables = {framing: _table(runs[runs["framing"] == framing], labels)
+              for framing in paths}
+    return Comparison(scenario, name, labels, (arms[0], arms[1]), shown, tables, runs, paths,
+                      reps, root, steps, scenario.scheduled_events(), random_events, notes)
+
+
+def _table(runs: pd.DataFrame, labels: tuple[str, str]) -> pd.DataFrame:
+    rows = []
+    for key in reg.COMPARED:
+        a = runs.loc[runs["organization"] == labels[0]].sort_values("rep")[key]
+        b = runs.loc[runs["organization"] == labels[1]].sort_values("rep")[key]
+        a_values, b_values = a.to_numpy(dtype=float), b.to_numpy(dtype=float)
+        row: dict[str, Any] = {"outcome": key, "label": reg.OUTCOMES[key].label}
+        for prefix, interval in (("a", mean_interval(a_values)),
+                                 ("b", mean_interval(b_values)),
+                                 ("diff", paired_difference(a_values, b_values)),
+                                 ("unpaired", unpaired_difference(a_values, b_values))):
+            row.update({f"{prefix}_mean": interval.mean, f"{prefix}_low": interval.low,
+                        f"{prefix}_high": interval.high})
+            if prefix == "diff":
+                row["pairs"] = interval.n
+        row["undefined"] = int((~np.isfinite(a_values)).sum() + (~np.isfinite(b_values)).sum())
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def _paths(series: dict[int, list[pd.DataFrame]], labels: tuple[str, str]) -> pd.DataFrame:
+    frames = []
+    for arm, label in enumerate(labels):
+        for metric in reg.TRAJECTORIES:
+            columns = [s.set_index("step")[metric] for s in series[arm]]
+            length = min(len(c) for c in columns)
+            mean, low, high = band(np.vstack([c.to_numpy()[:length] for c in columns]))
+            frames.append(pd.DataFrame({"organization": label, "metric": metric,
+                                        "step": np.arange(length), "mean": mean, "low": low,
+                                        "high": high}))
+    return pd.concat(frames, ignore_index=True)

@@ -1,0 +1,162 @@
+"""The one registry of what the model measures: run outcomes, per-month series and events.
+
+Every table, report, handout and app panel reads names, labels, units and "which way is
+better" from here, so an outcome is defined once (after the EMA Workbench's
+``ScalarOutcome(name, kind=MINIMIZE|MAXIMIZE|INFO)``). An outcome that can have no value in
+a run says when and why (:attr:`Outcome.undefined`): such a run reports NaN for it, everywhere
+the same, and the faces print the reason instead of a number.
+
+This module is part of the pure core: data only, no I/O.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Literal
+
+Better = Literal["higher", "lower", "neither"]
+Unit = Literal["share", "revenue-months", "months", "count", "distance", "index", "share-points"]
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """One measured quantity of a firm.
+
+    Attributes:
+        name: the column name in tables and summaries.
+        label: a short plain name for table rows (``profit (total)``).
+        title: a longer title for a chart panel.
+        unit: what one unit is (``share``: a fraction of the customers, shown as a
+            percentage; ``revenue-months``: months of fair-share revenue).
+        better: which direction is better for the firm (``neither``: descriptive).
+        undefined: when the outcome has no value in a run, and why (empty: always defined).
+
+    """
+
+    name: str
+    label: str
+    title: str
+    unit: Unit
+    better: Better
+    undefined: str = ""
+    scale: str = ""
+    """What a chart's values measure, in a few words beside its title (series only)."""
+
+
+@dataclass(frozen=True)
+class EventKind:
+    """Something that happens at a month: its name, plain label, colour and what it does."""
+
+    name: str
+    label: str
+    colour: str
+    """Hex colour that marks it in figures and the app."""
+    description: str
+    """What it does, in plain words (the app's Info panel)."""
+
+
+def _index(*items: Outcome) -> dict[str, Outcome]:
+    return {item.name: item for item in items}
+
+
+NO_SHOCK = ("no shock hit the firm while it was in business, so there was nothing to "
+            "recover from")
+
+OUTCOMES: Mapping[str, Outcome] = _index(
+    Outcome("final_share", "final share", "Market share at the end", "share", "higher"),
+    Outcome("mean_share", "mean share", "Mean market share", "share", "higher"),
+    Outcome("cumulative_profit", "profit (total)", "Total profit", "revenue-months",
+            "higher"),
+    Outcome("final_cash", "final cash", "Cash at the end", "revenue-months", "higher"),
+    Outcome("survived", "survival", "Still in business at the end", "share", "higher"),
+    Outcome("mean_satisfaction", "satisfaction", "Mean customer satisfaction", "index",
+            "higher"),
+    Outcome("resilience_loss", "resilience loss", "Share lost after shocks (area)",
+            "share-points", "lower"),
+    Outcome("resilience_depth", "resilience depth", "Deepest fall after a shock", "share",
+            "lower"),
+    Outcome("mean_time_to_recover", "months to recover", "Months to recover from a shock",
+            "months", "lower", undefined=NO_SHOCK),
+    Outcome("mean_awareness_gap", "awareness gap", "Mean awareness gap", "distance", "lower"),
+    Outcome("mean_action_gap", "action gap", "Mean action gap", "distance", "lower"),
+    Outcome("shocks", "shocks", "Needs shocks in the run", "count", "neither"),
+    Outcome("entrants", "entrants", "Disruptors that entered", "count", "neither"),
+    Outcome("rival_final_share", "best rival's share", "Best rival's final share", "share",
+            "neither"),
+    Outcome("share_advantage", "share advantage", "Final share minus the best rival's",
+            "share", "higher"),
+)
+"""Per-run outcomes of one firm (``OrgModel.summary()``, sweeps, ``compare``), in order."""
+
+SERIES: Mapping[str, Outcome] = _index(
+    Outcome("market_share", "market share", "Market share", "share", "higher",
+            scale="% of customers"),
+    Outcome("satisfaction", "satisfaction", "Customer satisfaction", "index", "higher",
+            scale="1 = perfect fit"),
+    Outcome("awareness_gap", "awareness gap", "Awareness gap", "distance", "lower",
+            scale="needs vs. belief"),
+    Outcome("action_gap", "action gap", "Action gap", "distance", "lower",
+            scale="belief vs. offer"),
+    Outcome("revenue", "revenue", "Revenue", "revenue-months", "higher", scale="money"),
+    Outcome("profit", "profit", "Profit", "revenue-months", "higher", scale="money"),
+    Outcome("customers", "customers", "Customers", "count", "higher", scale="customers"),
+    Outcome("lever_upkeep", "lever upkeep", "Upkeep of the levers", "revenue-months",
+            "lower", scale="money"),
+    Outcome("cash", "cash", "Cash", "revenue-months", "higher", scale="money"),
+)
+"""Per-month figures of every firm (columns of ``OrgModel.results()``), in order."""
+
+FIRM_METRICS: tuple[str, ...] = tuple(n for n in SERIES if n != "cash")
+"""What a firm books each month besides its cash (cash is the firm's own state)."""
+
+FOCAL_REPORTERS: tuple[str, ...] = ("market_share", "awareness_gap", "action_gap", "cash")
+"""The focal firm's series offered as model-level reporters (Mesa's DataCollector)."""
+
+TRAJECTORIES: tuple[str, ...] = ("market_share", "awareness_gap", "action_gap")
+"""The series whose mean path (and band) a comparison's handout draws."""
+
+PANELS: tuple[str, ...] = ("market_share", "satisfaction", "awareness_gap", "action_gap",
+                           "cash")
+"""The series a single run's figure and the app draw, one panel each, in order."""
+
+COMPARED: tuple[str, ...] = ("final_share", "cumulative_profit", "survived",
+                             "resilience_loss", "mean_time_to_recover", "mean_awareness_gap",
+                             "mean_action_gap")
+"""The outcomes a comparison's table shows, in order."""
+
+EVENTS: Mapping[str, EventKind] = {e.name: e for e in (
+    EventKind("shock", "needs shock", "#d62728", "customer needs jump"),  # tab:red
+    EventKind("entrant", "disruptor enters", "#9467bd", "a disruptor enters"),  # tab:purple
+    EventKind("new_segment", "new segment", "#2ca02c",
+              "a new customer segment appears"),  # tab:green
+    EventKind("reorganization", "reorganization", "#ff7f0e",
+              "the focal firm reorganizes"),  # tab:orange
+    EventKind("failure", "firm fails", "#000000", "a firm runs out of cash and fails"),
+)}
+"""Kinds of event a run records (``OrgModel.events``), with their labels and colours."""
+
+RANDOM_EVENTS: tuple[str, ...] = ("shock", "entrant", "new_segment")
+"""Event kinds that can also happen at random months (besides the scheduled timeline)."""
+
+
+def outcome(name: str) -> Outcome:
+    """The registered outcome or series called ``name``.
+
+    Raises:
+        KeyError: ``name`` is not registered; the message lists what is.
+
+    """
+    found = OUTCOMES.get(name) or SERIES.get(name)
+    if found is None:
+        raise KeyError(f"{name!r} is not a registered outcome; outcomes are "
+                       f"{', '.join([*OUTCOMES, *SERIES])}")
+    return found
+
+
+def label(name: str) -> str:
+    """The plain label of an outcome, series or event kind; unknown names come back as given."""
+    if name in EVENTS:
+        return EVENTS[name].label
+    known = OUTCOMES.get(name) or SERIES.get(name)
+    return known.label if known is not None else name

@@ -1,0 +1,57 @@
+"""Paired sweeps: the levers share seeds per market setting; the analysis pairs them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from experiments import analysis, report
+from experiments.spec import parse_spec
+from experiments.sweep import run_sweep
+
+SPEC = {
+    "name": "paired", "base": {"customers": 200, "rivals": 1}, "steps": 30,
+    "levers": {"structure": {"levels": ["inside_out", "outside_in"]}},
+    "conditions": {"turbulence": {"levels": [0.02, 0.1]}},
+    "replications": 4, "seed": 5,
+    "analysis": {"outcomes": ["final_share", "cumulative_profit"]},
+}
+
+
+@pytest.fixture(scope="module")
+def swept(tmp_path_factory: pytest.TempPathFactory) -> analysis.Experiment:
+    out = tmp_path_factory.mktemp("paired") / "out"
+    run_sweep(parse_spec(SPEC), out, workers=1)
+    return analysis.load(out)
+
+
+def test_the_analysis_pairs_the_lever_s_levels_run_by_run(swept: analysis.Experiment) -> None:
+    table = analysis.paired_differences(swept)
+    assert list(table["outcome"]) == ["final_share", "cumulative_profit"]
+    row = table.iloc[0]
+    assert (row["factor"], row["level"], row["versus"], row["pairs"]) == (
+        "structure", "outside_in", "inside_out", 8)  # 2 market settings x 4 replications
+    runs = swept.runs
+    keys = ["turbulence", "replication"]
+    a = runs[runs["structure"] == "inside_out"].set_index(keys)["final_share"]
+    b = runs[runs["structure"] == "outside_in"].set_index(keys)["final_share"]
+    assert row["mean"] == pytest.approx(float((b - a.loc[b.index]).mean()))
+    assert row["low"] <= row["mean"] <= row["high"]
+    assert "paired differences" in report.build(swept).tables
+
+
+def test_a_spec_can_unpair_its_levers(tmp_path: Path) -> None:
+    from experiments.store import read_runs
+
+    run_sweep(parse_spec({**SPEC, "paired": [], "replications": 1}), tmp_path / "out",
+              workers=1)
+    runs = read_runs(tmp_path / "out")
+    assert runs["seed"].is_unique  # every sample its own random numbers
+
+
+@pytest.mark.parametrize("ratio", [0.3, 0.99, 1.0, 1.7])
+def test_the_noise_note_never_reports_a_share_above_100_percent(ratio: float) -> None:
+    text = report.noise_text("final_share", ratio)
+    assert "%" not in text or int(text.split("%")[0].split()[-1]) <= 100
+    assert ("as much as all runs do" in text) == (ratio >= 1)
