@@ -89,7 +89,8 @@ def resilience_table(results: pd.DataFrame, shocks: Sequence[int], recovery_frac
     return table.sort_values(["shock_step"], kind="stable").reset_index(drop=True)
 
 
-def run_summary(results: Mapping[str, Any], resilience: pd.DataFrame | Sequence[Mapping[str, Any]],
+def run_summary(results: pd.DataFrame | Mapping[str, Any],
+                resilience: pd.DataFrame | Sequence[Mapping[str, Any]],
                 focal: str, rivals: Sequence[str], n_shocks: int, n_entrants: int
                 ) -> dict[str, float]:
     """Per-run outcomes of the focal firm, for sweeps and comparisons (flat floats).

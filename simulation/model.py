@@ -43,6 +43,9 @@ ENTRANT_DEPARTMENTS = ("sales", "product")
 _NUMERIC = RESULT_COLUMNS[3:]
 """The results' columns kept as numbers in the per-month table (after step, firm, structure;
 ``alive`` and ``in_transition`` as 0/1)."""
+_FIRM_COLUMNS = _NUMERIC[:-len(LEVERS)]
+"""Of those, the firm's figures (its levers follow)."""
+assert _NUMERIC[-len(LEVERS):] == list(LEVERS)
 
 
 class Rows:
@@ -468,11 +471,11 @@ class OrgModel(mesa.Model):
         for i, f in enumerate(rows):
             firm = self.firms[f]
             m = firm.metrics
-            code = self._structures.setdefault(firm.structure, len(self._structures))
-            block[i, 2:-len(LEVERS)] = (code, m["market_share"], m["satisfaction"],
-                                        m["awareness_gap"], m["action_gap"], m["revenue"],
-                                        m["profit"], firm.cash, firm.alive, m["customers"],
-                                        m["lever_upkeep"], firm.transition is not None)
+            block[i, 2] = self._structures.setdefault(firm.structure, len(self._structures))
+            state = {"cash": firm.cash, "alive": firm.alive,
+                     "in_transition": firm.transition is not None}
+            block[i, 3:-len(LEVERS)] = [state[c] if c in state else m[c]
+                                        for c in _FIRM_COLUMNS]
         self._rows.append(block)
 
     # --- running and results ----------------------------------------------------------------
