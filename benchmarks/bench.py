@@ -126,10 +126,12 @@ def steady_state(customers: int, steps: int, reps: int) -> None:
 
 
 def compare(reps: int, folder: str) -> None:
-    wall, cpu, _ = child([str(BIN / "outsidein"), "compare", "turbulent-market", "--reps",
+    wall, _, _ = child([str(BIN / "outsidein"), "compare", "turbulent-market", "--reps",
                      str(reps), "--out", str(Path(folder) / "compare"), "--quiet"], folder)
-    report(f"`outsidein compare turbulent-market --reps {reps}`, wall (CPU, all processes)",
-           f"{wall:.1f} s ({cpu:.1f} s)", "<= 3 s", wall <= 3.0)
+    # (its workers are the fork server's children: their CPU time is not ours to read)
+    report(f"`outsidein compare turbulent-market --reps {reps}` (both framings: "
+           f"{4 * reps} runs), wall", f"{wall:.1f} s",
+           "<= 3 s", wall <= 3.0)
 
 
 def sweep_memory(runs: int, folder: str) -> None:
