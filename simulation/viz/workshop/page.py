@@ -285,7 +285,8 @@ def Facilitator(shop: Workshop, version: int) -> None:  # noqa: N802
     if error:
         solara.Error(error, dense=True, classes=["oi-error"])
     with solara.Div(style=_GRID):
-        with solara.Card(style={"margin": "0"}, classes=["oi-leaderboard"]):
+        with solara.Card(style={"margin": "0", "grid-column": "span 2"},
+                         classes=["oi-leaderboard"]):
             _text("Leaderboard", style={"font-weight": "bold", "font-size": "17px"})
             Leaderboard(view["leaderboard"], shop, act)
             with solara.Row(style={"align-items": "center"}):
