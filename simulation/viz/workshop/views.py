@@ -87,14 +87,16 @@ def snapshot(shop: Workshop) -> dict[str, Any]:
 
 # --- the debrief ---------------------------------------------------------------------------
 _STYLE = """
-body { font-family: sans-serif; margin: 16px; color: #222; }
-table { border-collapse: collapse; margin: 6px 0 14px 0; font-size: 14px; }
-th, td { border: 1px solid #ccc; padding: 3px 7px; text-align: right; }
-th:first-child, td:first-child { text-align: left; }
-.charts { display: flex; flex-wrap: wrap; gap: 8px; }
-.charts > div { width: 420px; }
-h2 { margin-top: 26px; border-bottom: 2px solid #ddd; }
+.oi-debrief { font-family: sans-serif; color: #222; }
+.oi-debrief table { border-collapse: collapse; margin: 6px 0 14px 0; font-size: 14px; }
+.oi-debrief th, .oi-debrief td { border: 1px solid #ccc; padding: 3px 7px; text-align: right; }
+.oi-debrief th:first-child, .oi-debrief td:first-child { text-align: left; }
+.oi-debrief .charts { display: flex; flex-wrap: wrap; gap: 8px; }
+.oi-debrief .charts > div { width: 420px; }
+.oi-debrief h1 { font-size: 26px; }
+.oi-debrief h2 { font-size: 20px; margin-top: 22px; border-bottom: 2px solid #ddd; }
 """
+"""The debrief's look; scoped to it, so that the page around it keeps its own."""
 
 
 def _decision_text(row: RoundRow) -> str:
@@ -171,11 +173,12 @@ def debrief_body(shop: Workshop) -> str:
         for metric in ("share", "cash"):
             parts.append(f"<div>{_ghost_chart(team, rows, own, metric)}</div>")
         parts.append("</div>")
-    return "".join(parts)
+    return f"<div class='oi-debrief'><style>{_STYLE}</style>{''.join(parts)}</div>"
 
 
 def debrief_html(shop: Workshop) -> str:
     """The debrief as one self-contained HTML file (no scripts, no outside files)."""
     return ("<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
             "<title>Outside-In workshop debrief</title>"
-            f"<style>{_STYLE}</style></head><body>{debrief_body(shop)}</body></html>")
+            "</head><body style='margin: 16px'>"
+            f"{debrief_body(shop)}</body></html>")
