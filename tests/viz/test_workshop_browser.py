@@ -93,7 +93,7 @@ def test_facilitator_and_three_teams_play_two_rounds(browser: Any,
     join_url = f"{url}?join={workshop['code']}"
     names = ["Red", "Blue", "Green"]
     teams = []
-    for name in names:
+    for _ in names:
         pg = open_page(browser, join_url)
         pg.get_by_label("Team name").wait_for()
         teams.append(pg)
