@@ -269,3 +269,22 @@ def test_log_lines_are_written_as_things_happen(shop: Workshop) -> None:
     lines = (shop.folder / LOG_NAME).read_text().splitlines()
     assert json.loads(lines[-1]) == {"kind": "join", "team": "Red", "token": red.token,
                                      "firm": red.firm}
+
+
+def test_a_scenarios_firms_come_first_then_more_of_their_kind(tmp_path: Path) -> None:
+    from simulation.scenario import resolve
+
+    path = resolve("freeze-up")
+    shop = Workshop.create(Config(scenario=path, teams=4, round_months=2), tmp_path / "log")
+    try:
+        firms = [f for f in shop.market.model.firms if not f.entrant]
+        assert len(firms) == 4 and len({f.name for f in firms}) == 4
+        first, second = firms[0], firms[1]
+        assert firms[2].structure == first.structure and firms[2].name.startswith(first.name)
+        assert firms[3].structure == second.structure
+        assert dict(firms[2].levers) == pytest.approx(dict(first.levers))
+        shop.join("Red")
+        shop.advance()
+        assert shop.month == 2
+    finally:
+        shop.close()

@@ -238,7 +238,8 @@ def firm_specs(scenario: Any, seed: int, teams: int) -> tuple[dict[str, Any], li
         specs.append(dataclasses.replace(model, name=f"{model.name} {n}"))
         names.add(specs[-1].name)
         k += 1
-    for key in ("structure", "price", "rivals", "rival_structure", "rival_price", *LEVERS):
+    for key in ("firms", "structure", "price", "rivals", "rival_structure", "rival_price",
+                *LEVERS):
         kwargs.pop(key, None)
     return kwargs, specs
 
