@@ -222,7 +222,9 @@ def Decide(  # noqa: N802
             solara.SliderFloat(f"{lever.capitalize()} {levers[lever]:.2f}",
                                value=levers[lever], min=0, max=1, step=0.05, on_value=move,
                                thumb_label=True, disabled=closed or bool(target))
-            _text(LEVER_TEXT[lever], style=_SMALL)
+    with solara.Details("What the levers mean"):
+        for lever in LEVERS:
+            _text(f"{lever.capitalize()}: {LEVER_TEXT[lever]}", style=_SMALL)
     solara.InputText(f"Price ({PRICE_RANGE[0]:g} to {PRICE_RANGE[1]:g})", value=price,
                      on_value=set_price, continuous_update=True, disabled=closed,
                      classes=["oi-price"])
@@ -280,8 +282,10 @@ def Facilitator(shop: Workshop, version: int) -> None:  # noqa: N802
             solara.Button("Lock round", on_click=act(shop.lock_round), style=_BUTTON)
         solara.Button("Debrief", href=f"?key={shop.start.key}&view=debrief", target="_blank",
                       style=_BUTTON, outlined=True)
-    _text(f"{shop.start.round_months} months a round. Join code {shop.start.code}.",
-          style=_SMALL)
+    teams = view["leaderboard"]
+    _text(f"{sum(r['submitted'] for r in teams)} of {len(teams)} teams have submitted. "
+          f"{shop.start.round_months} months a round. Join code {shop.start.code}.",
+          classes="oi-status", style={"font-size": "15px"})
     if error:
         solara.Error(error, dense=True, classes=["oi-error"])
     with solara.Div(style=_GRID):
