@@ -38,6 +38,9 @@ def print_links(host: str, port: int, key: str, code: str, qr: bool = True) -> N
     join = f"{base}?join={code}"
     typer.echo(f"facilitator: {base}?key={key}")
     typer.echo(f"join: {join}")
+    if host in ("0.0.0.0", "::") and _public_host(host).startswith("127."):
+        typer.echo("(this machine's name resolves to a loopback address: replace it in the "
+                   "links with the address the class's devices reach it by)")
     if qr:
         import segno
 

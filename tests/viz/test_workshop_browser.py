@@ -121,12 +121,21 @@ def test_facilitator_and_three_teams_play_two_rounds(browser: Any,
     teams[0].get_by_role("button", name="Submit decisions").click()
     teams[0].locator(".oi-error").get_by_text("outside").wait_for()
     teams[0].get_by_label(re.compile(r"^Price")).fill("1.2")
+    def label(pg: Any, lever: str) -> str:
+        return str(pg.locator(f".oi-lever-{lever} .v-label").inner_text())
+
+    others_before = [label(pg, "clout") for pg in teams[1:]]
     for i, pg in enumerate(teams):
-        slider = pg.locator(f".oi-lever-{['clout', 'capability', 'coordination'][i]} "
-                            "[role=slider]")
+        lever = ["clout", "capability", "coordination"][i]
+        before = label(pg, lever)
+        slider = pg.locator(f".oi-lever-{lever} [role=slider]")
         slider.focus()
         for _ in range(3):
             slider.press("ArrowLeft")
+        pg.locator(f".oi-lever-{lever} .v-label").get_by_text(before).wait_for(
+            state="detached")
+        if i == 0:  # one team's sliders are its own: no other page moved (no shared state)
+            assert [label(other, "clout") for other in teams[1:]] == others_before
         pg.locator(".oi-upkeep").wait_for()
         pg.get_by_role("button", name="Submit decisions").click()
         pg.locator(".oi-submitted").wait_for()
@@ -171,6 +180,12 @@ def test_facilitator_and_three_teams_play_two_rounds(browser: Any,
     for i in range(3):
         assert history.nth(i).locator("tr").count() == 1 + 2  # header, two rounds
     assert "ghost inside-out" in debrief.content()
+    with debrief.expect_download() as download:
+        debrief.get_by_role("button", name=re.compile("Download the debrief")).click()
+    saved = Path(download.value.path()).read_text(encoding="utf-8")
+    assert saved.startswith("<!DOCTYPE html>") and "<script" not in saved
+    assert all(f">{name} — firm" in saved for name in names)
+    assert not re.search(r"""(src|href)=["']?https?:""", saved)  # self-contained
     debrief.screenshot(path=str(ARTIFACTS / "workshop-debrief.png"), full_page=True)
 
     # a team's page steered only its own firm: the log holds each team's own decisions
