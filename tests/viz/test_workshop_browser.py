@@ -63,7 +63,7 @@ def open_page(browser: Any, url: str) -> Any:
 
 
 def month(pg: Any, n: int) -> None:
-    pg.locator(".oi-month").get_by_text(f"Month {n}", exact=True).wait_for(timeout=5_000)
+    pg.locator(".oi-month").get_by_text(f"Month {n}", exact=True).wait_for(timeout=10_000)
 
 
 def join(pg: Any, name: str) -> None:
@@ -170,6 +170,19 @@ def test_facilitator_and_three_teams_play_two_rounds(browser: Any,
     for pg in teams:
         pg.locator(".oi-broadcast").get_by_text("Five minutes left").wait_for()
 
+    # removing a team asks first; the team's page then has no controls
+    assert spare.errors == []  # type: ignore[attr-defined]
+    spare.context.close()
+    row = board.locator(".oi-board-row", has_text="Green")
+    row.get_by_role("button", name="Remove").click()
+    facilitator.get_by_role("button", name="Keep it").click()
+    assert board.locator(".oi-board-row", has_text="Green").count() == 1
+    row.get_by_role("button", name="Remove").click()
+    facilitator.get_by_role("button", name="Remove the team").click()
+    board.locator(".oi-board-row", has_text="Green").wait_for(state="detached")
+    teams[2].locator(".oi-refused").wait_for()
+    assert teams[2].get_by_role("button", name="Submit decisions").count() == 0
+
     debrief = open_page(browser, f"{url}?key={workshop['key']}&view=debrief")
     debrief.locator(".oi-debrief-team").first.wait_for()
     for name in names:
@@ -184,7 +197,8 @@ def test_facilitator_and_three_teams_play_two_rounds(browser: Any,
         debrief.get_by_role("button", name=re.compile("Download the debrief")).click()
     saved = Path(download.value.path()).read_text(encoding="utf-8")
     assert saved.startswith("<!DOCTYPE html>") and "<script" not in saved
-    assert all(f">{name} — firm" in saved for name in names)
+    assert all(f">{name} — firm" in saved for name in names[:2])
+    assert ">Green (removed) — firm" in saved
     assert not re.search(r"""(src|href)=["']?https?:""", saved)  # self-contained
     debrief.screenshot(path=str(ARTIFACTS / "workshop-debrief.png"), full_page=True)
 
@@ -192,6 +206,6 @@ def test_facilitator_and_three_teams_play_two_rounds(browser: Any,
     records = read_log(log / LOG_NAME)
     joined = {r.team: r.firm for r in records if r.kind == "join"}
     assert joined == dict(zip(names, firms, strict=True))
-    for pg in [outsider, wrong, forged, facilitator, *teams, spare, debrief]:
+    for pg in [outsider, wrong, forged, facilitator, *teams, debrief]:
         assert pg.errors == []  # type: ignore[attr-defined]
         pg.context.close()

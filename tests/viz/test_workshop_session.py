@@ -288,3 +288,15 @@ def test_a_scenarios_firms_come_first_then_more_of_their_kind(tmp_path: Path) ->
         assert shop.month == 2
     finally:
         shop.close()
+
+
+def test_resume_refuses_a_scenario_file_changed_since_the_start(tmp_path: Path) -> None:
+    from simulation.scenario import resolve
+
+    path = tmp_path / "market.yaml"
+    path.write_bytes(resolve("freeze-up").read_bytes())
+    Workshop.create(Config(scenario=path), tmp_path / "log").close()
+    Workshop.resume(tmp_path / "log").close()  # unchanged: it resumes
+    path.write_bytes(path.read_bytes() + b"\n# edited\n")
+    with pytest.raises(OutsideInError, match="has changed"):
+        Workshop.resume(tmp_path / "log")

@@ -138,7 +138,11 @@ def JoinPage(shop: Workshop, on_joined: Any) -> None:  # noqa: N802
 def TeamPage(shop: Workshop, token: str, version: int) -> None:  # noqa: N802
     """A team's firm: its figures, network, the market, and this round's decisions."""
     view = views.snapshot(shop)
-    team = cast(Team, shop.team(token))
+    found = shop.team(token)
+    if found is None:  # removed while the page was drawn
+        _text("This team has been removed from the workshop.", classes="oi-refused")
+        return
+    team: Team = found
     card = view["cards"][team.firm]
     levers, set_levers = solara.use_state(dict(team.decisions.levers))
     price, set_price = solara.use_state(f"{team.decisions.price:.2f}")
@@ -307,6 +311,16 @@ def Facilitator(shop: Workshop, version: int) -> None:  # noqa: N802
 @solara.component
 def Leaderboard(rows: list[dict[str, Any]], shop: Workshop, act: Any) -> None:  # noqa: N802
     """The balanced scorecard, one team a row, with its submitted mark and Remove."""
+    asked, set_asked = solara.use_state(cast(str | None, None))
+    if asked is not None:
+        with solara.Card(classes=["oi-confirm"], style={"background": "#fff4e5"}):
+            _text(f"Remove “{asked}”? Its link stops working; its firm keeps its last "
+                  "decisions. This cannot be undone.")
+            with solara.Row():
+                solara.Button("Remove the team", color="warning", style=_BUTTON,
+                              on_click=lambda: (act(lambda: shop.remove(asked))(),
+                                                set_asked(None)))
+                solara.Button("Keep it", style=_BUTTON, on_click=lambda: set_asked(None))
     if not rows:
         _text("No team has joined yet.", style={"font-size": "15px"})
         return
@@ -331,7 +345,7 @@ def Leaderboard(rows: list[dict[str, Any]], shop: Workshop, act: Any) -> None:  
                            style_="padding: 2px 6px; border-top: 1px solid #ddd")
                 with v.Html(tag="td"):
                     solara.Button("Remove", small=True, text=True, style=_BUTTON,
-                                  on_click=act(lambda name=r["team"]: shop.remove(name)))
+                                  on_click=lambda name=r["team"]: set_asked(name))
     _text("Ranks in brackets (1 best); loss after shock: share lost after the last shock, "
           "lower is better.", style=_SMALL)
 

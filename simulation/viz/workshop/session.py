@@ -79,6 +79,7 @@ class Start(_Record):
 
     kind: Literal["start"] = "start"
     scenario: str | None
+    scenario_sha256: str | None = None
     seed: int = Field(ge=0)
     teams: int = Field(ge=1, le=60)
     round_months: int = Field(ge=1, le=120)
@@ -382,8 +383,10 @@ class Workshop:
     def create(cls, config: Config, folder: Path) -> Workshop:
         """Start a new workshop whose log goes to ``folder`` (new or empty of a log)."""
         scenario = _load_scenario(config.scenario)
-        start = Start(scenario=str(config.scenario.resolve()) if config.scenario else None,
-                      seed=config.seed, teams=config.teams, round_months=config.round_months,
+        source = config.scenario.resolve() if config.scenario else None
+        start = Start(scenario=str(source) if source else None,
+                      scenario_sha256=_digest(source) if source else None, seed=config.seed,
+                      teams=config.teams, round_months=config.round_months,
                       key=secrets.token_urlsafe(18), code=_join_code())
         folder.mkdir(parents=True, exist_ok=True)
         lock_handle = _lock(folder)
@@ -406,6 +409,10 @@ class Workshop:
         try:
             records = read_log(path)
             start = records[0]
+            if start.scenario and _digest(Path(start.scenario)) != start.scenario_sha256:
+                raise OutsideInError(f"resume: the scenario file {start.scenario} has changed "
+                                     "(or gone) since the workshop started; its log would not "
+                                     "replay to the same market")
             scenario = _load_scenario(Path(start.scenario) if start.scenario else None)
         except Exception:
             lock_handle.close()
@@ -664,6 +671,16 @@ def _load_scenario(path: Path | None) -> Any:
     from simulation.viz import scenarios
 
     return scenarios.load(path)
+
+
+def _digest(path: Path) -> str | None:
+    """The SHA-256 of a file's bytes (``None`` if it cannot be read)."""
+    import hashlib
+
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:
+        return None
 
 
 def _join_code() -> str:
