@@ -154,6 +154,7 @@ def test_facilitator_and_three_teams_play_two_rounds(browser: Any,
 
     # round 2: a shock; only Red submits; the others keep their decisions
     facilitator.get_by_role("button", name="Shock customer needs now").click()
+    facilitator.locator(".oi-notice").get_by_text(f"month {ROUND + 1}").wait_for()
     teams[0].get_by_role("button", name="Submit decisions").click()
     teams[0].locator(".oi-submitted").wait_for()
     facilitator.get_by_role("button", name="Advance").click()

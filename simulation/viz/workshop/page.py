@@ -255,9 +255,10 @@ def Facilitator(shop: Workshop, version: int) -> None:  # noqa: N802
     """Who joined and submitted, the leaderboard, the market, and the round's controls."""
     view = views.snapshot(shop)
     error, set_error = solara.use_state(cast(str | None, None))
+    notice, set_notice = solara.use_state(cast(str | None, None))
     message, set_message = solara.use_state("")
 
-    def act(action: Any) -> Any:
+    def act(action: Any, said: str | None = None) -> Any:
         def run() -> None:
             try:
                 action()
@@ -265,6 +266,7 @@ def Facilitator(shop: Workshop, version: int) -> None:  # noqa: N802
                 set_error(str(exc))
                 return
             set_error(None)
+            set_notice(said.format(month=shop.month + 1) if said else None)
         return run
 
     def send() -> None:
@@ -276,10 +278,10 @@ def Facilitator(shop: Workshop, version: int) -> None:  # noqa: N802
         _text(f"Round {view['round']}{' (locked)' if view['locked'] else ''}",
               classes="oi-round", style={"font-size": "18px"})
         solara.Button("Advance", on_click=act(shop.advance), color="primary", style=_BUTTON)
-        solara.Button("Shock customer needs now", on_click=act(shop.shock), color="error",
-                      outlined=True, style=_BUTTON)
-        solara.Button("A disruptor enters now", on_click=act(shop.disruptor), color="purple",
-                      outlined=True, style=_BUTTON)
+        solara.Button("Shock customer needs now", color="error", outlined=True, style=_BUTTON,
+                      on_click=act(shop.shock, "Customer needs jump in month {month}."))
+        solara.Button("A disruptor enters now", color="purple", outlined=True, style=_BUTTON,
+                      on_click=act(shop.disruptor, "A disruptor enters in month {month}."))
         if view["locked"]:
             solara.Button("Reopen round", on_click=act(shop.reopen_round), style=_BUTTON)
         else:
@@ -292,6 +294,8 @@ def Facilitator(shop: Workshop, version: int) -> None:  # noqa: N802
           classes="oi-status", style={"font-size": "15px"})
     if error:
         solara.Error(error, dense=True, classes=["oi-error"])
+    elif notice:
+        solara.Info(notice, dense=True, classes=["oi-notice"])
     with solara.Div(style=_GRID):
         with solara.Card(style={"margin": "0", "grid-column": "span 2"},
                          classes=["oi-leaderboard"]):
