@@ -168,6 +168,7 @@ def test_facilitator_and_three_teams_play_two_rounds(browser: Any,
     # a broadcast reaches every page
     facilitator.get_by_label("Message to every page").fill("Five minutes left")
     facilitator.get_by_role("button", name="Broadcast").click()
+    facilitator.locator(".oi-broadcast").get_by_text("Five minutes left").wait_for()
     for pg in teams:
         pg.locator(".oi-broadcast").get_by_text("Five minutes left").wait_for()
 

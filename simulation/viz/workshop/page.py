@@ -85,9 +85,10 @@ def Page() -> None:  # noqa: N802
     solara.Title("Outside-In workshop")
     with solara.Column(gap="4px", style={"padding": "4px 10px"}):
         messages = shop.messages()
-        if messages:
-            solara.Warning(f"From the facilitator: {messages[-1]}", dense=True,
-                           classes=["oi-broadcast"])
+        with solara.Div():  # always there, so that what follows keeps its place (and state)
+            if messages:
+                solara.Warning(f"From the facilitator: {messages[-1]}", dense=True,
+                               classes=["oi-broadcast"])
         if shop.check_key(query.get("key")):
             if query.get("view") == "debrief":
                 Debrief(shop, version)
@@ -186,13 +187,14 @@ def TeamPage(shop: Workshop, token: str, version: int) -> None:  # noqa: N802
         _text(f"Awareness gap {card['awareness_gap']:.3f}", tag="span")
         _text(f"Action gap {card['action_gap']:.3f}", tag="span")
         _text(f"Satisfaction {card['satisfaction']:.2f}{status}", tag="span")
-    if error:
-        solara.Error(error, dense=True, classes=["oi-error"])
-    if done:
-        solara.Success(f"Decisions in for round {view['round']}: waiting for the facilitator "
-                       "to advance.", dense=True, classes=["oi-submitted"])
-    elif view["locked"]:
-        solara.Info(f"Round {view['round']} is locked by the facilitator.", dense=True)
+    with solara.Div():  # always there, so that what follows keeps its place (and state)
+        if error:
+            solara.Error(error, dense=True, classes=["oi-error"])
+        if done:
+            solara.Success(f"Decisions in for round {view['round']}: waiting for the "
+                           "facilitator to advance.", dense=True, classes=["oi-submitted"])
+        elif view["locked"]:
+            solara.Info(f"Round {view['round']} is locked by the facilitator.", dense=True)
     with solara.Div(style=_GRID):
         with solara.Card(style={"margin": "0"}, classes=["oi-decisions"]):
             Decide(shop, team, card, levers, set_levers, price, set_price, target,
@@ -292,10 +294,11 @@ def Facilitator(shop: Workshop, version: int) -> None:  # noqa: N802
     _text(f"{sum(r['submitted'] for r in teams)} of {len(teams)} teams have submitted. "
           f"{shop.start.round_months} months a round. Join code {shop.start.code}.",
           classes="oi-status", style={"font-size": "15px"})
-    if error:
-        solara.Error(error, dense=True, classes=["oi-error"])
-    elif notice:
-        solara.Info(notice, dense=True, classes=["oi-notice"])
+    with solara.Div():  # always there, so that what follows keeps its place (and state)
+        if error:
+            solara.Error(error, dense=True, classes=["oi-error"])
+        elif notice:
+            solara.Info(notice, dense=True, classes=["oi-notice"])
     with solara.Div(style=_GRID):
         with solara.Card(style={"margin": "0", "grid-column": "span 2"},
                          classes=["oi-leaderboard"]):
@@ -316,15 +319,16 @@ def Facilitator(shop: Workshop, version: int) -> None:  # noqa: N802
 def Leaderboard(rows: list[dict[str, Any]], shop: Workshop, act: Any) -> None:  # noqa: N802
     """The balanced scorecard, one team a row, with its submitted mark and Remove."""
     asked, set_asked = solara.use_state(cast(str | None, None))
-    if asked is not None:
-        with solara.Card(classes=["oi-confirm"], style={"background": "#fff4e5"}):
-            _text(f"Remove “{asked}”? Its link stops working; its firm keeps its last "
-                  "decisions. This cannot be undone.")
-            with solara.Row():
-                solara.Button("Remove the team", color="warning", style=_BUTTON,
-                              on_click=lambda: (act(lambda: shop.remove(asked))(),
-                                                set_asked(None)))
-                solara.Button("Keep it", style=_BUTTON, on_click=lambda: set_asked(None))
+    with solara.Div():  # always there, so that what follows keeps its place (and state)
+        if asked is not None:
+            with solara.Card(classes=["oi-confirm"], style={"background": "#fff4e5"}):
+                _text(f"Remove “{asked}”? Its link stops working; its firm keeps its last "
+                      "decisions. This cannot be undone.")
+                with solara.Row():
+                    solara.Button("Remove the team", color="warning", style=_BUTTON,
+                                  on_click=lambda: (act(lambda: shop.remove(asked))(),
+                                                    set_asked(None)))
+                    solara.Button("Keep it", style=_BUTTON, on_click=lambda: set_asked(None))
     if not rows:
         _text("No team has joined yet.", style={"font-size": "15px"})
         return
