@@ -300,3 +300,13 @@ def test_resume_refuses_a_scenario_file_changed_since_the_start(tmp_path: Path) 
     path.write_bytes(path.read_bytes() + b"\n# edited\n")
     with pytest.raises(OutsideInError, match="has changed"):
         Workshop.resume(tmp_path / "log")
+
+
+def test_resume_refuses_a_log_written_by_another_version(tmp_path: Path) -> None:
+    Workshop.create(Config(), tmp_path / "log").close()
+    path = tmp_path / "log" / LOG_NAME
+    lines = path.read_text().splitlines()
+    start = json.loads(lines[0])
+    path.write_text("\n".join([json.dumps({**start, "version": "0.0.1"}), *lines[1:]]) + "\n")
+    with pytest.raises(OutsideInError, match="0.0.1"):
+        Workshop.resume(tmp_path / "log")

@@ -31,6 +31,7 @@ from typing import IO, Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
+from simulation import __version__
 from simulation.errors import OutsideInError
 from simulation.levers import upkeep
 from simulation.model import OrgModel
@@ -80,6 +81,7 @@ class Start(_Record):
     kind: Literal["start"] = "start"
     scenario: str | None
     scenario_sha256: str | None = None
+    version: str | None = None
     seed: int = Field(ge=0)
     teams: int = Field(ge=1, le=60)
     round_months: int = Field(ge=1, le=120)
@@ -387,7 +389,7 @@ class Workshop:
         start = Start(scenario=str(source) if source else None,
                       scenario_sha256=_digest(source) if source else None, seed=config.seed,
                       teams=config.teams, round_months=config.round_months,
-                      key=secrets.token_urlsafe(18), code=_join_code())
+                      version=__version__, key=secrets.token_urlsafe(18), code=_join_code())
         folder.mkdir(parents=True, exist_ok=True)
         lock_handle = _lock(folder)
         path = folder / LOG_NAME
@@ -409,6 +411,10 @@ class Workshop:
         try:
             records = read_log(path)
             start = records[0]
+            if start.version != __version__:
+                raise OutsideInError(f"resume: the workshop was started with Outside-In "
+                                     f"{start.version}, this is {__version__}; its log would "
+                                     "not replay to the same market")
             if start.scenario and _digest(Path(start.scenario)) != start.scenario_sha256:
                 raise OutsideInError(f"resume: the scenario file {start.scenario} has changed "
                                      "(or gone) since the workshop started; its log would not "
