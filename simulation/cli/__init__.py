@@ -52,6 +52,7 @@ from simulation.cli import run as _run  # noqa: E402,F401  (registers `run`)
 from simulation.cli import scenarios as _scenarios  # noqa: E402,F401  (`scenarios`, `validate`)
 from simulation.cli import serve as _serve  # noqa: E402,F401  (registers `app`)
 from simulation.cli import sweep as _sweep  # noqa: E402,F401  (registers `sweep`, `analyze`)
+from simulation.cli import workshop as _workshop  # noqa: E402,F401  (registers `workshop`)
 
 USAGE_EXIT = 2
 RUNTIME_EXIT = 1

@@ -346,12 +346,7 @@ class RunController:
     def network_svg(self, firm: int) -> str:
         """The departments of incumbent ``firm`` as a network picture."""
         with self.lock:
-            f = _incumbents(self.model)[firm]
-            deps = list(f.departments)
-            return svg.network([d.role for d in deps], [bool(d.customer_facing) for d in deps],
-                               [float(d.clout_weight) for d in deps],
-                               [float(d.belief_error) for d in deps], np.asarray(f.links),
-                               test_id=f"network-{firm}")
+            return network_picture(_incumbents(self.model)[firm], f"network-{firm}")
 
     def dimension_names(self) -> list[str]:
         """Names of the attributes of the need space."""
@@ -363,26 +358,12 @@ class RunController:
         Showing those first keeps the segments apart on the market picture.
         """
         with self.lock:
-            m = self.model.market
-            ideal = np.asarray(m.ideal)[np.asarray(m.active, dtype=bool)]
-            if ideal.shape[0] < 2 or ideal.shape[1] < 2:
-                return (0, 1)
-            order = np.argsort(-ideal.var(axis=0), kind="stable")
-            first, second = sorted(int(i) for i in order[:2])
-            return (first, second)
+            return spread_dimensions(self.model)
 
     def market_svg(self, x: int = 0, y: int = 1) -> str:
         """Segments' needs and every living firm's offerings in attributes ``x`` and ``y``."""
         with self.lock:
-            m = self.model.market
-            names = self.dimension_names()
-            dims = [x, y]
-            offerings = [svg.Offering(f.name, self._color(f.name),
-                                      np.asarray(f.offering)[:, dims])
-                         for f in self.model.firms if getattr(f, "alive", True)]
-            return svg.market(list(m.segment_names), np.asarray(m.ideal)[:, dims],
-                              list(m.active), offerings, names[x], names[y],
-                              test_id="market")
+            return market_picture(self.model, self._color, x, y)
 
     def firm_cards(self) -> list[dict[str, Any]]:
         """A few facts per firm for the page: name, structure, levers, alive, cash, share."""
@@ -647,3 +628,37 @@ def _incumbents(model: Any) -> list[Any]:
 def _in_range(value: Any, low: float, high: float) -> bool:
     return (isinstance(value, int | float) and not isinstance(value, bool)
             and math.isfinite(value) and low <= value <= high)
+
+
+def network_picture(firm: Any, test_id: str) -> str:
+    """A firm's departments as a network picture (``svg.network``)."""
+    deps = list(firm.departments)
+    return svg.network([d.role for d in deps], [bool(d.customer_facing) for d in deps],
+                       [float(d.clout_weight) for d in deps],
+                       [float(d.belief_error) for d in deps], np.asarray(firm.links),
+                       test_id=test_id)
+
+
+def market_picture(model: Any, color: Callable[[str], str], x: int, y: int) -> str:
+    """Segments' needs and every living firm's offerings in attributes ``x`` and ``y``."""
+    m = model.market
+    names = [str(n) for n in m.dimension_names]
+    dims = [x, y]
+    offerings = [svg.Offering(f.name, color(f.name), np.asarray(f.offering)[:, dims])
+                 for f in model.firms if getattr(f, "alive", True)]
+    return svg.market(list(m.segment_names), np.asarray(m.ideal)[:, dims], list(m.active),
+                      offerings, names[x], names[y], test_id="market")
+
+
+def spread_dimensions(model: Any) -> tuple[int, int]:
+    """The two attributes in which the active segments' needs differ most.
+
+    Showing those keeps the segments apart on the market picture.
+    """
+    m = model.market
+    ideal = np.asarray(m.ideal)[np.asarray(m.active, dtype=bool)]
+    if ideal.shape[0] < 2 or ideal.shape[1] < 2:
+        return (0, 1)
+    order = np.argsort(-ideal.var(axis=0), kind="stable")
+    first, second = sorted(int(i) for i in order[:2])
+    return (first, second)

@@ -38,19 +38,21 @@ OFFLINE_ENV: dict[str, str] = {
 APP_MODULE = "simulation.viz.page"
 
 
-def configure(scenario: Path | None, folder: Path | None = None) -> None:
+def configure(scenario: Path | None, folder: Path | None = None,
+              app_module: str = APP_MODULE) -> None:
     """Set the environment for an offline server.
 
     Args:
         scenario: The scenario each new tab starts from (``None``: the default market).
         folder: An extra folder of scenarios for the picker.
+        app_module: The module whose ``Page`` the server serves.
 
     """
     from simulation.viz.scenarios import FOLDER_ENV, SCENARIO_ENV
 
     for key, value in OFFLINE_ENV.items():
         os.environ[key] = value
-    os.environ["SOLARA_APP"] = APP_MODULE
+    os.environ["SOLARA_APP"] = app_module
     for name, path in ((SCENARIO_ENV, scenario), (FOLDER_ENV, folder)):
         if path is not None:
             os.environ[name] = str(Path(path).resolve())
@@ -113,15 +115,15 @@ def quiet_known_warnings() -> None:
     warnings.filterwarnings("ignore", message="Cookies with samesite=none require https")
 
 
-def port_is_free(port: int) -> bool:
-    """Whether ``port`` can be bound on the loopback interface."""
+def port_is_free(port: int, host: str = HOST) -> bool:
+    """Whether ``port`` can be bound on ``host`` (the loopback interface by default)."""
     import socket
 
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         # as the server itself binds: a port whose last server just stopped is free
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
-            sock.bind((HOST, port))
+            sock.bind((host, port))
         except OSError:
             return False
     return True
@@ -130,9 +132,14 @@ def port_is_free(port: int) -> bool:
 def serve(scenario: Path | None, port: int, folder: Path | None = None) -> None:
     """Serve the app on ``127.0.0.1:port`` until interrupted."""
     configure(scenario, folder)
+    run(port)
+
+
+def run(port: int, host: str = HOST) -> None:
+    """Serve the configured app on ``host:port`` until interrupted."""
     quiet_known_warnings()
     import uvicorn
 
-    os.environ["SERVER_NAME"] = HOST
+    os.environ["SERVER_NAME"] = host
     os.environ["SERVER_PORT"] = str(port)
-    uvicorn.run(build_app(), host=HOST, port=port, log_level="warning")
+    uvicorn.run(build_app(), host=host, port=port, log_level="warning")

@@ -44,8 +44,9 @@ def free_port() -> int:
 
 @contextmanager
 def app_server(*args: str, timeout: float = 30.0, output: list[str] | None = None,
-               info: dict[str, int] | None = None) -> Iterator[tuple[str, float]]:
-    """Run ``outsidein app ARGS`` on a free loopback port; yield its URL and start-up time.
+               info: dict[str, int] | None = None, command: str = "app",
+               ) -> Iterator[tuple[str, float]]:
+    """Run ``outsidein COMMAND ARGS`` on a free loopback port; yield its URL and start-up time.
 
     The server runs under ``netguard``: once it has stopped, any name lookup or connection
     it attempted beyond the loopback interface fails the test. What it printed is appended
@@ -63,7 +64,7 @@ def app_server(*args: str, timeout: float = 30.0, output: list[str] | None = Non
         guard.touch()
         env = {**os.environ, "PYTHONPATH": str(ROOT), LOG_ENV: str(guard)}
         start = time.perf_counter()
-        proc = subprocess.Popen([sys.executable, "-m", "tests.viz.netguard", "app", *args,
+        proc = subprocess.Popen([sys.executable, "-m", "tests.viz.netguard", command, *args,
                                  "--port", str(port)], cwd=ROOT, env=env,
                                 stdout=printed, stderr=subprocess.STDOUT)
         if info is not None:

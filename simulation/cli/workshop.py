@@ -1,0 +1,108 @@
+"""``outsidein workshop``: one shared market that teams steer from their own browsers."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from simulation.cli import app
+from simulation.cli.serve import check_scenario
+from simulation.errors import OutsideInError
+
+APP_MODULE = "simulation.viz.workshop.page"
+
+
+def _log_folder() -> Path:
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%d-%H%M%S")
+    return Path(f"workshop-{stamp}")
+
+
+def _public_host(host: str) -> str:
+    """The host to print in the links: the machine's address when it listens on all."""
+    if host not in ("0.0.0.0", "::"):
+        return host
+    import socket
+
+    try:
+        return socket.gethostbyname(socket.gethostname())
+    except OSError:
+        return host
+
+
+def print_links(host: str, port: int, key: str, code: str, qr: bool = True) -> None:
+    """Print the facilitator's and the teams' links, and the join link as a QR code."""
+    base = f"http://{_public_host(host)}:{port}/"
+    join = f"{base}?join={code}"
+    typer.echo(f"facilitator: {base}?key={key}")
+    typer.echo(f"join: {join}")
+    if host in ("0.0.0.0", "::") and _public_host(host).startswith("127."):
+        typer.echo("(this machine's name resolves to a loopback address: replace it in the "
+                   "links with the address the class's devices reach it by)")
+    if qr:
+        import segno
+
+        segno.make(join, error="m").terminal(compact=True)
+
+
+@app.command("workshop")
+def workshop_command(
+    scenario: Annotated[str | None, typer.Argument(
+        help="Scenario (a shipped name or a file) of the shared market "
+             "(default: the default market).", show_default=False)] = None,
+    host: Annotated[str, typer.Option(
+        help="Address to listen on; 0.0.0.0 opens the workshop to the classroom's network.")
+    ] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to serve the workshop on.",
+                                      min=1024, max=65535)] = 8766,
+    round_months: Annotated[int, typer.Option(help="Months one round runs.", min=1,
+                                              max=120)] = 6,
+    teams: Annotated[int, typer.Option(
+        help="Firms teams can take: the scenario's, then more of its kind.", min=1,
+        max=60)] = 4,
+    seed: Annotated[int | None, typer.Option(
+        help="Random seed (default: the scenario's, or 1).", min=0, show_default=False)
+    ] = None,
+    log: Annotated[Path | None, typer.Option(
+        help="Folder for the decision log (default: a new workshop-DATE-TIME folder).",
+        show_default=False)] = None,
+    resume: Annotated[Path | None, typer.Option(
+        help="Carry on the workshop whose log is in this folder.", show_default=False)
+    ] = None,
+    qr: Annotated[bool, typer.Option(help="Show the join link as a QR code.")] = True,
+) -> None:
+    """Serve a workshop: teams join with a link, a facilitator runs the rounds."""
+    from simulation.viz import server
+    from simulation.viz.workshop.session import Config, Workshop
+
+    if resume is not None and (scenario is not None or log is not None or seed is not None):
+        raise OutsideInError("resume: a resumed workshop takes its scenario, seed and log "
+                             "from its log; give --resume alone")
+    if not server.port_is_free(port, host):
+        raise OutsideInError(f"port: {port} is already in use on {host}; choose another "
+                             "with --port")
+    if resume is not None:
+        shop = Workshop.resume(resume)
+    else:
+        path = check_scenario(scenario) if scenario is not None else None
+        if seed is None:
+            seed = 1
+            if path is not None:
+                from simulation.viz import scenarios
+
+                found = scenarios.load(path).to_model_kwargs().get("rng")
+                seed = found if isinstance(found, int) and found >= 0 else 1
+        shop = Workshop.create(Config(path, seed, teams, round_months), log or _log_folder())
+    try:
+        server.configure(None, None, APP_MODULE)  # before solara is first imported
+        from simulation.viz.workshop.page import install
+
+        install(shop)
+        typer.echo(f"Outside-In workshop, month {shop.month}, round {shop.round}; "
+                   f"log in {shop.folder} (Ctrl+C to stop)")
+        print_links(host, port, shop.start.key, shop.start.code, qr)
+        server.run(port, host)
+    finally:
+        shop.close()

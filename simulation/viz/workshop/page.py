@@ -1,0 +1,368 @@
+"""The workshop's pages: join, a team's firm, the facilitator's console, the debrief.
+
+One address serves them all; the query says which page it is and carries its secret:
+``?join=CODE`` (the join page), ``?team=TOKEN`` (a team's page, given when it joins: a reload
+brings the team back to its firm, and without the token no page can steer it), ``?key=KEY``
+(the facilitator's console; ``&view=debrief`` for the debrief). An address without a valid
+secret shows a line saying so and no controls.
+
+The market is the process's one :class:`~simulation.viz.workshop.session.Workshop`; each
+browser session keeps only what its user is typing, and a thread per page waits for the
+market's version to move and then redraws the page.
+"""
+
+from __future__ import annotations
+
+import threading
+import urllib.parse
+from typing import Any, cast
+
+import reacton.ipyvuetify as v
+import solara
+
+from simulation.params import LEVERS
+from simulation.viz.controller import preset_levers
+from simulation.viz.page import _svg, _text
+from simulation.viz.texts import LEVER_TEXT
+from simulation.viz.workshop import views
+from simulation.viz.workshop.session import (
+    PRICE_RANGE,
+    Team,
+    Workshop,
+    WorkshopError,
+)
+
+_SHOP: list[Workshop] = []
+"""The process's workshop (set by the server before the first page is served)."""
+
+_BUTTON = {"text-transform": "none", "font-size": "15px"}
+_SMALL = {"font-size": "13px", "color": "#555"}
+_BIG = {"font-size": "24px", "font-weight": "bold"}
+_GRID = {"display": "grid", "grid-template-columns": "repeat(auto-fill, minmax(380px, 1fr))",
+         "gap": "8px", "align-items": "start", "width": "100%"}
+_REORGANIZE = {"": "no: the sliders", "inside_out": "inside-out preset",
+               "outside_in": "outside-in preset"}
+
+
+def install(shop: Workshop) -> None:
+    """Make ``shop`` the workshop every page of this process shows."""
+    _SHOP.clear()
+    _SHOP.append(shop)
+
+
+def shared() -> Workshop:
+    """The process's workshop."""
+    if not _SHOP:
+        raise RuntimeError("no workshop is installed; start it with `outsidein workshop`")
+    return _SHOP[0]
+
+
+def _query(search: str | None) -> dict[str, str]:
+    return {k: vals[0] for k, vals in urllib.parse.parse_qs(search or "").items()}
+
+
+def _money(value: float) -> str:
+    return f"{value:,.0f}"
+
+
+@solara.component
+def Page() -> None:  # noqa: N802
+    """The workshop page; which one depends on the address's query."""
+    shop = shared()
+    router = solara.use_router()
+    query = _query(router.search)
+    version, set_version = solara.use_state(shop.version)
+
+    def watch(cancel: threading.Event) -> None:
+        seen = version
+        while not cancel.is_set():
+            now = shop.wait_for_change(seen, 1.0)
+            if now != seen and not cancel.is_set():
+                seen = now
+                set_version(now)
+
+    solara.use_thread(watch, dependencies=[], intrusive_cancel=False)
+    solara.Title("Outside-In workshop")
+    with solara.Column(gap="4px", style={"padding": "4px 10px"}):
+        messages = shop.messages()
+        with solara.Div():  # always there, so that what follows keeps its place (and state)
+            if messages:
+                solara.Warning(f"From the facilitator: {messages[-1]}", dense=True,
+                               classes=["oi-broadcast"])
+        if shop.check_key(query.get("key")):
+            if query.get("view") == "debrief":
+                Debrief(shop, version)
+            else:
+                Facilitator(shop, version)
+            return
+        team = shop.team(query.get("team"))
+        if team is not None:
+            TeamPage(shop, team.token, version)
+        elif "team" in query:
+            _text("This team's link is not valid (the team may have been removed). "
+                  "Ask the facilitator for the join link.", classes="oi-refused",
+                  style={"font-size": "18px"})
+        elif shop.check_code(query.get("join")):
+            JoinPage(shop, lambda token: router.push(f"{router.path}?team={token}"))
+        else:
+            _text("Outside-In workshop. Open the join link your facilitator gives you; "
+                  "this address alone has no controls.", classes="oi-refused",
+                  style={"font-size": "18px"})
+
+
+@solara.component
+def JoinPage(shop: Workshop, on_joined: Any) -> None:  # noqa: N802
+    """A team types its name and joins."""
+    name, set_name = solara.use_state("")
+    error, set_error = solara.use_state(cast(str | None, None))
+
+    def join() -> None:
+        try:
+            team = shop.join(name)
+        except WorkshopError as exc:
+            set_error(str(exc))
+            return
+        on_joined(team.token)
+
+    _text("Join the workshop", style=_BIG)
+    _text(f"Month {shop.month} · round {shop.round}. Each team steers one firm of the market.",
+          style={"font-size": "16px"})
+    with solara.Row(style={"align-items": "center", "max-width": "560px"}):
+        solara.InputText("Team name", value=name, on_value=set_name, continuous_update=True,
+                         classes=["oi-team-name"])
+        solara.Button("Join", on_click=join, color="primary", style=_BUTTON)
+    if error:
+        solara.Error(error, dense=True, classes=["oi-error"])
+
+
+@solara.component
+def TeamPage(shop: Workshop, token: str, version: int) -> None:  # noqa: N802
+    """A team's firm: its figures, network, the market, and this round's decisions."""
+    view = views.snapshot(shop)
+    found = shop.team(token)
+    if found is None:  # removed while the page was drawn
+        _text("This team has been removed from the workshop.", classes="oi-refused")
+        return
+    team: Team = found
+    card = view["cards"][team.firm]
+    levers, set_levers = solara.use_state(dict(team.decisions.levers))
+    price, set_price = solara.use_state(f"{team.decisions.price:.2f}")
+    target, set_target = solara.use_state("")
+    error, set_error = solara.use_state(cast(str | None, None))
+
+    def new_round() -> None:  # a new round starts from the decisions in force
+        set_levers(dict(team.decisions.levers))
+        set_price(f"{team.decisions.price:.2f}")
+        set_target("")
+
+    solara.use_effect(new_round, [view["round"]])
+
+    def submit() -> None:
+        try:
+            value = float(price.strip())
+        except ValueError:
+            set_error(f"Price: {price!r} is not a number between {PRICE_RANGE[0]:g} and "
+                      f"{PRICE_RANGE[1]:g}.")
+            return
+        try:
+            shop.submit(token, levers, value, target)
+        except WorkshopError as exc:
+            set_error(str(exc))
+            return
+        set_error(None)
+
+    done = team.submitted
+    closed = done or view["locked"] or not card["alive"]
+    with solara.Row(style={"align-items": "center", "flex-wrap": "wrap"}, gap="14px"):
+        _text(f"Month {view['month']}", classes="oi-month", style=_BIG)
+        _text(f"Round {view['round']}", classes="oi-round", style={"font-size": "18px"})
+        _text("■", tag="span", style={"color": view["colors"][team.firm], "font-size": "22px"})
+        _text(f"{team.name} — firm {team.firm}", classes="oi-team",
+              style={"font-size": "18px", "font-weight": "bold"})
+    with solara.Row(style={"flex-wrap": "wrap", "font-size": "16px"}, gap="18px",
+                    classes=["oi-figures"]):
+        status = "" if card["alive"] else " · FAILED (cash ran out)"
+        _text(f"Share {card['share']:.1%}", tag="span", classes="oi-share")
+        _text(f"Cash {_money(card['cash'])}", tag="span", classes="oi-cash")
+        _text(f"Awareness gap {card['awareness_gap']:.3f}", tag="span")
+        _text(f"Action gap {card['action_gap']:.3f}", tag="span")
+        _text(f"Satisfaction {card['satisfaction']:.2f}{status}", tag="span")
+    with solara.Div():  # always there, so that what follows keeps its place (and state)
+        if error:
+            solara.Error(error, dense=True, classes=["oi-error"])
+        if done:
+            solara.Success(f"Decisions in for round {view['round']}: waiting for the "
+                           "facilitator to advance.", dense=True, classes=["oi-submitted"])
+        elif view["locked"]:
+            solara.Info(f"Round {view['round']} is locked by the facilitator.", dense=True)
+    with solara.Div(style=_GRID):
+        with solara.Card(style={"margin": "0"}, classes=["oi-decisions"]):
+            Decide(shop, team, card, levers, set_levers, price, set_price, target,
+                   set_target, closed, submit)
+        with solara.Card(style={"margin": "0"}):
+            _text("Your departments", style={"font-weight": "bold", "font-size": "16px"})
+            _text(f"{card['structure'].replace('_', '-')}"
+                  f"{' · reorganizing' if card['in_transition'] else ''}; levers now: "
+                  + "  ".join(f"{k} {val:.2f}" for k, val in card["levers"].items()),
+                  style=_SMALL)
+            _svg(view["networks"][team.firm], testid="team-network")
+        with solara.Card(style={"margin": "0"}):
+            _svg(view["share"], testid="team-share")
+        with solara.Card(style={"margin": "0"}):
+            _text("The market", style={"font-weight": "bold", "font-size": "16px"})
+            _svg(view["market"], testid="team-market")
+
+
+@solara.component
+def Decide(  # noqa: N802
+        shop: Workshop, team: Team, card: dict[str, Any], levers: dict[str, float],
+        set_levers: Any, price: str, set_price: Any, target: str, set_target: Any,
+        closed: bool, submit: Any) -> None:
+    """The five lever sliders, price and "reorganize to…", with what they cost a month."""
+    _text("This round's decisions", style={"font-weight": "bold", "font-size": "16px"})
+    for lever in LEVERS:
+        def move(value: float, lever: str = lever) -> None:
+            set_levers({**levers, lever: float(value)})
+
+        with solara.Div(classes=[f"oi-lever-{lever}"]):
+            solara.SliderFloat(f"{lever.capitalize()} {levers[lever]:.2f}",
+                               value=levers[lever], min=0, max=1, step=0.05, on_value=move,
+                               thumb_label=True, disabled=closed or bool(target))
+    with solara.Details("What the levers mean"):
+        for lever in LEVERS:
+            _text(f"{lever.capitalize()}: {LEVER_TEXT[lever]}", style=_SMALL)
+    solara.InputText(f"Price ({PRICE_RANGE[0]:g} to {PRICE_RANGE[1]:g})", value=price,
+                     on_value=set_price, continuous_update=True, disabled=closed,
+                     classes=["oi-price"])
+    v.Select(label="Reorganize to…", items=[{"text": t, "value": k}
+                                            for k, t in _REORGANIZE.items()],
+             v_model=target, on_v_model=lambda val: set_target(val or ""),
+             disabled=closed, class_="oi-reorganize", hide_details=True)
+    chosen = preset_levers(target) if target else levers
+    now_cost = shop.upkeep_per_month(card["levers"], team.firm)
+    new_cost = shop.upkeep_per_month(chosen, team.firm)
+    moves = any(abs(chosen[k] - team.decisions.levers[k]) > 1e-9 for k in LEVERS)
+    once, months = shop.reorganize_cost()
+    _text(f"Levers' upkeep: {_money(new_cost)} a month (now {_money(now_cost)}).",
+          classes="oi-upkeep", style={"font-size": "15px", "margin-top": "6px"})
+    if moves:
+        _text(f"Changing the levers is a reorganization: {months} months of transition and "
+              f"{_money(once)} once.", style=_SMALL)
+    solara.Button("Submit decisions", on_click=submit, color="primary", disabled=closed,
+                  style={**_BUTTON, "margin-top": "8px"})
+
+
+@solara.component
+def Facilitator(shop: Workshop, version: int) -> None:  # noqa: N802
+    """Who joined and submitted, the leaderboard, the market, and the round's controls."""
+    view = views.snapshot(shop)
+    error, set_error = solara.use_state(cast(str | None, None))
+    notice, set_notice = solara.use_state(cast(str | None, None))
+    message, set_message = solara.use_state("")
+
+    def act(action: Any, said: str | None = None) -> Any:
+        def run() -> None:
+            try:
+                action()
+            except WorkshopError as exc:
+                set_error(str(exc))
+                return
+            set_error(None)
+            set_notice(said.format(month=shop.month + 1) if said else None)
+        return run
+
+    def send() -> None:
+        act(lambda: shop.broadcast(message))()
+        set_message("")
+
+    with solara.Row(style={"align-items": "center", "flex-wrap": "wrap"}, gap="8px"):
+        _text(f"Month {view['month']}", classes="oi-month", style=_BIG)
+        _text(f"Round {view['round']}{' (locked)' if view['locked'] else ''}",
+              classes="oi-round", style={"font-size": "18px"})
+        solara.Button("Advance", on_click=act(shop.advance), color="primary", style=_BUTTON)
+        solara.Button("Shock customer needs now", color="error", outlined=True, style=_BUTTON,
+                      on_click=act(shop.shock, "Customer needs jump in month {month}."))
+        solara.Button("A disruptor enters now", color="purple", outlined=True, style=_BUTTON,
+                      on_click=act(shop.disruptor, "A disruptor enters in month {month}."))
+        if view["locked"]:
+            solara.Button("Reopen round", on_click=act(shop.reopen_round), style=_BUTTON)
+        else:
+            solara.Button("Lock round", on_click=act(shop.lock_round), style=_BUTTON)
+        solara.Button("Debrief", href=f"?key={shop.start.key}&view=debrief", target="_blank",
+                      style=_BUTTON, outlined=True)
+    teams = view["leaderboard"]
+    _text(f"{sum(r['submitted'] for r in teams)} of {len(teams)} teams have submitted. "
+          f"{shop.start.round_months} months a round. Join code {shop.start.code}.",
+          classes="oi-status", style={"font-size": "15px"})
+    with solara.Div():  # always there, so that what follows keeps its place (and state)
+        if error:
+            solara.Error(error, dense=True, classes=["oi-error"])
+        elif notice:
+            solara.Info(notice, dense=True, classes=["oi-notice"])
+    with solara.Div(style=_GRID):
+        with solara.Card(style={"margin": "0", "grid-column": "span 2"},
+                         classes=["oi-leaderboard"]):
+            _text("Leaderboard", style={"font-weight": "bold", "font-size": "17px"})
+            Leaderboard(view["leaderboard"], shop, act)
+            with solara.Row(style={"align-items": "center"}):
+                solara.InputText("Message to every page", value=message, on_value=set_message,
+                                 continuous_update=True, classes=["oi-message"])
+                solara.Button("Broadcast", on_click=send, style=_BUTTON)
+        with solara.Card(style={"margin": "0"}):
+            _svg(view["share"], testid="facilitator-share")
+        with solara.Card(style={"margin": "0"}):
+            _text("The market", style={"font-weight": "bold", "font-size": "16px"})
+            _svg(view["market"], testid="facilitator-market")
+
+
+@solara.component
+def Leaderboard(rows: list[dict[str, Any]], shop: Workshop, act: Any) -> None:  # noqa: N802
+    """The balanced scorecard, one team a row, with its submitted mark and Remove."""
+    asked, set_asked = solara.use_state(cast(str | None, None))
+    with solara.Div():  # always there, so that what follows keeps its place (and state)
+        if asked is not None:
+            with solara.Card(classes=["oi-confirm"], style={"background": "#fff4e5"}):
+                _text(f"Remove “{asked}”? Its link stops working; its firm keeps its last "
+                      "decisions. This cannot be undone.")
+                with solara.Row():
+                    solara.Button("Remove the team", color="warning", style=_BUTTON,
+                                  on_click=lambda: (act(lambda: shop.remove(asked))(),
+                                                    set_asked(None)))
+                    solara.Button("Keep it", style=_BUTTON, on_click=lambda: set_asked(None))
+    if not rows:
+        _text("No team has joined yet.", style={"font-size": "15px"})
+        return
+    head = ["#", "Team", "Firm", "Share", "Cash", "Satisfaction", "Loss after shock",
+            "Decisions", ""]
+    with v.Html(tag="table", class_="oi-board",
+                style_="border-collapse: collapse; font-size: 15px; width: 100%"):
+        with v.Html(tag="tr"):
+            for h in head:
+                v.Html(tag="th", children=[h], style_="text-align: left; padding: 2px 6px")
+        for r in rows:
+            res = r["resilience"]
+            cells = [str(r["rank"]), r["team"], r["firm"],
+                     f"{r['share']:.1%} ({r['share_rank']})",
+                     f"{_money(r['cash'])} ({r['cash_rank']})",
+                     f"{r['satisfaction']:.2f} ({r['satisfaction_rank']})",
+                     "–" if res != res else f"{res:.2f} ({r['resilience_rank']})",
+                     "submitted" if r["submitted"] else "waiting"]
+            with v.Html(tag="tr", class_="oi-board-row"):
+                for c in cells:
+                    v.Html(tag="td", children=[c],
+                           style_="padding: 2px 6px; border-top: 1px solid #ddd")
+                with v.Html(tag="td"):
+                    solara.Button("Remove", small=True, text=True, style=_BUTTON,
+                                  on_click=lambda name=r["team"]: set_asked(name))
+    _text("Ranks in brackets (1 best); loss after shock: share lost after the last shock, "
+          "lower is better.", style=_SMALL)
+
+
+@solara.component
+def Debrief(shop: Workshop, version: int) -> None:  # noqa: N802
+    """The debrief, and its download as one HTML file."""
+    body = solara.use_memo(lambda: views.debrief_body(shop), [version])
+    solara.FileDownload(lambda: views.debrief_html(shop).encode(),
+                        filename=f"workshop-debrief-month{shop.month}.html",
+                        label="Download the debrief (HTML)")
+    _svg(body, testid="debrief")

@@ -1,0 +1,184 @@
+"""What the workshop's pages draw, computed once per version of the shared market.
+
+Thirty team pages redraw when a round advances; the pictures of the market they all show
+are drawn once per version and shared (they are plain strings), so a round costs the server
+one drawing, not thirty. Every text from a team or a scenario goes through ``html.escape``
+(the SVG pictures escape theirs).
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+from html import escape
+from typing import Any
+
+from simulation.params import LEVERS
+from simulation.viz import svg
+from simulation.viz.controller import market_picture, network_picture, spread_dimensions
+from simulation.viz.workshop.session import GHOSTS, Market, RoundRow, Workshop
+
+_CACHE: dict[tuple[int, int], dict[str, Any]] = {}
+_CACHE_LOCK = threading.Lock()
+
+
+def colors(market: Market) -> dict[str, str]:
+    """Each firm's colour, in the order the firms entered the market."""
+    return {f.name: svg.FIRM_COLORS[i % len(svg.FIRM_COLORS)]
+            for i, f in enumerate(market.model.firms)}
+
+
+def snapshot(shop: Workshop) -> dict[str, Any]:
+    """The shared pictures and figures of the market's current version.
+
+    Keys: ``version``, ``month``, ``round``, ``market`` (SVG), ``share`` (SVG chart of every
+    firm's share), ``networks`` (firm name to SVG), ``leaderboard``, ``cards`` (firm name to
+    its figures).
+    """
+    key = (id(shop), shop.version)
+    with _CACHE_LOCK:
+        if key in _CACHE:
+            return _CACHE[key]
+    with shop.lock:
+        market = shop.market
+        model = market.model
+        palette = colors(market)
+        x, y = spread_dimensions(model)
+        table = model.results()
+        events = [svg.Event(int(e["step"]), str(e["kind"]),
+                            f"month {e['step']}: {svg.EVENT_LABELS.get(e['kind'], e['kind'])}")
+                  for e in model.events]
+        series = []
+        for name, group in table.groupby("firm", sort=False):
+            share = [v if a else math.nan for v, a in zip(group["market_share"], group["alive"],
+                                                          strict=True)]
+            series.append(svg.Series(str(name), palette.get(str(name), "#777"),
+                                     list(group["step"]), share,
+                                     dashed=str(name).startswith("entrant")))
+        cards = {}
+        for f in model.firms:
+            m = f.metrics or {}
+            cards[f.name] = {"share": float(m.get("market_share", 0.0)), "cash": float(f.cash),
+                             "satisfaction": float(m.get("satisfaction", math.nan)),
+                             "awareness_gap": float(m.get("awareness_gap", math.nan)),
+                             "action_gap": float(m.get("action_gap", math.nan)),
+                             "alive": bool(f.alive), "structure": str(f.structure),
+                             "levers": {k: float(v) for k, v in f.levers.items()},
+                             "price": float(f.price),
+                             "in_transition": getattr(f, "transition", None) is not None}
+        view = {
+            "version": shop.version, "month": shop.month, "round": shop.round,
+            "locked": market.locked,
+            "market": market_picture(model, lambda n: palette.get(n, "#777"), x, y),
+            "share": svg.line_chart("Market share", series, events, unit="% of customers",
+                                    x_max=max(shop.month, 12), y_range=(0.0, 1.0),
+                                    percent=True, test_id="chart-share"),
+            "networks": {f.name: network_picture(f, "network") for f in model.firms
+                         if not f.entrant},
+            "leaderboard": shop.leaderboard(),
+            "cards": cards, "colors": palette,
+        }
+    with _CACHE_LOCK:
+        for old in [k for k in _CACHE if k[0] == id(shop) and k[1] < shop.version - 2]:
+            del _CACHE[old]
+        _CACHE[key] = view
+    return view
+
+
+# --- the debrief ---------------------------------------------------------------------------
+_STYLE = """
+.oi-debrief { font-family: sans-serif; color: #222; }
+.oi-debrief table { border-collapse: collapse; margin: 6px 0 14px 0; font-size: 14px; }
+.oi-debrief th, .oi-debrief td { border: 1px solid #ccc; padding: 3px 7px; text-align: right; }
+.oi-debrief th:first-child, .oi-debrief td:first-child { text-align: left; }
+.oi-debrief .charts { display: flex; flex-wrap: wrap; gap: 8px; }
+.oi-debrief .charts > div { width: 420px; }
+.oi-debrief h1 { font-size: 26px; }
+.oi-debrief h2 { font-size: 20px; margin-top: 22px; border-bottom: 2px solid #ddd; }
+"""
+"""The debrief's look; scoped to it, so that the page around it keeps its own."""
+
+
+def _decision_text(row: RoundRow) -> str:
+    d = row.decisions
+    if d.reorganize:
+        return f"to {d.reorganize.replace('_', '-')}, price {d.price:.2f}"
+    return ", ".join(f"{k[:5]} {d.levers[k]:.2f}" for k in LEVERS) + f"; price {d.price:.2f}"
+
+
+def _history_table(rows: list[RoundRow]) -> str:
+    head = ("<tr><th>Round</th><th>Month</th><th>Decisions played</th><th>Share</th>"
+            "<th>Cash</th><th>Awareness gap</th><th>Action gap</th></tr>")
+    body = "".join(
+        f"<tr><td>{r.round}</td><td>{r.month}</td><td>{escape(_decision_text(r))}</td>"
+        f"<td>{r.share:.1%}</td><td>{r.cash:,.0f}</td><td>{r.awareness_gap:.3f}</td>"
+        f"<td>{r.action_gap:.3f}</td></tr>" if r.alive else
+        f"<tr><td>{r.round}</td><td>{r.month}</td><td>{escape(_decision_text(r))}</td>"
+        "<td colspan=4>failed (cash ran out)</td></tr>" for r in rows)
+    return f"<table class='oi-debrief-history'>{head}{body}</table>"
+
+
+def _ghost_chart(team: str, rows: list[RoundRow], ghosts: dict[str, list[RoundRow]],
+                 metric: str) -> str:
+    title = {"share": "Share at each round's end", "cash": "Cash at each round's end"}[metric]
+    series = [svg.Series(team, svg.FIRM_COLORS[0], [r.month for r in rows],
+                         [getattr(r, metric) for r in rows])]
+    for i, (preset, ghost_rows) in enumerate(ghosts.items()):
+        series.append(svg.Series(f"ghost {preset.replace('_', '-')}",
+                                 svg.FIRM_COLORS[i + 1], [r.month for r in ghost_rows],
+                                 [getattr(r, metric) for r in ghost_rows], dashed=True))
+    months = [r.month for r in rows] or [12]
+    return svg.line_chart(title, series, unit="" if metric == "cash" else "% of customers",
+                          x_max=max(months), percent=metric == "share",
+                          y_range=(0.0, 1.0) if metric == "share" else None,
+                          test_id=f"debrief-{metric}")
+
+
+def debrief_body(shop: Workshop) -> str:
+    """The debrief as an HTML fragment: teams' rounds beside their figures, ghosts, events."""
+    with shop.lock:
+        history = shop.history()
+        ghosts = {p: shop.ghost(p).history for p in GHOSTS}
+        events = list(shop.market.model.events)
+        board = shop.leaderboard()
+        removed = {t.name for t in shop.market.teams.values() if t.removed}
+        firms = {t.name: t.firm for t in shop.market.teams.values()}
+    title = escape(str(getattr(shop.scenario, "title", "") or "The default market"))
+    parts = [f"<h1>Workshop debrief: {title}</h1>",
+             f"<p>Seed {shop.start.seed}; {shop.start.round_months} months a round; "
+             f"{len(history)} teams; month {shop.month}.</p>", "<h2>Leaderboard</h2>",
+             "<table class='oi-debrief-board'><tr><th>Rank</th><th>Team</th><th>Share</th>"
+             "<th>Cash</th><th>Satisfaction</th><th>Loss after last shock</th></tr>"]
+    for row in board:
+        res = row["resilience"]
+        parts.append(f"<tr><td>{row['rank']}</td><td>{escape(row['team'])}</td>"
+                     f"<td>{row['share']:.1%}</td><td>{row['cash']:,.0f}</td>"
+                     f"<td>{row['satisfaction']:.2f}</td>"
+                     f"<td>{'–' if res != res else f'{res:.2f}'}</td></tr>")
+    parts.append("</table><h2>Events</h2><ul class='oi-debrief-events'>")
+    for e in events:
+        label = svg.EVENT_LABELS.get(e["kind"], e["kind"])
+        who = f": {e['firm']}" if e.get("firm") else ""
+        parts.append(f"<li>month {e['step']}: {escape(label + who)}</li>")
+    parts.append("</ul>")
+    for team, rows in history.items():
+        gone = " (removed)" if team in removed else ""
+        parts.append(f"<h2 class='oi-debrief-team'>{escape(team)}{gone} — firm "
+                     f"{escape(firms.get(team, ''))}</h2>")
+        parts.append(_history_table(rows))
+        own = {p: g.get(team, []) for p, g in ghosts.items()}
+        parts.append("<p>Ghosts: the same firm run by the inside-out and the outside-in "
+                     "preset from month 0, on the same seed and events, without the "
+                     "team's decisions.</p><div class='charts'>")
+        for metric in ("share", "cash"):
+            parts.append(f"<div>{_ghost_chart(team, rows, own, metric)}</div>")
+        parts.append("</div>")
+    return f"<div class='oi-debrief'><style>{_STYLE}</style>{''.join(parts)}</div>"
+
+
+def debrief_html(shop: Workshop) -> str:
+    """The debrief as one self-contained HTML file (no scripts, no outside files)."""
+    return ("<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
+            "<title>Outside-In workshop debrief</title>"
+            "</head><body style='margin: 16px'>"
+            f"{debrief_body(shop)}</body></html>")

@@ -1,0 +1,89 @@
+"""``outsidein workshop``: links printed, the log started or resumed; bad input is exit 2."""
+
+from __future__ import annotations
+
+import socket
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from simulation.cli import main
+from simulation.viz import server
+from simulation.viz.workshop.session import LOG_NAME, read_log
+
+
+@pytest.fixture
+def served(monkeypatch: pytest.MonkeyPatch) -> list[tuple[Any, ...]]:
+    calls: list[tuple[Any, ...]] = []
+    monkeypatch.setattr(server, "configure", lambda *args: calls.append(("configure", *args)))
+    monkeypatch.setattr(server, "run", lambda *args: calls.append(("run", *args)))
+    return calls
+
+
+def test_a_new_workshop_prints_both_links_and_starts_its_log(
+        served: list[tuple[Any, ...]], tmp_path: Path,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    log = tmp_path / "log"
+    assert main(["workshop", "freeze-up", "--teams", "5", "--round-months", "4",
+                 "--port", "8898", "--log", str(log)]) == 0
+    start = read_log(log / LOG_NAME)[0]
+    out = capsys.readouterr().out
+    assert f"facilitator: http://127.0.0.1:8898/?key={start.key}" in out
+    assert f"join: http://127.0.0.1:8898/?join={start.code}" in out
+    assert "█" in out  # the join link's QR code
+    assert start.teams == 5 and start.round_months == 4 and start.scenario is not None
+    assert served[-1] == ("run", 8898, "127.0.0.1")
+
+
+def test_resume_carries_on_with_the_same_links(served: list[tuple[Any, ...]], tmp_path: Path,
+                                              capsys: pytest.CaptureFixture[str]) -> None:
+    log = tmp_path / "log"
+    assert main(["workshop", "--log", str(log), "--no-qr"]) == 0
+    first = capsys.readouterr().out
+    assert "█" not in first
+    assert main(["workshop", "--resume", str(log), "--host", "127.0.0.2", "--no-qr"]) == 0
+    again = capsys.readouterr().out
+    key = read_log(log / LOG_NAME)[0].key
+    assert f"?key={key}" in first and f"?key={key}" in again
+    assert served[-1] == ("run", 8766, "127.0.0.2")
+
+
+@pytest.mark.parametrize(("args", "word"), [
+    (["--port", "80"], "--port"),
+    (["--teams", "0"], "--teams"),
+    (["--round-months", "0"], "--round-months"),
+    (["missing.yaml"], "missing.yaml"),
+    (["--resume", "nowhere"], "nowhere"),
+    (["freeze-up", "--resume", "nowhere"], "--resume alone"),
+])
+def test_bad_input_is_one_line_and_exit_2_with_nothing_written(
+        served: list[tuple[Any, ...]], capsys: pytest.CaptureFixture[str], tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch, args: list[str], word: str) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert main(["workshop", *args]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and word in err and "Traceback" not in err
+    assert served == [] and list(tmp_path.iterdir()) == []
+
+
+def test_a_log_folder_with_a_log_is_not_overwritten(served: list[tuple[Any, ...]],
+                                                    tmp_path: Path,
+                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    log = tmp_path / "log"
+    assert main(["workshop", "--log", str(log), "--no-qr"]) == 0
+    before = (log / LOG_NAME).read_text()
+    assert main(["workshop", "--log", str(log), "--no-qr"]) == 2
+    assert "--resume" in capsys.readouterr().err
+    assert (log / LOG_NAME).read_text() == before
+
+
+def test_a_port_in_use_is_refused(served: list[tuple[Any, ...]], tmp_path: Path,
+                                  capsys: pytest.CaptureFixture[str]) -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        sock.listen()
+        port = sock.getsockname()[1]
+        assert main(["workshop", "--port", str(port), "--log", str(tmp_path / "l")]) == 2
+    assert "already in use" in capsys.readouterr().err
+    assert not (tmp_path / "l").exists()

@@ -1,0 +1,312 @@
+"""The workshop's shared session: joining, deciding, rounds, ghosts, and replay from the log."""
+
+from __future__ import annotations
+
+import json
+import math
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from simulation.errors import OutsideInError
+from simulation.params import LEVERS
+from simulation.structures import PRESETS
+from simulation.viz.workshop import views
+from simulation.viz.workshop.session import (
+    LOG_NAME,
+    Config,
+    Workshop,
+    WorkshopError,
+    read_log,
+)
+
+
+@pytest.fixture
+def shop(tmp_path: Path) -> Iterator[Workshop]:
+    w = Workshop.create(Config(teams=4, round_months=3), tmp_path / "log")
+    yield w
+    w.close()
+
+
+def levers_of(firm: object) -> dict[str, float]:
+    t = getattr(firm, "transition", None)
+    source = t.to_levers if t is not None else firm.levers  # type: ignore[attr-defined]
+    return {k: float(source[k]) for k in LEVERS}
+
+
+def test_teams_join_each_with_its_own_firm_until_the_market_is_full(shop: Workshop) -> None:
+    teams = [shop.join(n) for n in ("Red", "Blue", "Green", "Gold")]
+    assert len({t.firm for t in teams}) == 4
+    assert len({t.token for t in teams}) == 4
+    assert [t.firm for t in teams][:2] == [f.name for f in shop.market.model.firms][:2]
+    with pytest.raises(WorkshopError, match="full"):
+        shop.join("Late")
+
+
+@pytest.mark.parametrize(("name", "why"), [
+    ("", "type a name"), ("   ", "type a name"), ("x" * 31, "at most 30"),
+    ("<b>Red</b>", "no <"), ("Red & Co", "no <"), ('"Red"', "quotes"),
+    ("red", "taken"), (" RED ", "taken")])
+def test_a_bad_team_name_is_refused_with_a_reason(shop: Workshop, name: str, why: str) -> None:
+    shop.join("Red")
+    with pytest.raises(WorkshopError, match=why.replace("(", r"\(")):
+        shop.join(name)
+    assert [t.name for t in shop.teams()] == ["Red"]
+
+
+def test_decisions_out_of_range_are_refused_and_nothing_is_logged(shop: Workshop) -> None:
+    team = shop.join("Red")
+    good = dict(team.decisions.levers)
+    lines = (shop.folder / LOG_NAME).read_text().count("\n")
+    for levers, price, target in [({**good, "clout": 1.5}, 1.0, ""),
+                                  ({**good, "clout": math.nan}, 1.0, ""),
+                                  ({**good, "clout": True}, 1.0, ""),
+                                  ({**good, "oops": 0.5}, 1.0, ""),
+                                  ({k: v for k, v in good.items() if k != "clout"}, 1.0, ""),
+                                  (good, 99.0, ""), (good, 0.0, ""),
+                                  (good, 1.0, "matrix")]:
+        with pytest.raises(WorkshopError):
+            shop.submit(team.token, levers, price, target)
+    assert (shop.folder / LOG_NAME).read_text().count("\n") == lines
+    assert not shop.team(team.token).submitted  # type: ignore[union-attr]
+
+
+def test_a_round_applies_each_teams_decisions_to_its_own_firm_only(shop: Workshop) -> None:
+    red, blue = shop.join("Red"), shop.join("Blue")
+    blue_before = levers_of(shop.market.firm(blue.firm))
+    wanted = {**red.decisions.levers, "clout": 0.15, "capability": 0.95}
+    shop.submit(red.token, wanted, 1.3, "")
+    assert shop.team(red.token).submitted  # type: ignore[union-attr]
+    with pytest.raises(WorkshopError, match="already in"):
+        shop.submit(red.token, wanted, 1.3, "")
+    shop.advance()
+    assert shop.month == 3 and shop.round == 2
+    red_firm, blue_firm = shop.market.firm(red.firm), shop.market.firm(blue.firm)
+    assert levers_of(red_firm) == pytest.approx(wanted)
+    assert red_firm.price == 1.3
+    assert levers_of(blue_firm) == pytest.approx(blue_before)  # Blue did not submit
+    assert not any(t.submitted for t in shop.teams())
+    # a team that does not submit keeps its last decisions: no new reorganization
+    moves = sum(e["kind"] == "reorganization" for e in shop.market.model.events)
+    shop.advance()
+    assert sum(e["kind"] == "reorganization" for e in shop.market.model.events) == moves
+    assert red_firm.price == 1.3
+
+
+def test_reorganize_to_a_preset_takes_its_levers_whole(shop: Workshop) -> None:
+    red = shop.join("Red")
+    preset = "inside_out" if shop.market.firm(red.firm).structure == "outside_in" \
+        else "outside_in"
+    shop.submit(red.token, red.decisions.levers, 1.0, preset)
+    shop.advance()
+    firm = shop.market.firm(red.firm)
+    assert firm.transition is not None and firm.transition.to_structure == preset
+    assert shop.team(red.token).decisions.levers == PRESETS[preset].lever_values()  # type: ignore[union-attr]
+
+
+def test_lock_refuses_decisions_until_reopened_and_advance_reopens(shop: Workshop) -> None:
+    red = shop.join("Red")
+    shop.lock_round()
+    with pytest.raises(WorkshopError, match="locked"):
+        shop.submit(red.token, red.decisions.levers, 1.0, "")
+    shop.reopen_round()
+    shop.submit(red.token, red.decisions.levers, 1.0, "")
+    shop.lock_round()
+    shop.advance()
+    assert not shop.market.locked
+
+
+def test_a_removed_team_cannot_steer_and_its_token_is_void(shop: Workshop) -> None:
+    red = shop.join("Red")
+    shop.remove("Red")
+    assert shop.team(red.token) is None and shop.teams() == []
+    with pytest.raises(WorkshopError):
+        shop.submit(red.token, red.decisions.levers, 1.0, "")
+    with pytest.raises(WorkshopError, match="no team"):
+        shop.remove("Nobody")
+    assert shop.join("Blue").firm != red.firm  # the firm is not handed to another team
+
+
+def test_shock_and_disruptor_act_at_the_next_month(shop: Workshop) -> None:
+    shop.join("Red")
+    shop.shock()
+    shop.disruptor()
+    kinds = {(e["kind"], e["step"]) for e in shop.market.model.events}
+    assert ("shock", 1) in kinds and ("entrant", 1) in kinds
+    assert any(f.entrant for f in shop.market.model.firms)
+    shop.advance()
+    board = shop.leaderboard()
+    assert board[0]["resilience"] == board[0]["resilience"]  # measured after the shock
+
+
+def test_leaderboard_ranks_every_team_on_four_measures(shop: Workshop) -> None:
+    for name in ("Red", "Blue", "Green"):
+        shop.join(name)
+    shop.advance()
+    board = shop.leaderboard()
+    assert sorted(r["team"] for r in board) == ["Blue", "Green", "Red"]
+    assert [r["rank"] for r in board] == [1, 2, 3]
+    assert [r["score"] for r in board] == sorted(r["score"] for r in board)
+    best_share = max(r["share"] for r in board)
+    assert all((r["share_rank"] == 1) == (r["share"] == best_share) for r in board)
+
+
+def test_ghosts_run_the_team_firms_by_each_preset_on_the_same_events(shop: Workshop) -> None:
+    red = shop.join("Red")
+    shop.submit(red.token, {k: 0.05 for k in LEVERS}, 2.0, "")
+    shop.advance()
+    shop.shock()
+    shop.advance()
+    for preset in ("inside_out", "outside_in"):
+        ghost = shop.ghost(preset)
+        firm = ghost.firm(red.firm)
+        assert firm.structure == preset and firm.price != 2.0
+        assert levers_of(firm) == pytest.approx(PRESETS[preset].lever_values())
+        assert ghost.month == shop.month
+        assert [r.round for r in ghost.history["Red"]] == [1, 2]
+        kinds = [(e["kind"], e["step"]) for e in ghost.model.events if e["kind"] == "shock"]
+        assert kinds == [(e["kind"], e["step"]) for e in shop.market.model.events
+                         if e["kind"] == "shock"]
+
+
+def test_replay_of_the_log_gives_the_live_state(tmp_path: Path) -> None:
+    live = Workshop.create(Config(teams=3, round_months=4, seed=7), tmp_path / "log")
+    red, blue = live.join("Red"), live.join("Blue")
+    live.submit(red.token, {**red.decisions.levers, "coordination": 0.2}, 1.4, "")
+    live.advance()
+    live.shock()
+    live.submit(blue.token, blue.decisions.levers, 0.9, "inside_out")
+    live.broadcast("Halfway")
+    live.disruptor()
+    live.advance()
+    live.join("Green")
+    live.remove("Green")
+    live.advance()
+    live.close()
+    again = Workshop.resume(tmp_path / "log")
+    try:
+        assert again.month == live.month == 12 and again.round == live.round
+        assert again.market.model.results().equals(live.market.model.results())
+        assert again.market.model.events == live.market.model.events
+        assert again.history() == live.history()
+        assert again.messages() == ["Halfway"]
+        assert again.team(red.token).name == "Red"  # type: ignore[union-attr]
+        assert again.check_key(live.start.key) and again.check_code(live.start.code.lower())
+        again.advance()  # and it carries on, appending to the same log
+        assert read_log(tmp_path / "log" / LOG_NAME)[-1].kind == "advance"
+    finally:
+        again.close()
+
+
+def test_a_log_folder_serves_one_workshop_at_a_time(shop: Workshop, tmp_path: Path) -> None:
+    with pytest.raises(OutsideInError, match="in use"):
+        Workshop.resume(shop.folder)
+    shop.close()
+    with pytest.raises(OutsideInError, match="exists"):
+        Workshop.create(Config(), shop.folder)
+
+
+@pytest.mark.parametrize(("line", "why"), [
+    ('{"kind": "advance"}', "line 1"), ("{oops", "line 2"),
+    ('{"kind": "join", "team": "A", "token": "t0123456789", "firm": "focal", "x": 1}',
+     "line 2: join.x"),
+    ('{"kind": "launch"}', "line 2")])
+def test_a_damaged_log_is_one_clear_error(tmp_path: Path, line: str, why: str) -> None:
+    folder = tmp_path / "log"
+    Workshop.create(Config(), folder).close()
+    path = folder / LOG_NAME
+    lines = path.read_text().splitlines()
+    path.write_text("\n".join([line] if why == "line 1" else [lines[0], line]) + "\n")
+    with pytest.raises(OutsideInError, match=why):
+        Workshop.resume(folder)
+
+
+def test_many_sessions_at_once_are_served_one_after_the_other(shop: Workshop) -> None:
+    errors: list[Exception] = []
+
+    def join(i: int) -> None:
+        try:
+            shop.join(f"Team {i}")
+        except WorkshopError as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=join, args=(i,)) for i in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(shop.teams()) == 4 and len(errors) == 4
+    assert len({t.firm for t in shop.teams()}) == 4
+    records = read_log(shop.folder / LOG_NAME)
+    assert sum(r.kind == "join" for r in records) == 4
+
+
+def test_a_page_waiting_for_a_change_wakes_when_the_market_moves(shop: Workshop) -> None:
+    seen = shop.version
+    timer = threading.Timer(0.05, shop.advance)
+    timer.start()
+    assert shop.wait_for_change(seen, 5.0) > seen
+    timer.join()
+
+
+def test_debrief_lists_every_teams_rounds_as_text_never_markup(shop: Workshop) -> None:
+    red = shop.join("Red (1)")
+    shop.broadcast("<script>alert(1)</script>")
+    shop.submit(red.token, red.decisions.levers, 1.2, "")
+    shop.advance()
+    shop.advance()
+    page = views.debrief_html(shop)
+    assert "<script" not in page and "Red (1)" in page
+    assert page.count("oi-debrief-team") == 1
+    assert page.count("<tr><td>") >= 2 + 1  # two rounds and the leaderboard
+    assert "ghost inside-out" in page and "ghost outside-in" in page
+
+
+def test_log_lines_are_written_as_things_happen(shop: Workshop) -> None:
+    red = shop.join("Red")
+    lines = (shop.folder / LOG_NAME).read_text().splitlines()
+    assert json.loads(lines[-1]) == {"kind": "join", "team": "Red", "token": red.token,
+                                     "firm": red.firm}
+
+
+def test_a_scenarios_firms_come_first_then_more_of_their_kind(tmp_path: Path) -> None:
+    from simulation.scenario import resolve
+
+    path = resolve("freeze-up")
+    shop = Workshop.create(Config(scenario=path, teams=4, round_months=2), tmp_path / "log")
+    try:
+        firms = [f for f in shop.market.model.firms if not f.entrant]
+        assert len(firms) == 4 and len({f.name for f in firms}) == 4
+        first, second = firms[0], firms[1]
+        assert firms[2].structure == first.structure and firms[2].name.startswith(first.name)
+        assert firms[3].structure == second.structure
+        assert dict(firms[2].levers) == pytest.approx(dict(first.levers))
+        shop.join("Red")
+        shop.advance()
+        assert shop.month == 2
+    finally:
+        shop.close()
+
+
+def test_resume_refuses_a_scenario_file_changed_since_the_start(tmp_path: Path) -> None:
+    from simulation.scenario import resolve
+
+    path = tmp_path / "market.yaml"
+    path.write_bytes(resolve("freeze-up").read_bytes())
+    Workshop.create(Config(scenario=path), tmp_path / "log").close()
+    Workshop.resume(tmp_path / "log").close()  # unchanged: it resumes
+    path.write_bytes(path.read_bytes() + b"\n# edited\n")
+    with pytest.raises(OutsideInError, match="has changed"):
+        Workshop.resume(tmp_path / "log")
+
+
+def test_resume_refuses_a_log_written_by_another_version(tmp_path: Path) -> None:
+    Workshop.create(Config(), tmp_path / "log").close()
+    path = tmp_path / "log" / LOG_NAME
+    lines = path.read_text().splitlines()
+    start = json.loads(lines[0])
+    path.write_text("\n".join([json.dumps({**start, "version": "0.0.1"}), *lines[1:]]) + "\n")
+    with pytest.raises(OutsideInError, match="0.0.1"):
+        Workshop.resume(tmp_path / "log")
