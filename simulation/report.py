@@ -264,7 +264,7 @@ def summary_sentences(result: Comparison) -> list[str]:
                     f"{judged} ({pct}: {fmt(low, outcome, True)} to "
                     f"{fmt(high, outcome, True)})")
     head = (f"Over {result.reps} paired runs ({FRAMING_TEXT[result.framing].split(':')[0]}), ")
-    out = [head + "; ".join(said) + "."] if said else [
+    out = [head + said[0] + ".", *(f"{t[0].upper()}{t[1:]}." for t in said[1:])] if said else [
         head + "the runs show no difference between the two organizations that chance could "
         "not explain."]
     if unclear:
@@ -365,7 +365,8 @@ img { max-width: 100%; height: auto; }
   table.wide { font-size: 7.5pt; }
   th, td { padding: 0.15rem 0.3rem; }
   h1 { font-size: 16pt; } h2 { font-size: 12.5pt; } h3 { font-size: 11pt; }
-  section, table, figure, img { break-inside: avoid; }
+  tr, img, .summary { break-inside: avoid; }
+  h2, h3 { break-after: avoid; }
   .summary { background: none; }
 }
 """
