@@ -229,6 +229,11 @@ def label(name: str) -> str:
     return known.label if known is not None else name
 
 
+def registered(name: str) -> bool:
+    """Whether ``name`` is a registered outcome or series."""
+    return name in _ANY
+
+
 def unit_text(name: str) -> str:
     """The unit of an outcome in words for a table or axis (empty when it has none)."""
     unit = outcome(name).unit
