@@ -107,9 +107,9 @@ def paired_differences(exp: Experiment, outcomes: list[str] | None = None) -> pd
         levels = [v for v in (spec_levels or sorted(runs[factor].unique()))
                   if (runs[factor] == v).any()]
         keys = [f for f in exp.factors if f != factor] + ["replication"]
-        base = runs[runs[factor] == levels[0]].set_index(keys)
+        base = _unique_index(runs[runs[factor] == levels[0]].set_index(keys))
         for level in levels[1:]:
-            other = runs[runs[factor] == level].set_index(keys)
+            other = _unique_index(runs[runs[factor] == level].set_index(keys))
             common = base.index.intersection(other.index)
             for outcome in names:
                 a = base.loc[common, outcome].to_numpy(dtype=float)
@@ -120,6 +120,11 @@ def paired_differences(exp: Experiment, outcomes: list[str] | None = None) -> pd
                              "high": diff.high, "pairs": diff.n,
                              "unpaired_low": loose.low, "unpaired_high": loose.high})
     return pd.DataFrame(rows)
+
+
+def _unique_index(frame: pd.DataFrame) -> pd.DataFrame:
+    """The first run of each key (a Morris design can visit the same point twice)."""
+    return frame[~frame.index.duplicated()]
 
 
 def replicate_means(exp: Experiment, outcome: str) -> np.ndarray:
@@ -297,7 +302,11 @@ class DiscoveryResult:
                 parts.append(f"{name} is {' or '.join(map(str, levels))}")
             else:
                 parts.append(f"{name} is between {row['low']:.3g} and {row['high']:.3g}")
-        where = "; ".join(parts) if parts else "anywhere (no dimension is restricted)"
+        if not parts:
+            return (f"{self.question}: PRIM found no box better than the whole space "
+                    f"({self.cases} of {self.runs} runs are cases, density {self.density:.0%}"
+                    "); no condition singles these runs out.")
+        where = "; ".join(parts)
         return (f"{self.question} happens mostly where {where}: that box holds "
                 f"{self.coverage:.0%} of the {self.cases} cases (coverage), {self.density:.0%} "
                 f"of its runs are cases (density), and it covers {self.mass:.0%} of the "

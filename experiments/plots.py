@@ -35,7 +35,7 @@ def plain_number(value: float) -> str:
     if not np.isfinite(value):
         return "–"
     size = abs(value)
-    if size == 0:
+    if size < 0.00005:
         return "0"
     if size >= 1000:
         return f"{value:,.0f}"
@@ -52,6 +52,13 @@ def axis_label(name: str) -> str:
     return f"{reg.label(name)} ({unit})" if unit else reg.label(name)
 
 
+def _tick(value: object) -> str:
+    """A level as a tick label: numbers in plain form, names as readers write them."""
+    if isinstance(value, (int, float, np.integer, np.floating)):
+        return plain_number(float(value))
+    return str(value).replace("_", "-")
+
+
 def heatmap(runs: pd.DataFrame, x: str, y: str, outcome: str) -> Figure:
     """Mean ``outcome`` over two parameters (binned if continuous), values written in."""
     data = pd.DataFrame({x: _binned(runs[x]), y: _binned(runs[y]),
@@ -66,9 +73,9 @@ def heatmap(runs: pd.DataFrame, x: str, y: str, outcome: str) -> Figure:
     image = ax.imshow(values, cmap="RdBu" if diverging else "viridis", aspect="auto",
                       origin="lower", vmin=-limit if diverging else None,
                       vmax=limit if diverging else None)
-    ax.set_xticks(range(len(table.columns)), [str(c) for c in table.columns], rotation=45,
+    ax.set_xticks(range(len(table.columns)), [_tick(c) for c in table.columns], rotation=45,
                   ha="right")
-    ax.set_yticks(range(len(table.index)), [str(i) for i in table.index])
+    ax.set_yticks(range(len(table.index)), [_tick(i) for i in table.index])
     scale = 100.0 if reg.registered(outcome) and reg.outcome(outcome).unit == "share" else 1.0
     for (i, j), value in np.ndenumerate(values):
         if np.isfinite(value):
@@ -145,7 +152,8 @@ def morris_plot(table: pd.DataFrame, outcome: str) -> Figure:
     for name, row in table.iterrows():
         ax.annotate(str(name), (row["mu_star"], row["sigma"]), textcoords="offset points",
                     xytext=(4, 4), fontsize=8)
-    top = float(max(table["mu_star"].max(), table["sigma"].max(), 1e-12)) * 1.15
+    top = float(max((table["mu_star"] + table["mu_star_conf"].fillna(0)).max(),
+                    table["sigma"].max(), 1e-12)) * 1.15
     ax.plot([0, top], [0, top], color="grey", lw=0.8, ls="--", label="σ = μ*")
     ax.set_xlim(0, top)
     ax.set_ylim(0, top)
@@ -176,6 +184,8 @@ def prim_trajectory(trajectory: pd.DataFrame, chosen: int, question: str) -> Fig
     ax.set_title(f"PRIM peeling trajectory: {question}", fontsize=9)
     bar = fig.colorbar(points, ax=ax)
     bar.set_label("restricted dimensions")
+    bar.locator = matplotlib.ticker.MaxNLocator(integer=True)
+    bar.update_ticks()
     ax.legend(fontsize=8, loc="lower left")
     ax.grid(alpha=0.3)
     fig.tight_layout()

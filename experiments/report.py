@@ -108,7 +108,8 @@ def build(exp: Experiment, outcomes: list[str] | None = None, command: str = "")
             report.notes.append(f"scenario discovery: {err}")
         else:
             report.notes.append(f"Scenario discovery (PRIM): {found.in_words()}")
-            report.tables["scenario discovery box"] = found.box
+            if not found.box.empty:
+                report.tables["scenario discovery box"] = found.box
             report.figures["scenario discovery: PRIM peeling trajectory"] = \
                 plots.prim_trajectory(found.trajectory, found.chosen, found.question)
     if not exp.series.empty:

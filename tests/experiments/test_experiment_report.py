@@ -37,13 +37,15 @@ def _html(out: Path) -> tuple[str, Path]:
 
 
 def _common(page: str, folder: Path) -> None:
-    assert "PRIM peeling trajectory" in page and "happens mostly where" in page
+    assert "PRIM peeling trajectory" in page
+    assert "happens mostly where" in page or "PRIM found no box" in page
     assert "outsidein analyze" in page and "root seed 7" in page and "numpy" in page
     for png in (folder / "figures").glob("*.png"):  # every figure also as vector files
         assert png.with_suffix(".svg").read_text(encoding="utf-8").lstrip().startswith("<?xml")
         assert png.with_suffix(".pdf").read_bytes().startswith(b"%PDF")
     assert not re.search(r"<tr>\s*<th>0</th>", page)  # no raw 0, 1, 2 index column
-    assert "e+0" not in page and "e-0" not in page
+    text = re.sub(r"data:image/png;base64,[^\"]+", "", page)
+    assert "e+0" not in text and "e-0" not in text  # plain numbers, no e-notation
     assert "lever × condition" in page and "condition × condition" in page
 
 
