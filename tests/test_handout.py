@@ -134,6 +134,18 @@ def test_a_question_mapped_to_what_the_scenario_cannot_show_is_refused() -> None
         parse_scenario(text.replace("[[notice]]", "[[profit], [cash]]"))
 
 
+def test_a_scenario_that_extends_with_new_questions_drops_the_old_answers(
+        tmp_path: Path) -> None:
+    path = tmp_path / "mine.yaml"
+    path.write_text("extends: stable-market\nquestions: ['Why?']\n", encoding="utf-8")
+    assert load_scenario(path).answered_by == []
+    path.write_text("extends: stable-market\nquestions: ['Why?']\nanswered_by: [[profit]]\n",
+                    encoding="utf-8")
+    assert load_scenario(path).answered_by == [["profit"]]
+    path.write_text("extends: stable-market\ntitle: Mine\n", encoding="utf-8")
+    assert len(load_scenario(path).answered_by) == 4  # the questions and their answers stay
+
+
 def test_the_handout_prints_on_a4_without_cut_off(tmp_path: Path) -> None:
     from playwright.sync_api import sync_playwright
 
