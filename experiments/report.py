@@ -170,12 +170,19 @@ def _vector(fig: Figure, stem: Path) -> None:
     fig.set_size_inches(width, height)
 
 
+_HEADS = {"mu": "μ", "mu_star": "μ*", "mu_star_conf": "μ* ± (95%)", "sigma": "σ",
+          "S1_conf": "S1 ± (95%)", "ST_conf": "ST ± (95%)", "factor_a": "factor",
+          "factor_b": "with", "ci_low": "low (95%)", "ci_high": "high (95%)",
+          "unpaired_low": "low if unpaired", "unpaired_high": "high if unpaired"}
+"""Column heads of the HTML tables (the CSV files keep the column names)."""
+
+
 def readable(table: pd.DataFrame) -> pd.DataFrame:
     """The table with registry labels and units for outcome names, in rows and columns."""
     names = {n: plots.axis_label(n) for n in [*table.columns.get_level_values(0),
                                               *table.index.get_level_values(0)]
              if isinstance(n, str) and reg.registered(n)}
-    out = table.rename(index=names, columns=names)
+    out = table.rename(index=names, columns={**names, **_HEADS})
     if "outcome" in out.columns:
         out["outcome"] = [plots.axis_label(v) if reg.registered(str(v)) else v
                           for v in out["outcome"]]

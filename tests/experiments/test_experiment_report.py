@@ -54,7 +54,7 @@ def test_a_morris_report_sorts_by_mu_star_and_plots_mu_star_against_sigma(
     out = _sweep(tmp_path, {"kind": "morris", "trajectories": 6, "levels": 4})
     page, folder = _html(out)
     _common(page, folder)
-    assert "Morris mu-star against sigma" in page
+    assert "Morris mu-star against sigma" in page and "<th>mu_star" not in page
     assert (folder / "figures" / "y__morris_mu_star_against_sigma.svg").exists()
     mu = pd.read_csv(folder / "tables" / "y__morris_indices.csv")["mu_star"]
     assert list(mu) == sorted(mu, reverse=True)
