@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import itertools
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -107,9 +107,9 @@ def paired_differences(exp: Experiment, outcomes: list[str] | None = None) -> pd
         levels = [v for v in (spec_levels or sorted(runs[factor].unique()))
                   if (runs[factor] == v).any()]
         keys = [f for f in exp.factors if f != factor] + ["replication"]
-        base = runs[runs[factor] == levels[0]].set_index(keys)
+        base = _unique_index(runs[runs[factor] == levels[0]].set_index(keys))
         for level in levels[1:]:
-            other = runs[runs[factor] == level].set_index(keys)
+            other = _unique_index(runs[runs[factor] == level].set_index(keys))
             common = base.index.intersection(other.index)
             for outcome in names:
                 a = base.loc[common, outcome].to_numpy(dtype=float)
@@ -120,6 +120,11 @@ def paired_differences(exp: Experiment, outcomes: list[str] | None = None) -> pd
                              "high": diff.high, "pairs": diff.n,
                              "unpaired_low": loose.low, "unpaired_high": loose.high})
     return pd.DataFrame(rows)
+
+
+def _unique_index(frame: pd.DataFrame) -> pd.DataFrame:
+    """The first run of each key (a Morris design can visit the same point twice)."""
+    return frame[~frame.index.duplicated()]
 
 
 def replicate_means(exp: Experiment, outcome: str) -> np.ndarray:
@@ -166,23 +171,24 @@ def sensitivity(exp: Experiment, outcome: str) -> dict[str, pd.DataFrame]:
                             "variance to apportion")
     if kind == "sobol":
         return analyze_sobol(exp.spec, y)
-    if kind == "morris":
-        return {"morris": analyze_morris(exp.spec, y)}
+    if kind == "morris":  # most influential first
+        return {"morris": analyze_morris(exp.spec, y).sort_values("mu_star", ascending=False)}
     raise AnalysisError(f"a {kind} design has no variance-based indices; use sobol or morris")
 
 
 def interactions(exp: Experiment, outcome: str,
                  factors: list[str] | None = None) -> pd.DataFrame:
-    """Do the levers complement each other? Pairwise interaction terms of a regression.
+    """Pairwise interaction terms of a regression, each named for what it is.
 
     Fits ``y ~ sum b_i z_i + sum b_ij z_i z_j`` on standardised factors (names become 0/1
-    indicators of their first level's alternative) by least squares. A positive ``b_ij``
-    (with its 95% interval above zero) means the pair *complements*: each lever is worth
-    more when the other is high; negative means they substitute.
+    indicators of their first level's alternative) by least squares. ``kind`` says what
+    the pair is: two levers (``lever × lever``: a positive ``b_ij`` with its 95% interval
+    above zero means they *complement*, each worth more when the other is high; negative:
+    they substitute), a lever and a market condition (``lever × condition``: the lever is
+    worth more, or less, as the condition rises), or two conditions (``condition ×
+    condition``: the market's conditions amplify or dampen each other's effect).
     """
-    factors = factors or [f for f in exp.spec.levers if exp.runs[f].nunique() > 1]
-    if len(factors) < 2:
-        factors = [f for f in exp.factors if exp.runs[f].nunique() > 1]
+    factors = factors or [f for f in exp.factors if exp.runs[f].nunique() > 1]
     if len(factors) < 2:
         raise AnalysisError("interactions need at least two factors that vary")
     if outcome not in exp.runs.columns:
@@ -206,10 +212,48 @@ def interactions(exp: Experiment, outcome: str,
     for k, (a, b) in enumerate(pairs):
         est, err = coef[offset + k], se[offset + k]
         low, high = est - 1.96 * err, est + 1.96 * err
-        verdict = "complements" if low > 0 else "substitutes" if high < 0 else "no clear sign"
-        rows.append({"factor_a": a, "factor_b": b, "interaction": est, "ci_low": low,
-                     "ci_high": high, "verdict": verdict})
+        kind = interaction_kind(exp, a, b)
+        sign = 1 if low > 0 else -1 if high < 0 else 0
+        rows.append({"factor_a": a, "factor_b": b, "kind": kind, "interaction": est,
+                     "ci_low": low, "ci_high": high, "verdict": _VERDICTS[kind][sign]})
     return pd.DataFrame(rows)
+
+
+_VERDICTS: dict[str, dict[int, str]] = {
+    "lever × lever": {1: "complements", -1: "substitutes", 0: "no clear sign"},
+    "lever × condition": {1: "lever worth more as the condition rises",
+                          -1: "lever worth less as the condition rises", 0: "no clear sign"},
+    "condition × condition": {1: "conditions amplify each other",
+                              -1: "conditions dampen each other", 0: "no clear sign"},
+}
+
+
+def interaction_kind(exp: Experiment, a: str, b: str) -> str:
+    """``lever × lever``, ``lever × condition`` or ``condition × condition``."""
+    levers = [f in exp.spec.levers for f in (a, b)]
+    return ("lever × lever" if all(levers) else "lever × condition" if any(levers)
+            else "condition × condition")
+
+
+def sobol_warnings(table: pd.DataFrame, outcome: str) -> list[str]:
+    """Warnings on Sobol indices that should not be read at face value.
+
+    A negative first-order index is an estimation error (too few samples); an interval wider
+    than the index itself means the index cannot be told from zero.
+    """
+    out = []
+    for factor, row in table.iterrows():
+        for index in ("S1", "ST"):
+            value, conf = float(row[index]), float(row[f"{index}_conf"])
+            name = "first-order" if index == "S1" else "total"
+            if value < 0:
+                out.append(f"{outcome}: the {name} index of {factor} is negative "
+                           f"({value:.3f}): an estimation error; add samples")
+            elif conf > abs(value):
+                out.append(f"{outcome}: the {name} index of {factor} ({value:.3f}) has a "
+                           f"confidence half-width of {conf:.3f}, wider than the index: it "
+                           "cannot be told from zero; add samples")
+    return out
 
 
 def _standardise(column: pd.Series) -> np.ndarray:
@@ -239,6 +283,35 @@ class DiscoveryResult:
     """Share of all runs that fall in the box."""
     cases: int
     runs: int
+    trajectory: pd.DataFrame = field(default_factory=pd.DataFrame)
+    """PRIM's peeling trajectory, one row per box from the whole space on.
+
+    Columns ``coverage``, ``density``, ``mass`` and ``restricted`` (how many dimensions each
+    box restricts).
+    """
+    chosen: int = 0
+    """The row of the trajectory the box is."""
+
+    def in_words(self) -> str:
+        """The chosen box as a sentence: which dimensions it restricts, and how."""
+        parts = []
+        for row in self.box.to_dict("records"):
+            name = str(row["factor"])
+            levels = row.get("levels")
+            if isinstance(levels, list) and levels:
+                parts.append(f"{name} is {' or '.join(map(str, levels))}")
+            else:
+                parts.append(f"{name} is between {row['low']:.3g} and {row['high']:.3g}")
+        if not parts:
+            return (f"{self.question}: PRIM found no box better than the whole space "
+                    f"({self.cases} of {self.runs} runs are cases, density {self.density:.0%}"
+                    "); no condition singles these runs out.")
+        where = "; ".join(parts)
+        return (f"{self.question} happens mostly where {where}: that box holds "
+                f"{self.coverage:.0%} of the {self.cases} cases (coverage), {self.density:.0%} "
+                f"of its runs are cases (density), and it covers {self.mass:.0%} of the "
+                f"{self.runs} runs (mass). Box {self.chosen} of {len(self.trajectory)} on the "
+                "peeling trajectory, chosen as the best balance of coverage and density.")
 
 
 def discover(x: pd.DataFrame, y: np.ndarray, *, question: str = "",
@@ -290,8 +363,13 @@ def discover(x: pd.DataFrame, y: np.ndarray, *, question: str = "",
             rows.append({"factor": column, "low": float(low), "high": float(high),
                          "levels": None})
     table = pd.DataFrame(rows, columns=["factor", "low", "high", "levels"])
+    path = pd.DataFrame({"coverage": cov, "density": den,
+                         "mass": trajectory["mass"].to_numpy(float),
+                         "restricted": trajectory["res_dim"].to_numpy(int)
+                         if "res_dim" in trajectory else np.zeros(len(cov), dtype=int)})
     return DiscoveryResult(question, table, float(cov[best]), float(den[best]),
-                           float(trajectory["mass"].iloc[best]), int(y.sum()), len(y))
+                           float(trajectory["mass"].iloc[best]), int(y.sum()), len(y),
+                           path, best)
 
 
 def discover_losses(exp: Experiment, discovery: Discovery | None = None) -> DiscoveryResult:

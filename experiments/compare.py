@@ -33,7 +33,7 @@ from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
-from scipy.special import stdtrit  # Student's t quantile; scipy.stats costs 0.5 s to import
+from scipy.special import ndtri, stdtrit  # Student's t quantile; scipy.stats costs 0.5 s to import
 
 from experiments.executors import Executor, make_executor
 from experiments.runner import Record, Task, replication_seed
@@ -69,6 +69,18 @@ class Interval:
     n: int
 
 
+def _finite(values: Sequence[float] | np.ndarray,
+            least: int = 2) -> tuple[np.ndarray, Interval | None]:
+    """The finite values, and the interval to return already if there are too few of them."""
+    x = np.asarray(values, dtype=float)
+    x = x[np.isfinite(x)]
+    if x.size == 0:
+        return x, Interval(math.nan, math.nan, math.nan, 0)
+    if x.size < least:
+        return x, Interval(float(x.mean()), math.nan, math.nan, int(x.size))
+    return x, None
+
+
 def mean_interval(values: Sequence[float] | np.ndarray,
                   confidence: float = CONFIDENCE) -> Interval:
     """Mean and t-based confidence interval of the finite values (NaN are left out).
@@ -76,20 +88,71 @@ def mean_interval(values: Sequence[float] | np.ndarray,
     With fewer than two values the interval is undefined (NaN bounds); with no spread it is
     the mean itself.
     """
-    x = np.asarray(values, dtype=float)
-    x = x[np.isfinite(x)]
-    n = int(x.size)
-    if n == 0:
-        return Interval(math.nan, math.nan, math.nan, 0)
-    mean = float(x.mean())
-    if n < 2:
-        return Interval(mean, math.nan, math.nan, n)
+    x, short = _finite(values)
+    if short is not None:
+        return short
+    n, mean = int(x.size), float(x.mean())
     half = float(stdtrit(n - 1, 0.5 + confidence / 2) * x.std(ddof=1) / math.sqrt(n))
     return Interval(mean, mean - half, mean + half, n)
 
 
+def wilson_interval(values: Sequence[float] | np.ndarray,
+                    confidence: float = CONFIDENCE) -> Interval:
+    """A proportion over runs and its Wilson score interval, in [0, 1] even at 0 or n of n.
+
+    The finite values are the runs (0 or 1; a head-to-head mean of two places may be 0.5);
+    their mean is the proportion.
+    """
+    x, short = _finite(values, least=1)
+    if short is not None:
+        return short
+    n, p = int(x.size), float(x.mean())
+    z = float(ndtri(0.5 + confidence / 2))
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    return Interval(p, max(0.0, centre - half), min(1.0, centre + half), n)
+
+
+BOOTSTRAP_DRAWS = 4000
+"""Resamples of a percentile bootstrap interval (fixed seed: the same numbers every time)."""
+
+
+def bootstrap_interval(values: Sequence[float] | np.ndarray,
+                       confidence: float = CONFIDENCE) -> Interval:
+    """Mean of the finite values and its percentile bootstrap interval.
+
+    The interval is made of means of resampled runs, so it never leaves the range the values
+    can take (a share stays in [0, 1], months stay >= 0). The resampling has a fixed seed, so
+    the same values give the same interval.
+    """
+    x, short = _finite(values)
+    if short is not None:
+        return short
+    n, mean = int(x.size), float(x.mean())
+    rng = np.random.default_rng(0)
+    means = x[rng.integers(0, n, size=(BOOTSTRAP_DRAWS, n))].mean(axis=1)
+    tail = (1 - confidence) / 2
+    low, high = np.quantile(means, [tail, 1 - tail])
+    return Interval(mean, float(low), float(high), n)
+
+
+def interval_for(name: str, values: Sequence[float] | np.ndarray,
+                 confidence: float = CONFIDENCE) -> Interval:
+    """The interval made for the outcome's kind.
+
+    Wilson for a proportion of runs, a bootstrap for a bounded outcome (it stays in range), a
+    t interval for money.
+    """
+    out = reg.outcome(name)
+    if out.binary:
+        return wilson_interval(values, confidence)
+    if out.bounded:
+        return bootstrap_interval(values, confidence)
+    return mean_interval(values, confidence)
+
+
 def paired_difference(a: Sequence[float] | np.ndarray, b: Sequence[float] | np.ndarray,
-                      confidence: float = CONFIDENCE) -> Interval:
+                      confidence: float = CONFIDENCE, name: str = "") -> Interval:
     """Mean of ``b - a`` over the pairs where both are finite, with its t interval.
 
     Pairs are replications on the same seed; a pair with a missing value (say no shock to
@@ -99,6 +162,10 @@ def paired_difference(a: Sequence[float] | np.ndarray, b: Sequence[float] | np.n
     if x.shape != y.shape:
         raise ValueError(f"paired samples differ in length: {x.size} and {y.size}")
     keep = np.isfinite(x) & np.isfinite(y)
+    if name and (reg.outcome(name).bounded or reg.outcome(name).binary):
+        # differences of bounded values are bounded too: a bootstrap of the pairs keeps them
+        # in range (a survival difference stays in [-1, 1])
+        return bootstrap_interval(y[keep] - x[keep], confidence)
     return mean_interval(y[keep] - x[keep], confidence)
 
 
@@ -200,22 +267,65 @@ def comparison_run(params: Mapping[str, Any], seed: int, *, steps: int, series_e
     names = [f.name for f in model.firms if not f.entrant]
     shocks = sum(e["kind"] == "shock" for e in model.events)
     entrants = sum(e["kind"] == "entrant" for e in model.events)
+    fair = model.fair_revenue
+    market = _market_series(table, model.events, {f.name for f in model.firms if f.entrant})
     out: dict[str, float] = {}
     frames = []
     for arm, position in placed.items():
         name = names[position]
         summary = run_summary(table, resilience, name, [n for n in names if n != name],
                               shocks, entrants)
-        out.update({f"{arm}/{key}": float(value) for key, value in summary.items()})
+        out.update({f"{arm}/{key}": float(value)
+                    for key, value in reg.in_revenue_months(summary, fair).items()})
+        out.update({f"{arm}/{key}": value
+                    for key, value in _encounters(model, name).items()})
         mine = table[table["firm"] == name].sort_values("step")
-        frames.append(pd.DataFrame({"arm": arm, "step": mine["step"].to_numpy(),
-                                    **{m: mine[m].to_numpy(dtype=float)
-                                       for m in reg.TRAJECTORIES}}))
+        money = reg.in_revenue_months({m: mine[m].to_numpy(dtype=float)
+                                       for m in reg.TRAJECTORIES}, fair)
+        frames.append(pd.DataFrame({"arm": arm, "step": mine["step"].to_numpy(), **money})
+                      .merge(market, on="step", how="left"))
     planned = set(scenario.scheduled_events())
     for kind in reg.RANDOM_EVENTS:
         out[f"random/{kind}"] = float(sum(
             e["kind"] == kind and (int(e["step"]), kind) not in planned for e in model.events))
     return out, pd.concat(frames, ignore_index=True)
+
+
+MAX_ENCOUNTERS = 6
+"""Disruptors and new segments a handout's timing table follows per run, in order of arrival."""
+
+
+def _market_series(table: pd.DataFrame, events: Sequence[Mapping[str, Any]],
+                   entrants: set[str]) -> pd.DataFrame:
+    """Per step: the disruptors' summed market share and the number of firms that failed."""
+    steps = np.sort(table["step"].unique())
+    share = (table[table["firm"].isin(entrants)].groupby("step")["market_share"].sum()
+             .reindex(steps, fill_value=0.0))
+    failed = pd.Series([int(e["step"]) for e in events if e["kind"] == "failure"],
+                       dtype=int).value_counts().reindex(steps, fill_value=0)
+    return pd.DataFrame({"step": steps, "entrants_share": share.to_numpy(dtype=float),
+                         "failures": failed.to_numpy(dtype=float)})
+
+
+def _encounters(model: Any, firm: str) -> dict[str, float]:
+    """How soon the firm noticed, answered and served each disruptor and new segment.
+
+    Months to notice and to answer the k-th disruptor and to serve the k-th new segment (NaN:
+    never), with the month each arrived, keyed ``"<what>/<k>"``.
+    """
+    out: dict[str, float] = {}
+    d = model.disruptions()
+    d = d[d["firm"] == firm].sort_values(["entry_step", "entrant"]).head(MAX_ENCOUNTERS)
+    for k, row in enumerate(d.to_dict("records")):
+        out[f"entry/{k}"] = float(row["entry_step"])
+        out[f"time_to_notice/{k}"] = float(row["time_to_detect"])
+        out[f"time_to_answer/{k}"] = float(row["time_to_answer"])
+    g = model.emergences()
+    g = g[g["firm"] == firm].sort_values(["emerge_step", "segment"]).head(MAX_ENCOUNTERS)
+    for k, row in enumerate(g.to_dict("records")):
+        out[f"emerge/{k}"] = float(row["emerge_step"])
+        out[f"time_to_serve/{k}"] = float(row["time_to_serve"])
+    return out
 
 
 # --- the comparison ---------------------------------------------------------------------------
@@ -241,6 +351,8 @@ class Comparison:
             kind of random event.
         notes: plain sentences the handout prints (which arm is the scenario's own focal
             firm, why a framing is missing).
+        encounters: how soon each organization noticed and answered each disruptor and
+            served each new segment, one row per run.
 
     """
 
@@ -258,6 +370,10 @@ class Comparison:
     scheduled: list[tuple[int, str]] = field(default_factory=list)
     random_events: dict[str, dict[str, dict[str, float]]] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    encounters: pd.DataFrame = field(default_factory=pd.DataFrame)
+    """Per framing, organization and run: ``what`` (``time_to_notice``, ``time_to_answer``,
+    ``time_to_serve``), ``k`` (the k-th disruptor or new segment), ``arrived`` (its month) and
+    ``months`` (NaN: never)."""
 
     @property
     def table(self) -> pd.DataFrame:
@@ -338,8 +454,9 @@ def compare(scenario: Scenario, *, name: str = "scenario", reps: int = 30,
              for rep in range(reps) for k, role in enumerate(plan)]
     records = run_all(tasks, workers=workers, scheduler=scheduler, executor=executor,
                       progress=progress)
-    notes = [f"{arm.label} is the scenario's own focal firm {scenario.focal.name} "
-             f"({arm.structure} with " + ", ".join(f"{k} {v:g}" for k, v in arm.levers.items())
+    notes = [f"{arm.label.replace('_', '-')} is the scenario's own focal firm "
+             f"{scenario.focal.name} ({arm.structure.replace('_', '-')} with "
+             + ", ".join(f"{k} {v:g}" for k, v in arm.levers.items())
              + ")" for arm in arms if arm.focal_firm]
     shown: Framing = framing or "head-to-head"
     if problem:
@@ -385,6 +502,7 @@ def _summarise(scenario: Scenario, name: str, labels: tuple[str, str],
                arms: tuple[Arm, ...], shown: Framing, plan: list[Role], reps: int, root: int,
                steps: int, records: list[Record], notes: list[str]) -> Comparison:
     rows = []
+    met: list[dict[str, Any]] = []
     paths: dict[str, pd.DataFrame] = {}
     random_events: dict[str, dict[str, dict[str, float]]] = {}
     for framing in dict.fromkeys(role.framing for role in plan):
@@ -401,6 +519,13 @@ def _summarise(scenario: Scenario, name: str, labels: tuple[str, str],
                           if k.startswith(f"{arm}/")}
                 per_arm[arm].append({"rep": record.replication, "seed": record.seed,
                                      "position": 0 if role.focal == arm else 1, **values})
+                met.extend({"framing": framing, "organization": labels[arm],
+                            "rep": record.replication, "what": what, "k": int(k),
+                            "arrived": values[("emerge" if what == "time_to_serve"
+                                               else "entry") + f"/{k}"], "months": v}
+                           for what, k, v in ((*key.split("/"), v)
+                                              for key, v in values.items() if "/" in key)
+                           if what in reg.ENCOUNTERS)
                 series[arm].append(record.series[record.series["arm"] == arm])
         for arm in (0, 1):
             frame = pd.DataFrame(per_arm[arm])
@@ -420,8 +545,11 @@ def _summarise(scenario: Scenario, name: str, labels: tuple[str, str],
                  *[c for c in reg.OUTCOMES if c in runs.columns]]]
     tables = {framing: _table(runs[runs["framing"] == framing], labels)
               for framing in paths}
+    encounters = pd.DataFrame(met, columns=["framing", "organization", "rep", "what", "k",
+                                            "arrived", "months"])
     return Comparison(scenario, name, labels, (arms[0], arms[1]), shown, tables, runs, paths,
-                      reps, root, steps, scenario.scheduled_events(), random_events, notes)
+                      reps, root, steps, scenario.scheduled_events(), random_events, notes,
+                      encounters)
 
 
 def _table(runs: pd.DataFrame, labels: tuple[str, str]) -> pd.DataFrame:
@@ -431,9 +559,9 @@ def _table(runs: pd.DataFrame, labels: tuple[str, str]) -> pd.DataFrame:
         b = runs.loc[runs["organization"] == labels[1]].sort_values("rep")[key]
         a_values, b_values = a.to_numpy(dtype=float), b.to_numpy(dtype=float)
         row: dict[str, Any] = {"outcome": key, "label": reg.OUTCOMES[key].label}
-        for prefix, interval in (("a", mean_interval(a_values)),
-                                 ("b", mean_interval(b_values)),
-                                 ("diff", paired_difference(a_values, b_values)),
+        for prefix, interval in (("a", interval_for(key, a_values)),
+                                 ("b", interval_for(key, b_values)),
+                                 ("diff", paired_difference(a_values, b_values, name=key)),
                                  ("unpaired", unpaired_difference(a_values, b_values))):
             row.update({f"{prefix}_mean": interval.mean, f"{prefix}_low": interval.low,
                         f"{prefix}_high": interval.high})
@@ -447,7 +575,7 @@ def _table(runs: pd.DataFrame, labels: tuple[str, str]) -> pd.DataFrame:
 def _paths(series: dict[int, list[pd.DataFrame]], labels: tuple[str, str]) -> pd.DataFrame:
     frames = []
     for arm, label in enumerate(labels):
-        for metric in reg.TRAJECTORIES:
+        for metric in (*reg.TRAJECTORIES, *reg.MARKET_SERIES):
             columns = [s.set_index("step")[metric] for s in series[arm]]
             length = min(len(c) for c in columns)
             mean, low, high = band(np.vstack([c.to_numpy()[:length] for c in columns]))

@@ -12,6 +12,7 @@ import matplotlib
 matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt  # noqa: E402 - after choosing the backend
+import matplotlib.ticker  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
@@ -29,6 +30,35 @@ def _binned(column: pd.Series) -> pd.Series:
     return bins.map(lambda iv: round(float(iv.mid), 3)).astype(float)
 
 
+def plain_number(value: float) -> str:
+    """A number as a reader writes it: no e-notation, digits to suit its size."""
+    if not np.isfinite(value):
+        return "–"
+    size = abs(value)
+    if size < 0.00005:
+        return "0"
+    if size >= 1000:
+        return f"{value:,.0f}"
+    if size >= 10:
+        return f"{value:.1f}"
+    if size >= 0.01:
+        return f"{value:.2f}"
+    return f"{value:.4f}"
+
+
+def axis_label(name: str) -> str:
+    """A factor's or outcome's label from the outcome registry, with its unit."""
+    unit = reg.unit_text(name) if reg.registered(name) else ""
+    return f"{reg.label(name)} ({unit})" if unit else reg.label(name)
+
+
+def _tick(value: object) -> str:
+    """A level as a tick label: numbers in plain form, names as readers write them."""
+    if isinstance(value, (int, float, np.integer, np.floating)):
+        return plain_number(float(value))
+    return str(value).replace("_", "-")
+
+
 def heatmap(runs: pd.DataFrame, x: str, y: str, outcome: str) -> Figure:
     """Mean ``outcome`` over two parameters (binned if continuous), values written in."""
     data = pd.DataFrame({x: _binned(runs[x]), y: _binned(runs[y]),
@@ -43,18 +73,22 @@ def heatmap(runs: pd.DataFrame, x: str, y: str, outcome: str) -> Figure:
     image = ax.imshow(values, cmap="RdBu" if diverging else "viridis", aspect="auto",
                       origin="lower", vmin=-limit if diverging else None,
                       vmax=limit if diverging else None)
-    ax.set_xticks(range(len(table.columns)), [str(c) for c in table.columns], rotation=45,
+    ax.set_xticks(range(len(table.columns)), [_tick(c) for c in table.columns], rotation=45,
                   ha="right")
-    ax.set_yticks(range(len(table.index)), [str(i) for i in table.index])
+    ax.set_yticks(range(len(table.index)), [_tick(i) for i in table.index])
+    scale = 100.0 if reg.registered(outcome) and reg.outcome(outcome).unit == "share" else 1.0
     for (i, j), value in np.ndenumerate(values):
         if np.isfinite(value):
-            dark = diverging and abs(value) > 0.6 * limit
-            ax.text(j, i, f"{value:.2g}", ha="center", va="center", fontsize=8,
+            red, green, blue, _ = image.cmap(image.norm(value))
+            dark = 0.2126 * red + 0.7152 * green + 0.0722 * blue < 0.5  # the cell's luminance
+            ax.text(j, i, plain_number(scale * value), ha="center", va="center", fontsize=8,
                     color="white" if dark else "black")
-    ax.set_xlabel(x)
-    ax.set_ylabel(y)
-    ax.set_title(f"mean {reg.label(outcome)}")
-    fig.colorbar(image, ax=ax)
+    ax.set_xlabel(axis_label(x))
+    ax.set_ylabel(axis_label(y))
+    ax.set_title(f"mean {axis_label(outcome)}")
+    bar = fig.colorbar(image, ax=ax)
+    bar.formatter = matplotlib.ticker.FuncFormatter(lambda v, _: plain_number(scale * v))
+    bar.update_ticks()
     fig.tight_layout()
     return fig
 
@@ -75,11 +109,11 @@ def main_effects(runs: pd.DataFrame, factors: list[str], outcome: str) -> Figure
         ax.errorbar(positions, stats["mean"], yerr=half, marker="o", capsize=3)
         if stats.index.dtype.kind not in "biuf":
             ax.set_xticks(positions, [str(i) for i in stats.index])
-        ax.set_xlabel(factor)
+        ax.set_xlabel(axis_label(factor))
         ax.grid(alpha=0.3)
     for ax in axes.flat[n:]:
         ax.set_visible(False)
-    axes[0, 0].set_ylabel(reg.label(outcome))
+    axes[0, 0].set_ylabel(axis_label(outcome))
     fig.suptitle(f"main effects on {reg.label(outcome)}")
     fig.tight_layout()
     return fig
@@ -106,6 +140,58 @@ def trajectories(series: pd.DataFrame, runs: pd.DataFrame, column: str,
     return fig
 
 
+def morris_plot(table: pd.DataFrame, outcome: str) -> Figure:
+    """Morris screening: μ* (overall influence) against σ (non-linearity or interactions).
+
+    Factors far right matter; factors high above the diagonal σ = μ* act through
+    interactions or non-linearly rather than alone.
+    """
+    fig, ax = plt.subplots(figsize=(5, 4))
+    ax.errorbar(table["mu_star"], table["sigma"], xerr=table["mu_star_conf"], fmt="o",
+                capsize=3, color="#1f77b4")
+    for name, row in table.iterrows():
+        ax.annotate(str(name), (row["mu_star"], row["sigma"]), textcoords="offset points",
+                    xytext=(4, 4), fontsize=8)
+    top = float(max((table["mu_star"] + table["mu_star_conf"].fillna(0)).max(),
+                    table["sigma"].max(), 1e-12)) * 1.15
+    ax.plot([0, top], [0, top], color="grey", lw=0.8, ls="--", label="σ = μ*")
+    ax.set_xlim(0, top)
+    ax.set_ylim(0, top)
+    ax.set_xlabel("μ* (mean absolute elementary effect)")
+    ax.set_ylabel("σ (spread of the effects)")
+    ax.set_title(f"Morris screening of {axis_label(outcome)}", fontsize=10)
+    ax.legend(fontsize=8, loc="upper left")
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    return fig
+
+
+def prim_trajectory(trajectory: pd.DataFrame, chosen: int, question: str) -> Figure:
+    """PRIM's peeling trajectory: density against coverage, the chosen box circled.
+
+    Points are coloured by the number of restricted dimensions, as the EMA Workbench's
+    ``show_tradeoff`` draws them.
+    """
+    fig, ax = plt.subplots(figsize=(5, 4))
+    points = ax.scatter(trajectory["coverage"], trajectory["density"],
+                        c=trajectory["restricted"], cmap="viridis", s=18)
+    ax.plot(trajectory["coverage"].iloc[chosen], trajectory["density"].iloc[chosen], "o",
+            ms=12, mfc="none", mec="#d62728", mew=1.5, label=f"chosen box ({chosen})")
+    ax.set_xlabel("coverage (share of the cases in the box)")
+    ax.set_ylabel("density (share of the box that are cases)")
+    ax.set_xlim(0, 1.05)
+    ax.set_ylim(0, 1.05)
+    ax.set_title(f"PRIM peeling trajectory: {question}", fontsize=9)
+    bar = fig.colorbar(points, ax=ax)
+    bar.set_label("restricted dimensions")
+    bar.locator = matplotlib.ticker.MaxNLocator(integer=True)
+    bar.update_ticks()
+    ax.legend(fontsize=8, loc="lower left")
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    return fig
+
+
 def indices_bar(table: pd.DataFrame, outcome: str) -> Figure:
     """Sobol first-order and total indices with their confidence intervals."""
     fig, ax = plt.subplots(figsize=(1.2 * len(table) + 3, 3.5))
@@ -114,7 +200,7 @@ def indices_bar(table: pd.DataFrame, outcome: str) -> Figure:
     ax.bar(x + 0.2, table["ST"], 0.4, yerr=table["ST_conf"], label="total", capsize=3)
     ax.set_xticks(x, list(table.index))
     ax.set_ylabel("Sobol index")
-    ax.set_title(f"what drives {reg.label(outcome)}")
+    ax.set_title(f"what drives {axis_label(outcome)}")
     ax.legend()
     ax.grid(alpha=0.3, axis="y")
     fig.tight_layout()

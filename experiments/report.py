@@ -14,12 +14,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import matplotlib.pyplot as plt
+import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
 from experiments import analysis, plots
 from experiments.analysis import AnalysisError, Experiment
 from experiments.designs import coverage_warnings
+from simulation import outcomes as reg
 
 
 @dataclass
@@ -32,8 +34,12 @@ class Report:
     notes: list[str] = field(default_factory=list)
 
 
-def build(exp: Experiment, outcomes: list[str] | None = None) -> Report:
-    """Run every analysis the experiment supports; note (not fail on) those it cannot."""
+def build(exp: Experiment, outcomes: list[str] | None = None, command: str = "") -> Report:
+    """Run every analysis the experiment supports; note (not fail on) those it cannot.
+
+    Outcomes that are the same in every run are named and left out. ``command`` is the
+    command line that made the report; the report lists it with the versions and the seed.
+    """
     spec = exp.spec
     names = exp.outcomes(outcomes)
     if not names:
@@ -47,7 +53,17 @@ def build(exp: Experiment, outcomes: list[str] | None = None) -> Report:
                         f"spec hash {exp.manifest.get('identity', {}).get('spec_hash')}.")
     report.notes.extend(coverage_warnings(spec, exp.runs, f"the {len(exp.runs)} runs "
                                           "completed"))
-    report.tables["summary"] = analysis.summary_table(exp, names)
+    report.notes.append(provenance_text(exp, command))
+    constant = [n for n in names if not np.ptp(exp.runs[n].astype(float).dropna()) > 0]
+    for name in constant:
+        values = exp.runs[name].astype(float).dropna()
+        report.notes.append(f"{plots.axis_label(name)} is the same ("
+                            f"{plots.plain_number(float(values.iloc[0])) if len(values) else '–'})"
+                            " in every run: left out of the analysis (nothing to apportion "
+                            "or explain)")
+    names = [n for n in names if n not in constant]
+    sampled = spec.design.kind in ("sobol", "morris", "lhs")  # one row per sample is no summary
+    report.tables["summary"] = analysis.summary_table(exp, names, by=[] if sampled else None)
     paired = analysis.paired_differences(exp, names)
     if not paired.empty:
         report.tables["paired differences"] = paired
@@ -66,11 +82,16 @@ def build(exp: Experiment, outcomes: list[str] | None = None) -> Report:
                 for key, table in result.items():
                     report.tables[f"{outcome}: {key.replace('_', ' and ')} indices"] = table
                 if "first_total" in result:
+                    report.notes.extend(analysis.sobol_warnings(result["first_total"],
+                                                                plots.axis_label(outcome)))
                     report.figures[f"{outcome}: Sobol indices"] = plots.indices_bar(
                         result["first_total"], outcome)
+                if "morris" in result:
+                    report.figures[f"{outcome}: Morris mu-star against sigma"] = \
+                        plots.morris_plot(result["morris"], outcome)
         try:
-            report.tables[f"{outcome}: lever interactions"] = analysis.interactions(
-                exp, outcome)
+            report.tables[f"{outcome}: interactions (lever × lever, lever × condition, "
+                          "condition × condition)"] = analysis.interactions(exp, outcome)
         except AnalysisError as err:
             report.notes.append(f"{outcome} interactions: {err}")
         report.figures[f"{outcome}: main effects"] = plots.main_effects(
@@ -86,18 +107,29 @@ def build(exp: Experiment, outcomes: list[str] | None = None) -> Report:
         except AnalysisError as err:
             report.notes.append(f"scenario discovery: {err}")
         else:
-            report.notes.append(
-                f"Scenario discovery (PRIM) for {found.question}: {found.cases} of "
-                f"{found.runs} runs; the box below holds {found.coverage:.0%} of them "
-                f"(coverage) and {found.density:.0%} of its runs are such cases (density), "
-                f"mass {found.mass:.0%}.")
-            report.tables["scenario discovery box"] = found.box
+            report.notes.append(f"Scenario discovery (PRIM): {found.in_words()}")
+            if not found.box.empty:
+                report.tables["scenario discovery box"] = found.box
+            report.figures["scenario discovery: PRIM peeling trajectory"] = \
+                plots.prim_trajectory(found.trajectory, found.chosen, found.question)
     if not exp.series.empty:
         by = next((f for f in exp.spec.levers if exp.runs[f].nunique() <= 8), None)
         for column in [c for c in exp.series.columns if c not in ("run_id", "step")][:3]:
             report.figures[f"{column} over time"] = plots.trajectories(
                 exp.series, exp.runs, column, by)
     return report
+
+
+def provenance_text(exp: Experiment, command: str = "") -> str:
+    """The exact command, software versions and seed that made the report."""
+    from simulation.provenance import software_versions
+
+    versions = ", ".join(f"{k} {v}" for k, v in software_versions().items() if v)
+    swept = exp.manifest.get("command") or exp.manifest.get("argv")
+    made = f"Made by `{command}`" if command else "Made by the analysis"
+    return (f"{made} from the sweep of spec {exp.spec.name} (root seed {exp.spec.seed}"
+            + (f", run by `{swept}`" if isinstance(swept, str) else "")
+            + f"); software: {versions}.")
 
 
 def noise_text(outcome: str, ratio: float) -> str:
@@ -123,6 +155,40 @@ def _figure_png(fig: Figure) -> bytes:
     return buffer.getvalue()
 
 
+COLUMN_INCHES = 3.5
+"""A journal's single column (89 mm); wide figures get a double column."""
+DOUBLE_COLUMN_INCHES = 7.2
+
+
+def _vector(fig: Figure, stem: Path) -> None:
+    """Write the figure as SVG and PDF at a journal column width (fixed metadata)."""
+    width, height = fig.get_size_inches()
+    target = COLUMN_INCHES if width <= 6 else DOUBLE_COLUMN_INCHES
+    fig.set_size_inches(target, height * target / width)
+    for fmt, meta in (("svg", {"Date": None}), ("pdf", {"CreationDate": None})):
+        fig.savefig(f"{stem}.{fmt}", format=fmt, metadata=meta, bbox_inches="tight")
+    fig.set_size_inches(width, height)
+
+
+_HEADS = {"mu": "μ", "mu_star": "μ*", "mu_star_conf": "μ* ± (95%)", "sigma": "σ",
+          "S1_conf": "S1 ± (95%)", "ST_conf": "ST ± (95%)", "factor_a": "factor",
+          "factor_b": "with", "ci_low": "low (95%)", "ci_high": "high (95%)",
+          "unpaired_low": "low if unpaired", "unpaired_high": "high if unpaired"}
+"""Column heads of the HTML tables (the CSV files keep the column names)."""
+
+
+def readable(table: pd.DataFrame) -> pd.DataFrame:
+    """The table with registry labels and units for outcome names, in rows and columns."""
+    names = {n: plots.axis_label(n) for n in [*table.columns.get_level_values(0),
+                                              *table.index.get_level_values(0)]
+             if isinstance(n, str) and reg.registered(n)}
+    out = table.rename(index=names, columns={**names, **_HEADS})
+    if "outcome" in out.columns:
+        out["outcome"] = [plots.axis_label(v) if reg.registered(str(v)) else v
+                          for v in out["outcome"]]
+    return out
+
+
 def _slug(name: str) -> str:
     return "".join(c if c.isalnum() else "_" for c in name).strip("_").lower()
 
@@ -137,18 +203,23 @@ def write(report: Report, folder: str | Path) -> Path:
     for name, table in report.tables.items():
         table.to_csv(folder / "tables" / f"{_slug(name)}.csv")
         parts.append(f"<h2>{html.escape(name)}</h2>")
-        parts.append(table.to_html(float_format=lambda v: f"{v:.4g}", border=0,
-                                   classes="table"))
+        parts.append(readable(table).to_html(
+            float_format=plots.plain_number, border=0, classes="table", na_rep="–",
+            index=not isinstance(table.index, pd.RangeIndex)))
     for name, fig in report.figures.items():
         png = _figure_png(fig)
-        plt.close(fig)
         (folder / "figures" / f"{_slug(name)}.png").write_bytes(png)
+        _vector(fig, folder / "figures" / _slug(name))
+        plt.close(fig)
         data = base64.b64encode(png).decode()
         parts.append(f"<h2>{html.escape(name)}</h2>"
-                     f'<img alt="{html.escape(name)}" src="data:image/png;base64,{data}">')
+                     f'<img alt="{html.escape(name)}" src="data:image/png;base64,{data}">'
+                     f'<p class="files">Vector files for print: figures/{_slug(name)}.svg, '
+                     f"figures/{_slug(name)}.pdf ({COLUMN_INCHES:g} in column width)</p>")
     style = ("body{font-family:sans-serif;max-width:1100px;margin:2em auto;color:#222}"
              "table{border-collapse:collapse;font-size:13px}td,th{padding:2px 8px;"
-             "border-bottom:1px solid #ddd;text-align:right}img{max-width:100%}")
+             "border-bottom:1px solid #ddd;text-align:right}img{max-width:100%}"
+             ".files{color:#666;font-size:12px}")
     page = (f"<!doctype html><html><head><meta charset='utf-8'><title>"
             f"{html.escape(report.title)}</title><style>{style}</style></head><body>"
             + "\n".join(parts) + "</body></html>\n")

@@ -162,10 +162,11 @@ def org_model(params: Mapping[str, Any], seed: int, *, steps: int, series_every:
     ``series_every``-th step (and the last one), from ``model.results()``.
     """
     from simulation import OrgModel  # deferred: workers import the model only when used
+    from simulation.outcomes import in_revenue_months
 
     model = OrgModel(rng=seed, **model_kwargs(params))
     model.run(steps)
-    summary = dict(model.summary())
+    summary = in_revenue_months(model.summary(), model.fair_revenue)
     if series_every <= 0:
         return summary, None
     results = model.results()

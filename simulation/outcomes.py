@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 Better = Literal["higher", "lower", "neither"]
 Unit = Literal["share", "revenue-months", "months", "count", "distance", "index", "share-points"]
@@ -42,6 +42,15 @@ class Outcome:
     undefined: str = ""
     scale: str = ""
     """What a chart's values measure, in a few words beside its title (series only)."""
+    binary: bool = False
+    """Each run's value is 0 or 1 (a proportion over runs: Wilson intervals)."""
+    needs: str = ""
+    """The event kind without which there is nothing to measure (empty: none)."""
+
+    @property
+    def bounded(self) -> bool:
+        """Whether values cannot leave a range (shares, months, counts, distances)."""
+        return self.unit != "revenue-months"
 
 
 @dataclass(frozen=True)
@@ -69,15 +78,16 @@ OUTCOMES: Mapping[str, Outcome] = _index(
     Outcome("cumulative_profit", "profit (total)", "Total profit", "revenue-months",
             "higher"),
     Outcome("final_cash", "final cash", "Cash at the end", "revenue-months", "higher"),
-    Outcome("survived", "survival", "Still in business at the end", "share", "higher"),
+    Outcome("survived", "survival", "Still in business at the end", "share", "higher",
+            binary=True),
     Outcome("mean_satisfaction", "satisfaction", "Mean customer satisfaction", "index",
             "higher"),
     Outcome("resilience_loss", "resilience loss", "Share lost after shocks (area)",
-            "share-points", "lower"),
+            "share-points", "lower", needs="shock"),
     Outcome("resilience_depth", "resilience depth", "Deepest fall after a shock", "share",
-            "lower"),
+            "lower", needs="shock"),
     Outcome("mean_time_to_recover", "months to recover", "Months to recover from a shock",
-            "months", "lower", undefined=NO_SHOCK),
+            "months", "lower", undefined=NO_SHOCK, needs="shock"),
     Outcome("mean_awareness_gap", "awareness gap", "Mean awareness gap", "distance", "lower"),
     Outcome("mean_action_gap", "action gap", "Mean action gap", "distance", "lower"),
     Outcome("shocks", "shocks", "Needs shocks in the run", "count", "neither"),
@@ -107,13 +117,70 @@ SERIES: Mapping[str, Outcome] = _index(
 )
 """Per-month figures of every firm (columns of ``OrgModel.results()``), in order."""
 
+MARKET_SERIES: Mapping[str, Outcome] = _index(
+    Outcome("entrants_share", "disruptors' share", "Disruptors' share of the market", "share",
+            "neither", scale="% of customers", needs="entrant"),
+    Outcome("failures", "firms failing", "Firms failing per run and month", "count",
+            "neither", scale="failures per run"),
+)
+"""Per-month figures of the whole market that a comparison's handout draws."""
+
+ENCOUNTERS: Mapping[str, Outcome] = _index(
+    Outcome("time_to_notice", "months to notice", "Months from a disruptor's entry until "
+            "the firm noticed it", "months", "lower", needs="entrant",
+            undefined="the firm never noticed that disruptor"),
+    Outcome("time_to_answer", "months to answer", "Months from a disruptor's entry until "
+            "the firm's offering answered it", "months", "lower", needs="entrant",
+            undefined="the firm never answered that disruptor"),
+    Outcome("time_to_serve", "months to serve", "Months from a segment's emergence until "
+            "the firm served it", "months", "lower", needs="new_segment",
+            undefined="the firm never served that segment"),
+)
+"""How soon a firm notices and answers each disruptor and serves each new segment
+(``OrgModel.disruptions()`` and ``OrgModel.emergences()``)."""
+
+SUBJECTS: Mapping[str, str] = {
+    "summary": "the summary in words",
+    "organizations": "how the two organizations are set up",
+    "market_share": "the market share panel and the final share row",
+    "profit": "the profit panel and the total profit row",
+    "cash": "the cash panel and the final cash row",
+    "survival": "the survival row",
+    "awareness_gap": "the awareness gap panel and row",
+    "action_gap": "the action gap panel and row",
+    "recovery": "the rows on falling and recovering after shocks",
+    "entrants_share": "the disruptors' share panel, firm failures marked",
+    "notice": "the table of months to notice and to answer each disruptor",
+    "serve": "the table of months to serve each new segment",
+}
+"""What a handout can show, by name: a scenario maps each discussion question to the subjects
+that answer it (``answered_by``), and the handout marks each subject it shows."""
+
+SUBJECT_NEEDS: Mapping[str, str] = {"recovery": "shock", "entrants_share": "entrant",
+                                    "notice": "entrant", "serve": "new_segment"}
+"""The event kind a subject needs (a scenario without it has nothing to show there)."""
+
+
+def in_revenue_months(values: Mapping[str, Any], fair_revenue: float) -> dict[str, Any]:
+    """Money figures in months of fair-share revenue, the unit of every face.
+
+    The one conversion: every registered outcome or series with unit ``revenue-months`` is
+    divided by the model's ``fair_revenue`` (one firm's fair share of a month's revenue);
+    other values pass unchanged. Values may be numbers or arrays (a series).
+    """
+    money = {n for n, o in (*OUTCOMES.items(), *SERIES.items()) if o.unit == "revenue-months"}
+    return {k: (v / fair_revenue if k in money and fair_revenue else v)
+            for k, v in values.items()}
+
+
 FIRM_METRICS: tuple[str, ...] = tuple(n for n in SERIES if n != "cash")
 """What a firm books each month besides its cash (cash is the firm's own state)."""
 
 FOCAL_REPORTERS: tuple[str, ...] = ("market_share", "awareness_gap", "action_gap", "cash")
 """The focal firm's series offered as model-level reporters (Mesa's DataCollector)."""
 
-TRAJECTORIES: tuple[str, ...] = ("market_share", "awareness_gap", "action_gap")
+TRAJECTORIES: tuple[str, ...] = ("market_share", "awareness_gap", "action_gap", "profit",
+                                  "cash")
 """The series whose mean path (and band) a comparison's handout draws."""
 
 PANELS: tuple[str, ...] = ("market_share", "satisfaction", "awareness_gap", "action_gap",
@@ -147,10 +214,10 @@ def outcome(name: str) -> Outcome:
         KeyError: ``name`` is not registered; the message lists what is.
 
     """
-    found = OUTCOMES.get(name) or SERIES.get(name)
+    found = _ANY.get(name)
     if found is None:
         raise KeyError(f"{name!r} is not a registered outcome; outcomes are "
-                       f"{', '.join([*OUTCOMES, *SERIES])}")
+                       f"{', '.join(_ANY)}")
     return found
 
 
@@ -158,5 +225,20 @@ def label(name: str) -> str:
     """The plain label of an outcome, series or event kind; unknown names come back as given."""
     if name in EVENTS:
         return EVENTS[name].label
-    known = OUTCOMES.get(name) or SERIES.get(name)
+    known = _ANY.get(name)
     return known.label if known is not None else name
+
+
+def registered(name: str) -> bool:
+    """Whether ``name`` is a registered outcome or series."""
+    return name in _ANY
+
+
+def unit_text(name: str) -> str:
+    """The unit of an outcome in words for a table or axis (empty when it has none)."""
+    unit = outcome(name).unit
+    return {"share": "%", "revenue-months": "months of revenue", "months": "months",
+            "share-points": "share × months"}.get(unit, "")
+
+
+_ANY: Mapping[str, Outcome] = {**OUTCOMES, **SERIES, **MARKET_SERIES, **ENCOUNTERS}

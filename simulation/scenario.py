@@ -421,6 +421,11 @@ class Scenario(_Strict):
     teaches: str = Field(min_length=1, max_length=4000, description="what it is meant to teach")
     questions: list[Annotated[str, Field(min_length=1, max_length=1000)]] = Field(
         min_length=1, max_length=20, description="discussion questions (not answers)")
+    answered_by: list[list[str]] = Field(
+        default_factory=list, max_length=20,
+        description="per question, in order, what on the compare handout answers it: "
+                    "summary, organizations, market_share, profit, cash, survival, "
+                    "awareness_gap, action_gap, recovery, entrants_share, notice, serve")
     steps: int = Field(240, ge=1, le=100_000, description="months to run")
     seed: int = Field(0, ge=0, le=2**63 - 1, description="root seed of the replications")
     compare: list[CompareEntry] = Field(
@@ -450,6 +455,7 @@ class Scenario(_Strict):
         for i, name in enumerate(names):
             if name in names[:i]:
                 raise _FieldValueError(("firms", i, "name"), f"{name!r} is used twice")
+        self._check_answers()
         reorgs = [i for i, e in enumerate(self.timeline) if e.event == "reorganization"]
         if len(reorgs) > 1:
             raise _FieldValueError(("timeline", reorgs[1]), "the focal firm can reorganize "
@@ -509,6 +515,31 @@ class Scenario(_Strict):
                 f"{self.focal.structure!r} in compare (the focal firm as one arm), or set "
                 f"{', '.join(mine)} in one organization's levers", field="compare")
         return arms
+
+    def _check_answers(self) -> None:
+        from simulation.outcomes import SUBJECT_NEEDS, SUBJECTS
+
+        if self.answered_by and len(self.answered_by) != len(self.questions):
+            raise _FieldValueError(("answered_by",), f"has {len(self.answered_by)} entries for "
+                                   f"{len(self.questions)} questions; give one list per question")
+        kinds = self.event_kinds()
+        for i, subjects in enumerate(self.answered_by):
+            for j, subject in enumerate(subjects):
+                if subject not in SUBJECTS:
+                    raise _FieldValueError(("answered_by", i, j), f"{subject!r} is not one of "
+                                           f"{', '.join(SUBJECTS)}")
+                need = SUBJECT_NEEDS.get(subject, "")
+                if need and need not in kinds:
+                    raise _FieldValueError(("answered_by", i, j), f"{subject!r} needs events "
+                                           f"of kind {need!r}, which this scenario never "
+                                           "brings (timeline or a rate above 0)")
+
+    def event_kinds(self) -> set[str]:
+        """The kinds of event the scenario can bring: scheduled, or random at a rate above 0."""
+        kinds = {e.event for e in self.timeline}
+        rates = {"shock": self.market.shock_rate, "entrant": self.entrants.rate,
+                 "new_segment": self.market.new_segment_rate}
+        return kinds | {kind for kind, rate in rates.items() if rate > 0}
 
     def scheduled_events(self) -> list[tuple[int, str]]:
         """The timeline as (step, kind), sorted by step."""

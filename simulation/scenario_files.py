@@ -91,6 +91,8 @@ def load_scenario(name_or_path: str | Path) -> Scenario:
     chain = _load_chain(path)
     merged: dict[str, Any] = {}
     for doc in reversed(chain):
+        if "questions" in doc.data and "answered_by" not in doc.data:
+            merged.pop("answered_by", None)  # new questions: the old answers do not fit them
         merged = _merge(merged, doc.data)
     merged.pop("extends", None)
     try:

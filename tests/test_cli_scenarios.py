@@ -136,7 +136,7 @@ def test_compare_writes_the_handout(tmp_path: Path, capsys: pytest.CaptureFixtur
     assert main(["compare", str(path), "--reps", "2", "--workers", "1", "--out", str(out),
                  "--quiet"]) == 0
     printed = capsys.readouterr().out
-    assert "final share" in printed and "inside_out" in printed
+    assert "final share" in printed and "Inside-out" in printed
     assert {p.name for p in out.iterdir()} == {"tiny.html", "tiny.png", "tiny-runs.csv",
                                                "tiny-table.csv", "tiny-manifest.json"}
     first = (out / "tiny.html").read_bytes()

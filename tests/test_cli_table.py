@@ -65,4 +65,4 @@ def test_compare_on_a_narrow_terminal_wraps_and_hides_nothing(tmp_path, capsys,
     printed = capsys.readouterr().out
     assert "…" not in printed and max(len(line) for line in printed.splitlines()) <= 50
     table = pd.read_csv(tmp_path / "stable-market-table.csv")
-    assert len(table) > 0 and "pairs" in printed.replace("\n", " ")
+    assert len(table) > 0 and "outcome" in printed.replace("\n", " ")

@@ -165,6 +165,8 @@ COMPARE_CASES: dict[str, dict[str, Any]] = {
 
 # Text for the handout: each must appear in the HTML report.
 TEXT_FIELDS = {"title", "description", "teaches", "questions"}
+# What the handout shows beside each question (see test_answered_by_shows_where_to_look).
+HANDOUT_FIELDS = {"answered_by"}
 
 
 def leaf_fields(model: type[BaseModel] = Scenario, prefix: str = "") -> set[str]:
@@ -237,7 +239,7 @@ def base_print(base: str) -> tuple[Any, ...]:
 
 
 def test_every_field_has_a_case() -> None:
-    covered = set(CASES) | set(COMPARE_CASES) | TEXT_FIELDS
+    covered = set(CASES) | set(COMPARE_CASES) | TEXT_FIELDS | HANDOUT_FIELDS
     assert leaf_fields() == covered
 
 
@@ -268,6 +270,15 @@ def test_text_fields_reach_the_handout() -> None:
     page = html_report(result, b"png")
     for text in (scenario.title, scenario.description, scenario.teaches, *scenario.questions):
         assert text in page
+
+
+def test_answered_by_shows_where_to_look() -> None:
+    from experiments.compare import compare
+    from simulation.outcomes import SUBJECTS
+
+    scenario = build("listed", {"answered_by": [["notice", "cash"]]})
+    page = html_report(compare(scenario, reps=2, steps=8), b"png")
+    assert f"Look at: {SUBJECTS['notice']}; {SUBJECTS['cash']}" in page
 
 
 def test_reorganization_can_be_skipped_per_organization() -> None:

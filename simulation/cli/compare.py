@@ -79,7 +79,7 @@ def compare(
                                           scheduler=scheduler, framing=framing, seed=seed,
                                           steps=steps, overrides=overrides, quiet=quiet,
                                           err=err)
-    table = Table(title=f"{loaded.title}: mean ± 95% interval of {reps} replications on the "
+    table = Table(title=f"{loaded.title}: mean [95% interval] of {reps} replications on the "
                   f"same seeds\n{FRAMING_TEXT[result.framing]}")
     for i, header in enumerate(table_header(result)):
         table.add_column(header, justify="left" if i == 0 else "right", overflow="fold")

@@ -116,7 +116,12 @@ def analyze(
     from experiments import analysis, report
 
     exp = analysis.load(folder)
-    built = report.build(exp, outcome or None)
+    import shlex
+
+    command = shlex.join(["outsidein", "analyze", str(folder),
+                          *(["--out", str(out)] if out else []),
+                          *[a for o in outcome or [] for a in ("--outcome", o)]])
+    built = report.build(exp, outcome or None, command=command)
     target = out or folder / "report"
     path = report.write(built, target)
     for note in built.notes:

@@ -1,0 +1,170 @@
+"""The workshop handout: intervals made for their kind, a page per shipped scenario that
+answers its questions, plain words, and a page that prints on A4."""
+
+from __future__ import annotations
+
+import functools
+import re
+from html.parser import HTMLParser
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from experiments.compare import (
+    Comparison,
+    bootstrap_interval,
+    compare,
+    interval_for,
+    paired_difference,
+    wilson_interval,
+)
+from simulation import outcomes as reg
+from simulation.report import figure_png, html_report, subjects_shown
+from simulation.scenario import ScenarioError, load_scenario, parse_scenario, scenario_names
+
+SHIPPED = scenario_names()
+
+
+@pytest.mark.parametrize(("successes", "low", "high"), [
+    (0, 0.0, 0.2775),    # hand: centre = half = (z²/2n)/(1 + z²/n) = 0.19207/1.38415
+    (10, 0.7225, 1.0),   # the mirror image
+    (9, 0.5958, 0.9821),  # (0.9 + 0.19207)/1.38415 ∓ 1.41601·√(0.009 + 0.0096037)
+])
+def test_wilson_interval_matches_the_hand_computation(successes: int, low: float,
+                                                      high: float) -> None:
+    got = wilson_interval([1.0] * successes + [0.0] * (10 - successes))
+    assert got.mean == successes / 10 and got.n == 10
+    assert got.low == pytest.approx(low, abs=1e-4)
+    assert got.high == pytest.approx(high, abs=1e-4)
+
+
+def test_survival_gets_wilson_and_bounded_outcomes_stay_in_their_range() -> None:
+    survived = [1.0] * 9 + [0.0]
+    assert interval_for("survived", survived) == wilson_interval(survived)
+    share = np.array([0.0, 0.0, 0.01, 0.0, 0.4, 0.0, 0.0, 0.0])  # a t interval goes below 0
+    got = interval_for("final_share", share)
+    assert 0.0 <= got.low <= got.mean <= got.high <= 1.0
+    diff = paired_difference([1.0] * 9 + [0.0], [0.0] * 2 + [1.0] * 8, name="survived")
+    assert -1.0 <= diff.low <= diff.mean <= diff.high <= 1.0
+    assert bootstrap_interval(share) == bootstrap_interval(share)  # the same every time
+    money = interval_for("cumulative_profit", [-3.0, 1.0, 2.0])
+    assert money.low < -3.0  # money is unbounded: a t interval
+
+
+def test_money_is_converted_in_one_place() -> None:
+    got = reg.in_revenue_months({"final_cash": 600.0, "final_share": 0.3, "cash": 60.0},
+                                fair_revenue=100.0)
+    assert got == {"final_cash": 6.0, "final_share": 0.3, "cash": 0.6}
+
+
+class _Text(HTMLParser):
+    """The text a reader sees and every data-subjects attribute of a page."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.text: list[str] = []
+        self.subjects: set[str] = set()
+        self._skip = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self._skip += tag in ("style", "title")
+        for name, value in attrs:
+            if name == "data-subjects" and value:
+                self.subjects.update(value.split())
+
+    def handle_endtag(self, tag: str) -> None:
+        self._skip -= tag in ("style", "title")
+
+    def handle_data(self, data: str) -> None:
+        if not self._skip:
+            self.text.append(data)
+
+
+def _steps(name: str) -> int:
+    scenario = load_scenario(name)
+    last = max((e.step for e in scenario.timeline), default=0)
+    return min(scenario.steps, last + 12 if last else 24)
+
+
+@functools.cache
+def _handout(name: str) -> tuple[Comparison, str]:
+    result = compare(load_scenario(name), name=name, reps=2, steps=_steps(name),
+                     overrides={"customers": 300})
+    return result, html_report(result, figure_png(result, dpi=40))
+
+
+@pytest.mark.parametrize("name", SHIPPED)
+def test_every_question_of_a_shipped_scenario_is_answered_on_its_handout(name: str) -> None:
+    scenario = load_scenario(name)
+    assert len(scenario.answered_by) == len(scenario.questions)  # every question is mapped
+    result, page = _handout(name)
+    seen = _Text()
+    seen.feed(page)
+    for question, subjects in zip(scenario.questions, scenario.answered_by, strict=True):
+        assert subjects, question
+        assert set(subjects) <= seen.subjects, (question, set(subjects) - seen.subjects)
+    assert set(seen.subjects) <= set(subjects_shown(scenario))
+    text = " ".join(seen.text)
+    assert "0.000 [0.000, 0.000]" not in text and "[–, –]" not in text
+    code = re.findall(r"\b[a-z]+_[a-z_]+\b", text)
+    assert not code, code  # no inside_out, final_share, ...
+    assert text.index(f"Over {result.reps} paired runs") < text.index("The situation")
+    for _, row in result.table.iterrows():  # bounded outcomes keep their intervals in range
+        if reg.OUTCOMES[row["outcome"]].unit == "share" and np.isfinite(row["a_low"]):
+            assert row["a_low"] >= 0.0 and row["a_high"] <= 1.0
+            assert row["b_low"] >= 0.0 and row["b_high"] <= 1.0
+
+
+def test_a_run_without_shocks_explains_its_missing_rows_in_words() -> None:
+    result, page = _handout("stable-market")
+    assert "no needs shock happened in any run, so there is nothing to measure" in page
+    assert "<td>resilience loss" not in page and "<td>months to recover" not in page
+
+
+def test_a_question_mapped_to_what_the_scenario_cannot_show_is_refused() -> None:
+    text = ("title: T\ndescription: d\nteaches: t\nquestions: [q]\n"
+            "answered_by: [[notice]]\nsteps: 12\nentrants: {rate: 0.0}\n"
+            "firms: [{name: A}, {name: B}]\n")
+    with pytest.raises(ScenarioError, match="answered_by.*'notice' needs events of kind 'entrant'"):
+        parse_scenario(text)
+    with pytest.raises(ScenarioError, match="answered_by.*'panel' is not one of"):
+        parse_scenario(text.replace("[[notice]]", "[[panel]]"))
+    with pytest.raises(ScenarioError, match="1 questions"):
+        parse_scenario(text.replace("[[notice]]", "[[profit], [cash]]"))
+
+
+def test_a_scenario_that_extends_with_new_questions_drops_the_old_answers(
+        tmp_path: Path) -> None:
+    path = tmp_path / "mine.yaml"
+    path.write_text("extends: stable-market\nquestions: ['Why?']\n", encoding="utf-8")
+    assert load_scenario(path).answered_by == []
+    path.write_text("extends: stable-market\nquestions: ['Why?']\nanswered_by: [[profit]]\n",
+                    encoding="utf-8")
+    assert load_scenario(path).answered_by == [["profit"]]
+    path.write_text("extends: stable-market\ntitle: Mine\n", encoding="utf-8")
+    assert len(load_scenario(path).answered_by) == 4  # the questions and their answers stay
+
+
+def test_the_handout_prints_on_a4_without_cut_off(tmp_path: Path) -> None:
+    from playwright.sync_api import sync_playwright
+
+    from tests.viz.browser import CHROMIUM_ARGS, chromium_path
+
+    _, page_html = _handout("low-end-disruption")
+    page_file = tmp_path / "handout.html"
+    page_file.write_text(page_html, encoding="utf-8")
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 703, "height": 1000})  # 186 mm at 96 dpi
+        page.goto(page_file.as_uri())
+        page.emulate_media(media="print")
+        widest = page.evaluate("""() => Math.max(...[...document.querySelectorAll('body *')]
+            .map(e => e.getBoundingClientRect().right))""")
+        assert widest <= 703, widest
+        pdf = page.pdf(format="A4", print_background=True)
+        browser.close()
+    assert pdf.startswith(b"%PDF")
+    boxes = {tuple(int(float(v)) for v in m.groups())
+             for m in re.finditer(rb"/MediaBox \[0 0 ([\d.]+) ([\d.]+)\]", pdf)}
+    assert boxes == {(595, 842)}  # A4 portrait (595.3 x 841.9 pt), every page
