@@ -313,6 +313,7 @@ PATTERNS: list[Pattern] = [
         "Low-end entrants at a lower price can win; outside-in notices them sooner than a "
         "listening-only firm (high clout and coordination, low capability and connections).",
         base={"entrant_steps": [24], "turbulence": 0.008},
+        seeds=(16, 16),  # noticing is counted in whole months: no fewer seeds when quick
         arms=(Arm("outside-in", HEAD_TO_HEAD),
               Arm("listening-only", {**HEAD_TO_HEAD, **levers(
                   0.8, capability=0.1, connections=0.1)})),
@@ -344,7 +345,7 @@ PATTERNS: list[Pattern] = [
         "outside-in pays (persistent change, turbulence from the profit crossover of the "
         "regime map up).",
         base={**PERSISTENT, "window": [60, 66], "after": 96},
-        seeds=(16, 8),  # whether the twin survives splits runs: a few more quick seeds
+        seeds=(16, 16),  # whether the twin survives splits runs: no fewer seeds when quick
         levels=(Axis("turbulence", (0.008, 0.016)),),
         arms=(Arm("reorganizes", {"structure": "inside_out", "rival_structure": "outside_in",
                                   "rivals": 1, "reorganize_step": 60, "transition_steps": 12,
