@@ -139,7 +139,6 @@ class OrgModel(mesa.Model):
         self._failures = 0
         self._last_failure = -1
         self.emerged: list[dict[str, Any]] = []
-        self._seen = np.zeros((0, self.market.n_segments), dtype=bool)
         specs = self._incumbent_specs()
         # The cost base is set on the market that exists at the start: latent segments bring
         # no revenue and so set no cost.

@@ -166,7 +166,6 @@ class Organizations:
         # runs after those, not every month.
         p, of = self.params, self.firm_of
         acting = lv.disrupted(self.levers, self.disruption)
-        self.acting = acting
         cap = lv.effective_capability(acting[:, _L["capability"]],
                                       acting[:, _L["connections"]], p.borrowed_capability)
         connections = acting[:, _L["connections"]]
@@ -202,12 +201,6 @@ class Organizations:
         self.moving = self.alive[:, None, None]                                     # (F,1,1)
 
     # --- the levers as applied this month ---------------------------------------------------
-    def lever(self, name: str) -> np.ndarray:
-        """(F,) a lever's value as it acts now (a reorganization under way disrupts it)."""
-        if self._dirty:
-            self._refresh()
-        return self.acting[:, _L[name]]
-
     def decision_weights(self) -> np.ndarray:
         """(K,) each department's weight in its firm's decisions (the clout lever)."""
         if self._dirty:
