@@ -19,7 +19,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tests.viz.browser import CHROMIUM_ARGS, app_server, chromium_path  # noqa: E402
+from tests.viz.browser import (  # noqa: E402
+    CHROMIUM_ARGS,
+    IN_PAGE_STEP,
+    app_server,
+    chromium_path,
+)
 
 CHART = '[data-testid="chart-market_share"] polyline'
 
@@ -28,23 +33,6 @@ def month(page) -> int:
     return int(page.locator(".oi-month").inner_text().split()[-1])
 
 
-IN_PAGE_STEP = """
-async () => {
-  const month = () => document.querySelector('.oi-month').innerText;
-  const chart = () => document.querySelector(
-      '[data-testid="chart-market_share"] polyline').getAttribute('points');
-  const m0 = month(), c0 = chart();
-  const button = [...document.querySelectorAll('button')]
-      .find(b => b.innerText.trim() === 'Step');
-  const t0 = performance.now();
-  button.click();
-  return await new Promise(resolve => {
-    const check = () => (month() !== m0 && chart() !== c0)
-        ? resolve(performance.now() - t0) : requestAnimationFrame(check);
-    check();
-  });
-}
-"""
 
 
 def step_latencies_in_page(page, n: int) -> list[float]:

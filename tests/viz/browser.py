@@ -13,7 +13,7 @@ import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 import pytest
 
@@ -102,3 +102,37 @@ def _wait_until_it_answers(proc: subprocess.Popen[bytes], printed: IO[bytes], ur
         if time.perf_counter() - start > timeout:
             raise RuntimeError(f"the app's server did not answer within {timeout} s")
         time.sleep(0.1)
+
+
+@contextmanager
+def launched_chromium() -> Iterator[Any]:
+    """Debian's chromium, driven by Playwright, closed afterwards."""
+    path = chromium_path()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=path, args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+IN_PAGE_STEP = """
+async () => {
+  const month = () => document.querySelector('.oi-month').innerText;
+  const chart = () => document.querySelector(
+      '[data-testid="chart-market_share"] polyline').getAttribute('points');
+  const m0 = month(), c0 = chart();
+  const button = [...document.querySelectorAll('button')]
+      .find(b => b.innerText.trim() === 'Step');
+  const t0 = performance.now();
+  button.click();
+  return await new Promise(resolve => {
+    const check = () => (month() !== m0 && chart() !== c0)
+        ? resolve(performance.now() - t0) : requestAnimationFrame(check);
+    check();
+  });
+}
+"""
+"""Milliseconds from a click on Step until the month and the share chart are redrawn."""

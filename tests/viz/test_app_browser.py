@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from tests.viz.browser import ARTIFACTS, CHROMIUM_ARGS, app_server, chromium_path
+from tests.viz.browser import ARTIFACTS, app_server, launched_chromium
 from tests.viz.test_page import HOSTILE, SCENARIO
 
 pytestmark = pytest.mark.browser
@@ -39,13 +39,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    path = chromium_path()
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=path, args=CHROMIUM_ARGS)
+    with launched_chromium() as b:
         yield b
-        b.close()
 
 
 def open_page(browser: Any, url: str, viewport: dict[str, int]) -> Any:

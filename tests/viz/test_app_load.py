@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from tests.viz.browser import CHROMIUM_ARGS, app_server, chromium_path
+from tests.viz.browser import CHROMIUM_ARGS, IN_PAGE_STEP, app_server, chromium_path
 
 pytestmark = pytest.mark.browser
 
@@ -25,24 +25,6 @@ STEPS = 10
 STEP_LIMIT = 0.5
 """Most seconds a Step may take (median) in a tab while 30 others play."""
 
-IN_PAGE_STEP = """
-async () => {
-  const month = () => document.querySelector('.oi-month').innerText;
-  const chart = () => document.querySelector(
-      '[data-testid="chart-market_share"] polyline').getAttribute('points');
-  const m0 = month(), c0 = chart();
-  const button = [...document.querySelectorAll('button')]
-      .find(b => b.innerText.trim() === 'Step');
-  const t0 = performance.now();
-  button.click();
-  return await new Promise(resolve => {
-    const check = () => (month() !== m0 && chart() !== c0)
-        ? resolve(performance.now() - t0) : requestAnimationFrame(check);
-    check();
-  });
-}
-"""
-"""Milliseconds from a click on Step until the month and the share chart are redrawn."""
 
 
 def step_latencies(page: Any, n: int) -> list[float]:

@@ -206,11 +206,16 @@ def TeamPage(shop: Workshop, token: str, version: int) -> None:  # noqa: N802
                   + "  ".join(f"{k} {val:.2f}" for k, val in card["levers"].items()),
                   style=_SMALL)
             _svg(view["networks"][team.firm], testid="team-network")
-        with solara.Card(style={"margin": "0"}):
-            _svg(view["share"], testid="team-share")
-        with solara.Card(style={"margin": "0"}):
-            _text("The market", style={"font-weight": "bold", "font-size": "16px"})
-            _svg(view["market"], testid="team-market")
+        _share_and_market(view, "team")
+
+
+def _share_and_market(view: dict[str, Any], who: str) -> None:
+    """The market-share chart and the market view, as cards of a page's grid."""
+    with solara.Card(style={"margin": "0"}):
+        _svg(view["share"], testid=f"{who}-share")
+    with solara.Card(style={"margin": "0"}):
+        _text("The market", style={"font-weight": "bold", "font-size": "16px"})
+        _svg(view["market"], testid=f"{who}-market")
 
 
 @solara.component
@@ -308,11 +313,7 @@ def Facilitator(shop: Workshop, version: int) -> None:  # noqa: N802
                 solara.InputText("Message to every page", value=message, on_value=set_message,
                                  continuous_update=True, classes=["oi-message"])
                 solara.Button("Broadcast", on_click=send, style=_BUTTON)
-        with solara.Card(style={"margin": "0"}):
-            _svg(view["share"], testid="facilitator-share")
-        with solara.Card(style={"margin": "0"}):
-            _text("The market", style={"font-weight": "bold", "font-size": "16px"})
-            _svg(view["market"], testid="facilitator-market")
+        _share_and_market(view, "facilitator")
 
 
 @solara.component
