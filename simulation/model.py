@@ -8,6 +8,7 @@ events (a shock at month 60, a reorganization at month 48) use Mesa's own event 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from operator import attrgetter, itemgetter
 from typing import Any
 
 import mesa
@@ -46,6 +47,11 @@ _NUMERIC = RESULT_COLUMNS[3:]
 _FIRM_COLUMNS = _NUMERIC[:-len(LEVERS)]
 """Of those, the firm's figures (its levers follow)."""
 assert _NUMERIC[-len(LEVERS):] == list(LEVERS)
+_STATE = ("cash", "alive", "in_transition")
+"""Of the firm's figures, those read from the firm itself (the others are its metrics)."""
+_STATE_SLOTS = [3 + _FIRM_COLUMNS.index(c) for c in _STATE]
+_METRIC_SLOTS = [3 + i for i, c in enumerate(_FIRM_COLUMNS) if c not in _STATE]
+_metric_values = itemgetter(*(c for c in _FIRM_COLUMNS if c not in _STATE))
 
 
 class Rows:
@@ -61,13 +67,24 @@ class Rows:
 
     def append(self, block: np.ndarray) -> None:
         """Add rows (a (rows, width) array)."""
-        end = self.n + block.shape[0]
+        end = self._reserve(block.shape[0])
+        self._data[self.n:end] = block
+        self.n = end
+
+    def append_row(self, values: tuple[float, ...]) -> None:
+        """Add one row."""
+        end = self._reserve(1)
+        self._data[self.n] = values
+        self.n = end
+
+    def _reserve(self, rows: int) -> int:
+        # Room for ``rows`` more (doubling); returns the new end.
+        end = self.n + rows
         if end > self._data.shape[0]:
             grown = np.empty((max(end, 2 * self._data.shape[0]), self._data.shape[1]))
             grown[:self.n] = self._data[:self.n]
             self._data = grown
-        self._data[self.n:end] = block
-        self.n = end
+        return end
 
     @property
     def data(self) -> np.ndarray:
@@ -84,6 +101,7 @@ class FocalCollector(mesa.DataCollector):
 
     def __init__(self, names: tuple[str, ...]) -> None:
         self._names = names
+        self._read = attrgetter(*names) if len(names) > 1 else lambda m: (getattr(m, names[0]),)
         self._values = Rows(len(names) + 1)
         super().__init__(model_reporters={name: name for name in names})
 
@@ -107,8 +125,7 @@ class FocalCollector(mesa.DataCollector):
 
     def collect(self, model: Any) -> None:
         """Record the reporters' attributes of ``model`` now."""
-        self._values.append(np.array([[model.time, *(getattr(model, n) for n in self._names)]],
-                                     dtype=float))
+        self._values.append_row((model.time, *self._read(model)))
 
 
 class OrgModel(mesa.Model):
@@ -135,7 +152,8 @@ class OrgModel(mesa.Model):
         self._stepping = False
         self.detections: list[dict[str, Any]] = []
         self._known: set[tuple[str, str]] = set()  # (entrant, firm) pairs of detections
-        self._roster: tuple[tuple[int, int, int], list[Firm], list[Firm]] | None = None
+        self._roster: tuple[tuple[int, int, bool], list[Firm], list[Firm], list[Firm]] | None \
+            = None
         self._failures = 0
         self._last_failure = -1
         self.emerged: list[dict[str, Any]] = []
@@ -379,14 +397,15 @@ class OrgModel(mesa.Model):
         """
         return self._lists()[1]
 
-    def _lists(self) -> tuple[list[Firm], list[Firm]]:
+    def _lists(self) -> tuple[list[Firm], list[Firm], list[Firm]]:
+        # (living, listed, living entrants), rebuilt only when firms enter or fail.
         key = (len(self.firms), self._failures, self._last_failure == self.steps)
         if self._roster is None or self._roster[0] != key:
             living = [f for f in self.firms if f.alive]
             listed = [f for f in self.firms
                       if not (f.entrant and not f.alive and f.failed_step != self.steps)]
-            self._roster = (key, living, listed)
-        return self._roster[1], self._roster[2]
+            self._roster = (key, living, listed, [f for f in living if f.entrant])
+        return self._roster[1], self._roster[2], self._roster[3]
 
     def _prices(self) -> np.ndarray:
         return np.array([f.price for f in self.firms])
@@ -404,7 +423,7 @@ class OrgModel(mesa.Model):
         # with the disruptor's share of the segment (sure from detect_share on). A firm that
         # only listens to its own customers hears none of those the disruptor has won
         # (Christensen: listening to one's best customers is how incumbents miss disruption).
-        entrants = [e for e in self._living() if e.entrant]
+        entrants = self._lists()[2]
         if not entrants:
             return
         p = self.params
@@ -469,12 +488,9 @@ class OrgModel(mesa.Model):
         block[:, -len(LEVERS):] = levers[rows]
         for i, f in enumerate(rows):
             firm = self.firms[f]
-            m = firm.metrics
             block[i, 2] = self._structures.setdefault(firm.structure, len(self._structures))
-            state = {"cash": firm.cash, "alive": firm.alive,
-                     "in_transition": firm.transition is not None}
-            block[i, 3:-len(LEVERS)] = [state[c] if c in state else m[c]
-                                        for c in _FIRM_COLUMNS]
+            block[i, _METRIC_SLOTS] = _metric_values(firm.metrics)
+            block[i, _STATE_SLOTS] = firm.cash, firm.alive, firm.transition is not None
         self._rows.append(block)
 
     # --- running and results ----------------------------------------------------------------

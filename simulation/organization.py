@@ -229,7 +229,7 @@ class Organizations:
         mix = last.revenue_mix
         if mix.shape[0] < self.n_firms:  # a firm entered this month: no revenue yet
             mix = np.vstack([mix, np.zeros((self.n_firms - mix.shape[0], mix.shape[1]))])
-        own = np.minimum(self.params.hear_current * mix, 1.0)[self.firm_of]          # (K, S)
+        own = np.minimum(self.params.hear_current * mix, 1.0).take(self.firm_of, 0)          # (K, S)
         draws = rng.random((2, *own.shape))
         listening = self.listening & market.active
         heard = (draws[0] < own) & listening
@@ -280,7 +280,7 @@ class Organizations:
         # (seed 000: firms "begin with a set of products they want to sell"): its picture of
         # what customers need leans toward its silo's objective, less so the more the firm
         # aligns information around customers (coordination).
-        silo_view = np.concatenate([self.habit, self.roadmap])[self.silo_row]
+        silo_view = np.concatenate([self.habit, self.roadmap]).take(self.silo_row, 0)
         believed += self.lean * (silo_view - believed)
         flat = believed.reshape(believed.shape[0], offering[0].size)
         customer_pull = (self.clout @ flat).reshape(offering.shape) - offering
@@ -321,7 +321,10 @@ class Organizations:
         belief = self.mean_of @ self.beliefs.reshape(self.beliefs.shape[0], self.offering[0].size)
         belief = belief.reshape(self.offering.shape)
         core = (market.active_weights @ self.offering)[:, None, :]
-        spread = np.stack([market.ideal - belief, belief - self.offering, self.offering - core])
+        spread = np.empty((3, *belief.shape))
+        np.subtract(market.ideal, belief, out=spread[0])
+        np.subtract(belief, self.offering, out=spread[1])
+        np.subtract(self.offering, core, out=spread[2])
         return market.weighted_gap(spread) @ market.active_weights
 
     def upkeep(self, lever_cost: float) -> np.ndarray:
