@@ -229,7 +229,7 @@ class Organizations:
         mix = last.revenue_mix
         if mix.shape[0] < self.n_firms:  # a firm entered this month: no revenue yet
             mix = np.vstack([mix, np.zeros((self.n_firms - mix.shape[0], mix.shape[1]))])
-        own = np.minimum(self.params.hear_current * mix, 1.0).take(self.firm_of, 0)          # (K, S)
+        own = np.minimum(self.params.hear_current * mix, 1.0).take(self.firm_of, 0)  # (K, S)
         draws = rng.random((2, *own.shape))
         listening = self.listening & market.active
         heard = (draws[0] < own) & listening
