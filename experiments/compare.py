@@ -246,7 +246,6 @@ def comparison_run(params: Mapping[str, Any], seed: int, *, steps: int, series_e
     the run contains, keyed ``"<arm>/<outcome>"``, the counts of random events
     (``"random/<kind>"``) and the arms' per-step :data:`simulation.outcomes.TRAJECTORIES`.
     """
-    from simulation.metrics import run_summary
     from simulation.model import OrgModel  # the core, imported where the work happens
 
     scenario: Scenario = params["scenario"]
@@ -262,28 +261,25 @@ def comparison_run(params: Mapping[str, Any], seed: int, *, steps: int, series_e
     kwargs.pop("rng", None)
     model = OrgModel(rng=seed, **kwargs)
     model.run(steps)
-    table = model.results()
-    resilience = model.resilience(table)
+    columns = model.columns()  # arrays: no per-run DataFrame of the whole table
     names = [f.name for f in model.firms if not f.entrant]
-    shocks = sum(e["kind"] == "shock" for e in model.events)
-    entrants = sum(e["kind"] == "entrant" for e in model.events)
     fair = model.fair_revenue
-    market = _market_series(table, model.events, {f.name for f in model.firms if f.entrant})
+    steps_of = columns["step"].astype(np.int64)
+    market = _market_series(columns, model.events, {f.name for f in model.firms if f.entrant})
     out: dict[str, float] = {}
     frames = []
     for arm, position in placed.items():
         name = names[position]
-        summary = run_summary(table, resilience, name, [n for n in names if n != name],
-                              shocks, entrants)
+        summary = model.summary(columns, name)
         out.update({f"{arm}/{key}": float(value)
                     for key, value in reg.in_revenue_months(summary, fair).items()})
         out.update({f"{arm}/{key}": value
                     for key, value in _encounters(model, name).items()})
-        mine = table[table["firm"] == name].sort_values("step")
-        money = reg.in_revenue_months({m: mine[m].to_numpy(dtype=float)
-                                       for m in reg.TRAJECTORIES}, fair)
-        frames.append(pd.DataFrame({"arm": arm, "step": mine["step"].to_numpy(), **money})
-                      .merge(market, on="step", how="left"))
+        mine = np.flatnonzero(columns["firm"] == name)  # in step order
+        money = reg.in_revenue_months({m: columns[m][mine] for m in reg.TRAJECTORIES}, fair)
+        at = steps_of[mine]  # every month 0 ... steps has a market row
+        frames.append(pd.DataFrame({"arm": arm, "step": at, **money,
+                                    **{k: v[at] for k, v in market.items()}}))
     planned = set(scenario.scheduled_events())
     for kind in reg.RANDOM_EVENTS:
         out[f"random/{kind}"] = float(sum(
@@ -295,16 +291,18 @@ MAX_ENCOUNTERS = 6
 """Disruptors and new segments a handout's timing table follows per run, in order of arrival."""
 
 
-def _market_series(table: pd.DataFrame, events: Sequence[Mapping[str, Any]],
-                   entrants: set[str]) -> pd.DataFrame:
-    """Per step: the disruptors' summed market share and the number of firms that failed."""
-    steps = np.sort(table["step"].unique())
-    share = (table[table["firm"].isin(entrants)].groupby("step")["market_share"].sum()
-             .reindex(steps, fill_value=0.0))
-    failed = pd.Series([int(e["step"]) for e in events if e["kind"] == "failure"],
-                       dtype=int).value_counts().reindex(steps, fill_value=0)
-    return pd.DataFrame({"step": steps, "entrants_share": share.to_numpy(dtype=float),
-                         "failures": failed.to_numpy(dtype=float)})
+def _market_series(columns: Mapping[str, np.ndarray], events: Sequence[Mapping[str, Any]],
+                   entrants: set[str]) -> dict[str, np.ndarray]:
+    """Per month 0 ... last: the disruptors' summed market share and the firms that failed."""
+    step = columns["step"].astype(np.int64)
+    months = int(step.max()) + 1
+    theirs = np.isin(columns["firm"], list(entrants)) if entrants else np.zeros(step.size, bool)
+    share = np.bincount(step[theirs], weights=columns["market_share"][theirs],
+                        minlength=months)
+    failed = np.bincount(np.array([int(e["step"]) for e in events if e["kind"] == "failure"],
+                                  dtype=np.int64),
+                         minlength=months)[:months]
+    return {"entrants_share": share.astype(float), "failures": failed.astype(float)}
 
 
 def _encounters(model: Any, firm: str) -> dict[str, float]:

@@ -408,7 +408,7 @@ def check_model_parameters(spec: ExperimentSpec, *, source: str = "spec",
         ModelParams.from_kwargs(**model_kwargs(base))
     except ParameterError as err:
         raise SpecError(f"{where('base')}base.{err}") from None
-    from simulation.model import RESULT_COLUMNS
+    from simulation.outcomes import RESULT_COLUMNS
 
     problems: list[tuple[str, str]] = []
     if spec.outputs.series:

@@ -1,9 +1,25 @@
 """Outside-In: an agent-based model of Gulati's outside-in organization on Mesa."""
 
+from typing import TYPE_CHECKING, Any
+
 from simulation.errors import OutsideInError, ParameterError
-from simulation.model import OrgModel
 from simulation.params import LEVERS, PARAMETERS, FirmSpec, ModelParams, SegmentSpec
 from simulation.structures import PRESETS
+
+if TYPE_CHECKING:
+    from simulation.model import OrgModel
+
+
+def __getattr__(name: str) -> Any:
+    # The model (and Mesa with it) is imported on first use, not with the package: a
+    # process that only reads parameters or scenarios (a sweep's coordinator, a CLI command
+    # that checks its input) does not load it.
+    if name == "OrgModel":
+        from simulation.model import OrgModel
+
+        return OrgModel
+    raise AttributeError(f"module 'simulation' has no attribute {name!r}")
+
 
 __version__ = "0.2.0"
 """The program's version, written here only: the build reads it, and so do ``--version`` and

@@ -34,9 +34,7 @@ from simulation.structures import LINK_BUILDERS, PRESETS, other_preset, roles_fo
 FOCAL_REPORTERS = outcomes.FOCAL_REPORTERS
 """The focal firm's figures offered as model-level reporters (from the outcome registry)."""
 
-RESULT_COLUMNS = ["step", "firm", "structure", "market_share", "satisfaction", "awareness_gap",
-                  "action_gap", "revenue", "profit", "cash", "alive", "customers",
-                  "lever_upkeep", "in_transition", *LEVERS]
+RESULT_COLUMNS = outcomes.RESULT_COLUMNS
 
 ENTRANT_DEPARTMENTS = ("sales", "product")
 """A disruptor is a start-up: one team that sells and builds, no silos."""
@@ -594,18 +592,34 @@ class OrgModel(mesa.Model):
         return pd.DataFrame(rows, columns=["segment", "emerge_step", "firm", "serve_step",
                                            "time_to_serve"])
 
-    def summary(self) -> dict[str, float]:
-        """Per-run outcomes of the focal firm (see :func:`simulation.metrics.run_summary`).
+    def columns(self) -> dict[str, np.ndarray]:
+        """The per-step table as arrays, in :meth:`results`' row order.
 
-        Read from the per-month arrays: no table is built.
+        ``step``, ``firm`` (names) and every numeric column, as views (only the names are
+        built): what summaries read, far cheaper than :meth:`results`' DataFrame.
         """
-        incumbents = [f.name for f in self.firms if not f.entrant]
         data = self._rows.data
         columns: dict[str, np.ndarray] = {"step": data[:, 0], "firm": np.array(
-            [f.name for f in self.firms], dtype=object)[data[:, 1].astype(np.intp)]}
+            [f.name for f in self.firms] or [""], dtype=object)[data[:, 1].astype(np.intp)]}
         for i, name in enumerate(_NUMERIC):
             columns[name] = data[:, 3 + i]
+        return columns
+
+    def summary(self, columns: Mapping[str, np.ndarray] | None = None,
+                firm: str | None = None) -> dict[str, float]:
+        """Per-run outcomes of a firm (see :func:`simulation.metrics.run_summary`).
+
+        Read from the per-month arrays: no table is built.
+
+        Args:
+            columns: this model's :meth:`columns`, if the caller has them already.
+            firm: the firm (default: the focal firm); its rivals are the other incumbents.
+
+        """
+        incumbents = [f.name for f in self.firms if not f.entrant]
+        name = self.focal.name if firm is None else firm
         shocks = [e["step"] for e in self.events if e["kind"] == "shock"]
-        resilience = self._firm_resilience(self.focal, shocks)
-        return run_summary(columns, resilience, self.focal.name, incumbents[1:], len(shocks),
+        resilience = self._firm_resilience(self._firm(name), shocks)
+        return run_summary(self.columns() if columns is None else columns, resilience, name,
+                           [n for n in incumbents if n != name], len(shocks),
                            sum(e["kind"] == "entrant" for e in self.events))

@@ -15,6 +15,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from simulation.params import LEVERS
+
+RESULT_COLUMNS = ["step", "firm", "structure", "market_share", "satisfaction", "awareness_gap",
+                  "action_gap", "revenue", "profit", "cash", "alive", "customers",
+                  "lever_upkeep", "in_transition", *LEVERS]
+"""The per-step table's columns (``OrgModel.results()``): one row per (month, firm)."""
+
 Better = Literal["higher", "lower", "neither"]
 Unit = Literal["share", "revenue-months", "months", "count", "distance", "index", "share-points"]
 

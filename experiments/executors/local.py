@@ -17,7 +17,7 @@ MAX_WORKERS = 64
 
 __all__ = ["MAX_WORKERS", "WORKER_DIED", "LocalExecutor"]
 
-PRELOAD = ("experiments.runner", "simulation")
+PRELOAD = ("experiments.executors.preload",)
 """Modules the fork server imports once, so that every worker starts with them loaded."""
 
 

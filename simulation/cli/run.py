@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
-import pandas as pd
 import typer
 from rich import box
 from rich.console import Console
@@ -14,8 +13,10 @@ from rich.table import Table
 
 from experiments.outdir import out_folder
 from simulation.cli import app
-from simulation.model import OrgModel
 from simulation.scenario import load_scenario
+
+if TYPE_CHECKING:  # the model (and Mesa) load only when a command runs one
+    from simulation.model import OrgModel
 
 DEFAULT_STEPS = 240
 CHUNK_MONTHS = 10_000
@@ -26,6 +27,8 @@ FIGURE_POINTS = 2_000
 
 def build_model(scenario: str | None, seed: int | None) -> tuple[OrgModel, int, str]:
     """The model to run, its number of steps and a title (the default market without one)."""
+    from simulation.model import OrgModel
+
     if scenario is None:
         return OrgModel(rng=seed if seed is not None else 42), DEFAULT_STEPS, "default market"
     loaded = load_scenario(scenario)
@@ -95,6 +98,7 @@ def write_outputs(model: OrgModel, out: Path, title: str) -> list[Path]:
     The table is written ``CHUNK_MONTHS`` at a time and the figure drawn from at most
     ``FIGURE_POINTS`` months, so writing a long run needs no more memory than a short one.
     """
+    import pandas as pd
     import pyarrow as pa
     import pyarrow.parquet as pq
 

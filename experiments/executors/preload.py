@@ -1,0 +1,13 @@
+"""What the fork server loads once, before it forks any worker.
+
+The model and the runner are imported here, then the heap is frozen (``gc.freeze``): the
+collector never visits those objects again, so a forked worker does not write to (and so
+copy) the pages that hold them. Workers start with everything loaded and share it.
+"""
+
+import gc
+
+import experiments.runner  # noqa: F401 - loaded for the workers
+import simulation.model  # noqa: F401 - loaded for the workers
+
+gc.freeze()
