@@ -73,3 +73,32 @@ def test_a_long_run_is_read_and_written_a_slice_at_a_time(tmp_path, monkeypatch)
     assert (tmp_path / "results.csv").read_text() == text.getvalue()
     pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "results.parquet"), whole)
     assert (tmp_path / "run.png").stat().st_size > 0
+
+
+def test_rows_append_row_grows_like_append() -> None:
+    rows = Rows(2, capacity=1)
+    for i in range(5):
+        rows.append_row((float(i), -float(i)))
+    assert rows.data.tolist() == [[i, -i] for i in range(5)]
+
+
+def test_a_sweeps_coordinator_does_not_load_the_model() -> None:
+    # The process that plans a sweep, reads its spec and writes its store leaves the model
+    # (and Mesa, SciPy) to its workers: a 2-worker sweep's memory is the coordinator's
+    # tables and the workers' shared model, not three copies of the model.
+    import subprocess
+    import sys
+
+    code = ("import sys\n"
+            "import simulation, simulation.scenario\n"
+            "from experiments.spec import parse_spec\n"
+            "from experiments.sweep import run_sweep\n"
+            "import simulation.cli\n"
+            "print(sorted(m for m in ('mesa', 'scipy', 'simulation.model') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout.strip()
+    assert out == "[]"
+    # ... and the package's own export still gives the model when asked for it
+    from simulation import OrgModel as Exported
+    from simulation.model import OrgModel as Defined
+    assert Exported is Defined

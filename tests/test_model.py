@@ -262,3 +262,33 @@ def test_a_failed_entrant_costs_nothing_afterwards_and_leaves_the_table():
     assert rows["step"].max() == entrant.failed_step         # its last row: the failure month
     assert model.org.firm_of.size == 12                      # only the incumbents' departments
     assert entrant.index not in set(model.org.firm_of.tolist())
+
+
+def test_columns_are_the_results_table_as_arrays() -> None:
+    model = OrgModel(rng=6, customers=300, entrant_rate=0.05, shock_rate=0.03).run(150)
+    table, columns = model.results(), model.columns()
+    assert set(columns) == set(table.columns) - {"structure"}
+    assert list(columns["firm"]) == table["firm"].tolist()
+    for name, values in columns.items():
+        if name != "firm":
+            assert np.array_equal(values, table[name].to_numpy(dtype=float)), name
+
+
+def test_summary_of_any_incumbent_reads_as_from_the_table() -> None:
+    from simulation.metrics import run_summary
+
+    model = OrgModel(rng=8, customers=300, rivals=2, shock_rate=0.03).run(120)
+    table = model.results()
+    incumbents = [f.name for f in model.firms if not f.entrant]
+    shocks = sum(e["kind"] == "shock" for e in model.events)
+    entrants = sum(e["kind"] == "entrant" for e in model.events)
+    for name in incumbents:
+        expected = run_summary(table, model.resilience(table), name,
+                               [n for n in incumbents if n != name], shocks, entrants)
+        got = model.summary(firm=name)
+        assert got.keys() == expected.keys()
+        for key, value in expected.items():
+            assert got[key] == value or (np.isnan(got[key]) and np.isnan(value)), (name, key)
+    focal, first = model.summary(), model.summary(firm=incumbents[0])
+    assert all(focal[k] == first[k] or (np.isnan(focal[k]) and np.isnan(first[k]))
+               for k in focal)
