@@ -60,7 +60,8 @@ def coordination_share(coordination: float | np.ndarray, links: np.ndarray,
         knowledge.shape)
     knowledge += (rate[:, None] / (total + freshness + 1e-12))[:, :, None] * (
         heard - total[:, :, None] * knowledge)
-    relayed = (links[:, :, None] * freshness[None, :, :]).max(axis=1, initial=0.0)
+    # (the maximum over neighbours taken along the last, contiguous axis: the same numbers)
+    relayed = (links[:, None, :] * np.ascontiguousarray(freshness.T)[None, :, :]).max(axis=2)
     np.maximum(freshness, 0.9 * rate[:, None] * relayed, out=freshness)
 
 

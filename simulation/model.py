@@ -483,7 +483,7 @@ class OrgModel(mesa.Model):
         block = np.empty((len(rows), 3 + len(_NUMERIC)))
         block[:, 0] = step
         block[:, 1] = rows
-        block[:, -len(LEVERS):] = levers[rows]
+        block[:, -len(LEVERS):] = levers.take(rows, 0)
         for i, f in enumerate(rows):
             firm = self.firms[f]
             block[i, 2] = self._structures.setdefault(firm.structure, len(self._structures))

@@ -45,8 +45,9 @@ class Organizations:
         self.levers = np.zeros((0, len(LEVERS)))
         self.disruption = np.zeros(0)
         self.offering = np.zeros((0, s, d))
-        self.habit = np.zeros((0, s, d))
-        self.roadmap = np.zeros((0, s, d))
+        # The silos' objectives, [habit, roadmap] x firm (see SILO_KINDS): one array, so that
+        # both follow the offering in one operation.
+        self.silos = np.zeros((len(SILO_KINDS), 0, s, d))
         self.ceiling = np.zeros(0)
         self.improvement = np.zeros(0)
         self.alive = np.zeros(0, dtype=bool)
@@ -77,6 +78,16 @@ class Organizations:
         return self.knowledge[..., self.params.dimensions:]
 
     @property
+    def habit(self) -> np.ndarray:
+        """(F, S, D) the offering as each firm has been making it (a view)."""
+        return self.silos[SILO_KINDS.index("habit")]
+
+    @property
+    def roadmap(self) -> np.ndarray:
+        """(F, S, D) R&D's technology roadmap of each firm (a view)."""
+        return self.silos[SILO_KINDS.index("roadmap")]
+
+    @property
     def n_firms(self) -> int:
         """Number of firms ever added (dead ones included: firm rows are never reused)."""
         return self.levers.shape[0]
@@ -94,8 +105,8 @@ class Organizations:
         self.levers = np.vstack([self.levers, [[levers[k] for k in LEVERS]]])
         self.disruption = np.append(self.disruption, 0.0)
         self.offering = np.concatenate([self.offering, offering[None]])
-        self.habit = np.concatenate([self.habit, offering[None]])
-        self.roadmap = np.concatenate([self.roadmap, offering[None]])
+        self.silos = np.concatenate(
+            [self.silos, np.repeat(offering[None, None], len(SILO_KINDS), axis=0)], axis=1)
         self.ceiling = np.append(self.ceiling, ceiling)
         self.improvement = np.append(self.improvement, improvement)
         self.alive = np.append(self.alive, True)
@@ -190,6 +201,7 @@ class Organizations:
                                         self.n_facing, self.n_internal)             # (K,)
         self.clout = self.member * self.weights                                     # (F, K)
         self.by_kind = self.clout @ np.eye(len(SILO_KINDS))[self.silo_kind]        # (F, 2)
+        self.silo_weight = self.by_kind.T[:, :, None, None]                         # (2,F,1,1)
         self.cooperation = acting[:, _L["cooperation"]][:, None, None]              # (F,1,1)
         self.limit = lv.capability_step(p.max_change, cap)[:, None, None]          # (F,1,1)
         # How far a firm's belief is off through its own noise alone (signals it cannot help
@@ -274,18 +286,19 @@ class Organizations:
         if self._dirty:
             self._refresh()
         p = self.params
-        offering, by_kind = self.offering, self.by_kind
+        offering = self.offering
         believed = self.beliefs + self.horizon * self.trends
         # Far from customers, an internal department sees them through its own function
         # (seed 000: firms "begin with a set of products they want to sell"): its picture of
         # what customers need leans toward its silo's objective, less so the more the firm
         # aligns information around customers (coordination).
-        silo_view = np.concatenate([self.habit, self.roadmap]).take(self.silo_row, 0)
+        silo_view = self.silos.reshape(-1, *offering.shape[1:]).take(self.silo_row, 0)
         believed += self.lean * (silo_view - believed)
         flat = believed.reshape(believed.shape[0], offering[0].size)
         customer_pull = (self.clout @ flat).reshape(offering.shape) - offering
-        silo_pull = (by_kind[:, 0, None, None] * (self.habit - offering)
-                     + by_kind[:, 1, None, None] * (self.roadmap - offering))
+        to_silo = self.silos - offering                                             # (2,F,S,D)
+        weight = self.silo_weight
+        silo_pull = weight[0] * to_silo[0] + weight[1] * to_silo[1]
         # The filter looks at the gap the firm believes in, before cooperation weighs it.
         believed_gap = np.sqrt((customer_pull * customer_pull).sum(axis=2, keepdims=True))
         customer_pull *= believed_gap > self.threshold
@@ -303,9 +316,8 @@ class Organizations:
         self.offering = new
         # Silos follow what the firm does, with a lag (inertia), and R&D pushes performance.
         follow = 1.0 / p.silo_lag
-        self.habit += follow * (new - self.habit)
-        self.roadmap += follow * (new - self.roadmap)
-        self.roadmap[:, :, 0] += p.roadmap_speed
+        self.silos += follow * (new - self.silos)
+        self.silos[SILO_KINDS.index("roadmap"), :, :, 0] += p.roadmap_speed
         self.ceiling = np.minimum(self.ceiling + self.improvement, TECHNOLOGY_FRONTIER)
 
     def alignment(self, market: Market) -> np.ndarray:
