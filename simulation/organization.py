@@ -51,7 +51,6 @@ class Organizations:
         self.ceiling = np.zeros(0)
         self.improvement = np.zeros(0)
         self.alive = np.zeros(0, dtype=bool)
-        self.observed = np.zeros((0, s), dtype=bool)
         self.change = np.zeros(0)
         self.first_row = np.zeros(0, dtype=np.int64)   # a firm's first department row (-1: none)
         self.firm_links: list[np.ndarray] = []
@@ -110,7 +109,6 @@ class Organizations:
         self.ceiling = np.append(self.ceiling, ceiling)
         self.improvement = np.append(self.improvement, improvement)
         self.alive = np.append(self.alive, True)
-        self.observed = np.vstack([self.observed, np.zeros(offering.shape[0], dtype=bool)])
         self.change = np.append(self.change, 0.0)
         self.first_row = np.append(self.first_row, first)
         self.firm_links.append(np.asarray(links, dtype=float))
@@ -251,7 +249,6 @@ class Organizations:
         beyond = prospected | told
         seen = heard | beyond
         self.freshness *= FRESHNESS_DECAY
-        self.observed = (self.member @ seen) > 0
         if not seen.any():
             return beyond
         noise = np.where(told, self.partner_noise, self.own_noise)[:, :, None]
