@@ -342,11 +342,13 @@ PATTERNS: list[Pattern] = [
         "reorganization", "Reorganization dips before it pays", "seed 002: changing course",
         "An inside-out firm that reorganizes to outside-in loses share and profit in the first "
         "half of its transition, then earns more than its twin that did not reorganize, where "
-        "outside-in pays (persistent change, turbulence from the profit crossover of the "
-        "regime map up).",
+        "outside-in pays and the change of course comes in time (persistent change, turbulence "
+        "from the profit crossover of the regime map up to 0.012; at 0.016 an inside-out firm "
+        "has lost so much by month 60 that it fails during or after its transition: see "
+        "docs/ODD.md).",
         base={**PERSISTENT, "window": [60, 66], "after": 96},
         seeds=(16, 16),  # whether the twin survives splits runs: no fewer seeds when quick
-        levels=(Axis("turbulence", (0.008, 0.016)),),
+        levels=(Axis("turbulence", (0.004, 0.008, 0.012)),),
         arms=(Arm("reorganizes", {"structure": "inside_out", "rival_structure": "outside_in",
                                   "rivals": 1, "reorganize_step": 60, "transition_steps": 12,
                                   "reorganize_to": "outside_in"}),

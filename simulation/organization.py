@@ -48,8 +48,9 @@ class Organizations:
         # The silos' objectives, [habit, roadmap] x firm (see SILO_KINDS): one array, so that
         # both follow the offering in one operation.
         self.silos = np.zeros((len(SILO_KINDS), 0, s, d))
-        self.ceiling = np.zeros(0)
-        self.improvement = np.zeros(0)
+        self.ceiling = np.zeros(0)       # an entrant's technology ceiling on performance
+        self.improvement = np.zeros(0)   # ... and how fast it rises (to TECHNOLOGY_FRONTIER)
+        self.capped = False              # whether any firm has a ceiling (incumbents: none)
         self.alive = np.zeros(0, dtype=bool)
         self.change = np.zeros(0)
         self.first_row = np.zeros(0, dtype=np.int64)   # a firm's first department row (-1: none)
@@ -107,6 +108,7 @@ class Organizations:
         self.silos = np.concatenate(
             [self.silos, np.repeat(offering[None, None], len(SILO_KINDS), axis=0)], axis=1)
         self.ceiling = np.append(self.ceiling, ceiling)
+        self.capped = bool(np.isfinite(self.ceiling).any())
         self.improvement = np.append(self.improvement, improvement)
         self.alive = np.append(self.alive, True)
         self.change = np.append(self.change, 0.0)
@@ -308,14 +310,17 @@ class Organizations:
         if self.disruption.any():
             slip = lv.transition_error(p.max_change, self.disruption)[:, None, None]
             new += slip * rng.normal(size=new.shape) * self.moving
-        np.minimum(new[:, :, 0], self.ceiling[:, None], out=new[:, :, 0])
+        if self.capped:  # an entrant's technology limits its performance
+            np.minimum(new[:, :, 0], self.ceiling[:, None], out=new[:, :, 0])
         self.change = np.abs(new - offering).sum(axis=2) @ market.active_weights
         self.offering = new
         # Silos follow what the firm does, with a lag (inertia), and R&D pushes performance.
         follow = 1.0 / p.silo_lag
         self.silos += follow * (new - self.silos)
         self.silos[SILO_KINDS.index("roadmap"), :, :, 0] += p.roadmap_speed
-        self.ceiling = np.minimum(self.ceiling + self.improvement, TECHNOLOGY_FRONTIER)
+        if self.capped:  # ... and rises toward the frontier; an incumbent has no ceiling
+            self.ceiling = np.where(np.isfinite(self.ceiling), np.minimum(
+                self.ceiling + self.improvement, TECHNOLOGY_FRONTIER), self.ceiling)
 
     def alignment(self, market: Market) -> np.ndarray:
         """(3, F) each firm's awareness gap, action gap and variety.

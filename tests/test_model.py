@@ -292,3 +292,18 @@ def test_summary_of_any_incumbent_reads_as_from_the_table() -> None:
     focal, first = model.summary(), model.summary(firm=incumbents[0])
     assert all(focal[k] == first[k] or (np.isnan(focal[k]) and np.isnan(first[k]))
                for k in focal)
+
+
+def test_only_an_entrant_is_held_by_a_technology_ceiling() -> None:
+    # The need space is open: an incumbent follows performance demanded past 1.0; a
+    # disruptor's performance stays under its ceiling, which rises to the frontier (1.0).
+    model = OrgModel(rng=1, turbulence=0.02, momentum=0.95, entrant_rate=0.0,
+                     entrant_steps=(5,), shock_rate=0.0).run(240)
+    org = model.org
+    incumbents = [f.index for f in model.firms if not f.entrant]
+    entrant = next(f.index for f in model.firms if f.entrant)
+    assert np.isinf(org.ceiling[incumbents]).all()
+    assert model.market.ideal[:, 0].max() > 1.2
+    assert org.offering[incumbents, :, 0].max() > 1.1
+    assert org.ceiling[entrant] <= 1.0
+    assert org.offering[entrant, :, 0].max() <= org.ceiling[entrant] + 1e-12
