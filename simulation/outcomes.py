@@ -26,6 +26,10 @@ Better = Literal["higher", "lower", "neither"]
 Unit = Literal["share", "revenue-months", "months", "count", "distance", "index", "share-points"]
 
 
+MONTHS_OF_REVENUE = "months of revenue"
+"""Money in words: a sum divided by one firm's fair share of a month's revenue at the start
+(``in_revenue_months``), the unit every face shows money in."""
+
 @dataclass(frozen=True)
 class Outcome:
     """One measured quantity of a firm.
@@ -115,12 +119,14 @@ SERIES: Mapping[str, Outcome] = _index(
             scale="needs vs. belief"),
     Outcome("action_gap", "action gap", "Action gap", "distance", "lower",
             scale="belief vs. offer"),
-    Outcome("revenue", "revenue", "Revenue", "revenue-months", "higher", scale="money"),
-    Outcome("profit", "profit", "Profit", "revenue-months", "higher", scale="money"),
+    Outcome("revenue", "revenue", "Revenue", "revenue-months", "higher",
+            scale=MONTHS_OF_REVENUE),
+    Outcome("profit", "profit", "Profit", "revenue-months", "higher",
+            scale=MONTHS_OF_REVENUE),
     Outcome("customers", "customers", "Customers", "count", "higher", scale="customers"),
     Outcome("lever_upkeep", "lever upkeep", "Upkeep of the levers", "revenue-months",
-            "lower", scale="money"),
-    Outcome("cash", "cash", "Cash", "revenue-months", "higher", scale="money"),
+            "lower", scale=MONTHS_OF_REVENUE),
+    Outcome("cash", "cash", "Cash", "revenue-months", "higher", scale=MONTHS_OF_REVENUE),
 )
 """Per-month figures of every firm (columns of ``OrgModel.results()``), in order."""
 
@@ -244,7 +250,7 @@ def registered(name: str) -> bool:
 def unit_text(name: str) -> str:
     """The unit of an outcome in words for a table or axis (empty when it has none)."""
     unit = outcome(name).unit
-    return {"share": "%", "revenue-months": "months of revenue", "months": "months",
+    return {"share": "%", "revenue-months": MONTHS_OF_REVENUE, "months": "months",
             "share-points": "share × months"}.get(unit, "")
 
 

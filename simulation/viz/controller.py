@@ -24,6 +24,7 @@ import numpy as np
 
 from simulation.errors import OutsideInError
 from simulation.model import OrgModel
+from simulation.outcomes import in_revenue_months
 from simulation.params import LEVERS, PARAMETERS, FirmSpec, ModelParams
 from simulation.structures import PRESETS
 from simulation.viz import scenarios, svg
@@ -366,7 +367,10 @@ class RunController:
             return market_picture(self.model, self._color, x, y)
 
     def firm_cards(self) -> list[dict[str, Any]]:
-        """A few facts per firm for the page: name, structure, levers, alive, cash, share."""
+        """A few facts per firm for the page: name, structure, levers, alive, cash, share.
+
+        Cash is in months of revenue, as the handout and the charts show money.
+        """
         with self.lock:
             cards = []
             for f in self.model.firms:
@@ -374,7 +378,8 @@ class RunController:
                 share = trace.values["market_share"][-1] if trace and trace.steps else math.nan
                 cards.append({"name": f.name, "structure": str(f.structure),
                               "entrant": _is_entrant(f), "alive": bool(f.alive),
-                              "cash": float(f.cash), "share": share,
+                              "cash": float(f.cash) / self.model.fair_revenue,
+                              "share": share,
                               "levers": {k: float(v) for k, v in f.levers.items()},
                               "color": self._color(f.name)})
             return cards
@@ -499,7 +504,10 @@ class RunController:
                      f" ({self.scenario_text()['title']})",
                      f"seed: {self.applied_seed}",
                      f"turbulence: {params.turbulence:g}",
-                     f"entrant_rate: {params.entrant_rate:g}"]
+                     f"entrant_rate: {params.entrant_rate:g}",
+                     f"money (revenue, profit, cash, lever_upkeep): in the model's units; "
+                     f"divide by {self.model.fair_revenue:g}, one firm's fair share of a "
+                     "month's revenue, for months of revenue as the charts show it"]
             for firm, levers in self.start_levers.items():
                 text = ", ".join(f"{k} {v:.2f}" for k, v in levers[1].items())
                 lines.append(f"firm {firm}: {levers[0]}; {text}")
@@ -584,6 +592,7 @@ class RunController:
                 self.traces[name] = trace
             trace.steps.append(month)
             alive = bool(row.get("alive", True))
+            row = in_revenue_months(row, self.model.fair_revenue)  # money as the handout shows it
             for metric in METRICS:
                 value = float(row[metric])
                 trace.values[metric].append(value if alive else math.nan)

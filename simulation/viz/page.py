@@ -249,7 +249,8 @@ def FirmPanel(  # noqa: N802
             _text(card["name"], tag="span", style={"font-weight": "bold", "font-size": "17px"})
             _text(f"{_FIRM_LABELS[index]} · {card['structure'].replace('_', '-')} · "
                   f"{'alive' if card['alive'] else 'FAILED'} · share {share_text} · "
-                  f"cash {card['cash']:,.0f}", tag="span", style={"font-size": "15px"})
+                  f"cash {card['cash']:,.1f} months of revenue", tag="span",
+                  style={"font-size": "15px"})
         failure = ctrl.failure(index)
         if failure:
             solara.Error(failure, classes=[f"oi-failed-{index}"], dense=True)

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from simulation import OrgModel
+from simulation import outcomes as reg
 from simulation.params import PARAMETERS, FirmSpec
 from simulation.structures import PRESETS
 from simulation.viz import scenarios
@@ -71,14 +72,20 @@ def test_starts_at_month_zero_with_controls_read_off_the_model(run: RunControlle
 
 
 def test_the_traces_are_the_models_own_table(run: RunController) -> None:
+    # ... with money in months of revenue, as the handout shows it
     run.step(5)
     assert run.month == 5
     table = run.model.results()
+    fair = run.model.fair_revenue
     for name, trace in run.traces.items():
         rows = table[table["firm"] == name]
         assert trace.steps == list(range(6)) == rows["step"].tolist()
         for metric in METRICS:
-            assert trace.values[metric] == pytest.approx(rows[metric].tolist())
+            scale = fair if reg.SERIES[metric].unit == "revenue-months" else 1.0
+            assert trace.values[metric] == pytest.approx((rows[metric] / scale).tolist())
+    assert any(reg.SERIES[m].unit == "revenue-months" for m in METRICS)
+    card = run.firm_cards()[0]
+    assert card["cash"] == pytest.approx(run.model.firms[0].cash / fair)
 
 
 def test_every_change_bumps_the_version(run: RunController) -> None:
@@ -313,6 +320,9 @@ def test_csv_has_a_row_per_firm_and_month(run: RunController) -> None:
     lines = [line for line in run.csv().strip().splitlines() if not line.startswith("#")]
     assert lines[0].startswith("step,firm,") and lines[0].endswith(",events")
     assert len(lines) == 1 + 5 * 2
+    # the table keeps the model's money; its header says how to read it as the charts do
+    fair = f"divide by {run.model.fair_revenue:g}, one firm's fair share"
+    assert any(line.startswith("# money") and fair in line for line in run.csv().splitlines())
 
 
 def test_network_view_draws_every_department_and_link(run: RunController) -> None:
