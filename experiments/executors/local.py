@@ -83,29 +83,33 @@ class LocalExecutor(Executor):
         submitted: dict[Future[list[Record]], list[Task]] = {}
         exhausted = False
         while pending or not exhausted:
-            while not exhausted and len(pending) < self.max_in_flight:
+            unsent: list[list[Task]] = []
+            while not exhausted and not unsent and len(pending) < self.max_in_flight:
                 batch: list[Task] | None = next(chunks, None)
                 if batch is None:
                     exhausted = True
-                else:
-                    future = self._pool.submit(run_tasks, batch)
-                    submitted[future] = batch
-                    pending.add(future)
-            if not pending:
-                break
-            done, pending = wait(pending, return_when=FIRST_COMPLETED)
-            broken: list[list[Task]] = []
-            for future in done:
-                try:
-                    yield future.result()
-                except BrokenProcessPool:
-                    broken.append(submitted.pop(future))
                     continue
-                submitted.pop(future, None)
-            if broken:  # every chunk still on the dead pool is lost with it
+                try:
+                    future = self._pool.submit(run_tasks, batch)
+                except BrokenProcessPool:  # a worker died since the last chunk came back
+                    unsent.append(batch)
+                    continue
+                submitted[future] = batch
+                pending.add(future)
+            broken: list[list[Task]] = []
+            if pending:
+                done, pending = wait(pending, return_when=FIRST_COMPLETED)
+                for future in done:
+                    try:
+                        yield future.result()
+                    except BrokenProcessPool:
+                        broken.append(submitted.pop(future))
+                        continue
+                    submitted.pop(future, None)
+            if broken or unsent:  # every chunk still on the dead pool is lost with it
                 broken.extend(submitted.pop(f) for f in list(pending))
                 pending = set()
-                yield from self._isolate([t for chunk in broken for t in chunk])
+                yield from self._isolate([t for chunk in broken + unsent for t in chunk])
 
     def _isolate(self, tasks: list[Task]) -> Iterator[list[Record]]:
         """After a worker died: run the runs it may have taken down one at a time.

@@ -40,6 +40,30 @@ def test_a_killed_worker_is_a_failed_run_and_the_sweep_goes_on(tmp_path):
     assert again.ran_now == 0
 
 
+def test_a_pool_that_breaks_between_chunks_loses_no_run(tmp_path):
+    # A worker can die after its chunk came back and before the next is submitted: then the
+    # submission itself raises. The chunk must run on a fresh pool like any other lost one.
+    from concurrent.futures.process import BrokenProcessPool
+
+    class BrokenPool:
+        _broken = True
+
+        def submit(self, *args, **kwargs):
+            raise BrokenProcessPool("a worker died")
+
+        def shutdown(self, *args, **kwargs):
+            pass
+
+    spec = {"name": "toy", "model": "tests.experiments.exp_helpers:toy", "steps": 3,
+            "conditions": {"x": {"levels": [float(i) for i in range(RUNS)]}}, "seed": 1}
+    with LocalExecutor(2) as executor:
+        executor._pool.shutdown()
+        executor._pool = BrokenPool()  # type: ignore[assignment]
+        result = run_sweep(parse_spec(spec), tmp_path / "out", executor=executor)
+    assert result.finished and result.completed == RUNS and result.failed == 0
+    assert sorted(read_runs(tmp_path / "out")["run_id"]) == list(range(RUNS))
+
+
 # --- a full disk -----------------------------------------------------------------------------
 
 def series_spec(runs: int = 40) -> dict[str, object]:
