@@ -61,7 +61,8 @@ def coordination_share(coordination: float | np.ndarray, links: np.ndarray,
     knowledge += (rate[:, None] / (total + freshness + 1e-12))[:, :, None] * (
         heard - total[:, :, None] * knowledge)
     # (the maximum over neighbours taken along the last, contiguous axis: the same numbers)
-    relayed = (links[:, None, :] * np.ascontiguousarray(freshness.T)[None, :, :]).max(axis=2)
+    relayed = np.maximum.reduce(links[:, None, :] * np.ascontiguousarray(freshness.T)[None, :, :],
+                                axis=2)
     np.maximum(freshness, 0.9 * rate[:, None] * relayed, out=freshness)
 
 

@@ -338,17 +338,17 @@ class Market:
         n_firms = offerings.shape[0]
         self._widen(n_firms)
         counts = self.counts[:, 1:n_firms + 1].astype(float)                 # (S, F)
-        customers = counts.sum(axis=0)
+        customers = np.add.reduce(counts, axis=0)
         fit = np.maximum(1.0 - self.weighted_gap(self.needs - offerings), 0.0)  # (F, S)
         n_active = self.n_active
         served = np.maximum(customers, 1.0)
         spend = counts.T * self.value                                           # (F, S)
-        spent = spend.sum(axis=1)
+        spent = np.add.reduce(spend, axis=1)
         return Tally(customers=customers, share=customers / n_active,
-                     satisfaction=(counts.T * fit).sum(axis=1) / served,
+                     satisfaction=np.add.reduce(counts.T * fit, axis=1) / served,
                      revenue=spent * prices,
                      segment_share=counts * self.per_customer[:, None],
-                     no_purchase=1.0 - customers.sum() / n_active,
+                     no_purchase=1.0 - np.add.reduce(customers) / n_active,
                      revenue_mix=spend / np.maximum(spent, 1e-12)[:, None])
 
     def weighted_gap(self, difference: np.ndarray) -> np.ndarray:

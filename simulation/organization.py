@@ -299,10 +299,11 @@ class Organizations:
         weight = self.silo_weight
         silo_pull = weight[0] * to_silo[0] + weight[1] * to_silo[1]
         # The filter looks at the gap the firm believes in, before cooperation weighs it.
-        believed_gap = np.sqrt((customer_pull * customer_pull).sum(axis=2, keepdims=True))
+        believed_gap = np.sqrt(np.add.reduce(customer_pull * customer_pull, axis=2,
+                                             keepdims=True))
         customer_pull *= believed_gap > self.threshold
         toward, silo = lv.cooperation_blend(self.cooperation, customer_pull, silo_pull)
-        norm = np.sqrt((toward * toward).sum(axis=2, keepdims=True))
+        norm = np.sqrt(np.add.reduce(toward * toward, axis=2, keepdims=True))
         toward *= np.minimum(1.0, self.limit / np.maximum(norm, 1e-12))
         delta = toward + silo
         delta *= (1.0 + self.execution * rng.normal(size=delta.shape)) * self.moving
@@ -312,7 +313,7 @@ class Organizations:
             new += slip * rng.normal(size=new.shape) * self.moving
         if self.capped:  # an entrant's technology limits its performance
             np.minimum(new[:, :, 0], self.ceiling[:, None], out=new[:, :, 0])
-        self.change = np.abs(new - offering).sum(axis=2) @ market.active_weights
+        self.change = np.add.reduce(np.abs(new - offering), axis=2) @ market.active_weights
         self.offering = new
         # Silos follow what the firm does, with a lag (inertia), and R&D pushes performance.
         follow = 1.0 / p.silo_lag
