@@ -210,9 +210,8 @@ def disrupted(levers: np.ndarray, disruption: np.ndarray) -> np.ndarray:
     Each of :data:`DISRUPTED_LEVERS` loses ``disruption`` of its value (people are busy
     re-forming teams); connections do not.
     """
-    factor = np.ones(len(LEVERS))
     hit = np.array([name in DISRUPTED_LEVERS for name in LEVERS])
-    return levers * np.where(hit[None, :], 1.0 - disruption[:, None], factor[None, :])
+    return levers * np.where(hit[None, :], 1.0 - disruption[:, None], 1.0)
 
 
 def transition_loyalty(loyalty: float, disruption: np.ndarray) -> np.ndarray:
@@ -250,7 +249,8 @@ def followable_speed(params: Any, levers: Mapping[str, float]) -> float:
     return float(step / (1.0 + (1.0 - levers["cooperation"]) * params.silo_lag))
 
 
-def upkeep(levers: Mapping[str, Any], lever_cost: float, departments: Any = 6) -> Any:
+def upkeep(levers: Mapping[str, Any], lever_cost: float,
+           departments: Any = REFERENCE_DEPARTMENTS) -> Any:
     """Monthly upkeep of the levers, as a share of fair-share revenue.
 
     Meetings, cross-functional teams, training and partner fees all cost money, in proportion

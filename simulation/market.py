@@ -80,13 +80,6 @@ def weighted_distance(positions: np.ndarray, offers: np.ndarray,
     return np.einsum("fmd,md->mf", np.abs(offers - positions[None, :, :]), weights)
 
 
-def logit_probabilities(utilities: np.ndarray) -> np.ndarray:
-    """Multinomial-logit choice probabilities of each row's options (the closed form)."""
-    shifted = utilities - utilities.max(axis=1, keepdims=True)
-    expu = np.exp(shifted)
-    return expu / expu.sum(axis=1, keepdims=True)
-
-
 def logit_choice(utilities: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """Draw each row's choice with multinomial-logit probabilities.
 

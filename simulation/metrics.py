@@ -1,4 +1,4 @@
-"""Run-level outputs computed from the per-step table: resilience and a run summary.
+"""Run-level outputs computed from the per-step arrays: resilience and a run summary.
 
 Resilience follows the resilience triangle of Bruneau et al. (2003): after a shock, how deep
 performance falls, how long it takes to come back to a stated fraction of its pre-shock level,
@@ -12,7 +12,6 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
 PRE_SHOCK_MONTHS = 6
 """Months before a shock whose mean performance is the level to recover."""
@@ -76,28 +75,14 @@ def firm_resilience(steps: np.ndarray, share: np.ndarray, alive: np.ndarray,
     return rows
 
 
-def resilience_table(results: pd.DataFrame, shocks: Sequence[int], recovery_fraction: float
-                     ) -> pd.DataFrame:
-    """One row per (shock, firm alive at the shock) from a model's ``results()`` table."""
-    rows = []
-    last = int(results["step"].max()) if len(results) else 0
-    for firm, group in results.groupby("firm", sort=False):
-        rows += [{**row, "firm": firm} for row in firm_resilience(
-            group["step"].to_numpy(), group["market_share"].to_numpy(),
-            group["alive"].to_numpy(), shocks, last, recovery_fraction)]
-    table = pd.DataFrame(rows, columns=RESILIENCE_COLUMNS)
-    return table.sort_values(["shock_step"], kind="stable").reset_index(drop=True)
-
-
-def run_summary(results: pd.DataFrame | Mapping[str, Any],
-                resilience: pd.DataFrame | Sequence[Mapping[str, Any]],
+def run_summary(results: Mapping[str, Any], resilience: Sequence[Mapping[str, Any]],
                 focal: str, rivals: Sequence[str], n_shocks: int, n_entrants: int
                 ) -> dict[str, float]:
     """Per-run outcomes of the focal firm, for sweeps and comparisons (flat floats).
 
     Args:
-        results: the per-step table, a ``results()`` DataFrame or a mapping of its columns
-            to arrays.
+        results: the per-step table's columns (``OrgModel.columns()``; a ``results()``
+            DataFrame reads the same).
         resilience: the focal firm's (or every firm's) resilience rows.
         focal: the focal firm's name.
         rivals: the rival incumbents' names.
@@ -116,9 +101,7 @@ def run_summary(results: pd.DataFrame | Mapping[str, Any],
     best_rival = max(rival_shares) if rival_shares else 0.0
     end = at_end[focal]
     focal_final = float(col["market_share"][end])
-    rows = resilience.to_dict("records") if isinstance(resilience, pd.DataFrame) \
-        else resilience
-    res = [r for r in rows if r["firm"] == focal]
+    res = [r for r in resilience if r["firm"] == focal]
     loss = np.array([r["loss_area"] for r in res])
     depth = np.array([r["depth"] for r in res])
     censored = np.array([r["time_to_recover"] if r["recovered"] else r["window"] for r in res])

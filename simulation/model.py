@@ -24,7 +24,6 @@ from simulation.market import Market, Tally
 from simulation.metrics import (
     RESILIENCE_COLUMNS,
     firm_resilience,
-    resilience_table,
     run_summary,
 )
 from simulation.organization import Organizations
@@ -126,6 +125,60 @@ class FocalCollector(mesa.DataCollector):
         self._values.append_row((model.time, *self._read(model)))
 
 
+FIRM_KEYWORDS: tuple[str, ...] = ("firms", "structure", "price", "rivals", "rival_structure",
+                                  "rival_price", *LEVERS)
+"""The keywords that say which incumbents compete (see :func:`incumbent_specs`)."""
+
+
+def incumbent_specs(p: ModelParams) -> list[FirmSpec]:
+    """The incumbents a model of ``p`` starts with, focal first (the one rule for it).
+
+    Listed ``firms`` as given, or a focal firm of ``structure`` (outside-in by default) and
+    ``rivals`` of ``rival_structure`` (the other preset by default); ``structure`` and the
+    lever keywords then apply to the focal firm.
+
+    Raises:
+        ParameterError: two firms share a name.
+
+    """
+    if p.firms is not None:  # price, rivals, ... with firms are refused by ModelParams
+        specs = list(p.firms)
+        if p.structure is not None and p.structure != specs[0].structure:
+            specs[0] = FirmSpec(specs[0].name, p.structure, {}, specs[0].price, specs[0].cash)
+    else:
+        focal = p.structure or "outside_in"
+        rival = p.rival_structure or other_preset(focal)
+        specs = [FirmSpec("focal", focal, {}, p.price)]
+        specs += [FirmSpec(f"rival-{i + 1}" if p.rivals > 1 else "rival", rival, {},
+                           p.rival_price) for i in range(p.rivals)]
+    overrides = {k: getattr(p, k) for k in LEVERS if getattr(p, k) is not None}
+    if overrides:
+        first = specs[0]
+        specs[0] = FirmSpec(first.name, first.structure, {**first.levers, **overrides},
+                            first.price, first.cash)
+    names = [s.name for s in specs]
+    if len(set(names)) != len(names):
+        raise ParameterError("firms", f"firm names must differ, got {names}")
+    return specs
+
+
+def with_listed_firms(kwargs: Mapping[str, Any]) -> dict[str, Any]:
+    """The same model keywords with every incumbent a listed firm (``firms``, focal first).
+
+    The focal firm's preset, levers and price and the rivals' number, preset and price move
+    into the firms' specs, made as the model makes them (:func:`incumbent_specs`), so
+    ``firms`` alone says who competes and one firm can be changed in place.
+
+    Raises:
+        ParameterError: a keyword is unknown or out of range.
+
+    """
+    params = ModelParams.from_kwargs(**{k: v for k, v in kwargs.items() if k != "rng"})
+    listed = {k: v for k, v in kwargs.items() if k not in FIRM_KEYWORDS}
+    listed["firms"] = tuple(incumbent_specs(params))
+    return listed
+
+
 class OrgModel(mesa.Model):
     """Firms of Department agents competing for customers whose needs shift.
 
@@ -155,7 +208,7 @@ class OrgModel(mesa.Model):
         self._failures = 0
         self._last_failure = -1
         self.emerged: list[dict[str, Any]] = []
-        specs = self._incumbent_specs()
+        specs = incumbent_specs(self.params)
         # The cost base is set on the market that exists at the start: latent segments bring
         # no revenue and so set no cost.
         active = self.market.active
@@ -179,29 +232,6 @@ class OrgModel(mesa.Model):
         self._collect()
 
     # --- construction ---------------------------------------------------------------------
-    def _incumbent_specs(self) -> list[FirmSpec]:
-        p = self.params
-        if p.firms is not None:  # price, rivals, ... with firms are refused by ModelParams
-            specs = list(p.firms)
-            if p.structure is not None and p.structure != specs[0].structure:
-                specs[0] = FirmSpec(specs[0].name, p.structure, {}, specs[0].price,
-                                    specs[0].cash)
-        else:
-            focal = p.structure or "outside_in"
-            rival = p.rival_structure or other_preset(focal)
-            specs = [FirmSpec("focal", focal, {}, p.price)]
-            specs += [FirmSpec(f"rival-{i + 1}" if p.rivals > 1 else "rival", rival, {},
-                               p.rival_price) for i in range(p.rivals)]
-        overrides = {k: getattr(p, k) for k in LEVERS if getattr(p, k) is not None}
-        if overrides:
-            first = specs[0]
-            specs[0] = FirmSpec(first.name, first.structure, {**first.levers, **overrides},
-                                first.price, first.cash)
-        names = [s.name for s in specs]
-        if len(set(names)) != len(names):
-            raise ParameterError("firms", f"firm names must differ, got {names}")
-        return specs
-
     def _add_incumbent(self, spec: FirmSpec) -> None:
         p, m = self.params, self.market
         # A mature market: incumbents start knowing and serving the established segments,
@@ -254,7 +284,7 @@ class OrgModel(mesa.Model):
         s = self.market.emerge()
         if s is not None:
             self._log("new_segment", self.market.segment_names[s])
-            month = self.steps if self._stepping else self.steps + 1
+            month = self._event_month()
             for firm in self.firms:
                 if not firm.entrant and firm.alive:
                     self.emerged.append({"segment": self.market.segment_names[s],
@@ -322,12 +352,14 @@ class OrgModel(mesa.Model):
             raise ParameterError("firm", f"{firm} is outside [0, {len(self.firms) - 1}]")
         return self.firms[firm]
 
-    def _log(self, kind: str, firm: str | None) -> None:
+    def _event_month(self) -> int:
         # Inside a step (Mesa has already counted it) an event belongs to this month; between
         # steps (scheduled events, workshop actions) it belongs to the next month, the first
         # to feel it.
-        month = self.steps if self._stepping else self.steps + 1
-        self.events.append({"step": month, "kind": kind, "firm": firm})
+        return self.steps if self._stepping else self.steps + 1
+
+    def _log(self, kind: str, firm: str | None) -> None:
+        self.events.append({"step": self._event_month(), "kind": kind, "firm": firm})
 
     # --- the month --------------------------------------------------------------------------
     def step(self) -> None:
@@ -373,7 +405,7 @@ class OrgModel(mesa.Model):
         awareness, action, variety = org.alignment(self.market).tolist()
         share, satisfaction = t.share.tolist(), t.satisfaction.tolist()
         customers, revenue = t.customers.tolist(), t.revenue.tolist()
-        upkeep, change = org.upkeep(self.params.lever_cost).tolist(), org.change.tolist()
+        upkeep, change = org.upkeep().tolist(), org.change.tolist()
         for firm in self._living():
             f = firm.index
             firm.metrics.update(market_share=share[f], satisfaction=satisfaction[f],
@@ -524,17 +556,12 @@ class OrgModel(mesa.Model):
                 else data[:, 3 + i]
         return pd.DataFrame(columns, columns=RESULT_COLUMNS)
 
-    def resilience(self, results: pd.DataFrame | None = None) -> pd.DataFrame:
+    def resilience(self) -> pd.DataFrame:
         """One row per (shock, firm): depth, time to recover, loss area, recovered.
 
-        Args:
-            results: this model's ``results()``, if the caller has it already (without it,
-                the table is read from the model's arrays, never built).
-
+        Read from the model's per-month arrays: no table is built.
         """
         shocks = [e["step"] for e in self.events if e["kind"] == "shock"]
-        if results is not None:
-            return resilience_table(results, shocks, self.params.recovery_fraction)
         rows = []
         for firm in self.firms:  # firm order is the order in which firms enter the table
             rows += self._firm_resilience(firm, shocks)

@@ -167,7 +167,6 @@ class Organizations:
         self.n_internal = (size - n_facing)[self.firm_of]
         self.mean_of = self.member / np.maximum(size, 1.0)[:, None]
         self.size = size
-        self._upkeep: dict[float, np.ndarray] = {}
         self._apply_levers()
         self._dirty = False
 
@@ -176,6 +175,9 @@ class Organizations:
         # simulation.levers. Levers change only through add_firm, set_levers and kill, so this
         # runs after those, not every month.
         p, of = self.params, self.firm_of
+        # Upkeep is paid on the levers the firm runs (or is moving to), not on what acts.
+        self.upkeep_share = lv.upkeep(dict(zip(LEVERS, self.levers.T, strict=True)),
+                                      p.lever_cost, self.size)                   # (F,)
         acting = lv.disrupted(self.levers, self.disruption)
         cap = lv.effective_capability(acting[:, _L["capability"]],
                                       acting[:, _L["connections"]], p.borrowed_capability)
@@ -342,11 +344,8 @@ class Organizations:
         np.subtract(self.offering, core, out=spread[2])
         return market.weighted_gap(spread) @ market.active_weights
 
-    def upkeep(self, lever_cost: float) -> np.ndarray:
+    def upkeep(self) -> np.ndarray:
         """(F,) monthly lever upkeep, as a share of fair-share revenue (see :func:`lv.upkeep`)."""
         if self._dirty:
             self._refresh()
-        if lever_cost not in self._upkeep:  # levers change only through add_firm/set_levers
-            self._upkeep[lever_cost] = lv.upkeep(dict(zip(LEVERS, self.levers.T, strict=True)),
-                                                 lever_cost, self.size)
-        return self._upkeep[lever_cost]
+        return self.upkeep_share

@@ -37,7 +37,7 @@ from pydantic import (
 from simulation.errors import OutsideInError, ParameterError
 from simulation.params import LEVERS, PARAMETERS, FirmSpec, ModelParams, SegmentSpec
 from simulation.shipped import shipped_folder
-from simulation.structures import PRESETS, other_preset
+from simulation.structures import PRESETS
 
 SCENARIO_DIR: Path = shipped_folder("scenarios")
 """Where the shipped scenarios live: the checkout's ``scenarios/``, or the installed copy."""
@@ -618,16 +618,10 @@ class Scenario(_Strict):
                 override is out of range.
 
         """
-        kw = self.to_model_kwargs(**{**first.overrides(), **overrides})
-        if "firms" in kw:
-            firms = list(kw["firms"])
-        else:
-            count, price = kw.pop("rivals"), kw.pop("rival_price")
-            preset = kw.pop("rival_structure") or other_preset(kw["structure"])
-            levers = {k: kw[k] for k in LEVERS if kw.get(k) is not None}
-            firms = [FirmSpec("focal", kw["structure"], levers, kw.pop("price"))]
-            firms += [FirmSpec(f"rival-{i + 1}" if count > 1 else "rival", preset, {}, price)
-                      for i in range(count)]
+        from simulation.model import with_listed_firms  # deferred: reading needs no model
+
+        kw = with_listed_firms(self.to_model_kwargs(**{**first.overrides(), **overrides}))
+        firms = list(kw["firms"])
         if len(firms) < 2:
             raise ParameterError("rivals", "head-to-head needs a rival for the second "
                                  "organization; the scenario has none")

@@ -1,8 +1,15 @@
 import numpy as np
 import pytest
 
-from simulation.market import Market, logit_choice, logit_probabilities, weighted_distance
+from simulation.market import Market, logit_choice, weighted_distance
 from simulation.params import ModelParams, SegmentSpec
+
+
+def logit_probabilities(utilities: np.ndarray) -> np.ndarray:
+    """Multinomial-logit choice probabilities of each row's options (the closed form)."""
+    shifted = utilities - utilities.max(axis=1, keepdims=True)
+    expu = np.exp(shifted)
+    return expu / expu.sum(axis=1, keepdims=True)
 
 
 def two_segment_market(**kw) -> Market:

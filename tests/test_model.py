@@ -275,23 +275,26 @@ def test_columns_are_the_results_table_as_arrays() -> None:
 
 
 def test_summary_of_any_incumbent_reads_as_from_the_table() -> None:
-    from simulation.metrics import run_summary
-
+    # Each firm's summary, read from the arrays, says what its rows of results() say.
     model = OrgModel(rng=8, customers=300, rivals=2, shock_rate=0.03).run(120)
     table = model.results()
     incumbents = [f.name for f in model.firms if not f.entrant]
-    shocks = sum(e["kind"] == "shock" for e in model.events)
-    entrants = sum(e["kind"] == "entrant" for e in model.events)
+    end = table[table["step"] == 120].set_index("firm")
     for name in incumbents:
-        expected = run_summary(table, model.resilience(table), name,
-                               [n for n in incumbents if n != name], shocks, entrants)
+        mine = table[(table["firm"] == name) & (table["step"] > 0)]
         got = model.summary(firm=name)
-        assert got.keys() == expected.keys()
-        for key, value in expected.items():
-            assert got[key] == value or (np.isnan(got[key]) and np.isnan(value)), (name, key)
-    focal, first = model.summary(), model.summary(firm=incumbents[0])
-    assert all(focal[k] == first[k] or (np.isnan(focal[k]) and np.isnan(first[k]))
-               for k in focal)
+        assert got["final_share"] == end.loc[name, "market_share"]
+        assert got["cumulative_profit"] == pytest.approx(mine["profit"].sum())
+        assert got["mean_share"] == pytest.approx(mine["market_share"].mean())
+        assert got["final_cash"] == end.loc[name, "cash"]
+        assert got["survived"] == float(end.loc[name, "alive"])
+        rivals = end.loc[[n for n in incumbents if n != name], "market_share"]
+        assert got["rival_final_share"] == rivals.max()
+        resilience = model.resilience()
+        assert got["resilience_loss"] == pytest.approx(
+            resilience[resilience["firm"] == name]["loss_area"].mean())
+    assert model.summary() == pytest.approx(model.summary(firm=incumbents[0]), nan_ok=True)
+    assert len({model.summary(firm=n)["final_share"] for n in incumbents}) == 3
 
 
 def test_only_an_entrant_is_held_by_a_technology_ceiling() -> None:
