@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from simulation.errors import OutsideInError
-from simulation.model import OrgModel
+from simulation.model import OrgModel, with_listed_firms
 from simulation.outcomes import in_revenue_months
 from simulation.params import LEVERS, PARAMETERS, FirmSpec, ModelParams
 from simulation.structures import PRESETS
@@ -532,22 +532,21 @@ class RunController:
 
     # --- internals -----------------------------------------------------------------------
     def _build(self) -> Any:
+        # The scenario's market (or the default one) with every incumbent a listed firm, so
+        # that the controls set the shown firms' presets and levers in place.
         s = self.settings
-        overrides: dict[str, Any] = {"turbulence": s.turbulence, "entrant_rate": s.entrant_rate}
-        base = self.scenario.to_model_kwargs() if self.scenario is not None else {}
-        firms = base.get("firms") or self._default_firms()
-        changed = list(firms)
-        for i, name in enumerate(s.structures[:len(changed)]):
+        market = {"turbulence": s.turbulence, "entrant_rate": s.entrant_rate}
+        if self.scenario is not None:
+            kw = with_listed_firms(self.scenario.to_model_kwargs(**market))
+            kw.pop("rng", None)
+            firms = list(kw.pop("firms"))
+        else:
+            kw, firms = market, list(self._default_firms())
+        for i, name in enumerate(s.structures[:len(firms)]):
             levers = s.levers[i] if i < len(s.levers) else {}
             # a new preset comes whole; the sliders then show that preset's levers
-            changed[i] = dataclasses.replace(changed[i], structure=name, levers=dict(levers))
-        overrides["firms"] = tuple(changed)
-        # the focal firm's preset and levers are also model keywords (a scenario sets them
-        # so), and those win over the firm's spec: give them the controls' values too
-        overrides["structure"] = s.structures[0]
-        if s.levers:
-            overrides.update(s.levers[0])
-        return self.factory(self.scenario, rng=s.seed, **overrides)
+            firms[i] = dataclasses.replace(firms[i], structure=name, levers=dict(levers))
+        return self.factory(None, rng=s.seed, firms=tuple(firms), **kw)
 
     def _default_firms(self) -> tuple[FirmSpec, ...]:
         """The default market's incumbents as firm specs (names as the running model has them)."""

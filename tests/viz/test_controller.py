@@ -15,6 +15,7 @@ from simulation.params import PARAMETERS, FirmSpec
 from simulation.structures import PRESETS
 from simulation.viz import scenarios
 from simulation.viz.controller import METRICS, RunController
+from tests.viz.browser import ROOT
 
 SMALL = {"customers": 600}
 OUTSIDE_IN = PRESETS["outside_in"].lever_values()
@@ -361,3 +362,23 @@ def test_two_controllers_are_two_independent_runs(factory: Factory) -> None:
     a.set_lever("clout", 0.1)
     assert b.month == 0 and b.settings.levers[0]["clout"] == OUTSIDE_IN["clout"]
 
+
+
+def test_reset_keeps_the_rivals_a_scenario_makes_from_competitors(tmp_path: Path) -> None:
+    # One listed firm and three rivals from `competitors`: the controls set the first two;
+    # a reset rebuilds the same market, all three rivals at the scenario's price.
+    text = (ROOT / "scenarios" / "stable-market.yaml").read_text(encoding="utf-8")
+    text = text.replace("  - name: Rival\n    structure: outside_in\n",
+                        "competitors: {count: 3, structure: outside_in, price: 0.9}\n")
+    (tmp_path / "three.yaml").write_text(text, encoding="utf-8")
+    run = RunController(tmp_path / "three.yaml")
+    assert run.error is None, run.error
+    before = [(f.name, f.structure, f.price) for f in run.model.firms]
+    run.reset()
+    assert run.error is None, run.error
+    assert [(f.name, f.structure, f.price) for f in run.model.firms] == before
+    assert [f.price for f in run.model.firms[1:]] == [0.9, 0.9, 0.9]
+    run.set_structure(1, "inside_out")
+    run.reset()
+    assert [f.structure for f in run.model.firms] == ["inside_out", "inside_out", "outside_in",
+                                                      "outside_in"]

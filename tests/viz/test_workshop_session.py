@@ -8,6 +8,7 @@ import threading
 from collections.abc import Iterator
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from simulation.errors import OutsideInError
@@ -147,10 +148,15 @@ def test_leaderboard_ranks_every_team_on_four_measures(shop: Workshop) -> None:
     shop.advance()
     board = shop.leaderboard()
     assert sorted(r["team"] for r in board) == ["Blue", "Green", "Red"]
+    # the score is the mean of a team's four ranks, each 1 for the best value of its measure
+    for measure, best in (("share", max), ("cash", max), ("satisfaction", max)):
+        top = best(r[measure] for r in board)
+        assert all((r[f"{measure}_rank"] == 1) == (r[measure] == top) for r in board), measure
+    for r in board:
+        ranks = [r[f"{m}_rank"] for m in ("share", "cash", "satisfaction", "resilience")]
+        assert r["score"] == sum(ranks) / 4
     assert [r["rank"] for r in board] == [1, 2, 3]
     assert [r["score"] for r in board] == sorted(r["score"] for r in board)
-    best_share = max(r["share"] for r in board)
-    assert all((r["share_rank"] == 1) == (r["share"] == best_share) for r in board)
 
 
 def test_ghosts_run_the_team_firms_by_each_preset_on_the_same_events(shop: Workshop) -> None:
@@ -169,6 +175,25 @@ def test_ghosts_run_the_team_firms_by_each_preset_on_the_same_events(shop: Works
         kinds = [(e["kind"], e["step"]) for e in ghost.model.events if e["kind"] == "shock"]
         assert kinds == [(e["kind"], e["step"]) for e in shop.market.model.events
                          if e["kind"] == "shock"]
+
+
+def test_a_ghost_kept_up_to_date_is_the_ghost_replayed_afresh(shop: Workshop) -> None:
+    # The debrief's ghosts are brought up to date record by record, not replayed on every
+    # submit; a team joining starts them again. Either way they are the same market.
+    red = shop.join("Red")
+    shop.advance()
+    early = shop.ghost("outside_in")
+    shop.submit(red.token, {k: 0.05 for k in LEVERS}, 2.0, "")
+    assert shop.ghost("outside_in") is early  # a submit changes no ghost
+    shop.advance()
+    shop.join("Blue")
+    shop.shock()
+    shop.advance()
+    kept = shop.ghost("outside_in")
+    shop._ghosts.clear()
+    fresh = shop.ghost("outside_in")
+    assert kept is not fresh and kept.month == fresh.month == shop.month
+    pd.testing.assert_frame_equal(kept.model.results(), fresh.model.results())
 
 
 def test_replay_of_the_log_gives_the_live_state(tmp_path: Path) -> None:

@@ -34,7 +34,7 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 from simulation import __version__
 from simulation.errors import OutsideInError
 from simulation.levers import upkeep
-from simulation.model import OrgModel
+from simulation.model import OrgModel, with_listed_firms
 from simulation.params import LEVERS, PARAMETERS, FirmSpec
 from simulation.structures import PRESETS
 
@@ -224,12 +224,9 @@ def firm_specs(scenario: Any, seed: int, teams: int) -> tuple[dict[str, Any], li
     The extra incumbents copy the scenario's incumbents in turn (structure, levers, price,
     cash) under new names.
     """
-    kwargs = scenario.to_model_kwargs() if scenario is not None else {}
+    kwargs = with_listed_firms(scenario.to_model_kwargs() if scenario is not None else {})
     kwargs.pop("rng", None)
-    probe = OrgModel(rng=seed, **kwargs)
-    base = [FirmSpec(f.name, str(f.structure), {k: float(v) for k, v in f.levers.items()},
-                     float(f.price), float(f.cash) / probe.fair_revenue)
-            for f in probe.firms if not f.entrant]
+    base = list(kwargs.pop("firms"))
     specs = list(base)
     names = {s.name for s in specs}
     k = 0
@@ -241,9 +238,6 @@ def firm_specs(scenario: Any, seed: int, teams: int) -> tuple[dict[str, Any], li
         specs.append(dataclasses.replace(model, name=f"{model.name} {n}"))
         names.add(specs[-1].name)
         k += 1
-    for key in ("firms", "structure", "price", "rivals", "rival_structure", "rival_price",
-                *LEVERS):
-        kwargs.pop(key, None)
     return kwargs, specs
 
 
@@ -378,7 +372,8 @@ class Workshop:
         for record in records:
             self.market.apply(record)
             self.records.append(record)
-        self._ghosts: dict[tuple[str, int], Market] = {}
+        # each preset's ghost market, the teams it was built for and the records applied
+        self._ghosts: dict[str, tuple[Market, list[str], int]] = {}
 
     # --- creating and resuming ------------------------------------------------------------
     @classmethod
@@ -600,16 +595,15 @@ class Workshop:
     def ghost(self, preset: str) -> Market:
         """The market replayed with every team firm run by ``preset`` (same seed and events)."""
         with self.lock:
-            key = (preset, len(self.records))
-            if key not in self._ghosts:
-                joined = [r.firm for r in self.records if r.kind == "join"]
-                market = Market(self.start, self.scenario, preset, joined)
-                for record in self.records:
-                    if record.kind != "submit":
-                        market.apply(record)
-                self._ghosts = {key: market, **{k: v for k, v in self._ghosts.items()
-                                                if k[1] == len(self.records)}}
-            return self._ghosts[key]
+            joined = [r.firm for r in self.records if r.kind == "join"]
+            market, built_for, applied = self._ghosts.get(preset, (None, [], 0))
+            if market is None or built_for != joined:  # a team joined since: start again
+                market, applied = Market(self.start, self.scenario, preset, joined), 0
+            for record in self.records[applied:]:  # only what came since the last look
+                if record.kind != "submit":
+                    market.apply(record)
+            self._ghosts[preset] = (market, joined, len(self.records))
+            return market
 
     def history(self) -> dict[str, list[RoundRow]]:
         """Each team's rounds (removed teams included, marked by the page)."""
