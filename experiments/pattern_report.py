@@ -8,13 +8,10 @@ beside it, and the regime map and the summary as CSV.
 from __future__ import annotations
 
 import base64
-import fcntl
 import html
 import io
 import math
 import textwrap
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -37,7 +34,6 @@ from experiments.pattern_stats import (  # noqa: E402
     meets,
 )
 from experiments.pattern_suite import SuiteResult  # noqa: E402
-from simulation.errors import OutsideInError  # noqa: E402
 
 MAP = "regime_map"
 """The pattern that is drawn as the regime map."""
@@ -222,42 +218,6 @@ def _forest(ax: Axes, check: CheckResult) -> None:
 
 
 # --- writing ----------------------------------------------------------------------------------
-
-LOCK = ".patterns.lock"
-"""The lock file that marks a report folder as being written."""
-
-
-@contextmanager
-def locked_folder(folder: Path) -> Iterator[Path]:
-    """Create ``folder`` and hold an exclusive lock on it while the suite writes there.
-
-    Raises :class:`OutsideInError` (a user mistake, one line) if ``folder`` is a file,
-    cannot be created, or is being written by another run. The lock is the operating
-    system's (``flock``): a killed run leaves no stale lock. Only the lock file is removed
-    afterwards; nothing else in the folder is touched.
-    """
-    if folder.exists() and not folder.is_dir():
-        raise OutsideInError(f"--out: {folder} exists and is not a folder")
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        handle = (folder / LOCK).open("a", encoding="utf-8")
-    except OSError as err:
-        raise OutsideInError(f"--out: cannot write to {folder}: {err.strerror or err}") \
-            from None
-    try:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise OutsideInError(f"--out: {folder} is being written by another run; wait "
-                                 "for it or choose another folder") from None
-        try:
-            yield folder
-        finally:
-            (folder / LOCK).unlink(missing_ok=True)
-            fcntl.flock(handle, fcntl.LOCK_UN)
-    finally:
-        handle.close()
-
 
 # --- files ----------------------------------------------------------------------------------
 

@@ -46,10 +46,6 @@ def register_model(path: str) -> None:
     _REGISTERED[path] = None
 
 
-def registered_models() -> list[str]:
-    """The model functions a spec may name without ``--allow-import``."""
-    return list(_REGISTERED)
-
 Level = str | bool | int | float
 
 

@@ -154,7 +154,8 @@ class Store:
             spec_hash = (other or {}).get("spec_hash") if isinstance(other, dict) else other
             raise StoreError(
                 f"--out: {self.out} holds another experiment (spec hash {spec_hash}; the "
-                "spec, its seed, --steps or --max-runs differ); use a new output folder")
+                "spec, its seed, --steps, --max-runs or this program's seed rule differ); use a "
+                "new output folder")
 
     def _commit_records(self) -> dict[int, dict[str, Any]]:
         """The commit records by part number (an empty legacy marker reads as ``{}``)."""

@@ -167,9 +167,18 @@ def _level_keys(spec: ExperimentSpec, samples: pd.DataFrame) -> dict[str, list[A
     return out
 
 
+SELECTION_RULE = "stratified whole seed blocks (1)"
+"""How ``--max-runs`` picks runs: a folder written under another rule picked other runs."""
+
+
 def identity(spec: ExperimentSpec, max_runs: int | None) -> dict[str, Any]:
-    """Say what an output folder must match to be resumed (``--steps`` is part of the spec)."""
-    return {"spec_hash": spec.digest(), "max_runs": max_runs}
+    """Say what an output folder must match to be resumed (``--steps`` is part of the spec).
+
+    The seed rule and the ``--max-runs`` selection rule are part of it: a folder begun under
+    other rules would get other seeds (or other runs) for the runs still to make.
+    """
+    return {"spec_hash": spec.digest(), "max_runs": max_runs, "seed_rule": SEED_RULE,
+            "selection": SELECTION_RULE if max_runs is not None else None}
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ import pytest
 
 import experiments.pattern_suite as suite
 from experiments.executors.local import LocalExecutor
-from experiments.pattern_report import LOCK
+from experiments.outdir import LOCK_NAME as LOCK
 from experiments.pattern_suite import run_suite
 from experiments.patterns import HEAD_TO_HEAD, Arm, Check, Condition, Pattern, need
 from simulation.cli import main
@@ -48,10 +48,11 @@ def test_a_folder_being_written_by_another_run_is_refused(tmp_path, capsys):
     with (out / LOCK).open("a") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         assert main(["patterns", "--only", "quiet", "--out", str(out), *TINY]) == 2
-    _one_line_error(capsys, "another run")
+    _one_line_error(capsys, "another command")
 
 
 @pytest.mark.parametrize("args", [["--seeds", "1"], ["--steps", "0"], ["--workers", "0"],
+                                  ["--workers", "100"],
                                   ["--workers", "2", "--scheduler", "tcp://127.0.0.1:1"]])
 def test_bad_options_exit_2(tmp_path, capsys, args):
     out = tmp_path / "out"

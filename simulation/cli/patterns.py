@@ -31,7 +31,8 @@ def patterns(
     quick: Annotated[bool, typer.Option(
         "--quick", help="few seeds per arm (a check, not a verdict)")] = False,
     workers: Annotated[int | None, typer.Option(
-        "--workers", "-w", min=1, help="local worker processes (default: all cores)")] = None,
+        "--workers", "-w", min=1, max=64,
+        help="local worker processes, at most 64 (default: all cores)")] = None,
     scheduler: Annotated[str | None, typer.Option(
         help="Dask scheduler address (tcp://host:8786); runs on that cluster")] = None,
     out: Annotated[Path, typer.Option(help="folder for the report (created)")] =
@@ -53,7 +54,8 @@ def patterns(
     run's measures) and OUT/regime-map.csv. Exit 1 if a pattern fails.
     """
     from experiments.executors import make_executor
-    from experiments.pattern_report import locked_folder, summary_rows, write
+    from experiments.outdir import FolderLock
+    from experiments.pattern_report import summary_rows, write
     from experiments.pattern_suite import run_suite, select
     from experiments.patterns import ROOT_SEED
     from simulation.cli.sweep import _progress
@@ -63,7 +65,7 @@ def patterns(
     chosen = select([n.strip() for n in only.split(",") if n.strip()] if only else None)
     root = ROOT_SEED if seed is None else seed
     # the executor first: an unreachable scheduler is refused before the folder is made
-    with make_executor(workers, scheduler) as executor, locked_folder(out), \
+    with make_executor(workers, scheduler) as executor, FolderLock(out), \
             _progress(quiet) as hook:
         suite = run_suite(chosen, executor, quick=quick, root_seed=root, steps=steps,
                           replications=seeds, progress=hook)

@@ -116,3 +116,16 @@ def test_resuming_under_another_spec_or_seed_is_refused_without_the_manifest(tmp
     same = run_sweep(parse_spec(spec_data()), out, workers=1)  # the same spec resumes
     assert same.finished and same.ran_now == 0
     assert_whole(out)
+
+
+def test_a_folder_begun_under_another_seed_rule_is_refused(tmp_path, monkeypatch):
+    # A folder started by a program that derived seeds (or chose --max-runs runs) otherwise
+    # would give its remaining runs other seeds: it is refused, not silently mixed.
+    import experiments.sweep as sweep
+
+    out = tmp_path / "out"
+    monkeypatch.setattr(sweep, "SEED_RULE", "an older rule")
+    run_sweep(parse_spec(spec_data()), out, workers=1, max_runs=5)
+    monkeypatch.undo()
+    with pytest.raises(StoreError, match="holds another experiment"):
+        run_sweep(parse_spec(spec_data()), out, workers=1, max_runs=5)

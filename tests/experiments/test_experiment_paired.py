@@ -36,8 +36,13 @@ def test_the_analysis_pairs_the_lever_s_levels_run_by_run(swept: analysis.Experi
     keys = ["turbulence", "replication"]
     a = runs[runs["structure"] == "inside_out"].set_index(keys)["final_share"]
     b = runs[runs["structure"] == "outside_in"].set_index(keys)["final_share"]
-    assert row["mean"] == pytest.approx(float((b - a.loc[b.index]).mean()))
-    assert row["low"] <= row["mean"] <= row["high"]
+    differences = (b - a.loc[b.index]).to_numpy()
+    assert row["mean"] == pytest.approx(float(differences.mean()))
+    # the interval is the paired one: Student's t on the per-seed differences
+    from scipy.stats import t
+
+    half = t.ppf(0.975, differences.size - 1) * differences.std(ddof=1) / differences.size ** 0.5
+    assert (row["low"], row["high"]) == pytest.approx((row["mean"] - half, row["mean"] + half))
     assert "paired differences" in report.build(swept).tables
 
 
