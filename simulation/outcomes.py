@@ -174,6 +174,11 @@ SUBJECT_NEEDS: Mapping[str, str] = {"recovery": "shock", "entrants_share": "entr
 """The event kind a subject needs (a scenario without it has nothing to show there)."""
 
 
+_MONEY = frozenset(n for n, o in (*OUTCOMES.items(), *SERIES.items())
+                   if o.unit == "revenue-months")
+"""The outcomes and series that are money (divided by fair-share revenue for every face)."""
+
+
 def in_revenue_months(values: Mapping[str, Any], fair_revenue: float) -> dict[str, Any]:
     """Money figures in months of fair-share revenue, the unit of every face.
 
@@ -181,8 +186,7 @@ def in_revenue_months(values: Mapping[str, Any], fair_revenue: float) -> dict[st
     divided by the model's ``fair_revenue`` (one firm's fair share of a month's revenue);
     other values pass unchanged. Values may be numbers or arrays (a series).
     """
-    money = {n for n, o in (*OUTCOMES.items(), *SERIES.items()) if o.unit == "revenue-months"}
-    return {k: (v / fair_revenue if k in money and fair_revenue else v)
+    return {k: (v / fair_revenue if k in _MONEY and fair_revenue else v)
             for k, v in values.items()}
 
 

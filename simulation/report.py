@@ -148,11 +148,6 @@ def interval_text(row: pd.Series | dict[str, Any], prefix: str) -> str:
             f"[{fmt(row[f'{prefix}_low'], outcome, d)}, {fmt(row[f'{prefix}_high'], outcome, d)}]")
 
 
-def plus_minus_text(row: pd.Series | dict[str, Any], prefix: str) -> str:
-    """``mean [low, high]`` for a terminal (intervals of bounded outcomes are not symmetric)."""
-    return interval_text(row, prefix)
-
-
 def _label_with_unit(outcome: str) -> str:
     unit = reg.unit_text(outcome)
     label = reg.OUTCOMES[outcome].label
@@ -179,23 +174,20 @@ def not_measured(result: Comparison, framing: str | None = None) -> dict[str, st
     return out
 
 
-def table_rows(result: Comparison, compact: bool = False,
-               framing: str | None = None) -> list[list[str]]:
+def table_rows(result: Comparison, framing: str | None = None) -> list[list[str]]:
     """The comparison table as text cells: outcome, each organization, difference.
 
     Rows with nothing to measure (:func:`not_measured`) are left out; the handout says why.
 
     Args:
         result: the comparison.
-        compact: shorter cells for a terminal.
         framing: the framing's table (default: the one the comparison shows).
 
     """
-    cell = plus_minus_text if compact else interval_text
     table = result.tables[framing or result.framing]
     hidden = not_measured(result, framing)
-    return [[_label_with_unit(str(row["outcome"])), cell(row, "a"), cell(row, "b"),
-             cell(row, "diff")] for _, row in table.iterrows()
+    return [[_label_with_unit(str(row["outcome"])), interval_text(row, "a"),
+             interval_text(row, "b"), interval_text(row, "diff")] for _, row in table.iterrows()
             if row["outcome"] not in hidden]
 
 

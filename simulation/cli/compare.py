@@ -83,7 +83,7 @@ def compare(
                   f"same seeds\n{FRAMING_TEXT[result.framing]}")
     for i, header in enumerate(table_header(result)):
         table.add_column(header, justify="left" if i == 0 else "right", overflow="fold")
-    for row in table_rows(result, compact=True):
+    for row in table_rows(result):
         table.add_row(*row)
     console = Console()
     console.print(table)
