@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -116,6 +117,35 @@ def launched_chromium() -> Iterator[Any]:
             yield browser
         finally:
             browser.close()
+
+
+LOOPBACK = re.compile(r"^(https?|wss?)://127\.0\.0\.1:\d+/")
+"""What a page of the app may reach: this machine's servers, nothing else."""
+
+
+def loopback_page(browser: Any, url: str, viewport: dict[str, int]) -> Any:
+    """A page in a context of its own, cut off from everything but this machine.
+
+    It records what it asked for beyond this machine (``outside_requests()``), the
+    responses that failed (``failed``) and its script errors (``errors``).
+    """
+    context = browser.new_context(viewport=viewport)
+    context.route(lambda url: not LOOPBACK.match(url), lambda route: route.abort())
+    pg = context.new_page()
+    pg.set_default_timeout(15_000)
+    requests: list[str] = []
+    failed: list[str] = []
+    errors: list[str] = []
+    pg.on("request", lambda r: requests.append(r.url))
+    pg.on("response", lambda r: failed.append(f"{r.status} {r.url}") if r.status >= 400 else None)
+    pg.on("pageerror", lambda e: errors.append(str(e)))
+    local = ("data:", "blob:")
+    pg.outside_requests = lambda: [u for u in requests
+                                   if not LOOPBACK.match(u) and not u.startswith(local)]
+    pg.failed = failed
+    pg.errors = errors
+    pg.goto(url)
+    return pg
 
 
 IN_PAGE_STEP = """

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from tests.viz.browser import ARTIFACTS, app_server, launched_chromium
+from tests.viz.browser import ARTIFACTS, app_server, launched_chromium, loopback_page
 from tests.viz.test_page import HOSTILE, SCENARIO
 
 pytestmark = pytest.mark.browser
@@ -44,25 +44,9 @@ def browser() -> Iterator[Any]:
 
 
 def open_page(browser: Any, url: str, viewport: dict[str, int]) -> Any:
-    context = browser.new_context(viewport=viewport)
     # cut the page off from everything but this machine: the app must work without a network
-    context.route(re.compile(r"^(?!(https?|wss?)://127\.0\.0\.1:\d+/)"),
-                  lambda route: route.abort())
-    pg = context.new_page()
-    pg.set_default_timeout(15_000)
-    requests: list[str] = []
-    failed: list[str] = []
-    errors: list[str] = []
-    pg.on("request", lambda r: requests.append(r.url))
-    pg.on("response", lambda r: failed.append(f"{r.status} {r.url}") if r.status >= 400 else None)
-    pg.on("pageerror", lambda e: errors.append(str(e)))
-    pg.goto(url)
+    pg = loopback_page(browser, url, viewport)
     pg.get_by_role("button", name="Step", exact=True).wait_for()
-    pg.outside_requests = lambda: [  # type: ignore[attr-defined]
-        u for u in requests
-        if not re.match(r"^(https?|wss?)://127\.0\.0\.1:\d+/|^(data|blob):", u)]
-    pg.failed = failed  # type: ignore[attr-defined]
-    pg.errors = errors  # type: ignore[attr-defined]
     return pg
 
 

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from simulation.viz.workshop.session import LOG_NAME, read_log
-from tests.viz.browser import ARTIFACTS, app_server, launched_chromium
+from tests.viz.browser import ARTIFACTS, app_server, launched_chromium, loopback_page
 
 pytestmark = pytest.mark.browser
 
@@ -45,16 +45,7 @@ def browser() -> Iterator[Any]:
 
 
 def open_page(browser: Any, url: str) -> Any:
-    context = browser.new_context(viewport=PROJECTOR)
-    context.route(re.compile(r"^(?!(https?|wss?)://127\.0\.0\.1:\d+/)"),
-                  lambda route: route.abort())
-    pg = context.new_page()
-    pg.set_default_timeout(15_000)
-    errors: list[str] = []
-    pg.on("pageerror", lambda e: errors.append(str(e)))
-    pg.errors = errors  # type: ignore[attr-defined]
-    pg.goto(url)
-    return pg
+    return loopback_page(browser, url, PROJECTOR)
 
 
 def month(pg: Any, n: int) -> None:
@@ -205,4 +196,6 @@ def test_facilitator_and_three_teams_play_two_rounds(browser: Any,
     assert joined == dict(zip(names, firms, strict=True))
     for pg in [outsider, wrong, forged, facilitator, *teams, debrief]:
         assert pg.errors == []  # type: ignore[attr-defined]
+        assert pg.outside_requests() == []  # nothing asked of any machine but this one
+        assert pg.failed == []  # type: ignore[attr-defined]
         pg.context.close()
