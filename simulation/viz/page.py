@@ -74,8 +74,11 @@ def _text(text: str, tag: str = "div", classes: str = "", style: dict[str, str] 
 
 
 def _pending(marks: dict[str, str], key: str) -> None:
-    if key in marks:
-        _text(f"● {marks[key]}", classes="oi-pending", style=_PENDING)
+    # always an element, marked or not: the controls after it keep their widgets (a slider
+    # being dragged, a button being clicked) when a mark appears or goes
+    with solara.Div():
+        if key in marks:
+            _text(f"● {marks[key]}", classes="oi-pending", style=_PENDING)
 
 
 def scenario_choices(files: list[Path]) -> list[dict[str, str]]:
@@ -184,14 +187,15 @@ def Controls(  # noqa: N802
                  class_="oi-scenario", hide_details=True).key(f"picker-{picker_key}")
     else:
         _text("No scenario files found; running the default market.")
-    if asked is not None:
-        title = next((c["text"] for c in choices if c["value"] == asked), asked)
-        with solara.Card(classes=["oi-confirm"], style={"background": "#fff4e5"}):
-            _text(f"Load “{title}”? The current run (month {ctrl.month}) will be lost.")
-            with solara.Row():
-                solara.Button("Load it", on_click=lambda: load(asked), color="warning",
-                              style=_BUTTON)
-                solara.Button("Keep the run", on_click=keep, style=_BUTTON)
+    with solara.Div():  # always there, so that the firms' controls keep their widgets
+        if asked is not None:
+            title = next((c["text"] for c in choices if c["value"] == asked), asked)
+            with solara.Card(classes=["oi-confirm"], style={"background": "#fff4e5"}):
+                _text(f"Load “{title}”? The current run (month {ctrl.month}) will be lost.")
+                with solara.Row():
+                    solara.Button("Load it", on_click=lambda: load(asked), color="warning",
+                                  style=_BUTTON)
+                    solara.Button("Keep the run", on_click=keep, style=_BUTTON)
     for i, structure in enumerate(s.structures[:2]):
         FirmControls(ctrl, i, structure, dict(s.levers[i]) if i < len(s.levers) else {},
                      marks, on_change)
@@ -252,8 +256,9 @@ def FirmPanel(  # noqa: N802
                   f"cash {card['cash']:,.1f} months of revenue", tag="span",
                   style={"font-size": "15px"})
         failure = ctrl.failure(index)
-        if failure:
-            solara.Error(failure, classes=[f"oi-failed-{index}"], dense=True)
+        with solara.Div():  # always there, so that what follows keeps its widgets
+            if failure:
+                solara.Error(failure, classes=[f"oi-failed-{index}"], dense=True)
         _text("  ".join(f"{k} {val:.2f}" for k, val in card["levers"].items()),
               style={"font-size": "14px"})
         _svg(ctrl.network_svg(index), testid=f"network-box-{index}")
@@ -419,10 +424,11 @@ def Page() -> None:  # noqa: N802
             if playing and GATE.interval(SPEEDS[speed]) > SPEEDS[speed] + 1e-9:
                 _text("Many tabs are playing: this one plays slower so that every click "
                       "stays quick.", classes="oi-slowed", style=_SMALL)
-        if ctrl.error:
-            solara.Error(ctrl.error, classes=["oi-error"], dense=True)
-        elif ctrl.notice:
-            solara.Info(ctrl.notice, dense=True, classes=["oi-notice"])
+        with solara.Div():  # always there: a message coming or going redraws nothing below
+            if ctrl.error:
+                solara.Error(ctrl.error, classes=["oi-error"], dense=True)
+            elif ctrl.notice:
+                solara.Info(ctrl.notice, dense=True, classes=["oi-notice"])
         with solara.Row(style={"align-items": "flex-start", "flex-wrap": "nowrap"}, gap="8px"):
             if drawer:
                 with solara.Column(classes=["oi-drawer"], style={

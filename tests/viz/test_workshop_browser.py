@@ -122,7 +122,7 @@ def test_facilitator_and_three_teams_play_two_rounds(browser: Any,
             state="detached")
         if i == 0:  # one team's sliders are its own: no other page moved (no shared state)
             assert [label(other, "clout") for other in teams[1:]] == others_before
-        pg.locator(".oi-upkeep").wait_for()
+        pg.locator(".oi-reorganization").wait_for()  # what moving a lever costs is shown
         pg.get_by_role("button", name="Submit decisions").click()
         pg.locator(".oi-submitted").wait_for()
     assert sorted(submitted(log)) == sorted(names)
@@ -164,6 +164,8 @@ def test_facilitator_and_three_teams_play_two_rounds(browser: Any,
     row = board.locator(".oi-board-row", has_text="Green")
     row.get_by_role("button", name="Remove").click()
     facilitator.get_by_role("button", name="Keep it").click()
+    # the question goes away (a click on its old buttons would reach nothing)
+    facilitator.locator(".oi-confirm").wait_for(state="detached")
     assert board.locator(".oi-board-row", has_text="Green").count() == 1
     row.get_by_role("button", name="Remove").click()
     facilitator.get_by_role("button", name="Remove the team").click()

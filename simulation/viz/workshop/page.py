@@ -250,9 +250,10 @@ def Decide(  # noqa: N802
     once, months = shop.reorganize_cost()
     _text(f"Levers' upkeep: {_money(new_cost)} a month (now {_money(now_cost)}).",
           classes="oi-upkeep", style={"font-size": "15px", "margin-top": "6px"})
-    if moves:
-        _text(f"Changing the levers is a reorganization: {months} months of transition and "
-              f"{_money(once)} once.", style=_SMALL)
+    with solara.Div():  # always there: the button below keeps its widget, so no click is lost
+        if moves:
+            _text(f"Changing the levers is a reorganization: {months} months of transition "
+                  f"and {_money(once)} once.", style=_SMALL, classes="oi-reorganization")
     solara.Button("Submit decisions", on_click=submit, color="primary", disabled=closed,
                   style={**_BUTTON, "margin-top": "8px"})
 
