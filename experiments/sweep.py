@@ -130,19 +130,7 @@ def stratified_runs(spec: ExperimentSpec, samples: pd.DataFrame,
     r = min(reps, max(1, max_runs // (width * wanted)))
     count = min(len(units), max(1, max_runs // (width * r)))
     order = np.random.default_rng(spec.seed).permutation(len(units))
-    seen: dict[tuple[str, Any], int] = {}
-    chosen: list[int] = []
-    left = [int(i) for i in order]
-    for _ in range(count):
-        def score(unit: int) -> tuple[int, int]:
-            keys = {(f, col[i]) for f, col in levels.items() for i in units[unit]}
-            return (sum(seen.get(k, 0) for k in keys), -len(keys))
-        best = min(left, key=score)
-        left.remove(best)
-        chosen.append(best)
-        for f, col in levels.items():
-            for i in units[best]:
-                seen[(f, col[i])] = seen.get((f, col[i]), 0) + 1
+    chosen = _pick_spread(units, levels, order, count)
     run_ids = tuple(sorted(s * reps + rep for u in chosen for s in units[u] for rep in range(r)))
     kept = {f: len({col[i] for u in chosen for i in units[u]}) for f, col in levels.items()}
     spread = ", ".join(f"{f} {kept[f]} of {len(set(col))}" for f, col in levels.items())
@@ -153,6 +141,47 @@ def stratified_runs(spec: ExperimentSpec, samples: pd.DataFrame,
             f"across the design ({count} of {len(units)} {what} x {r} of {reps} "
             f"replication(s)); levels kept per factor{ranges}: {spread}")
     return run_ids, note
+
+
+def _pick_spread(units: list[list[int]], levels: dict[str, list[Any]], order: np.ndarray,
+                 count: int) -> list[int]:
+    """Pick ``count`` units one at a time, each the one whose levels were kept least so far.
+
+    A unit's score is the sum, over its distinct (factor, level) keys, of how often each key
+    has been kept (once per kept sample); ties go to the unit with more distinct keys, then
+    to the earlier one in ``order``. The scores are updated as units are kept (each key's
+    units at once), so a pick costs one pass over the units, not a rescoring of each.
+    """
+    index: dict[tuple[str, Any], int] = {}
+    unit_keys: list[np.ndarray] = []
+    for unit in units:
+        keys = {(f, col[i]) for f, col in levels.items() for i in unit}
+        unit_keys.append(np.array([index.setdefault(k, len(index)) for k in keys], np.intp))
+    has = np.zeros((len(index), len(units)), dtype=np.int64)  # key x unit: 1 if it has it
+    for u, mine in enumerate(unit_keys):
+        has[mine, u] = 1
+    width = np.array([len(k) for k in unit_keys], dtype=np.int64)
+    position = np.empty(len(units), dtype=np.int64)
+    position[order] = np.arange(len(units))
+    # one integer orders the units as (score, -distinct keys, position in order) does
+    tie = (width.max() - width) * len(units) + position
+    step = (width.max() + 1) * len(units)
+    score = np.zeros(len(units), dtype=np.int64)
+    taken = np.iinfo(np.int64).max
+    rank = score * step + tie
+    chosen: list[int] = []
+    for _ in range(count):
+        best = int(np.argmin(rank))
+        chosen.append(best)
+        kept = np.zeros(len(index), dtype=np.int64)  # how often each key is kept by it
+        for f, col in levels.items():
+            for i in units[best]:
+                kept[index[(f, col[i])]] += 1
+        touched = np.flatnonzero(kept)
+        score += kept[touched] @ has[touched]
+        rank = score * step + tie
+        rank[chosen] = taken
+    return chosen
 
 
 def _level_keys(spec: ExperimentSpec, samples: pd.DataFrame) -> dict[str, list[Any]]:
@@ -202,7 +231,8 @@ def run_sweep(spec: ExperimentSpec, out: str | Path, *, workers: int | None = No
               scheduler: str | None = None, max_runs: int | None = None,
               executor: Executor | None = None, progress: ProgressHook | None = None,
               flush_every: int = 256, retry_failed: bool = False, wait: bool = False,
-              notice: Callable[[str], None] | None = None) -> SweepResult:
+              notice: Callable[[str], None] | None = None, plan: Plan | None = None
+              ) -> SweepResult:
     """Run (or resume) a sweep into ``out``; see ``docs/experiments.md``.
 
     Give ``workers``/``scheduler`` to have an executor made (and closed) here, or an open
@@ -211,8 +241,9 @@ def run_sweep(spec: ExperimentSpec, out: str | Path, *, workers: int | None = No
     unless ``wait``. ``notice`` receives one line per damaged part found (and re-run).
     A write that fails mid-way (a full disk) raises
     :class:`~experiments.outdir.WriteFailedError`; running the sweep again resumes it.
+    ``plan``: this spec's :func:`make_plan` for ``max_runs``, if the caller has made it.
     """
-    plan = make_plan(spec, max_runs=max_runs)
+    plan = _own_plan(spec, max_runs, plan)
     store = Store(out, spec, identity=identity(spec, max_runs), flush_every=flush_every)
     store.check()  # refuse a folder of another experiment before connecting or writing
     own = executor is None
@@ -293,14 +324,22 @@ def _run(plan: Plan, store: Store, executor: Executor, *, progress: ProgressHook
                        wall)
 
 
+def _own_plan(spec: ExperimentSpec, max_runs: int | None, plan: Plan | None) -> Plan:
+    if plan is None:
+        return make_plan(spec, max_runs=max_runs)
+    if plan.spec is not spec or plan.max_runs != max_runs:
+        raise ValueError("plan: made for another spec or --max-runs")
+    return plan
+
+
 def estimate_seconds(spec: ExperimentSpec, *, workers: int, max_runs: int | None = None,
-                     probes: int = 1) -> tuple[int, float]:
+                     probes: int = 1, plan: Plan | None = None) -> tuple[int, float]:
     """Count the runs and estimate their time, from timing ``probes`` real runs here.
 
     Nothing is written. The estimate assumes runs take as long as the probe and that
     ``workers`` run in parallel without loss.
     """
-    plan = make_plan(spec, max_runs=max_runs)
+    plan = _own_plan(spec, max_runs, plan)
     durations = []
     for task in plan.tasks():
         t0 = time.perf_counter()

@@ -78,7 +78,8 @@ def sweep(
                                      f"the {plan.planned} runs planned"):
         typer.echo(warning, err=True)
     if dry_run:
-        planned, seconds = estimate_seconds(parsed, workers=count, max_runs=max_runs)
+        planned, seconds = estimate_seconds(parsed, workers=count, max_runs=max_runs,
+                                             plan=plan)
         typer.echo(f"{parsed.name}: {planned} runs ({parsed.design.kind} design, "
                    f"{parsed.replications} replication(s), {parsed.steps} steps); "
                    f"about {_duration(seconds)} on {count} worker(s)")
@@ -93,7 +94,7 @@ def sweep(
     with make_executor(workers, scheduler) as executor, _progress(quiet) as hook:
         result = run_sweep(parsed, folder, executor=executor, max_runs=max_runs,
                            progress=hook, flush_every=flush_every,
-                           retry_failed=retry_failed, wait=wait,
+                           retry_failed=retry_failed, wait=wait, plan=plan,
                            notice=lambda line: typer.echo(line, err=True))
     typer.echo(f"{parsed.name}: {result.completed} completed, {result.failed} failed, "
                f"{result.planned} planned ({result.ran_now} run now, {result.skipped} "

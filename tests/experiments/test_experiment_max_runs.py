@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
+import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from experiments.designs import coverage_warnings
 from experiments.spec import load_spec, parse_spec
-from experiments.sweep import make_plan
+from experiments.sweep import _level_keys, _pick_spread, make_plan
 
 SPECS = sorted((Path(__file__).resolve().parents[2] / "experiments" / "specs").glob("*.yaml"))
 
@@ -61,3 +65,52 @@ def test_paired_names_a_factor() -> None:
     with pytest.raises(SpecError, match="paired: 'structur' is not a lever or condition"):
         parse_spec({"name": "t", "base": {"customers": 200}, "paired": ["structur"],
                     "levers": {"structure": {"levels": ["inside_out", "outside_in"]}}})
+
+
+def _pick_one_at_a_time(units: list[list[int]], levels: dict[str, list[Any]],
+                        order: np.ndarray, count: int) -> list[int]:
+    """The selection rule as first written: rescore every unit left at every pick."""
+    seen: dict[tuple[str, Any], int] = {}
+    chosen: list[int] = []
+    left = [int(i) for i in order]
+    for _ in range(count):
+        def score(unit: int) -> tuple[int, int]:
+            keys = {(f, col[i]) for f, col in levels.items() for i in units[unit]}
+            return (sum(seen.get(k, 0) for k in keys), -len(keys))
+        best = min(left, key=score)
+        left.remove(best)
+        chosen.append(best)
+        for f, col in levels.items():
+            for i in units[best]:
+                seen[(f, col[i])] = seen.get((f, col[i]), 0) + 1
+    return chosen
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.data())
+def test_the_incremental_pick_is_the_rule_as_first_written(data: st.DataObject) -> None:
+    # the folder identity names the selection rule: a faster pick must choose the same runs
+    samples = data.draw(st.integers(1, 30))
+    width = data.draw(st.sampled_from([w for w in (1, 2, 3) if samples % w == 0]))
+    factors = data.draw(st.integers(1, 3))
+    levels = {f"f{j}": data.draw(st.lists(st.integers(0, 4), min_size=samples,
+                                          max_size=samples)) for j in range(factors)}
+    units = [list(range(u, u + width)) for u in range(0, samples, width)]
+    order = np.random.default_rng(data.draw(st.integers(0, 99))).permutation(len(units))
+    count = data.draw(st.integers(1, len(units)))
+    assert _pick_spread(units, levels, order, count) == \
+        _pick_one_at_a_time(units, levels, order, count)
+
+
+def test_a_sampled_design_cut_down_keeps_the_runs_the_rule_as_first_written_kept() -> None:
+    spec = parse_spec({
+        "name": "t", "base": {"customers": 200, "rivals": 1}, "steps": 5, "paired": [],
+        "design": {"kind": "sobol", "samples": 64},
+        "levers": {"coordination": {"range": [0.0, 1.0]}, "cooperation": {"range": [0.0, 1.0]}},
+        "conditions": {"turbulence": {"range": [0.0, 0.1]}}})
+    plan = make_plan(spec, max_runs=300)
+    assert plan.planned == 300 and len(plan.samples) == 512
+    units = [[i] for i in range(len(plan.samples))]
+    order = np.random.default_rng(spec.seed).permutation(len(units))
+    levels = _level_keys(spec, plan.samples)
+    assert sorted(_pick_one_at_a_time(units, levels, order, 300)) == sorted(plan.run_ids)
