@@ -335,3 +335,25 @@ def test_resume_refuses_a_log_written_by_another_version(tmp_path: Path) -> None
     path.write_text("\n".join([json.dumps({**start, "version": "0.0.1"}), *lines[1:]]) + "\n")
     with pytest.raises(OutsideInError, match="0.0.1"):
         Workshop.resume(tmp_path / "log")
+
+
+def test_money_is_in_months_of_revenue_as_in_the_app_and_the_handouts(shop: Workshop) -> None:
+    from simulation.levers import upkeep
+
+    red = shop.join("Red")
+    shop.advance()
+    model = shop.market.model
+    firm = shop.market.firm(red.firm)
+    fair = model.fair_revenue
+    assert fair > 1.0  # so that a figure left in money would not pass for months of revenue
+    assert shop.leaderboard()[0]["cash"] == pytest.approx(firm.cash / fair, rel=1e-12)
+    assert shop.history()["Red"][-1].cash == pytest.approx(firm.cash / fair, rel=1e-12)
+    assert views.snapshot(shop)["cards"][red.firm]["cash"] == pytest.approx(firm.cash / fair)
+    levers = {k: 0.5 for k in LEVERS}
+    assert shop.upkeep_per_month(levers, red.firm) == pytest.approx(
+        upkeep(levers, model.params.lever_cost, len(firm.departments)), rel=1e-12)
+    assert shop.reorganize_cost() == (model.params.reorganize_cost,
+                                      model.params.transition_steps)
+    # the month's upkeep is what the firm pays: its booked lever upkeep, in the same unit
+    assert shop.upkeep_per_month(dict(firm.levers), red.firm) == pytest.approx(
+        firm.metrics["lever_upkeep"] / fair, rel=1e-12)

@@ -20,6 +20,7 @@ from typing import Any, cast
 import reacton.ipyvuetify as v
 import solara
 
+from simulation.outcomes import MONTHS_OF_REVENUE
 from simulation.params import LEVERS
 from simulation.viz.controller import preset_levers
 from simulation.viz.page import _svg, _text
@@ -62,7 +63,8 @@ def _query(search: str | None) -> dict[str, str]:
 
 
 def _money(value: float) -> str:
-    return f"{value:,.0f}"
+    """Money as every face shows it: in months of one firm's fair share of revenue."""
+    return f"{value:,.2f}" if abs(value) < 10 else f"{value:,.1f}"
 
 
 @solara.component
@@ -183,7 +185,7 @@ def TeamPage(shop: Workshop, token: str, version: int) -> None:  # noqa: N802
                     classes=["oi-figures"]):
         status = "" if card["alive"] else " · FAILED (cash ran out)"
         _text(f"Share {card['share']:.1%}", tag="span", classes="oi-share")
-        _text(f"Cash {_money(card['cash'])}", tag="span", classes="oi-cash")
+        _text(f"Cash {_money(card['cash'])} {MONTHS_OF_REVENUE}", tag="span", classes="oi-cash")
         _text(f"Awareness gap {card['awareness_gap']:.3f}", tag="span")
         _text(f"Action gap {card['action_gap']:.3f}", tag="span")
         _text(f"Satisfaction {card['satisfaction']:.2f}{status}", tag="span")
@@ -248,12 +250,14 @@ def Decide(  # noqa: N802
     new_cost = shop.upkeep_per_month(chosen, team.firm)
     moves = any(abs(chosen[k] - team.decisions.levers[k]) > 1e-9 for k in LEVERS)
     once, months = shop.reorganize_cost()
-    _text(f"Levers' upkeep: {_money(new_cost)} a month (now {_money(now_cost)}).",
+    _text(f"Levers' upkeep: {_money(new_cost)} {MONTHS_OF_REVENUE} a month "
+          f"(now {_money(now_cost)}).",
           classes="oi-upkeep", style={"font-size": "15px", "margin-top": "6px"})
     with solara.Div():  # always there: the button below keeps its widget, so no click is lost
         if moves:
             _text(f"Changing the levers is a reorganization: {months} months of transition "
-                  f"and {_money(once)} once.", style=_SMALL, classes="oi-reorganization")
+                  f"and {_money(once)} {MONTHS_OF_REVENUE} once.", style=_SMALL,
+                  classes="oi-reorganization")
     solara.Button("Submit decisions", on_click=submit, color="primary", disabled=closed,
                   style={**_BUTTON, "margin-top": "8px"})
 
@@ -334,7 +338,8 @@ def Leaderboard(rows: list[dict[str, Any]], shop: Workshop, act: Any) -> None:  
     if not rows:
         _text("No team has joined yet.", style={"font-size": "15px"})
         return
-    head = ["#", "Team", "Firm", "Share", "Cash", "Satisfaction", "Loss after shock",
+    head = ["#", "Team", "Firm", "Share", "Cash (months of revenue)", "Satisfaction",
+            "Loss after shock",
             "Decisions", ""]
     with v.Html(tag="table", class_="oi-board",
                 style_="border-collapse: collapse; font-size: 15px; width: 100%"):

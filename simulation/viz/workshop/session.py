@@ -328,7 +328,7 @@ class Market:
             m = firm.metrics or {}
             self.history[team.name].append(RoundRow(
                 self.round, self.month, team.decisions, float(m.get("market_share", 0.0)),
-                float(firm.cash), float(m.get("satisfaction", math.nan)),
+                float(firm.cash) / self.model.fair_revenue, float(m.get("satisfaction", math.nan)),
                 float(m.get("awareness_gap", math.nan)), float(m.get("action_gap", math.nan)),
                 bool(firm.alive)))
             team.submitted = False
@@ -544,18 +544,16 @@ class Workshop:
 
     # --- scores and the debrief -----------------------------------------------------------
     def upkeep_per_month(self, levers: dict[str, float], firm: str) -> float:
-        """What these levers would cost the firm each month, in money."""
+        """What these levers would cost the firm each month, in months of revenue."""
         with self.lock:
             f = self.market.firm(firm)
             model = self.market.model
-            return float(upkeep(levers, model.params.lever_cost, len(f.departments))
-                         * model.fair_revenue)
+            return float(upkeep(levers, model.params.lever_cost, len(f.departments)))
 
     def reorganize_cost(self) -> tuple[float, int]:
-        """The one-off cost of a reorganization (money) and the months it takes."""
+        """The one-off cost of a reorganization (months of revenue) and the months it takes."""
         model = self.market.model
-        return (float(model.params.reorganize_cost * model.fair_revenue),
-                int(model.params.transition_steps))
+        return float(model.params.reorganize_cost), int(model.params.transition_steps)
 
     def leaderboard(self) -> list[dict[str, Any]]:
         """The balanced scorecard: per team share, cash, satisfaction, resilience and ranks.
@@ -577,7 +575,7 @@ class Workshop:
                 m = firm.metrics or {}
                 rows.append({"team": team.name, "firm": team.firm, "alive": bool(firm.alive),
                              "share": float(m.get("market_share", 0.0)),
-                             "cash": float(firm.cash),
+                             "cash": float(firm.cash) / model.fair_revenue,
                              "satisfaction": float(m.get("satisfaction", 0.0)),
                              "resilience": loss.get(team.firm, math.nan),
                              "submitted": team.submitted})

@@ -13,6 +13,7 @@ import threading
 from html import escape
 from typing import Any
 
+from simulation.outcomes import MONTHS_OF_REVENUE
 from simulation.params import LEVERS
 from simulation.viz import svg
 from simulation.viz.controller import market_picture, network_picture, spread_dimensions
@@ -58,7 +59,8 @@ def snapshot(shop: Workshop) -> dict[str, Any]:
         cards = {}
         for f in model.firms:
             m = f.metrics or {}
-            cards[f.name] = {"share": float(m.get("market_share", 0.0)), "cash": float(f.cash),
+            cards[f.name] = {"share": float(m.get("market_share", 0.0)),
+                             "cash": float(f.cash) / model.fair_revenue,
                              "satisfaction": float(m.get("satisfaction", math.nan)),
                              "awareness_gap": float(m.get("awareness_gap", math.nan)),
                              "action_gap": float(m.get("action_gap", math.nan)),
@@ -108,10 +110,10 @@ def _decision_text(row: RoundRow) -> str:
 
 def _history_table(rows: list[RoundRow]) -> str:
     head = ("<tr><th>Round</th><th>Month</th><th>Decisions played</th><th>Share</th>"
-            "<th>Cash</th><th>Awareness gap</th><th>Action gap</th></tr>")
+            "<th>Cash (months of revenue)</th><th>Awareness gap</th><th>Action gap</th></tr>")
     body = "".join(
         f"<tr><td>{r.round}</td><td>{r.month}</td><td>{escape(_decision_text(r))}</td>"
-        f"<td>{r.share:.1%}</td><td>{r.cash:,.0f}</td><td>{r.awareness_gap:.3f}</td>"
+        f"<td>{r.share:.1%}</td><td>{r.cash:,.1f}</td><td>{r.awareness_gap:.3f}</td>"
         f"<td>{r.action_gap:.3f}</td></tr>" if r.alive else
         f"<tr><td>{r.round}</td><td>{r.month}</td><td>{escape(_decision_text(r))}</td>"
         "<td colspan=4>failed (cash ran out)</td></tr>" for r in rows)
@@ -128,7 +130,8 @@ def _ghost_chart(team: str, rows: list[RoundRow], ghosts: dict[str, list[RoundRo
                                  svg.FIRM_COLORS[i + 1], [r.month for r in ghost_rows],
                                  [getattr(r, metric) for r in ghost_rows], dashed=True))
     months = [r.month for r in rows] or [12]
-    return svg.line_chart(title, series, unit="" if metric == "cash" else "% of customers",
+    return svg.line_chart(title, series, unit=MONTHS_OF_REVENUE if metric == "cash"
+                          else "% of customers",
                           x_max=max(months), percent=metric == "share",
                           y_range=(0.0, 1.0) if metric == "share" else None,
                           test_id=f"debrief-{metric}")
@@ -148,11 +151,12 @@ def debrief_body(shop: Workshop) -> str:
              f"<p>Seed {shop.start.seed}; {shop.start.round_months} months a round; "
              f"{len(history)} teams; month {shop.month}.</p>", "<h2>Leaderboard</h2>",
              "<table class='oi-debrief-board'><tr><th>Rank</th><th>Team</th><th>Share</th>"
-             "<th>Cash</th><th>Satisfaction</th><th>Loss after last shock</th></tr>"]
+             "<th>Cash (months of revenue)</th><th>Satisfaction</th>"
+             "<th>Loss after last shock</th></tr>"]
     for row in board:
         res = row["resilience"]
         parts.append(f"<tr><td>{row['rank']}</td><td>{escape(row['team'])}</td>"
-                     f"<td>{row['share']:.1%}</td><td>{row['cash']:,.0f}</td>"
+                     f"<td>{row['share']:.1%}</td><td>{row['cash']:,.1f}</td>"
                      f"<td>{row['satisfaction']:.2f}</td>"
                      f"<td>{'–' if res != res else f'{res:.2f}'}</td></tr>")
     parts.append("</table><h2>Events</h2><ul class='oi-debrief-events'>")
