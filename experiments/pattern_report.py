@@ -34,11 +34,12 @@ from experiments.pattern_stats import (  # noqa: E402
     meets,
 )
 from experiments.pattern_suite import SuiteResult  # noqa: E402
+from simulation.outcomes import MONTHS_OF_REVENUE  # noqa: E402
 
 MAP = "regime_map"
 """The pattern that is drawn as the regime map."""
-PROFIT_UNIT = "customer-months at price 1"
-"""What a unit of cumulative profit is: one customer paying price 1 for one month."""
+PROFIT_UNIT = MONTHS_OF_REVENUE
+"""What a unit of profit is: one firm's fair share of a month's revenue, as on every face."""
 COLOURS = {True: "#1a7f37", False: "#cf222e", None: "#57606a"}
 
 
@@ -98,7 +99,7 @@ def regime_map_figure(table: pd.DataFrame) -> Figure:
     momentum = sorted(table["momentum"].unique())
     fig, axes = plt.subplots(1, 2, figsize=(13, 5.2), layout="constrained")
     panels = (("share_lead", "OI - IO mean share (head-to-head)", 1.0, "{:+.2f}"),
-              ("profit_lead", f"OI - IO cumulative profit\n(thousand {PROFIT_UNIT})", 1e-3,
+              ("profit_lead", f"OI - IO cumulative profit\n({PROFIT_UNIT})", 1.0,
                "{:+.1f}"))
     for ax, (column, title, scale, fmt) in zip(axes, panels, strict=True):
         grid = table.pivot(index="momentum", columns="turbulence", values=column)
@@ -264,7 +265,8 @@ def write(suite: SuiteResult, folder: Path) -> Path:
              "intervals are 95%: Student's t of paired differences between seeds for "
              "continuous measures, Wilson for proportions, Newcombe for paired differences "
              "of proportions. Head-to-head: an outside-in (OI) and an inside-out (IO) firm "
-             f"in the same market. Profit is in {PROFIT_UNIT}.</p>"]
+             f"in the same market. Profit is in {PROFIT_UNIT}: months of one firm's fair share "
+             "of the market's revenue.</p>"]
     figures: list[tuple[PatternResult, Figure]] = []
     for result in suite.results:
         if result.pattern.name == MAP:
@@ -337,7 +339,7 @@ def _map_display(table: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame({
         "turbulence": table["turbulence"], "momentum": table["momentum"],
         "OI - IO mean share [95%]": interval("share_lead"),
-        "OI - IO profit, thousands [95%]": interval("profit_lead", 1e-3),
+        f"OI - IO profit, {PROFIT_UNIT} [95%]": interval("profit_lead"),
         "OI survival": table["oi_survival"].map(_percent),
         "IO survival": table["io_survival"].map(_percent), "seeds": table["seeds"]})
 

@@ -184,7 +184,7 @@ H2H_SHARE = "f0_mean_share - f1_mean_share"
 H2H_PROFIT = "f0_profit - f1_profit"
 ABOVE_ZERO = need(Condition("lower", ">", 0.0))
 SHARE = "share of the market"
-PROFIT = "cumulative profit"
+PROFIT = "cumulative profit (months of revenue)"
 
 
 def _complementarity() -> tuple[tuple[Arm, ...], tuple[Check, ...]]:
@@ -356,7 +356,7 @@ PATTERNS: list[Pattern] = [
                            "rivals": 1})),
         checks=(Check("profit during transition: reorganizes - twin", "difference",
                       "f0_window_profit", ("reorganizes", "twin"),
-                      need(Condition("upper", "<", 0.0)), "profit per month"),
+                      need(Condition("upper", "<", 0.0)), "profit per month (months of revenue)"),
                 Check("share, first half of the transition: reorganizes - twin", "difference",
                       "f0_window_share", ("reorganizes", "twin"),
                       need(Condition("mean", "<", 0.0)), SHARE),
@@ -364,7 +364,7 @@ PATTERNS: list[Pattern] = [
                       "f0_after_share", ("reorganizes", "twin"), ABOVE_ZERO, SHARE),
                 Check("profit from month 96: reorganizes - twin", "difference",
                       "f0_after_profit", ("reorganizes", "twin"), ABOVE_ZERO,
-                      "profit per month"))),
+                      "profit per month (months of revenue)"))),
     Pattern(
         "complementarity", "Complementary levers", "seed 000: the chain of levers",
         "Coordination needs cooperation, cooperation needs clout, clout needs capability: "
@@ -438,7 +438,9 @@ def measures(model: Any, steps: int, *, window: tuple[int, int] | None = None,
 
     Per incumbent ``i`` (0 focal, 1 rival): mean and final share, cumulative profit,
     survival (0/1), mean awareness and action gaps over the months it was alive, mean share
-    and profit per month in the window and after it, months to notice the first entrant and
+    and profit per month in the window and after it (profit in months of revenue, as every
+    face shows money: see :func:`simulation.outcomes.in_revenue_months`), months to notice
+    the first entrant and
     to serve the first emerged segment (censored at the run's end). For entrants: the share
     of them alive at the end, their summed final share, and whether one won
     (:data:`WON_SHARE`).
@@ -449,6 +451,7 @@ def measures(model: Any, steps: int, *, window: tuple[int, int] | None = None,
     incumbents = [f.name for f in model.firms if not f.entrant]
     entrants = [f for f in model.firms if f.entrant]
     final = results[results["step"] == last].set_index("firm")
+    fair = model.fair_revenue
     out: dict[str, float] = {}
     for i, name in enumerate(incumbents):
         mine = months[months["firm"] == name]
@@ -456,18 +459,18 @@ def measures(model: Any, steps: int, *, window: tuple[int, int] | None = None,
         key = f"f{i}_"
         out[key + "mean_share"] = float(mine["market_share"].mean())
         out[key + "final_share"] = float(final.loc[name, "market_share"])
-        out[key + "profit"] = float(mine["profit"].sum())
+        out[key + "profit"] = float(mine["profit"].sum()) / fair
         out[key + "survived"] = float(bool(final.loc[name, "alive"]))
         out[key + "awareness"] = float(alive["awareness_gap"].mean())
         out[key + "action"] = float(alive["action_gap"].mean())
         if window is not None:
             inside = mine[(mine["step"] >= window[0]) & (mine["step"] < window[1])]
             out[key + "window_share"] = float(inside["market_share"].mean())
-            out[key + "window_profit"] = float(inside["profit"].mean())
+            out[key + "window_profit"] = float(inside["profit"].mean()) / fair
         if after is not None:
             later = mine[mine["step"] >= after]
             out[key + "after_share"] = float(later["market_share"].mean())
-            out[key + "after_profit"] = float(later["profit"].mean())
+            out[key + "after_profit"] = float(later["profit"].mean()) / fair
     entry = [e["step"] for e in model.events if e["kind"] == "entrant"]
     if entry:
         out.update(_first_times(model.disruptions(), "entry_step", "time_to_detect",
