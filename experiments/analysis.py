@@ -95,7 +95,7 @@ def paired_differences(exp: Experiment, outcomes: list[str] | None = None) -> pd
     table gives the mean paired difference with its t interval over the ``pairs``, and the
     interval the same runs would give unpaired (Welch), so the gain from pairing shows.
     """
-    from experiments.compare import paired_difference, unpaired_difference
+    from experiments.intervals import paired_difference, unpaired_difference
 
     names = exp.outcomes(outcomes)
     rows = []

@@ -26,16 +26,20 @@ and :mod:`simulation.report` do that).
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
-from scipy.special import ndtri, stdtrit  # Student's t quantile; scipy.stats costs 0.5 s to import
 
 from experiments.executors import Executor, make_executor
+from experiments.intervals import (
+    band,
+    interval_for,
+    paired_difference,
+    unpaired_difference,
+)
 from experiments.runner import Record, Task, replication_seed
 from simulation import outcomes as reg
 from simulation.errors import OutsideInError, ParameterError
@@ -52,158 +56,8 @@ FRAMING_TEXT: dict[str, str] = {
 MODEL = "experiments.compare:comparison_run"
 """The model function of every run of a comparison."""
 
-CONFIDENCE = 0.95
-
-
 class RunsFailedError(RuntimeError):
     """Runs of an experiment raised; a comparison is never summarised from part of its runs."""
-
-
-@dataclass(frozen=True)
-class Interval:
-    """A mean and its two-sided confidence interval (t distribution) over ``n`` values."""
-
-    mean: float
-    low: float
-    high: float
-    n: int
-
-
-def _finite(values: Sequence[float] | np.ndarray,
-            least: int = 2) -> tuple[np.ndarray, Interval | None]:
-    """The finite values, and the interval to return already if there are too few of them."""
-    x = np.asarray(values, dtype=float)
-    x = x[np.isfinite(x)]
-    if x.size == 0:
-        return x, Interval(math.nan, math.nan, math.nan, 0)
-    if x.size < least:
-        return x, Interval(float(x.mean()), math.nan, math.nan, int(x.size))
-    return x, None
-
-
-def mean_interval(values: Sequence[float] | np.ndarray,
-                  confidence: float = CONFIDENCE) -> Interval:
-    """Mean and t-based confidence interval of the finite values (NaN are left out).
-
-    With fewer than two values the interval is undefined (NaN bounds); with no spread it is
-    the mean itself.
-    """
-    x, short = _finite(values)
-    if short is not None:
-        return short
-    n, mean = int(x.size), float(x.mean())
-    half = float(stdtrit(n - 1, 0.5 + confidence / 2) * x.std(ddof=1) / math.sqrt(n))
-    return Interval(mean, mean - half, mean + half, n)
-
-
-def wilson_interval(values: Sequence[float] | np.ndarray,
-                    confidence: float = CONFIDENCE) -> Interval:
-    """A proportion over runs and its Wilson score interval, in [0, 1] even at 0 or n of n.
-
-    The finite values are the runs (0 or 1; a head-to-head mean of two places may be 0.5);
-    their mean is the proportion.
-    """
-    x, short = _finite(values, least=1)
-    if short is not None:
-        return short
-    n, p = int(x.size), float(x.mean())
-    z = float(ndtri(0.5 + confidence / 2))
-    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
-    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
-    return Interval(p, max(0.0, centre - half), min(1.0, centre + half), n)
-
-
-BOOTSTRAP_DRAWS = 4000
-"""Resamples of a percentile bootstrap interval (fixed seed: the same numbers every time)."""
-
-
-def bootstrap_interval(values: Sequence[float] | np.ndarray,
-                       confidence: float = CONFIDENCE) -> Interval:
-    """Mean of the finite values and its percentile bootstrap interval.
-
-    The interval is made of means of resampled runs, so it never leaves the range the values
-    can take (a share stays in [0, 1], months stay >= 0). The resampling has a fixed seed, so
-    the same values give the same interval.
-    """
-    x, short = _finite(values)
-    if short is not None:
-        return short
-    n, mean = int(x.size), float(x.mean())
-    rng = np.random.default_rng(0)
-    means = x[rng.integers(0, n, size=(BOOTSTRAP_DRAWS, n))].mean(axis=1)
-    tail = (1 - confidence) / 2
-    low, high = np.quantile(means, [tail, 1 - tail])
-    return Interval(mean, float(low), float(high), n)
-
-
-def interval_for(name: str, values: Sequence[float] | np.ndarray,
-                 confidence: float = CONFIDENCE) -> Interval:
-    """The interval made for the outcome's kind.
-
-    Wilson for a proportion of runs, a bootstrap for a bounded outcome (it stays in range), a
-    t interval for money.
-    """
-    out = reg.outcome(name)
-    if out.binary:
-        return wilson_interval(values, confidence)
-    if out.bounded:
-        return bootstrap_interval(values, confidence)
-    return mean_interval(values, confidence)
-
-
-def paired_difference(a: Sequence[float] | np.ndarray, b: Sequence[float] | np.ndarray,
-                      confidence: float = CONFIDENCE, name: str = "") -> Interval:
-    """Mean of ``b - a`` over the pairs where both are finite, with its t interval.
-
-    Pairs are replications on the same seed; a pair with a missing value (say no shock to
-    recover from) is dropped whole, so both means are over the same runs.
-    """
-    x, y = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
-    if x.shape != y.shape:
-        raise ValueError(f"paired samples differ in length: {x.size} and {y.size}")
-    keep = np.isfinite(x) & np.isfinite(y)
-    if name and (reg.outcome(name).bounded or reg.outcome(name).binary):
-        # differences of bounded values are bounded too: a bootstrap of the pairs keeps them
-        # in range (a survival difference stays in [-1, 1])
-        return bootstrap_interval(y[keep] - x[keep], confidence)
-    return mean_interval(y[keep] - x[keep], confidence)
-
-
-def unpaired_difference(a: Sequence[float] | np.ndarray, b: Sequence[float] | np.ndarray,
-                        confidence: float = CONFIDENCE) -> Interval:
-    """Mean of ``b`` minus mean of ``a`` as if the runs were independent (Welch's interval).
-
-    What the difference's interval would be without common random numbers; shown beside the
-    paired interval so that the gain from pairing is visible.
-    """
-    x, y = (np.asarray(v, dtype=float) for v in (a, b))
-    x, y = x[np.isfinite(x)], y[np.isfinite(y)]
-    if x.size < 2 or y.size < 2:
-        mean = float(y.mean() - x.mean()) if x.size and y.size else math.nan
-        return Interval(mean, math.nan, math.nan, int(min(x.size, y.size)))
-    va, vb = x.var(ddof=1) / x.size, y.var(ddof=1) / y.size
-    mean = float(y.mean() - x.mean())
-    if va + vb == 0:
-        return Interval(mean, mean, mean, int(min(x.size, y.size)))
-    dof = (va + vb) ** 2 / (va**2 / (x.size - 1) + vb**2 / (y.size - 1))
-    half = float(stdtrit(dof, 0.5 + confidence / 2) * math.sqrt(va + vb))
-    return Interval(mean, mean - half, mean + half, int(min(x.size, y.size)))
-
-
-def band(matrix: np.ndarray, confidence: float = CONFIDENCE
-         ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Mean over rows (runs) per column (step), with its t interval.
-
-    The same numbers as :func:`mean_interval`, for all steps at once.
-    """
-    n = np.isfinite(matrix).sum(axis=0)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        mean = np.nanmean(np.where(np.isfinite(matrix), matrix, np.nan), axis=0)
-        sd = np.nanstd(matrix, axis=0, ddof=1) if matrix.shape[0] > 1 else np.full_like(mean,
-                                                                                       np.nan)
-        t = stdtrit(np.maximum(n - 1, 1), 0.5 + confidence / 2)
-        half = np.where(n >= 2, t * sd / np.sqrt(n), np.nan)
-    return mean, mean - half, mean + half
 
 
 # --- the runs ---------------------------------------------------------------------------------

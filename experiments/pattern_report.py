@@ -67,7 +67,7 @@ def summary_rows(suite: SuiteResult) -> pd.DataFrame:
                           else ("", Estimate(math.nan, math.nan, math.nan, 0)))
             rows.append({"pattern": result.pattern.name, "source": result.pattern.source,
                          "check": check.check.label, "where": where, "mean": est.mean,
-                         "lower": est.lower, "upper": est.upper, "n": est.n,
+                         "lower": est.low, "upper": est.high, "n": est.n,
                          "criterion": describe(check.check.criterion),
                          "verdict": _verdict(check, result),
                          "pattern_status": result.status, "error": result.error})
@@ -85,8 +85,8 @@ def map_table(result: PatternResult) -> pd.DataFrame:
         stem = columns.get(check.check.label, check.check.label)
         for row, (_, est) in zip(rows, check.estimates, strict=True):
             row[stem] = est.mean
-            row[f"{stem}_lower"] = est.lower
-            row[f"{stem}_upper"] = est.upper
+            row[f"{stem}_lower"] = est.low
+            row[f"{stem}_upper"] = est.high
             row["seeds"] = est.n
     return pd.DataFrame(rows)
 
@@ -181,8 +181,8 @@ def _curve(ax: Axes, result: PatternResult, check: CheckResult) -> None:
     x = np.asarray(axis.values, dtype=float)
     est = [e for _, e in check.estimates]
     y = np.array([e.mean for e in est])
-    low = np.array([e.mean - e.lower for e in est])
-    high = np.array([e.upper - e.mean for e in est])
+    low = np.array([e.mean - e.low for e in est])
+    high = np.array([e.high - e.mean for e in est])
     ax.errorbar(x, y, yerr=[np.nan_to_num(low), np.nan_to_num(high)], marker="o", capsize=4,
                 color=COLOURS[check.passed])
     for xi, e in zip(x, est, strict=True):
@@ -199,8 +199,8 @@ def _forest(ax: Axes, check: CheckResult) -> None:
     est = [e for _, e in check.estimates]
     y = np.arange(len(est))[::-1]
     means = np.array([e.mean for e in est])
-    low = np.nan_to_num(np.array([e.mean - e.lower for e in est]))
-    high = np.nan_to_num(np.array([e.upper - e.mean for e in est]))
+    low = np.nan_to_num(np.array([e.mean - e.low for e in est]))
+    high = np.nan_to_num(np.array([e.high - e.mean for e in est]))
     for yi, e, m, lo, hi in zip(y, est, means, low, high, strict=True):
         ax.errorbar([m], [yi], xerr=[[lo], [hi]], fmt="o", capsize=4,
                     color=COLOURS[_holds(check, e)])

@@ -19,64 +19,14 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
+from experiments.intervals import Interval, mean_interval, wilson_bounds, wilson_interval
 from experiments.patterns import Check, Condition, Criterion, Pattern
 
-CONFIDENCE = 0.95
-Z = float(stats.norm.ppf(0.5 + CONFIDENCE / 2))
-"""The normal quantile of a two-sided 95% interval (1.95996...)."""
-
-
-@dataclass(frozen=True)
-class Estimate:
-    """A point estimate with its 95% interval, from ``n`` seeds (NaN where undefined)."""
-
-    mean: float
-    lower: float
-    upper: float
-    n: int
-
-    def text(self, digits: int = 3) -> str:
-        """``mean [lower, upper]`` with ``digits`` significant digits."""
-        def fmt(v: float) -> str:
-            return "n/a" if math.isnan(v) else f"{v:.{digits}g}"
-        return f"{fmt(self.mean)} [{fmt(self.lower)}, {fmt(self.upper)}]"
-
+Estimate = Interval
+"""A pattern's estimate: a mean (or proportion) with its 95% interval from ``n`` seeds."""
 
 NAN = float("nan")
-
-
-# --- intervals --------------------------------------------------------------------------------
-
-def t_interval(values: Sequence[float] | np.ndarray) -> Estimate:
-    """Mean and Student's t interval of ``values`` (NaNs dropped); no interval below 2 values."""
-    x = np.asarray(values, dtype=float)
-    x = x[~np.isnan(x)]
-    n = int(x.size)
-    if n == 0:
-        return Estimate(NAN, NAN, NAN, 0)
-    mean = float(x.mean())
-    if n < 2:
-        return Estimate(mean, NAN, NAN, n)
-    half = float(stats.t.ppf(0.5 + CONFIDENCE / 2, n - 1)) * float(x.std(ddof=1)) / math.sqrt(n)
-    return Estimate(mean, mean - half, mean + half, n)
-
-
-def wilson(successes: int, n: int) -> Estimate:
-    """The proportion ``successes / n`` with Wilson's score interval (within [0, 1])."""
-    if n == 0:
-        return Estimate(NAN, NAN, NAN, 0)
-    p = successes / n
-    lower, upper = _wilson_bounds(p, n)
-    return Estimate(p, lower, upper, n)
-
-
-def _wilson_bounds(p: float, n: int) -> tuple[float, float]:
-    z2 = Z * Z
-    centre = (p + z2 / (2 * n)) / (1 + z2 / n)
-    half = Z / (1 + z2 / n) * math.sqrt(p * (1 - p) / n + z2 / (4 * n * n))
-    return max(0.0, centre - half), min(1.0, centre + half)
 
 
 def newcombe_paired(x: Sequence[float] | np.ndarray, y: Sequence[float] | np.ndarray) -> Estimate:
@@ -95,8 +45,8 @@ def newcombe_paired(x: Sequence[float] | np.ndarray, y: Sequence[float] | np.nda
     a, b = int(np.sum(bx & by)), int(np.sum(bx & ~by))
     c, d = int(np.sum(~bx & by)), int(np.sum(~bx & ~by))
     p1, p2 = (a + b) / n, (a + c) / n
-    l1, u1 = _wilson_bounds(p1, n)
-    l2, u2 = _wilson_bounds(p2, n)
+    l1, u1 = wilson_bounds(p1, n)
+    l2, u2 = wilson_bounds(p2, n)
     denominator = (a + b) * (c + d) * (a + c) * (b + d)
     phi = (a * d - b * c) / math.sqrt(denominator) if denominator > 0 else 0.0
     theta = p1 - p2
@@ -122,9 +72,9 @@ def slope(levels: Sequence[float], values: np.ndarray) -> Estimate:
     centred = x - x.mean()
     per_seed = (y - y.mean(axis=1, keepdims=True)) @ centred / float(centred @ centred)
     pooled = float(np.polyfit(np.tile(x, y.shape[0]), y.ravel(), 1)[0])
-    spread = t_interval(per_seed)
-    return Estimate(pooled, pooled - (spread.mean - spread.lower),
-                    pooled + (spread.upper - spread.mean), spread.n)
+    spread = mean_interval(per_seed)
+    return Estimate(pooled, pooled - (spread.mean - spread.low),
+                    pooled + (spread.high - spread.mean), spread.n)
 
 
 def interaction(hh: np.ndarray, hl: np.ndarray, lh: np.ndarray, ll: np.ndarray) -> np.ndarray:
@@ -140,8 +90,8 @@ _OPS = {">": float.__gt__, ">=": float.__ge__, "<": float.__lt__, "<=": float.__
 def holds(estimate: Estimate, condition: Condition) -> bool:
     """Whether ``estimate`` meets one condition (never with an undefined bound)."""
     if condition.on == "contains":
-        return estimate.lower <= condition.value <= estimate.upper
-    value = {"mean": estimate.mean, "lower": estimate.lower, "upper": estimate.upper,
+        return estimate.low <= condition.value <= estimate.high
+    value = {"mean": estimate.mean, "lower": estimate.low, "upper": estimate.high,
              "abs_mean": abs(estimate.mean)}[condition.on]
     if math.isnan(value):
         return False
@@ -158,8 +108,8 @@ def margin(estimate: Estimate, criterion: Criterion) -> float:
     """How far the estimate is inside (positive) or outside (negative) the criterion."""
     def one(c: Condition) -> float:
         if c.on == "contains":
-            return min(c.value - estimate.lower, estimate.upper - c.value)
-        value = {"mean": estimate.mean, "lower": estimate.lower, "upper": estimate.upper,
+            return min(c.value - estimate.low, estimate.high - c.value)
+        value = {"mean": estimate.mean, "lower": estimate.low, "upper": estimate.high,
                  "abs_mean": abs(estimate.mean)}[c.on]
         return value - c.value if c.op in (">", ">=") else c.value - value
 
@@ -282,7 +232,7 @@ def estimate_check(pattern: Pattern, check: Check, table: pd.DataFrame) -> Check
             for prev, nxt, a, b in zip(keys, keys[1:], series, series[1:], strict=False):
                 later, earlier = _paired([b, a])
                 est = (newcombe_paired(later, earlier) if kind == "adjacent_proportion"
-                       else t_interval(later - earlier))
+                       else mean_interval(later - earlier))
                 label = (f"{pattern.levels[0].keyword} {prev[0]:g} to {nxt[0]:g}")
                 out.append((label, est))
     else:
@@ -300,7 +250,7 @@ def _at_level(check: Check, table: pd.DataFrame, key: tuple[Any, ...]) -> Estima
     kind, arms, measure = check.kind, check.arms, check.measure
     if kind == "proportion":
         values = per_seed(table, arms[0], key, measure).dropna().to_numpy()
-        return wilson(int(np.sum(values > 0.5)), int(values.size))
+        return wilson_interval(values > 0.5)
     if kind == "proportion_difference":
         if len(arms) == 1:
             left, right = split_measure(measure)
@@ -313,12 +263,12 @@ def _at_level(check: Check, table: pd.DataFrame, key: tuple[Any, ...]) -> Estima
         return newcombe_paired(x, y)
     series = [per_seed(table, arm, key, measure) for arm in arms]
     if kind == "mean":
-        return t_interval(series[0].to_numpy())
+        return mean_interval(series[0].to_numpy())
     aligned = _paired(series)
     if kind == "difference":
-        return t_interval(aligned[0] - aligned[1])
+        return mean_interval(aligned[0] - aligned[1])
     if kind == "interaction":
-        return t_interval(interaction(*aligned))
+        return mean_interval(interaction(*aligned))
     raise ValueError(f"unknown statistic {kind!r}")
 
 

@@ -17,6 +17,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
+from experiments.intervals import Interval, interval_for, mean_interval  # noqa: E402
 from simulation import outcomes as reg  # noqa: E402 - labels from the outcome registry
 
 _MAX_LEVELS = 8
@@ -76,7 +77,7 @@ def heatmap(runs: pd.DataFrame, x: str, y: str, outcome: str) -> Figure:
     ax.set_xticks(range(len(table.columns)), [_tick(c) for c in table.columns], rotation=45,
                   ha="right")
     ax.set_yticks(range(len(table.index)), [_tick(i) for i in table.index])
-    scale = 100.0 if reg.registered(outcome) and reg.outcome(outcome).unit == "share" else 1.0
+    scale = _shown(outcome)
     for (i, j), value in np.ndenumerate(values):
         if np.isfinite(value):
             red, green, blue, _ = image.cmap(image.norm(value))
@@ -93,8 +94,23 @@ def heatmap(runs: pd.DataFrame, x: str, y: str, outcome: str) -> Figure:
     return fig
 
 
+def interval(outcome: str, values: np.ndarray) -> Interval:
+    """The interval for a registered outcome's kind; Student's t for a model's own column."""
+    return interval_for(outcome, values) if reg.registered(outcome) else mean_interval(values)
+
+
+def _shown(outcome: str) -> float:
+    """What a value is multiplied by to be read in its unit (a share is shown in %)."""
+    return 100.0 if reg.registered(outcome) and reg.outcome(outcome).unit == "share" else 1.0
+
+
 def main_effects(runs: pd.DataFrame, factors: list[str], outcome: str) -> Figure:
-    """Mean ``outcome`` (with a 95% interval) against each factor, the others averaged out."""
+    """Mean ``outcome`` against each factor, the others averaged out.
+
+    Each mean has the 95% interval made for the outcome's kind (Wilson for a proportion of
+    runs, a bootstrap for a bounded outcome, Student's t for money: see
+    :func:`experiments.intervals.interval_for`); a level with one run has none.
+    """
     n = len(factors)
     cols = min(n, 3)
     rows = int(np.ceil(n / cols))
@@ -102,18 +118,24 @@ def main_effects(runs: pd.DataFrame, factors: list[str], outcome: str) -> Figure
                              sharey=True)
     for ax, factor in zip(axes.flat, factors, strict=False):
         data = pd.DataFrame({"x": _binned(runs[factor]), "y": runs[outcome].astype(float)})
-        stats = data.groupby("x", observed=True)["y"].agg(["mean", "std", "count"])
-        half = 1.96 * stats["std"].fillna(0) / np.sqrt(stats["count"].clip(lower=1))
-        positions = np.arange(len(stats)) if stats.index.dtype.kind not in "biuf" \
-            else stats.index.to_numpy(dtype=float)
-        ax.errorbar(positions, stats["mean"], yerr=half, marker="o", capsize=3)
-        if stats.index.dtype.kind not in "biuf":
-            ax.set_xticks(positions, [str(i) for i in stats.index])
+        groups = data.groupby("x", observed=True)["y"]
+        found = [interval(outcome, values.to_numpy()) for _, values in groups]
+        levels = pd.Index([key for key, _ in groups])
+        mean = np.array([i.mean for i in found])
+        yerr = np.array([[i.mean - i.low for i in found], [i.high - i.mean for i in found]])
+        positions = np.arange(len(levels)) if levels.dtype.kind not in "biuf" \
+            else levels.to_numpy(dtype=float)
+        ax.errorbar(positions, mean, yerr=np.nan_to_num(yerr), marker="o", capsize=3)
+        if levels.dtype.kind not in "biuf":
+            ax.set_xticks(positions, [str(i) for i in levels])
         ax.set_xlabel(axis_label(factor))
         ax.grid(alpha=0.3)
     for ax in axes.flat[n:]:
         ax.set_visible(False)
     axes[0, 0].set_ylabel(axis_label(outcome))
+    scale = _shown(outcome)
+    axes[0, 0].yaxis.set_major_formatter(
+        matplotlib.ticker.FuncFormatter(lambda v, _: plain_number(scale * v)))
     fig.suptitle(f"main effects on {reg.label(outcome)}")
     fig.tight_layout()
     return fig

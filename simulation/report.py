@@ -25,7 +25,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from experiments.compare import CONFIDENCE, FRAMING_TEXT, Comparison, interval_for
+from experiments.compare import FRAMING_TEXT, Comparison
+from experiments.intervals import CONFIDENCE, interval_for
 from simulation import outcomes as reg
 from simulation.figures import EVENT_STYLE, mark_events
 from simulation.scenario import Scenario

@@ -11,14 +11,9 @@ import numpy as np
 import pytest
 import yaml
 
-from experiments.compare import (
-    RunsFailedError,
-    compare,
-    mean_interval,
-    paired_difference,
-    unpaired_difference,
-)
+from experiments.compare import RunsFailedError, compare
 from experiments.executors import Executor, MissingRunsError
+from experiments.intervals import mean_interval, paired_difference, unpaired_difference
 from experiments.runner import Record, Task, replication_seed, run_tasks
 from simulation import outcomes as reg
 from simulation.errors import OutsideInError, ParameterError

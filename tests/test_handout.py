@@ -11,10 +11,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from experiments.compare import (
-    Comparison,
+from experiments.compare import Comparison, compare
+from experiments.intervals import (
     bootstrap_interval,
-    compare,
     interval_for,
     paired_difference,
     wilson_interval,

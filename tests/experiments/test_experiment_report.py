@@ -106,3 +106,27 @@ def test_interactions_are_named_for_what_they_are(kinds: tuple[str, str, str]) -
     exp = Experiment(spec, {}, pd.DataFrame(), pd.DataFrame(), pd.DataFrame())
     assert interaction_kind(exp, kinds[0], kinds[1]) == kinds[2]
     assert interaction_kind(exp, "x2", "x3") == "condition × condition"
+
+
+def test_main_effects_draw_the_interval_made_for_each_outcome_kind() -> None:
+    from experiments.intervals import bootstrap_interval, mean_interval, wilson_interval
+    from experiments.plots import main_effects
+
+    survived = np.array([1.0, 1.0, 1.0, 0.0, 1.0, 1.0, 1.0, 1.0])  # 7 of 8 at one level
+    runs = pd.DataFrame({"turbulence": [0.0] * 8 + [0.1] * 8,
+                         "survived": np.concatenate([survived, np.ones(8)]),
+                         "final_share": np.linspace(0.0, 1.0, 16),
+                         "money": np.linspace(-5.0, 5.0, 16)})
+    for outcome, rule in (("survived", wilson_interval), ("final_share", bootstrap_interval)):
+        fig = main_effects(runs, ["turbulence"], outcome)
+        bars = fig.axes[0].containers[0]
+        low, high = bars.lines[1][0].get_ydata(), bars.lines[1][1].get_ydata()
+        for i, level in enumerate((0.0, 0.1)):
+            want = rule(runs.loc[runs["turbulence"] == level, outcome].to_numpy())
+            assert (low[i], high[i]) == pytest.approx((want.low, want.high)), outcome
+        assert low.min() >= 0.0 and high.max() <= 1.0  # a proportion stays a proportion
+    # a column the registry does not know (a spec's own model) gets Student's t
+    fig = main_effects(runs, ["turbulence"], "money")
+    bars = fig.axes[0].containers[0]
+    want = mean_interval(runs["money"].to_numpy()[:8])
+    assert bars.lines[1][0].get_ydata()[0] == pytest.approx(want.low)

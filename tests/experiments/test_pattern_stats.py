@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from experiments.intervals import mean_interval, wilson_interval
 from experiments.pattern_stats import (
     Estimate,
     evaluate,
@@ -13,8 +14,6 @@ from experiments.pattern_stats import (
     meets,
     newcombe_paired,
     slope,
-    t_interval,
-    wilson,
 )
 from experiments.patterns import Arm, Check, Condition, Pattern, need
 from experiments.runner import replication_seed
@@ -22,17 +21,17 @@ from experiments.runner import replication_seed
 
 def test_t_interval_matches_a_hand_computation():
     # mean 3, s.d. sqrt(2.5), t(0.975, 4) = 2.776445; half width 2.776445 * 1.581139 / sqrt(5)
-    est = t_interval([1, 2, 3, 4, 5])
+    est = mean_interval([1, 2, 3, 4, 5])
     assert est.mean == pytest.approx(3.0)
-    assert est.lower == pytest.approx(3 - 1.963243, abs=1e-5)
-    assert est.upper == pytest.approx(3 + 1.963243, abs=1e-5)
+    assert est.low == pytest.approx(3 - 1.963243, abs=1e-5)
+    assert est.high == pytest.approx(3 + 1.963243, abs=1e-5)
     assert est.n == 5
 
 
 def test_t_interval_drops_missing_values_and_needs_two_to_give_an_interval():
-    assert t_interval([2.0, float("nan")]).n == 1
-    assert math.isnan(t_interval([2.0]).lower)
-    assert t_interval([]).n == 0
+    assert mean_interval([2.0, float("nan")]).n == 1
+    assert math.isnan(mean_interval([2.0]).low)
+    assert mean_interval([]).n == 0
 
 
 @pytest.mark.parametrize("successes, lower, upper", [
@@ -41,10 +40,10 @@ def test_t_interval_drops_missing_values_and_needs_two_to_give_an_interval():
     (9, 0.595850, 0.982124),
 ])
 def test_wilson_interval_matches_hand_computations_for_ten_runs(successes, lower, upper):
-    est = wilson(successes, 10)
+    est = wilson_interval([1.0] * successes + [0.0] * (10 - successes))
     assert est.mean == pytest.approx(successes / 10)
-    assert est.lower == pytest.approx(lower, abs=1e-5)
-    assert est.upper == pytest.approx(upper, abs=1e-5)
+    assert est.low == pytest.approx(lower, abs=1e-5)
+    assert est.high == pytest.approx(upper, abs=1e-5)
 
 
 def test_newcombe_paired_difference_matches_a_hand_computation():
@@ -52,8 +51,8 @@ def test_newcombe_paired_difference_matches_a_hand_computation():
     # sqrt((1 - l1)^2 + (u2 - 0)^2) = 0.277533 * sqrt(2) and the upper one is 0.
     est = newcombe_paired([1] * 10, [0] * 10)
     assert est.mean == 1.0
-    assert est.lower == pytest.approx(1 - 0.277533 * math.sqrt(2), abs=1e-5)
-    assert est.upper == 1.0
+    assert est.low == pytest.approx(1 - 0.277533 * math.sqrt(2), abs=1e-5)
+    assert est.high == 1.0
 
 
 def test_newcombe_paired_difference_stays_within_minus_one_and_one():
@@ -61,16 +60,16 @@ def test_newcombe_paired_difference_stays_within_minus_one_and_one():
     for _ in range(50):
         x, y = rng.integers(0, 2, 6), rng.integers(0, 2, 6)
         est = newcombe_paired(x, y)
-        assert -1.0 <= est.lower <= est.mean <= est.upper <= 1.0
+        assert -1.0 <= est.low <= est.mean <= est.high <= 1.0
     same = newcombe_paired([1, 0, 1, 1], [1, 0, 1, 1])
-    assert same.mean == 0 and same.lower < 0 < same.upper
+    assert same.mean == 0 and same.low < 0 < same.high
 
 
 def test_slope_is_the_ols_slope_with_an_interval_from_per_seed_slopes():
     # per-seed slopes 1 and 2: mean 1.5, s.d. 0.7071, t(0.975, 1) = 12.7062
     est = slope([0, 1, 2], np.array([[0, 1, 2], [0, 2, 4]]))
     assert est.mean == pytest.approx(1.5)
-    assert est.upper - est.mean == pytest.approx(12.7062 * 0.70711 / math.sqrt(2), abs=1e-3)
+    assert est.high - est.mean == pytest.approx(12.7062 * 0.70711 / math.sqrt(2), abs=1e-3)
     assert slope([0, 1, 2], np.array([[0, 1, np.nan], [0, 2, 4], [1, 2, 3]])).n == 2
 
 
