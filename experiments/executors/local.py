@@ -10,9 +10,9 @@ from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wai
 from concurrent.futures.process import BrokenProcessPool
 
 from experiments.executors import Executor
+from experiments.limits import MAX_WORKERS
 from experiments.runner import WORKER_DIED, Record, Task, run_tasks, worker_died
 
-MAX_WORKERS = 64
 """Most local worker processes: more than the cores only adds memory and switching."""
 
 __all__ = ["MAX_WORKERS", "WORKER_DIED", "LocalExecutor"]

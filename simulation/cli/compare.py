@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 from rich.table import Table
 
+from experiments.limits import MAX_WORKERS
 from experiments.outdir import out_folder
 from simulation.cli import app
 from simulation.errors import OutsideInError
@@ -24,8 +25,8 @@ def compare(
     DEFAULT_SCENARIO,
     reps: Annotated[int, typer.Option(min=2, max=10_000, help="replications per organization")]
     = 30,
-    workers: Annotated[int, typer.Option(min=0, max=64, help="worker processes, at most 64 "
-                                         "(0: one per CPU)")] = 0,
+    workers: Annotated[int, typer.Option(min=0, max=MAX_WORKERS, help="worker processes, at "
+                                         f"most {MAX_WORKERS} (0: one per CPU)")] = 0,
     scheduler: Annotated[str | None, typer.Option(
         help="Dask scheduler address (tcp://host:8786); runs on that cluster")] = None,
     framing: Annotated[str | None, typer.Option(
@@ -66,7 +67,7 @@ def compare(
     path = resolve(scenario)
     loaded = load_scenario(path)
     loaded.arms(str(path))  # refuse a focal firm's levers it would drop, naming the file
-    n_workers = workers or min(os.cpu_count() or 1, 4 * reps, 64)
+    n_workers = workers or min(os.cpu_count() or 1, 4 * reps, MAX_WORKERS)
     overrides = {} if customers is None else {"customers": customers}
     params = loaded.to_params(**overrides)  # a bad --customers fails here, before any run
     memory = require(estimate(int(params.customers), 1 if scheduler else n_workers),

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from experiments.limits import MAX_WORKERS
 from simulation.cli import app
 from simulation.errors import OutsideInError
 
@@ -31,8 +32,8 @@ def patterns(
     quick: Annotated[bool, typer.Option(
         "--quick", help="few seeds per arm (a check, not a verdict)")] = False,
     workers: Annotated[int | None, typer.Option(
-        "--workers", "-w", min=1, max=64,
-        help="local worker processes, at most 64 (default: all cores)")] = None,
+        "--workers", "-w", min=1, max=MAX_WORKERS,
+        help=f"local worker processes, at most {MAX_WORKERS} (default: all cores)")] = None,
     scheduler: Annotated[str | None, typer.Option(
         help="Dask scheduler address (tcp://host:8786); runs on that cluster")] = None,
     out: Annotated[Path, typer.Option(help="folder for the report (created)")] =

@@ -17,6 +17,7 @@ from typing import Annotated
 
 import typer
 
+from experiments.limits import MAX_WORKERS
 from experiments.outdir import out_folder
 from simulation.cli import app
 from simulation.errors import OutsideInError
@@ -29,8 +30,8 @@ def sweep(
     spec: Annotated[Path, typer.Argument(
         help="experiment spec: a YAML file, or a shipped spec's name (crossover)")],
     workers: Annotated[int | None, typer.Option(
-        "--workers", "-w", min=1, max=64,
-        help="local worker processes, at most 64 (default: all cores)")] = None,
+        "--workers", "-w", min=1, max=MAX_WORKERS,
+        help=f"local worker processes, at most {MAX_WORKERS} (default: all cores)")] = None,
     scheduler: Annotated[str | None, typer.Option(
         help="Dask scheduler address (tcp://host:8786); runs on that cluster")] = None,
     out: Annotated[Path | None, typer.Option(
@@ -70,7 +71,7 @@ def sweep(
     if out is not None:
         check_out_path(out)
     parsed = load_spec(spec, allow_import=allow_import).shrunk(steps=steps)
-    count = workers or min(os.cpu_count() or 1, 64)
+    count = workers or min(os.cpu_count() or 1, MAX_WORKERS)
     plan = make_plan(parsed, max_runs=max_runs)
     if plan.note:
         typer.echo(plan.note)

@@ -357,3 +357,20 @@ def test_money_is_in_months_of_revenue_as_in_the_app_and_the_handouts(shop: Work
     # the month's upkeep is what the firm pays: its booked lever upkeep, in the same unit
     assert shop.upkeep_per_month(dict(firm.levers), red.firm) == pytest.approx(
         firm.metrics["lever_upkeep"] / fair, rel=1e-12)
+
+
+@pytest.mark.parametrize(("change", "said"), [
+    ({"clout": 1.5}, "Clout: 1.5 is outside [0, 1]."),
+    ({"clout": True}, "Clout: True is not a number in [0, 1]."),
+    ({"oops": 0.5}, "Oops: is not a lever; levers are ['coordination', 'cooperation', "
+                    "'clout', 'capability', 'connections']."),
+    ({"clout": None}, "Clout: no value given.")])
+def test_a_bad_lever_is_named_for_the_team_by_the_models_own_rule(
+        change: dict[str, object], said: str) -> None:
+    from simulation.viz.workshop.session import check_decisions
+
+    levers = {k: 0.5 for k in LEVERS} | change
+    levers = {k: v for k, v in levers.items() if v is not None}
+    with pytest.raises(WorkshopError) as caught:
+        check_decisions(levers, 1.0, "")
+    assert str(caught.value) == said

@@ -32,10 +32,10 @@ from typing import IO, Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 from simulation import __version__
-from simulation.errors import OutsideInError
+from simulation.errors import OutsideInError, ParameterError
 from simulation.levers import upkeep
 from simulation.model import OrgModel, with_listed_firms
-from simulation.params import LEVERS, PARAMETERS, FirmSpec
+from simulation.params import LEVERS, PARAMETERS, FirmSpec, check_levers
 from simulation.structures import PRESETS
 
 LOG_NAME = "workshop.jsonl"
@@ -195,15 +195,15 @@ def check_team_name(name: str, taken: Sequence[str]) -> str:
 
 def check_decisions(levers: dict[str, Any], price: Any, reorganize: Any) -> Decisions:
     """Validated decisions, or a :class:`WorkshopError` naming the first bad value."""
-    clean: dict[str, float] = {}
-    for lever in LEVERS:
-        value = levers.get(lever)
-        if not _in_range(value, 0.0, 1.0):
-            raise WorkshopError(f"{lever.capitalize()}: {value!r} is outside [0, 1].")
-        clean[lever] = float(value)  # type: ignore[arg-type]
-    extra = sorted(set(levers) - set(LEVERS))
-    if extra:
-        raise WorkshopError(f"lever: {extra[0]!r} is not one of {list(LEVERS)}.")
+    missing = [lever for lever in LEVERS if lever not in levers]
+    if missing:
+        raise WorkshopError(f"{missing[0].capitalize()}: no value given.")
+    try:  # the model's own rule for levers: known names, numbers in [0, 1]
+        check_levers("levers", levers)
+    except ParameterError as exc:
+        said = str(exc).removeprefix("levers.")
+        raise WorkshopError(f"{said[:1].upper()}{said[1:]}.") from None
+    clean = {lever: float(levers[lever]) for lever in LEVERS}
     low, high = PRICE_RANGE
     if not _in_range(price, low, high):
         raise WorkshopError(f"Price: {price!r} is outside [{low:g}, {high:g}].")
