@@ -334,15 +334,7 @@ class RunController:
     def events(self) -> list[svg.Event]:
         """The run's events so far, with a label each."""
         with self.lock:
-            out = []
-            for ev in getattr(self.model, "events", []):
-                kind = str(ev["kind"])
-                label = svg.EVENT_LABELS.get(kind, kind.replace("_", " "))
-                if ev.get("firm"):
-                    label += f": {ev['firm']}"
-                out.append(svg.Event(int(ev["step"]), kind,
-                                     f"month {ev['step']}: {label}"))
-            return out
+            return event_marks(self.model)
 
     def network_svg(self, firm: int) -> str:
         """The departments of incumbent ``firm`` as a network picture."""
@@ -645,6 +637,18 @@ def network_picture(firm: Any, test_id: str) -> str:
                        [float(d.clout_weight) for d in deps],
                        [float(d.belief_error) for d in deps], np.asarray(firm.links),
                        test_id=test_id)
+
+
+def event_marks(model: Any) -> list[svg.Event]:
+    """A model's events so far as chart marks: ``month N: what[: which firm]``."""
+    out = []
+    for ev in getattr(model, "events", []):
+        kind = str(ev["kind"])
+        label = svg.EVENT_LABELS.get(kind, kind.replace("_", " "))
+        if ev.get("firm"):
+            label += f": {ev['firm']}"
+        out.append(svg.Event(int(ev["step"]), kind, f"month {ev['step']}: {label}"))
+    return out
 
 
 def market_picture(model: Any, color: Callable[[str], str], x: int, y: int) -> str:

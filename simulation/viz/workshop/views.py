@@ -16,7 +16,12 @@ from typing import Any
 from simulation.outcomes import MONTHS_OF_REVENUE
 from simulation.params import LEVERS
 from simulation.viz import svg
-from simulation.viz.controller import market_picture, network_picture, spread_dimensions
+from simulation.viz.controller import (
+    event_marks,
+    market_picture,
+    network_picture,
+    spread_dimensions,
+)
 from simulation.viz.workshop.session import GHOSTS, Market, RoundRow, Workshop
 
 _CACHE: dict[tuple[int, int], dict[str, Any]] = {}
@@ -46,9 +51,7 @@ def snapshot(shop: Workshop) -> dict[str, Any]:
         palette = colors(market)
         x, y = spread_dimensions(model)
         table = model.results()
-        events = [svg.Event(int(e["step"]), str(e["kind"]),
-                            f"month {e['step']}: {svg.EVENT_LABELS.get(e['kind'], e['kind'])}")
-                  for e in model.events]
+        events = event_marks(model)
         series = []
         for name, group in table.groupby("firm", sort=False):
             share = [v if a else math.nan for v, a in zip(group["market_share"], group["alive"],
@@ -142,7 +145,7 @@ def debrief_body(shop: Workshop) -> str:
     with shop.lock:
         history = shop.history()
         ghosts = {p: shop.ghost(p).history for p in GHOSTS}
-        events = list(shop.market.model.events)
+        events = event_marks(shop.market.model)
         board = shop.leaderboard()
         removed = {t.name for t in shop.market.teams.values() if t.removed}
         firms = {t.name: t.firm for t in shop.market.teams.values()}
@@ -161,9 +164,7 @@ def debrief_body(shop: Workshop) -> str:
                      f"<td>{'–' if res != res else f'{res:.2f}'}</td></tr>")
     parts.append("</table><h2>Events</h2><ul class='oi-debrief-events'>")
     for e in events:
-        label = svg.EVENT_LABELS.get(e["kind"], e["kind"])
-        who = f": {e['firm']}" if e.get("firm") else ""
-        parts.append(f"<li>month {e['step']}: {escape(label + who)}</li>")
+        parts.append(f"<li>{escape(e.label)}</li>")
     parts.append("</ul>")
     for team, rows in history.items():
         gone = " (removed)" if team in removed else ""
