@@ -92,10 +92,13 @@ def paired_differences(exp: Experiment, outcomes: list[str] | None = None) -> pd
     For a factor in the spec's ``paired`` (by default its levers), every run at level L is
     matched with the run at the first level that has the same other factor values and the
     same replication, hence the same seed (see :func:`experiments.sweep.seed_blocks`). The
-    table gives the mean paired difference with its t interval over the ``pairs``, and the
-    interval the same runs would give unpaired (Welch), so the gain from pairing shows.
+    table gives the mean paired difference over the ``pairs`` with the interval ``compare``
+    gives it (a bootstrap for a bounded outcome or a proportion, so a difference of shares
+    stays within [-1, 1]; Student's t otherwise), and the interval the same runs would give
+    unpaired (Welch), so the gain from pairing shows.
     """
     from experiments.intervals import paired_difference, unpaired_difference
+    from simulation import outcomes as reg
 
     names = exp.outcomes(outcomes)
     rows = []
@@ -114,7 +117,9 @@ def paired_differences(exp: Experiment, outcomes: list[str] | None = None) -> pd
             for outcome in names:
                 a = base.loc[common, outcome].to_numpy(dtype=float)
                 b = other.loc[common, outcome].to_numpy(dtype=float)
-                diff, loose = paired_difference(a, b), unpaired_difference(a, b)
+                known = outcome if reg.registered(outcome) else ""  # a model's own column
+                diff = paired_difference(a, b, name=known)
+                loose = unpaired_difference(a, b)
                 rows.append({"factor": factor, "level": level, "versus": levels[0],
                              "outcome": outcome, "mean": diff.mean, "low": diff.low,
                              "high": diff.high, "pairs": diff.n,

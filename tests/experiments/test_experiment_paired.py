@@ -38,11 +38,23 @@ def test_the_analysis_pairs_the_lever_s_levels_run_by_run(swept: analysis.Experi
     b = runs[runs["structure"] == "outside_in"].set_index(keys)["final_share"]
     differences = (b - a.loc[b.index]).to_numpy()
     assert row["mean"] == pytest.approx(float(differences.mean()))
-    # the interval is the paired one: Student's t on the per-seed differences
+    # the interval is the paired one that compare gives a share: a bootstrap of the per-seed
+    # differences, so it stays within [-1, 1]
+    from experiments.intervals import bootstrap_interval
+
+    boot = bootstrap_interval(differences)
+    assert (row["low"], row["high"]) == pytest.approx((boot.low, boot.high))
+    assert -1.0 <= row["low"] <= row["mean"] <= row["high"] <= 1.0
+    # money is not bounded: Student's t on the per-seed differences
     from scipy.stats import t
 
+    money = table.iloc[1]
+    a = runs[runs["structure"] == "inside_out"].set_index(keys)["cumulative_profit"]
+    b = runs[runs["structure"] == "outside_in"].set_index(keys)["cumulative_profit"]
+    differences = (b - a.loc[b.index]).to_numpy()
     half = t.ppf(0.975, differences.size - 1) * differences.std(ddof=1) / differences.size ** 0.5
-    assert (row["low"], row["high"]) == pytest.approx((row["mean"] - half, row["mean"] + half))
+    assert (money["low"], money["high"]) == pytest.approx(
+        (money["mean"] - half, money["mean"] + half))
     assert "paired differences" in report.build(swept).tables
 
 
