@@ -11,7 +11,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 from rich.table import Table
 
-from experiments.limits import MAX_WORKERS
+from experiments.limits import MAX_WORKERS, one_backend
 from experiments.outdir import out_folder
 from simulation.cli import app
 from simulation.errors import OutsideInError
@@ -61,8 +61,7 @@ def compare(
 
     if framing is not None and framing not in FRAMINGS:
         raise OutsideInError(f"--framing: {framing!r} is not one of {', '.join(FRAMINGS)}")
-    if scheduler and workers:
-        raise OutsideInError("--workers: give either --workers or --scheduler, not both")
+    one_backend(workers, scheduler)
     check_out_path(out)
     path = resolve(scenario)
     loaded = load_scenario(path)

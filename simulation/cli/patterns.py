@@ -14,9 +14,8 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from experiments.limits import MAX_WORKERS
+from experiments.limits import MAX_WORKERS, one_backend
 from simulation.cli import app
-from simulation.errors import OutsideInError
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -61,8 +60,7 @@ def patterns(
     from experiments.patterns import ROOT_SEED
     from simulation.cli.sweep import _progress
 
-    if workers is not None and scheduler:
-        raise OutsideInError("--workers: give either --workers or --scheduler, not both")
+    one_backend(workers, scheduler)
     chosen = select([n.strip() for n in only.split(",") if n.strip()] if only else None)
     root = ROOT_SEED if seed is None else seed
     # the executor first: an unreachable scheduler is refused before the folder is made

@@ -17,10 +17,9 @@ from typing import Annotated
 
 import typer
 
-from experiments.limits import MAX_WORKERS
+from experiments.limits import MAX_WORKERS, one_backend
 from experiments.outdir import out_folder
 from simulation.cli import app
-from simulation.errors import OutsideInError
 
 EXIT_RUNS_FAILED = 1
 
@@ -66,8 +65,7 @@ def sweep(
     from experiments.store import Store
     from experiments.sweep import estimate_seconds, identity, make_plan, run_sweep
 
-    if workers is not None and scheduler:
-        raise OutsideInError("--workers: give either --workers or --scheduler, not both")
+    one_backend(workers, scheduler)
     if out is not None:
         check_out_path(out)
     parsed = load_spec(spec, allow_import=allow_import).shrunk(steps=steps)
