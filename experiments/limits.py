@@ -1,5 +1,6 @@
-"""What every command that runs many models shares about its workers, in a module light
-enough for the CLI to import at start.
+"""The workers of every command that runs many models: one limit, one check.
+
+A module light enough for the CLI to import at start.
 """
 
 from simulation.errors import OutsideInError
