@@ -87,7 +87,8 @@ def wilson_bounds(p: float, n: int, confidence: float = CONFIDENCE) -> tuple[flo
     z = float(ndtri(0.5 + confidence / 2))
     centre = (p + z * z / (2 * n)) / (1 + z * z / n)
     half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
-    return max(0.0, centre - half), min(1.0, centre + half)
+    # the interval holds p; at 0 or n of n rounding would put a bound a hair beyond it
+    return max(0.0, min(p, centre - half)), min(1.0, max(p, centre + half))
 
 
 BOOTSTRAP_DRAWS = 4000

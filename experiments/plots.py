@@ -125,7 +125,8 @@ def main_effects(runs: pd.DataFrame, factors: list[str], outcome: str) -> Figure
         yerr = np.array([[i.mean - i.low for i in found], [i.high - i.mean for i in found]])
         positions = np.arange(len(levels)) if levels.dtype.kind not in "biuf" \
             else levels.to_numpy(dtype=float)
-        ax.errorbar(positions, mean, yerr=np.nan_to_num(yerr), marker="o", capsize=3)
+        ax.errorbar(positions, mean, yerr=np.maximum(np.nan_to_num(yerr), 0.0), marker="o",
+                    capsize=3)
         if levels.dtype.kind not in "biuf":
             ax.set_xticks(positions, [str(i) for i in levels])
         ax.set_xlabel(axis_label(factor))

@@ -38,6 +38,14 @@ def test_wilson_interval_matches_the_hand_computation(successes: int, low: float
     assert got.high == pytest.approx(high, abs=1e-4)
 
 
+@pytest.mark.parametrize("n", range(1, 41))
+def test_wilson_interval_holds_its_proportion_exactly_at_none_and_all(n: int) -> None:
+    # at 0 or n of n, rounding once put the bound a hair inside (a negative error bar)
+    none, every = wilson_interval([0.0] * n), wilson_interval([1.0] * n)
+    assert none.low == 0.0 and every.high == 1.0
+    assert none.low <= none.mean <= none.high and every.low <= every.mean <= every.high
+
+
 def test_survival_gets_wilson_and_bounded_outcomes_stay_in_their_range() -> None:
     survived = [1.0] * 9 + [0.0]
     assert interval_for("survived", survived) == wilson_interval(survived)
