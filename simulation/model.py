@@ -28,7 +28,13 @@ from simulation.metrics import (
 )
 from simulation.organization import Organizations
 from simulation.params import LEVERS, FirmSpec, ModelParams, check_levers
-from simulation.structures import LINK_BUILDERS, PRESETS, other_preset, roles_for
+from simulation.structures import (
+    LINK_BUILDERS,
+    PRESETS,
+    incumbent_specs,
+    other_preset,
+    roles_for,
+)
 
 FOCAL_REPORTERS = outcomes.FOCAL_REPORTERS
 """The focal firm's figures offered as model-level reporters (from the outcome registry)."""
@@ -123,60 +129,6 @@ class FocalCollector(mesa.DataCollector):
     def collect(self, model: Any) -> None:
         """Record the reporters' attributes of ``model`` now."""
         self._values.append_row((model.time, *self._read(model)))
-
-
-FIRM_KEYWORDS: tuple[str, ...] = ("firms", "structure", "price", "rivals", "rival_structure",
-                                  "rival_price", *LEVERS)
-"""The keywords that say which incumbents compete (see :func:`incumbent_specs`)."""
-
-
-def incumbent_specs(p: ModelParams) -> list[FirmSpec]:
-    """The incumbents a model of ``p`` starts with, focal first (the one rule for it).
-
-    Listed ``firms`` as given, or a focal firm of ``structure`` (outside-in by default) and
-    ``rivals`` of ``rival_structure`` (the other preset by default); ``structure`` and the
-    lever keywords then apply to the focal firm.
-
-    Raises:
-        ParameterError: two firms share a name.
-
-    """
-    if p.firms is not None:  # price, rivals, ... with firms are refused by ModelParams
-        specs = list(p.firms)
-        if p.structure is not None and p.structure != specs[0].structure:
-            specs[0] = FirmSpec(specs[0].name, p.structure, {}, specs[0].price, specs[0].cash)
-    else:
-        focal = p.structure or "outside_in"
-        rival = p.rival_structure or other_preset(focal)
-        specs = [FirmSpec("focal", focal, {}, p.price)]
-        specs += [FirmSpec(f"rival-{i + 1}" if p.rivals > 1 else "rival", rival, {},
-                           p.rival_price) for i in range(p.rivals)]
-    overrides = {k: getattr(p, k) for k in LEVERS if getattr(p, k) is not None}
-    if overrides:
-        first = specs[0]
-        specs[0] = FirmSpec(first.name, first.structure, {**first.levers, **overrides},
-                            first.price, first.cash)
-    names = [s.name for s in specs]
-    if len(set(names)) != len(names):
-        raise ParameterError("firms", f"firm names must differ, got {names}")
-    return specs
-
-
-def with_listed_firms(kwargs: Mapping[str, Any]) -> dict[str, Any]:
-    """The same model keywords with every incumbent a listed firm (``firms``, focal first).
-
-    The focal firm's preset, levers and price and the rivals' number, preset and price move
-    into the firms' specs, made as the model makes them (:func:`incumbent_specs`), so
-    ``firms`` alone says who competes and one firm can be changed in place.
-
-    Raises:
-        ParameterError: a keyword is unknown or out of range.
-
-    """
-    params = ModelParams.from_kwargs(**{k: v for k, v in kwargs.items() if k != "rng"})
-    listed = {k: v for k, v in kwargs.items() if k not in FIRM_KEYWORDS}
-    listed["firms"] = tuple(incumbent_specs(params))
-    return listed
 
 
 class OrgModel(mesa.Model):

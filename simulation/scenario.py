@@ -37,7 +37,7 @@ from pydantic import (
 from simulation.errors import OutsideInError, ParameterError
 from simulation.params import LEVERS, PARAMETERS, FirmSpec, ModelParams, SegmentSpec
 from simulation.shipped import shipped_folder
-from simulation.structures import PRESETS
+from simulation.structures import PRESETS, with_listed_firms
 
 SCENARIO_DIR: Path = shipped_folder("scenarios")
 """Where the shipped scenarios live: the checkout's ``scenarios/``, or the installed copy."""
@@ -618,8 +618,6 @@ class Scenario(_Strict):
                 override is out of range.
 
         """
-        from simulation.model import with_listed_firms  # deferred: reading needs no model
-
         kw = with_listed_firms(self.to_model_kwargs(**{**first.overrides(), **overrides}))
         firms = list(kw["firms"])
         if len(firms) < 2:

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
-from simulation.params import LEVERS
+from simulation.errors import ParameterError
+from simulation.params import LEVERS, FirmSpec, ModelParams
 
 ROLES: tuple[str, ...] = ("sales", "marketing", "service", "product", "operations", "finance")
 """Department roles; a firm with more than six departments repeats them in this order."""
@@ -149,3 +151,57 @@ FOCAL_PRESETS: tuple[str, ...] = ("inside_out", "outside_in")
 def other_preset(name: str) -> str:
     """The opposite pole of ``name`` (outside_in for inside_out and vice versa)."""
     return "inside_out" if name == "outside_in" else "outside_in"
+
+
+FIRM_KEYWORDS: tuple[str, ...] = ("firms", "structure", "price", "rivals", "rival_structure",
+                                  "rival_price", *LEVERS)
+"""The keywords that say which incumbents compete (see :func:`incumbent_specs`)."""
+
+
+def incumbent_specs(p: ModelParams) -> list[FirmSpec]:
+    """The incumbents a model of ``p`` starts with, focal first (the one rule for it).
+
+    Listed ``firms`` as given, or a focal firm of ``structure`` (outside-in by default) and
+    ``rivals`` of ``rival_structure`` (the other preset by default); ``structure`` and the
+    lever keywords then apply to the focal firm.
+
+    Raises:
+        ParameterError: two firms share a name.
+
+    """
+    if p.firms is not None:  # price, rivals, ... with firms are refused by ModelParams
+        specs = list(p.firms)
+        if p.structure is not None and p.structure != specs[0].structure:
+            specs[0] = FirmSpec(specs[0].name, p.structure, {}, specs[0].price, specs[0].cash)
+    else:
+        focal = p.structure or "outside_in"
+        rival = p.rival_structure or other_preset(focal)
+        specs = [FirmSpec("focal", focal, {}, p.price)]
+        specs += [FirmSpec(f"rival-{i + 1}" if p.rivals > 1 else "rival", rival, {},
+                           p.rival_price) for i in range(p.rivals)]
+    overrides = {k: getattr(p, k) for k in LEVERS if getattr(p, k) is not None}
+    if overrides:
+        first = specs[0]
+        specs[0] = FirmSpec(first.name, first.structure, {**first.levers, **overrides},
+                            first.price, first.cash)
+    names = [s.name for s in specs]
+    if len(set(names)) != len(names):
+        raise ParameterError("firms", f"firm names must differ, got {names}")
+    return specs
+
+
+def with_listed_firms(kwargs: Mapping[str, Any]) -> dict[str, Any]:
+    """The same model keywords with every incumbent a listed firm (``firms``, focal first).
+
+    The focal firm's preset, levers and price and the rivals' number, preset and price move
+    into the firms' specs, made as the model makes them (:func:`incumbent_specs`), so
+    ``firms`` alone says who competes and one firm can be changed in place.
+
+    Raises:
+        ParameterError: a keyword is unknown or out of range.
+
+    """
+    params = ModelParams.from_kwargs(**{k: v for k, v in kwargs.items() if k != "rng"})
+    listed = {k: v for k, v in kwargs.items() if k not in FIRM_KEYWORDS}
+    listed["firms"] = tuple(incumbent_specs(params))
+    return listed

@@ -101,3 +101,23 @@ def test_a_sweeps_coordinator_does_not_load_the_model() -> None:
     from simulation import OrgModel as Exported
     from simulation.model import OrgModel as Defined
     assert Exported is Defined
+
+
+def test_a_comparisons_coordinator_does_not_load_the_model() -> None:
+    # compare's own process plans both framings (the head-to-head firms by the model's rule)
+    # and writes the handout; the runs load the model in the workers
+    import subprocess
+    import sys
+
+    code = ("import sys\n"
+            "from simulation.scenario import load_scenario, resolve\n"
+            "from experiments.compare import compare\n"
+            "from simulation.report import html_report\n"
+            "s = load_scenario(resolve('turbulent-market'))\n"
+            "a = s.arms('turbulent-market')\n"
+            "firms = s.head_to_head_kwargs(a[0], a[1])['firms']\n"
+            "loaded = [m for m in ('mesa', 'simulation.model') if m in sys.modules]\n"
+            "print(len(firms), loaded)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout.strip()
+    assert out == "2 []"

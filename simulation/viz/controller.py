@@ -23,10 +23,10 @@ from typing import Any
 import numpy as np
 
 from simulation.errors import OutsideInError
-from simulation.model import OrgModel, with_listed_firms
+from simulation.model import OrgModel
 from simulation.outcomes import in_revenue_months
 from simulation.params import LEVERS, PARAMETERS, FirmSpec, ModelParams
-from simulation.structures import PRESETS
+from simulation.structures import PRESETS, with_listed_firms
 from simulation.viz import scenarios, svg
 from simulation.viz.texts import EVENT_TEXT, LEVER_TEXT, METRIC_TEXT, METRIC_UNITS
 

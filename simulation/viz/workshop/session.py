@@ -34,9 +34,9 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 from simulation import __version__
 from simulation.errors import OutsideInError, ParameterError
 from simulation.levers import upkeep
-from simulation.model import OrgModel, with_listed_firms
+from simulation.model import OrgModel
 from simulation.params import LEVERS, PARAMETERS, FirmSpec, check_levers
-from simulation.structures import PRESETS
+from simulation.structures import PRESETS, with_listed_firms
 
 LOG_NAME = "workshop.jsonl"
 """The decision log's file name inside ``--log DIR``."""
