@@ -428,9 +428,9 @@ def _paths(series: dict[int, list[pd.DataFrame]], labels: tuple[str, str]) -> pd
     frames = []
     for arm, label in enumerate(labels):
         for metric in (*reg.TRAJECTORIES, *reg.MARKET_SERIES):
-            columns = [s.set_index("step")[metric] for s in series[arm]]
+            columns = [s[metric].to_numpy() for s in series[arm]]  # each in step order
             length = min(len(c) for c in columns)
-            mean, low, high = band(np.vstack([c.to_numpy()[:length] for c in columns]))
+            mean, low, high = band(np.vstack([c[:length] for c in columns]))
             frames.append(pd.DataFrame({"organization": label, "metric": metric,
                                         "step": np.arange(length), "mean": mean, "low": low,
                                         "high": high}))
