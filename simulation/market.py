@@ -239,8 +239,7 @@ class Market:
             chosen_firm = self._logit_pick(rng, idx, seg, current, options, offerings, prices,
                                            bonus)
         self.supplier[idx] = chosen_firm
-        if float(capacity.min()) < self.segment.size:  # a young disruptor is nearly full
-            self._enforce_capacity(rng, idx, current, capacity)
+        self._enforce_capacity(rng, idx, current, capacity)
         # Keep the (segment, supplier) counts current by moving only the customers who chose.
         width = n_firms + 1
         moved = np.bincount(seg * width + self.supplier[idx] + 1, minlength=self.counts.size)
@@ -308,11 +307,10 @@ class Market:
     def _enforce_capacity(self, rng: np.random.Generator, idx: np.ndarray, previous: np.ndarray,
                           capacity: np.ndarray) -> None:
         # A young disruptor cannot serve everyone who wants it: the newest of its would-be
-        # customers stay where they were.
-        limited = np.flatnonzero(np.isfinite(capacity) & (capacity < self.segment.size))
-        if limited.size == 0:
+        # customers stay where they were. (Most months no firm is limited: one comparison.)
+        if float(capacity.min()) >= self.segment.size:  # an incumbent's capacity is inf
             return
-        for f in limited:
+        for f in np.flatnonzero(capacity < self.segment.size):
             excess = int(np.count_nonzero(self.supplier == f)) - int(capacity[f])
             if excess <= 0:
                 continue
