@@ -150,6 +150,14 @@ class Firm(mesa.Agent):
         org.set_levers(self.index, levers, disruption)
         org.set_links(self.index, (1 - progress) * t.from_links + progress * t.to_links)
 
+    @property
+    def cash_months(self) -> float:
+        """Cash in months of revenue, the unit every face shows money in.
+
+        A month of revenue is one firm's fair share of a month's revenue at the start.
+        """
+        return float(self.cash) / self.model.fair_revenue
+
     def pay(self, revenue: float, customers: float, variety: float, upkeep: float,
             change: float) -> float:
         """Book a month: revenue in; serving, fixed, upkeep, change and one-off costs out.

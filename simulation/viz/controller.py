@@ -370,7 +370,7 @@ class RunController:
                 share = trace.values["market_share"][-1] if trace and trace.steps else math.nan
                 cards.append({"name": f.name, "structure": str(f.structure),
                               "entrant": _is_entrant(f), "alive": bool(f.alive),
-                              "cash": float(f.cash) / self.model.fair_revenue,
+                              "cash": f.cash_months,
                               "share": share,
                               "levers": {k: float(v) for k, v in f.levers.items()},
                               "color": self._color(f.name)})

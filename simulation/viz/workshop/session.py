@@ -328,7 +328,7 @@ class Market:
             m = firm.metrics or {}
             self.history[team.name].append(RoundRow(
                 self.round, self.month, team.decisions, float(m.get("market_share", 0.0)),
-                float(firm.cash) / self.model.fair_revenue, float(m.get("satisfaction", math.nan)),
+                firm.cash_months, float(m.get("satisfaction", math.nan)),
                 float(m.get("awareness_gap", math.nan)), float(m.get("action_gap", math.nan)),
                 bool(firm.alive)))
             team.submitted = False
@@ -575,7 +575,7 @@ class Workshop:
                 m = firm.metrics or {}
                 rows.append({"team": team.name, "firm": team.firm, "alive": bool(firm.alive),
                              "share": float(m.get("market_share", 0.0)),
-                             "cash": float(firm.cash) / model.fair_revenue,
+                             "cash": firm.cash_months,
                              "satisfaction": float(m.get("satisfaction", 0.0)),
                              "resilience": loss.get(team.firm, math.nan),
                              "submitted": team.submitted})

@@ -63,7 +63,7 @@ def snapshot(shop: Workshop) -> dict[str, Any]:
         for f in model.firms:
             m = f.metrics or {}
             cards[f.name] = {"share": float(m.get("market_share", 0.0)),
-                             "cash": float(f.cash) / model.fair_revenue,
+                             "cash": f.cash_months,
                              "satisfaction": float(m.get("satisfaction", math.nan)),
                              "awareness_gap": float(m.get("awareness_gap", math.nan)),
                              "action_gap": float(m.get("action_gap", math.nan)),
