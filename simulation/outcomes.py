@@ -30,6 +30,7 @@ MONTHS_OF_REVENUE = "months of revenue"
 """Money in words: a sum divided by one firm's fair share of a month's revenue at the start
 (``in_revenue_months``), the unit every face shows money in."""
 
+
 @dataclass(frozen=True)
 class Outcome:
     """One measured quantity of a firm.

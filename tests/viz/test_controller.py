@@ -363,7 +363,6 @@ def test_two_controllers_are_two_independent_runs(factory: Factory) -> None:
     assert b.month == 0 and b.settings.levers[0]["clout"] == OUTSIDE_IN["clout"]
 
 
-
 def test_reset_keeps_the_rivals_a_scenario_makes_from_competitors(tmp_path: Path) -> None:
     # One listed firm and three rivals from `competitors`: the controls set the first two;
     # a reset rebuilds the same market, all three rivals at the scenario's price.
