@@ -98,7 +98,6 @@ def paired_differences(exp: Experiment, outcomes: list[str] | None = None) -> pd
     unpaired (Welch), so the gain from pairing shows.
     """
     from experiments.intervals import paired_difference, unpaired_difference
-    from simulation import outcomes as reg
 
     names = exp.outcomes(outcomes)
     rows = []
@@ -117,8 +116,7 @@ def paired_differences(exp: Experiment, outcomes: list[str] | None = None) -> pd
             for outcome in names:
                 a = base.loc[common, outcome].to_numpy(dtype=float)
                 b = other.loc[common, outcome].to_numpy(dtype=float)
-                known = outcome if reg.registered(outcome) else ""  # a model's own column
-                diff = paired_difference(a, b, name=known)
+                diff = paired_difference(a, b, name=outcome)
                 loose = unpaired_difference(a, b)
                 rows.append({"factor": factor, "level": level, "versus": levels[0],
                              "outcome": outcome, "mean": diff.mean, "low": diff.low,

@@ -119,28 +119,35 @@ def interval_for(name: str, values: Sequence[float] | np.ndarray,
     """The interval made for the outcome's kind.
 
     Wilson for a proportion of runs, a bootstrap for a bounded outcome (it stays in range), a
-    t interval for money.
+    t interval for money, and for a column the registry does not know (a spec's own model).
     """
-    out = reg.outcome(name)
-    if out.binary:
+    kind = _kind(name)
+    if kind is not None and kind.binary:
         return wilson_interval(values, confidence)
-    if out.bounded:
+    if kind is not None and kind.bounded:
         return bootstrap_interval(values, confidence)
     return mean_interval(values, confidence)
 
 
+def _kind(name: str) -> reg.Outcome | None:
+    return reg.outcome(name) if name and reg.registered(name) else None
+
+
 def paired_difference(a: Sequence[float] | np.ndarray, b: Sequence[float] | np.ndarray,
                       confidence: float = CONFIDENCE, name: str = "") -> Interval:
-    """Mean of ``b - a`` over the pairs where both are finite, with its t interval.
+    """Mean of ``b - a`` over the pairs where both are finite, with its interval.
 
     Pairs are replications on the same seed; a pair with a missing value (say no shock to
-    recover from) is dropped whole, so both means are over the same runs.
+    recover from) is dropped whole, so both means are over the same runs. The interval is
+    Student's t, or a bootstrap of the pairs when ``name`` is a bounded outcome or a
+    proportion.
     """
     x, y = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
     if x.shape != y.shape:
         raise ValueError(f"paired samples differ in length: {x.size} and {y.size}")
     keep = np.isfinite(x) & np.isfinite(y)
-    if name and (reg.outcome(name).bounded or reg.outcome(name).binary):
+    kind = _kind(name)
+    if kind is not None and (kind.bounded or kind.binary):
         # differences of bounded values are bounded too: a bootstrap of the pairs keeps them
         # in range (a survival difference stays in [-1, 1])
         return bootstrap_interval(y[keep] - x[keep], confidence)

@@ -17,7 +17,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
-from experiments.intervals import Interval, interval_for, mean_interval  # noqa: E402
+from experiments.intervals import interval_for  # noqa: E402
 from simulation import outcomes as reg  # noqa: E402 - labels from the outcome registry
 
 _MAX_LEVELS = 8
@@ -94,11 +94,6 @@ def heatmap(runs: pd.DataFrame, x: str, y: str, outcome: str) -> Figure:
     return fig
 
 
-def interval(outcome: str, values: np.ndarray) -> Interval:
-    """The interval for a registered outcome's kind; Student's t for a model's own column."""
-    return interval_for(outcome, values) if reg.registered(outcome) else mean_interval(values)
-
-
 def _shown(outcome: str) -> float:
     """What a value is multiplied by to be read in its unit (a share is shown in %)."""
     return 100.0 if reg.registered(outcome) and reg.outcome(outcome).unit == "share" else 1.0
@@ -119,14 +114,13 @@ def main_effects(runs: pd.DataFrame, factors: list[str], outcome: str) -> Figure
     for ax, factor in zip(axes.flat, factors, strict=False):
         data = pd.DataFrame({"x": _binned(runs[factor]), "y": runs[outcome].astype(float)})
         groups = data.groupby("x", observed=True)["y"]
-        found = [interval(outcome, values.to_numpy()) for _, values in groups]
+        found = [interval_for(outcome, values.to_numpy()) for _, values in groups]
         levels = pd.Index([key for key, _ in groups])
         mean = np.array([i.mean for i in found])
         yerr = np.array([[i.mean - i.low for i in found], [i.high - i.mean for i in found]])
         positions = np.arange(len(levels)) if levels.dtype.kind not in "biuf" \
             else levels.to_numpy(dtype=float)
-        ax.errorbar(positions, mean, yerr=np.maximum(np.nan_to_num(yerr), 0.0), marker="o",
-                    capsize=3)
+        ax.errorbar(positions, mean, yerr=np.nan_to_num(yerr), marker="o", capsize=3)
         if levels.dtype.kind not in "biuf":
             ax.set_xticks(positions, [str(i) for i in levels])
         ax.set_xlabel(axis_label(factor))
