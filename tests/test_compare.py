@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import math
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,7 +12,6 @@ import yaml
 
 from experiments.compare import RunsFailedError, compare
 from experiments.executors import Executor, MissingRunsError
-from experiments.intervals import mean_interval, paired_difference, unpaired_difference
 from experiments.runner import Record, Task, replication_seed, run_tasks
 from simulation import outcomes as reg
 from simulation.errors import OutsideInError, ParameterError
@@ -36,41 +34,6 @@ timeline: [{step: 8, event: shock}, {step: 16, event: entrant}]
 @pytest.fixture(scope="module")
 def small() -> Scenario:
     return parse_scenario(SMALL)
-
-
-def test_mean_interval_by_hand() -> None:
-    # x = 1, 2, 3, 4, 5: mean 3, s = sqrt(2.5), t(0.975, 4) = 2.7764451051977987
-    got = mean_interval([1, 2, 3, 4, 5])
-    half = 2.7764451051977987 * math.sqrt(2.5) / math.sqrt(5)
-    assert got.n == 5 and got.mean == 3.0
-    assert got.low == pytest.approx(3 - half, abs=1e-12)
-    assert got.high == pytest.approx(3 + half, abs=1e-12)
-
-
-def test_paired_difference_by_hand() -> None:
-    a = [0.30, 0.25, 0.40, 0.35]
-    b = [0.38, 0.30, 0.41, 0.45]
-    # d = 0.08, 0.05, 0.01, 0.10: mean 0.06; s^2 = 0.0046/3; t(0.975, 3) = 3.182446305284263
-    half = 3.182446305284263 * math.sqrt(0.0046 / 3) / 2
-    got = paired_difference(a, b)
-    assert got.n == 4
-    assert got.mean == pytest.approx(0.06, abs=1e-12)
-    assert (got.low, got.high) == (pytest.approx(0.06 - half, abs=1e-12),
-                                   pytest.approx(0.06 + half, abs=1e-12))
-    assert paired_difference(b, a).mean == pytest.approx(-0.06, abs=1e-12)  # b - a, not a - b
-    loose = unpaired_difference(a, b)
-    assert loose.mean == pytest.approx(0.06, abs=1e-12)
-    assert loose.high - loose.low > got.high - got.low  # these pairs move together
-
-
-def test_pairs_with_a_missing_value_are_dropped_whole() -> None:
-    got = paired_difference([1.0, np.nan, 3.0, 2.0], [2.0, 5.0, np.nan, 4.0])
-    assert got.n == 2 and got.mean == pytest.approx(1.5)
-    assert math.isnan(mean_interval([1.0]).low) and mean_interval([]).n == 0
-    flat = mean_interval([2.0, 2.0, 2.0])
-    assert (flat.low, flat.mean, flat.high) == (2.0, 2.0, 2.0)
-    with pytest.raises(ValueError, match="differ in length"):
-        paired_difference([1, 2], [1, 2, 3])
 
 
 def test_every_run_of_a_replication_shares_its_seed(small: Scenario) -> None:

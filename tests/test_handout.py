@@ -12,51 +12,11 @@ import numpy as np
 import pytest
 
 from experiments.compare import Comparison, compare
-from experiments.intervals import (
-    bootstrap_interval,
-    interval_for,
-    paired_difference,
-    wilson_interval,
-)
 from simulation import outcomes as reg
 from simulation.report import figure_png, html_report, subjects_shown
 from simulation.scenario import ScenarioError, load_scenario, parse_scenario, scenario_names
 
 SHIPPED = scenario_names()
-
-
-@pytest.mark.parametrize(("successes", "low", "high"), [
-    (0, 0.0, 0.2775),    # hand: centre = half = (z²/2n)/(1 + z²/n) = 0.19207/1.38415
-    (10, 0.7225, 1.0),   # the mirror image
-    (9, 0.5958, 0.9821),  # (0.9 + 0.19207)/1.38415 ∓ 1.41601·√(0.009 + 0.0096037)
-])
-def test_wilson_interval_matches_the_hand_computation(successes: int, low: float,
-                                                      high: float) -> None:
-    got = wilson_interval([1.0] * successes + [0.0] * (10 - successes))
-    assert got.mean == successes / 10 and got.n == 10
-    assert got.low == pytest.approx(low, abs=1e-4)
-    assert got.high == pytest.approx(high, abs=1e-4)
-
-
-@pytest.mark.parametrize("n", range(1, 41))
-def test_wilson_interval_holds_its_proportion_exactly_at_none_and_all(n: int) -> None:
-    # at 0 or n of n, rounding once put the bound a hair inside (a negative error bar)
-    none, every = wilson_interval([0.0] * n), wilson_interval([1.0] * n)
-    assert none.low == 0.0 and every.high == 1.0
-    assert none.low <= none.mean <= none.high and every.low <= every.mean <= every.high
-
-
-def test_survival_gets_wilson_and_bounded_outcomes_stay_in_their_range() -> None:
-    survived = [1.0] * 9 + [0.0]
-    assert interval_for("survived", survived) == wilson_interval(survived)
-    share = np.array([0.0, 0.0, 0.01, 0.0, 0.4, 0.0, 0.0, 0.0])  # a t interval goes below 0
-    got = interval_for("final_share", share)
-    assert 0.0 <= got.low <= got.mean <= got.high <= 1.0
-    diff = paired_difference([1.0] * 9 + [0.0], [0.0] * 2 + [1.0] * 8, name="survived")
-    assert -1.0 <= diff.low <= diff.mean <= diff.high <= 1.0
-    assert bootstrap_interval(share) == bootstrap_interval(share)  # the same every time
-    money = interval_for("cumulative_profit", [-3.0, 1.0, 2.0])
-    assert money.low < -3.0  # money is unbounded: a t interval
 
 
 def test_money_is_converted_in_one_place() -> None:

@@ -6,7 +6,6 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from experiments.intervals import mean_interval, wilson_interval
 from experiments.pattern_stats import (
     Estimate,
     evaluate,
@@ -17,33 +16,6 @@ from experiments.pattern_stats import (
 )
 from experiments.patterns import Arm, Check, Condition, Pattern, need
 from experiments.runner import replication_seed
-
-
-def test_t_interval_matches_a_hand_computation():
-    # mean 3, s.d. sqrt(2.5), t(0.975, 4) = 2.776445; half width 2.776445 * 1.581139 / sqrt(5)
-    est = mean_interval([1, 2, 3, 4, 5])
-    assert est.mean == pytest.approx(3.0)
-    assert est.low == pytest.approx(3 - 1.963243, abs=1e-5)
-    assert est.high == pytest.approx(3 + 1.963243, abs=1e-5)
-    assert est.n == 5
-
-
-def test_t_interval_drops_missing_values_and_needs_two_to_give_an_interval():
-    assert mean_interval([2.0, float("nan")]).n == 1
-    assert math.isnan(mean_interval([2.0]).low)
-    assert mean_interval([]).n == 0
-
-
-@pytest.mark.parametrize("successes, lower, upper", [
-    (0, 0.0, 0.277533),     # z^2 / (n + z^2)
-    (10, 0.722467, 1.0),
-    (9, 0.595850, 0.982124),
-])
-def test_wilson_interval_matches_hand_computations_for_ten_runs(successes, lower, upper):
-    est = wilson_interval([1.0] * successes + [0.0] * (10 - successes))
-    assert est.mean == pytest.approx(successes / 10)
-    assert est.low == pytest.approx(lower, abs=1e-5)
-    assert est.high == pytest.approx(upper, abs=1e-5)
 
 
 def test_newcombe_paired_difference_matches_a_hand_computation():
