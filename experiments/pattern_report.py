@@ -98,13 +98,12 @@ def regime_map_figure(table: pd.DataFrame) -> Figure:
     turbulence = sorted(table["turbulence"].unique())
     momentum = sorted(table["momentum"].unique())
     fig, axes = plt.subplots(1, 2, figsize=(13, 5.2), layout="constrained")
-    panels = (("share_lead", "OI - IO mean share (head-to-head)", 1.0, "{:+.2f}"),
-              ("profit_lead", f"OI - IO cumulative profit\n({PROFIT_UNIT})", 1.0,
-               "{:+.1f}"))
-    for ax, (column, title, scale, fmt) in zip(axes, panels, strict=True):
+    panels = (("share_lead", "OI - IO mean share (head-to-head)", "{:+.2f}"),
+              ("profit_lead", f"OI - IO cumulative profit\n({PROFIT_UNIT})", "{:+.1f}"))
+    for ax, (column, title, fmt) in zip(axes, panels, strict=True):
         grid = table.pivot(index="momentum", columns="turbulence", values=column)
         grid = grid.reindex(index=momentum, columns=turbulence)
-        values = grid.to_numpy(dtype=float) * scale
+        values = grid.to_numpy(dtype=float)
         finite = values[np.isfinite(values)]
         limit = float(np.max(np.abs(finite))) if finite.size and np.max(np.abs(finite)) > 0 \
             else 1.0
@@ -331,8 +330,8 @@ def _coloured(table_html: str) -> str:
 
 def _map_display(table: pd.DataFrame) -> pd.DataFrame:
     """The regime map's table as the page shows it: estimates with intervals, survival."""
-    def interval(stem: str, scale: float = 1.0) -> pd.Series:
-        return pd.Series([Estimate(m * scale, lo * scale, hi * scale, 0).text()
+    def interval(stem: str) -> pd.Series:
+        return pd.Series([Estimate(m, lo, hi, 0).text()
                           for m, lo, hi in zip(table[stem], table[f"{stem}_lower"],
                                                table[f"{stem}_upper"], strict=True)])
 

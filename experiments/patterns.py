@@ -29,6 +29,8 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from simulation.outcomes import in_revenue_months
+
 # --- settings: change regimes here ----------------------------------------------------------
 
 COMMON: dict[str, Any] = {"customers": 2000, "shock_rate": 0.0, "entrant_rate": 0.0,
@@ -446,12 +448,13 @@ def measures(model: Any, steps: int, *, window: tuple[int, int] | None = None,
     (:data:`WON_SHARE`).
     """
     results = model.results()
+    results = results.assign(**in_revenue_months({"profit": results["profit"]},
+                                                  model.fair_revenue))
     months = results[results["step"] > 0]
     last = int(results["step"].max())
     incumbents = [f.name for f in model.firms if not f.entrant]
     entrants = [f for f in model.firms if f.entrant]
     final = results[results["step"] == last].set_index("firm")
-    fair = model.fair_revenue
     out: dict[str, float] = {}
     for i, name in enumerate(incumbents):
         mine = months[months["firm"] == name]
@@ -459,18 +462,18 @@ def measures(model: Any, steps: int, *, window: tuple[int, int] | None = None,
         key = f"f{i}_"
         out[key + "mean_share"] = float(mine["market_share"].mean())
         out[key + "final_share"] = float(final.loc[name, "market_share"])
-        out[key + "profit"] = float(mine["profit"].sum()) / fair
+        out[key + "profit"] = float(mine["profit"].sum())
         out[key + "survived"] = float(bool(final.loc[name, "alive"]))
         out[key + "awareness"] = float(alive["awareness_gap"].mean())
         out[key + "action"] = float(alive["action_gap"].mean())
         if window is not None:
             inside = mine[(mine["step"] >= window[0]) & (mine["step"] < window[1])]
             out[key + "window_share"] = float(inside["market_share"].mean())
-            out[key + "window_profit"] = float(inside["profit"].mean()) / fair
+            out[key + "window_profit"] = float(inside["profit"].mean())
         if after is not None:
             later = mine[mine["step"] >= after]
             out[key + "after_share"] = float(later["market_share"].mean())
-            out[key + "after_profit"] = float(later["profit"].mean()) / fair
+            out[key + "after_profit"] = float(later["profit"].mean())
     entry = [e["step"] for e in model.events if e["kind"] == "entrant"]
     if entry:
         out.update(_first_times(model.disruptions(), "entry_step", "time_to_detect",
