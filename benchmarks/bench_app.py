@@ -33,8 +33,6 @@ def month(page) -> int:
     return int(page.locator(".oi-month").inner_text().split()[-1])
 
 
-
-
 def step_latencies_in_page(page, n: int) -> list[float]:
     """Seconds from a click on Step (in the page) until the month and the plots are redrawn.
 

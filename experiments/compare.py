@@ -119,7 +119,8 @@ def comparison_run(params: Mapping[str, Any], seed: int, *, steps: int, series_e
     names = [f.name for f in model.firms if not f.entrant]
     fair = model.fair_revenue
     steps_of = columns["step"].astype(np.int64)
-    market = _market_series(columns, model.events, {f.name for f in model.firms if f.entrant})
+    market = _market_series(columns, steps_of, model.events,
+                            [f.name for f in model.firms if f.entrant])
     out: dict[str, float] = {}
     frames = []
     for arm, position in placed.items():
@@ -145,12 +146,15 @@ MAX_ENCOUNTERS = 6
 """Disruptors and new segments a handout's timing table follows per run, in order of arrival."""
 
 
-def _market_series(columns: Mapping[str, np.ndarray], events: Sequence[Mapping[str, Any]],
-                   entrants: set[str]) -> dict[str, np.ndarray]:
-    """Per month 0 ... last: the disruptors' summed market share and the firms that failed."""
-    step = columns["step"].astype(np.int64)
+def _market_series(columns: Mapping[str, np.ndarray], step: np.ndarray,
+                   events: Sequence[Mapping[str, Any]], entrants: list[str]
+                   ) -> dict[str, np.ndarray]:
+    """Per month 0 ... last: the disruptors' summed market share and the firms that failed.
+
+    ``step`` is the table's month column as integers.
+    """
     months = int(step.max()) + 1
-    theirs = np.isin(columns["firm"], list(entrants)) if entrants else np.zeros(step.size, bool)
+    theirs = np.isin(columns["firm"], entrants)
     share = np.bincount(step[theirs], weights=columns["market_share"][theirs],
                         minlength=months)
     failed = np.bincount(np.array([int(e["step"]) for e in events if e["kind"] == "failure"],
