@@ -13,8 +13,6 @@ from experiments.executors import Executor
 from experiments.limits import MAX_WORKERS
 from experiments.runner import WORKER_DIED, Record, Task, run_tasks, worker_died
 
-"""Most local worker processes: more than the cores only adds memory and switching."""
-
 __all__ = ["MAX_WORKERS", "WORKER_DIED", "LocalExecutor"]
 
 PRELOAD = ("experiments.executors.preload",)
@@ -83,8 +81,8 @@ class LocalExecutor(Executor):
         submitted: dict[Future[list[Record]], list[Task]] = {}
         exhausted = False
         while pending or not exhausted:
-            unsent: list[list[Task]] = []
-            while not exhausted and not unsent and len(pending) < self.max_in_flight:
+            broken: list[list[Task]] = []  # chunks lost with a dead pool
+            while not exhausted and not broken and len(pending) < self.max_in_flight:
                 batch: list[Task] | None = next(chunks, None)
                 if batch is None:
                     exhausted = True
@@ -92,11 +90,10 @@ class LocalExecutor(Executor):
                 try:
                     future = self._pool.submit(run_tasks, batch)
                 except BrokenProcessPool:  # a worker died since the last chunk came back
-                    unsent.append(batch)
+                    broken.append(batch)
                     continue
                 submitted[future] = batch
                 pending.add(future)
-            broken: list[list[Task]] = []
             if pending:
                 done, pending = wait(pending, return_when=FIRST_COMPLETED)
                 for future in done:
@@ -106,10 +103,10 @@ class LocalExecutor(Executor):
                         broken.append(submitted.pop(future))
                         continue
                     submitted.pop(future, None)
-            if broken or unsent:  # every chunk still on the dead pool is lost with it
+            if broken:  # every chunk still on the dead pool is lost with it
                 broken.extend(submitted.pop(f) for f in list(pending))
                 pending = set()
-                yield from self._isolate([t for chunk in broken + unsent for t in chunk])
+                yield from self._isolate([t for chunk in broken for t in chunk])
 
     def _isolate(self, tasks: list[Task]) -> Iterator[list[Record]]:
         """After a worker died: run the runs it may have taken down one at a time.
