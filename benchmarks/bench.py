@@ -11,7 +11,6 @@ command, not figures to quote). Prints a Markdown table (figure, measured, targe
 from __future__ import annotations
 
 import argparse
-import contextlib
 import os
 import resource
 import subprocess
@@ -21,12 +20,9 @@ import textwrap
 import time
 from pathlib import Path
 
-import psutil
 import yaml
-from bench_sweep import grid_spec, machine_ceiling, ours, with_batch_run
+from bench_sweep import PeakMemory, grid_spec, machine_ceiling, ours, with_batch_run
 
-from experiments.spec import parse_spec
-from experiments.sweep import run_sweep
 from simulation import OrgModel
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -112,12 +108,8 @@ def warm(spec_data: dict, workers: int) -> tuple[int, float, float, float]:
     """Ours on a pool already started (the steady state): what the runs themselves cost."""
     from experiments.executors.local import LocalExecutor
 
-    with LocalExecutor(workers) as executor, tempfile.TemporaryDirectory() as folder:
-        start = time.perf_counter()
-        result = run_sweep(parse_spec(spec_data), Path(folder) / "out", executor=executor)
-        wall = time.perf_counter() - start
-    assert result.completed == result.planned, result
-    return result.planned, wall, 0.0, 0.0
+    with LocalExecutor(workers) as executor:
+        return ours(spec_data, workers, executor)
 
 
 def pool_start(workers: int) -> float:
@@ -172,18 +164,11 @@ def tree_peak(args: list[str], cwd: str) -> float:
     """
     proc = subprocess.Popen(args, cwd=cwd, stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL)
-    root, peak = psutil.Process(proc.pid), 0
-    while proc.poll() is None:
-        total = 0
-        with contextlib.suppress(psutil.Error):
-            for p in [root, *root.children(recursive=True)]:
-                with contextlib.suppress(psutil.Error):  # a worker that just ended
-                    total += p.memory_full_info().pss
-        peak = max(peak, total)
-        time.sleep(0.05)
+    with PeakMemory(proc.pid) as memory:
+        proc.wait()
     if proc.returncode != 0:
         raise RuntimeError(f"{' '.join(args)} exited with {proc.returncode}")
-    return peak / 2**20
+    return memory.peak_pss / 2**20
 
 
 def sweep_memory(runs: int, folder: str) -> None:

@@ -22,6 +22,7 @@ import tempfile
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import mesa
 import psutil
@@ -49,11 +50,15 @@ def cpu_seconds() -> float:
     return t.user + t.system + t.children_user + t.children_system
 
 
-def ours(spec_data: dict, workers: int) -> tuple[int, float, float, float]:
+def ours(spec_data: dict, workers: int, executor: Any = None
+         ) -> tuple[int, float, float, float]:
+    """Our sweep of ``spec_data``; on ``executor`` (a started pool) if given, else on a
+    pool of ``workers`` started here (and counted)."""
     spec = parse_spec(spec_data)
     with tempfile.TemporaryDirectory() as folder:
         t0, c0 = time.perf_counter(), cpu_seconds()
-        result = run_sweep(spec, Path(folder) / "out", workers=workers)
+        result = run_sweep(spec, Path(folder) / "out", workers=None if executor else workers,
+                           executor=executor)
         wall, cpu = time.perf_counter() - t0, cpu_seconds() - c0
     assert result.completed == result.planned, result
     return result.planned, wall, cpu, os.getloadavg()[0]
@@ -97,31 +102,37 @@ def machine_ceiling(n: int = 10_000_000) -> float:
 
 
 class PeakMemory:
-    """Samples the memory of this process and all its children every 50 ms.
+    """Samples the memory of a process (this one by default) and all its children every 50 ms.
 
     ``peak`` sums their resident sets (pages shared between the fork server and its workers
     counted once per process); ``peak_pss`` sums their proportional sets (a shared page
     split between its sharers), what the sweep costs the machine.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, pid: int | None = None) -> None:
+        self.pid = os.getpid() if pid is None else pid
         self.peak = 0
         self.peak_pss = 0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._sample, daemon=True)
 
     def _sample(self) -> None:
-        me = psutil.Process(os.getpid())
-        while not self._stop.is_set():
-            total = pss = 0
-            for proc in [me, *me.children(recursive=True)]:
+        with contextlib.suppress(psutil.Error):  # the process ended before the first look
+            root = psutil.Process(self.pid)
+            while not self._stop.is_set():
+                self._look(root)
+                time.sleep(0.05)
+
+    def _look(self, root: psutil.Process) -> None:
+        total = pss = 0
+        with contextlib.suppress(psutil.Error):  # the root ended: its children are gone too
+            for proc in [root, *root.children(recursive=True)]:
                 with contextlib.suppress(psutil.Error):  # a worker that just ended
                     info = proc.memory_full_info()
                     total += info.rss
                     pss += getattr(info, "pss", info.rss)
-            self.peak = max(self.peak, total)
-            self.peak_pss = max(self.peak_pss, pss)
-            time.sleep(0.05)
+        self.peak = max(self.peak, total)
+        self.peak_pss = max(self.peak_pss, pss)
 
     def __enter__(self) -> PeakMemory:
         self._thread.start()
