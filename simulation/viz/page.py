@@ -158,21 +158,17 @@ def Controls(  # noqa: N802
     choices = solara.use_memo(lambda: scenario_choices(files), [tuple(files)])
     current = ctrl.scenario_path.name if ctrl.scenario_path else None
     asked, set_asked = solara.use_state(cast(str | None, None))
-    # a new key redraws the picker from the run's scenario after a refused or kept choice
-    picker_key, set_picker_key = solara.use_state(0)
     s = ctrl.settings
     marks = ctrl.pending()
 
     def load(name: str) -> None:
         set_asked(None)
         set_playing(False)
-        if not ctrl.choose_scenario(by_name[name]):
-            set_picker_key(picker_key + 1)
+        ctrl.choose_scenario(by_name[name])  # refused: the error says why
         on_change()
 
     def keep() -> None:
         set_asked(None)
-        set_picker_key(picker_key + 1)
 
     def pick(name: str | None) -> None:
         if name is None or name == current or name not in by_name:
@@ -182,9 +178,12 @@ def Controls(  # noqa: N802
         else:
             load(name)
 
+    # After a refused or kept choice the redraw puts the running scenario back in the picker
+    # (the browser tests check it); a new picker widget, made while its menu was closing,
+    # raised an error in the page.
     if by_name:
         v.Select(label="Scenario", items=choices, v_model=current, on_v_model=pick,
-                 class_="oi-scenario", hide_details=True).key(f"picker-{picker_key}")
+                 class_="oi-scenario", hide_details=True)
     else:
         _text("No scenario files found; running the default market.")
     with solara.Div():  # always there, so that the firms' controls keep their widgets

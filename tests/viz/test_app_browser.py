@@ -108,6 +108,11 @@ def pick_scenario(pg: Any, text: str) -> None:
     pg.locator(".v-menu__content .v-list-item").filter(has_text=text).first.click()
 
 
+def picker_shows(pg: Any, text: str) -> None:
+    pg.locator(".oi-scenario .v-select__selection").filter(has_text=text).wait_for()
+    assert pg.locator(".oi-scenario .v-select__selection").count() == 1
+
+
 def test_a_scenario_named_on_the_command_line_loads(page: Any) -> None:
     page.locator(".oi-title").filter(has_text="Freeze-up").wait_for()
     assert month(page) == 0
@@ -211,6 +216,7 @@ def test_a_broken_scenario_shows_an_error_and_the_app_keeps_running(page: Any) -
     error.wait_for()
     assert "broken.yaml could not be loaded" in error.inner_text()
     assert "Freeze-up" in page.locator(".oi-title").inner_text()
+    picker_shows(page, "Freeze-up")  # the refused choice is not left in the picker
     step(page)
 
 
@@ -251,7 +257,7 @@ def test_the_picker_shows_titles_and_a_change_mid_run_asks_first(page: Any) -> N
     page.locator(".oi-confirm").wait_for()
     page.get_by_role("button", name="Keep the run").click()
     page.locator(".oi-confirm").wait_for(state="detached")
-    page.wait_for_timeout(300)  # the picker is redrawn showing the running scenario
+    picker_shows(page, "Freeze-up")  # the picker shows the running scenario again
     assert month(page) == 1 and "Freeze-up" in page.locator(".oi-title").inner_text()
     page.locator(".oi-scenario").click()
     page.locator(".v-menu__content .v-list-item").filter(has_text="Stable market").first.click()
