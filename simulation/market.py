@@ -77,7 +77,8 @@ def weighted_distance(positions: np.ndarray, offers: np.ndarray,
         (m, F) distances.
 
     """
-    return np.einsum("fmd,md->mf", np.abs(offers - positions[None, :, :]), weights)
+    gap = offers - positions[None, :, :]
+    return np.einsum("fmd,md->mf", np.abs(gap, out=gap), weights)
 
 
 def logit_choice(utilities: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -89,8 +90,9 @@ def logit_choice(utilities: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     Gumbel and cheaper than numpy's own Gumbel sampler. Options with utility ``-inf`` are
     never chosen.
     """
-    noise = np.log(rng.standard_exponential(size=utilities.shape))
-    return np.argmax(utilities - noise, axis=1)
+    noise = rng.standard_exponential(size=utilities.shape)
+    np.log(noise, out=noise)
+    return np.argmax(np.subtract(utilities, noise, out=noise), axis=1)
 
 
 @dataclass
@@ -156,9 +158,10 @@ class Market:
         """Number of segments, latent ones included."""
         return len(self.segment_names)
 
-    def positions(self, idx: np.ndarray) -> np.ndarray:
-        """(len(idx), D) what the customers ``idx`` need this month."""
-        return self.needs.take(self.segment.take(idx), 0) + self.offset.take(idx, 0)
+    def positions(self, idx: np.ndarray, seg: np.ndarray | None = None) -> np.ndarray:
+        """(len(idx), D) what the customers ``idx`` (of segments ``seg``) need this month."""
+        seg = self.segment.take(idx) if seg is None else seg
+        return self.needs.take(seg, 0) + self.offset.take(idx, 0)
 
     def drift(self, rng: np.random.Generator) -> None:
         """Needs move: a persistent trend (turbulence, momentum) and transient noise.
@@ -226,8 +229,8 @@ class Market:
         self._widen(n_firms)
         if idx.size == 0 or n_firms == 0:
             return
-        seg = self.segment[idx]
-        current = self.supplier[idx]
+        seg = self.segment.take(idx)
+        current = self.supplier.take(idx)
         # Only firms that can be chosen are options (a failed firm costs nothing here). What
         # does not depend on the individual is computed per (segment, option): the price
         # term; then each chooser adds its own fit.
@@ -239,11 +242,11 @@ class Market:
             chosen_firm = self._logit_pick(rng, idx, seg, current, options, offerings, prices,
                                            bonus)
         self.supplier[idx] = chosen_firm
-        self._enforce_capacity(rng, idx, current, capacity)
+        chosen_firm = self._enforce_capacity(rng, idx, current, chosen_firm, capacity)
         # Keep the (segment, supplier) counts current by moving only the customers who chose.
-        width = n_firms + 1
-        moved = np.bincount(seg * width + self.supplier[idx] + 1, minlength=self.counts.size)
-        moved -= np.bincount(seg * width + current + 1, minlength=self.counts.size)
+        cell = seg * (n_firms + 1) + 1  # the cell of (segment, nobody) + 1, then the firms'
+        moved = np.bincount(cell + chosen_firm, minlength=self.counts.size)
+        moved -= np.bincount(cell + current, minlength=self.counts.size)
         self.counts += moved.reshape(self.counts.shape)
 
     def _logit_pick(self, rng: np.random.Generator, idx: np.ndarray, seg: np.ndarray,
@@ -261,9 +264,11 @@ class Market:
         # A chooser's current supplier, if it is still an option, gets the loyalty bonus
         # (adding 0.0 to the others changes nothing).
         staying = current[:, None] == options[None, :]                       # (m, O)
-        utilities[:, 1:] = base.take(seg, 0) - weighted_distance(
-            self.positions(idx), offerings.take(options, 0).take(seg, 1),
-            self.fit_weights.take(seg, 0)) + staying * loyalty.take(options)
+        of_options = utilities[:, 1:]
+        np.subtract(base.take(seg, 0), weighted_distance(
+            self.positions(idx, seg), offerings.take(options, 0).take(seg, 1),
+            self.fit_weights.take(seg, 0)), out=of_options)
+        of_options += staying * loyalty.take(options)
         return np.concatenate(([-1], options)).take(logit_choice(utilities, rng))
 
     def _reconsidering(self, rng: np.random.Generator) -> np.ndarray:
@@ -279,7 +284,9 @@ class Market:
         else:
             expected = n * rate
             draws = int(expected + 6.0 * np.sqrt(expected) + 10)
-            idx = np.cumsum(rng.geometric(rate, size=draws)) - 1
+            idx = rng.geometric(rate, size=draws)
+            np.cumsum(idx, out=idx)
+            idx -= 1
             while idx[-1] < n:  # (almost never) more gaps are needed to pass the last one
                 idx = np.append(idx, idx[-1] + np.cumsum(rng.geometric(rate, size=draws)))
             idx = idx[:np.searchsorted(idx, n)]
@@ -287,7 +294,7 @@ class Market:
             idx = np.union1d(idx, np.flatnonzero(self.must_choose))
             self.must_choose[:] = False
             self.any_must_choose = False
-        return idx[self.active_customer[idx]]
+        return idx if self.all_active else idx[self.active_customer.take(idx)]
 
     def assign(self, supplier: np.ndarray) -> None:
         """Set every customer's supplier (-1 for nobody) and recount from scratch."""
@@ -305,19 +312,26 @@ class Market:
                                                            dtype=self.counts.dtype)])
 
     def _enforce_capacity(self, rng: np.random.Generator, idx: np.ndarray, previous: np.ndarray,
-                          capacity: np.ndarray) -> None:
+                          chosen: np.ndarray, capacity: np.ndarray) -> np.ndarray:
         # A young disruptor cannot serve everyone who wants it: the newest of its would-be
         # customers stay where they were. (Most months no firm is limited: one comparison.)
+        # Returns the choosers' suppliers after that (``chosen``, changed in place).
         if float(capacity.min()) >= self.segment.size:  # an incumbent's capacity is inf
-            return
+            return chosen
         for f in np.flatnonzero(capacity < self.segment.size):
-            excess = int(np.count_nonzero(self.supplier == f)) - int(capacity[f])
+            # Its customers now: last month's count (the counts are not yet moved), less
+            # those of the choosers who left it, plus those who chose it.
+            excess = int(np.add.reduce(self.counts[:, f + 1])) \
+                - int(np.count_nonzero(previous == f)) \
+                + int(np.count_nonzero(chosen == f)) - int(capacity[f])
             if excess <= 0:
                 continue
-            joined = np.flatnonzero((self.supplier[idx] == f) & (previous != f))
+            joined = np.flatnonzero((chosen == f) & (previous != f))
             turned_away = rng.choice(joined, size=min(excess, joined.size), replace=False)
             back = previous[turned_away]
-            self.supplier[idx[turned_away]] = np.where(back == f, -1, back)
+            chosen[turned_away] = np.where(back == f, -1, back)
+            self.supplier[idx[turned_away]] = chosen[turned_away]
+        return chosen
 
     def tally(self, offerings: np.ndarray, prices: np.ndarray) -> Tally:
         """Count customers, satisfaction and revenue per firm for this month.
@@ -360,6 +374,7 @@ class Market:
         w = np.where(self.active, self.sizes * self.value, 0.0)
         self.active_weights = w / w.sum()
         self.active_customer = self.active[self.segment]
+        self.all_active = bool(self.active.all())
         self.n_active = max(int(self.sizes[self.active].sum()), 1)
         self.per_customer = 1.0 / np.maximum(self.sizes, 1)  # turns counts into shares
         self.active_index = np.flatnonzero(self.active_customer)

@@ -50,11 +50,11 @@ _NUMERIC = RESULT_COLUMNS[3:]
 _FIRM_COLUMNS = _NUMERIC[:-len(LEVERS)]
 """Of those, the firm's figures (its levers follow)."""
 assert _NUMERIC[-len(LEVERS):] == list(LEVERS)
-_STATE = ("cash", "alive", "in_transition")
-"""Of the firm's figures, those read from the firm itself (the others are its metrics)."""
-_STATE_SLOTS = [3 + _FIRM_COLUMNS.index(c) for c in _STATE]
-_METRIC_SLOTS = [3 + i for i, c in enumerate(_FIRM_COLUMNS) if c not in _STATE]
-_metric_values = itemgetter(*(c for c in _FIRM_COLUMNS if c not in _STATE))
+_firm_values = itemgetter(*_FIRM_COLUMNS)
+"""A firm's figures in table order, from its metrics and its state (cash, alive, in
+transition)."""
+_LEVER_COLUMN = 3 + len(_FIRM_COLUMNS)
+"""The per-month table's first lever column."""
 
 
 class Rows:
@@ -462,17 +462,15 @@ class OrgModel(mesa.Model):
         self.cash = focal.cash
         self.no_purchase = float(self._tally.no_purchase)
         self.datacollector.collect(self)
-        step, levers = self.steps, self.org.levers
-        rows = [firm.index for firm in self._listed()]
-        block = np.empty((len(rows), 3 + len(_NUMERIC)))
-        block[:, 0] = step
-        block[:, 1] = rows
-        block[:, -len(LEVERS):] = levers.take(rows, 0)
-        for i, f in enumerate(rows):
-            firm = self.firms[f]
-            block[i, 2] = self._structures.setdefault(firm.structure, len(self._structures))
-            block[i, _METRIC_SLOTS] = _metric_values(firm.metrics)
-            block[i, _STATE_SLOTS] = firm.cash, firm.alive, firm.transition is not None
+        listed, codes, step = self._listed(), self._structures, self.steps
+        block = np.empty((len(listed), 3 + len(_NUMERIC)))
+        # One assignment of the rows' Python numbers (far cheaper than one per firm).
+        block[:, :_LEVER_COLUMN] = [
+            (step, firm.index, codes.setdefault(firm.structure, len(codes)),
+             *_firm_values({**firm.metrics, "cash": firm.cash, "alive": firm.alive,
+                            "in_transition": firm.transition is not None}))
+            for firm in listed]
+        block[:, _LEVER_COLUMN:] = self.org.levers.take(block[:, 1].astype(np.intp), 0)
         self._rows.append(block)
 
     # --- running and results ----------------------------------------------------------------
