@@ -313,24 +313,36 @@ class Market:
 
     def _enforce_capacity(self, rng: np.random.Generator, idx: np.ndarray, previous: np.ndarray,
                           chosen: np.ndarray, capacity: np.ndarray) -> np.ndarray:
-        # A young disruptor cannot serve everyone who wants it: the newest of its would-be
-        # customers stay where they were. (Most months no firm is limited: one comparison.)
-        # Returns the choosers' suppliers after that (``chosen``, changed in place).
+        # A young disruptor cannot serve everyone who wants it: some of its would-be new
+        # customers, drawn at random, stay where they were. (Most months no firm is limited:
+        # one comparison.) Returns the choosers' suppliers after that (``chosen``, changed in
+        # place).
         if float(capacity.min()) >= self.segment.size:  # an incumbent's capacity is inf
             return chosen
-        for f in np.flatnonzero(capacity < self.segment.size):
-            # Its customers now: last month's count (the counts are not yet moved), less
-            # those of the choosers who left it, plus those who chose it.
-            excess = int(np.add.reduce(self.counts[:, f + 1])) \
-                - int(np.count_nonzero(previous == f)) \
-                + int(np.count_nonzero(chosen == f)) - int(capacity[f])
-            if excess <= 0:
-                continue
-            joined = np.flatnonzero((chosen == f) & (previous != f))
-            turned_away = rng.choice(joined, size=min(excess, joined.size), replace=False)
-            back = previous[turned_away]
-            chosen[turned_away] = np.where(back == f, -1, back)
-            self.supplier[idx[turned_away]] = chosen[turned_away]
+        limited = np.flatnonzero(capacity < self.segment.size)
+        # A customer turned away goes back to last month's supplier, which may be another
+        # limited firm already checked: pass again until nobody is turned away. Each pass
+        # settles for good everyone it turns away (they are back where they were), so the
+        # passes end; a firm left with only last month's customers is within its capacity,
+        # which never shrinks.
+        turning = True
+        while turning:
+            turning = False
+            for f in limited:
+                # Its customers now: last month's count (the counts are not yet moved), less
+                # those of the choosers who left it, plus those who chose it.
+                excess = int(np.add.reduce(self.counts[:, f + 1])) \
+                    - int(np.count_nonzero(previous == f)) \
+                    + int(np.count_nonzero(chosen == f)) - int(capacity[f])
+                if excess <= 0:
+                    continue
+                joined = np.flatnonzero((chosen == f) & (previous != f))
+                if joined.size == 0:
+                    continue
+                turned_away = rng.choice(joined, size=min(excess, joined.size), replace=False)
+                chosen[turned_away] = previous[turned_away]
+                self.supplier[idx[turned_away]] = chosen[turned_away]
+                turning = True
         return chosen
 
     def tally(self, offerings: np.ndarray, prices: np.ndarray) -> Tally:

@@ -83,6 +83,24 @@ def test_capacity_is_never_exceeded():
     assert (market.supplier == 1).sum() == 25
 
 
+def test_two_limited_firms_keep_their_capacity_and_the_counts_stay_exact():
+    # Customers turned away by one limited firm may go back to another limited firm; the
+    # capacity check reads the kept (segment, supplier) counts, so they must match a
+    # recount every month.
+    market = two_segment_market(customers=2000, switch_rate=0.3)
+    rng = np.random.default_rng(5)
+    capacity = np.array([np.inf, 60.0, 90.0])
+    for month in range(40):
+        offerings = rng.random((3, 2, 2))
+        market.choose(rng, offerings, np.array([1.0, 0.4, 0.4]), np.ones(3, bool), capacity)
+        served = np.bincount(market.supplier + 1, minlength=4)[1:]
+        assert served[1] <= capacity[1] and served[2] <= capacity[2], month
+        recount = np.zeros_like(market.counts)
+        np.add.at(recount, (market.segment, market.supplier + 1), 1)
+        assert np.array_equal(market.counts, recount), month
+        capacity[1:] += 5.0
+
+
 def test_tally_counts_shares_and_revenue_exactly():
     market = two_segment_market(customers=50)          # segment a: 0-24, b: 25-49
     market.assign(np.array([0] * 10 + [1] * 10 + [-1] * 5 + [0] * 5 + [1] * 15 + [-1] * 5))
