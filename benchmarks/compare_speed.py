@@ -17,7 +17,7 @@ import sys
 import tempfile
 import time
 
-from experiments.compare import head_to_head_problem
+from experiments.compare import head_to_head_problem, roles, twins
 from simulation.model import OrgModel
 from simulation.scenario import load_scenario
 
@@ -62,9 +62,11 @@ def main() -> None:
     one = (time.perf_counter() - start) / 2
     print(f"{scenario}: {loaded.steps} steps, {loaded.market.customers} customers, "
           f"{os.cpu_count()} CPUs")
-    # a replication is 4 runs where head-to-head is defined (swap's two, head-to-head's two
-    # places), else 2
-    runs = 4 * reps if not head_to_head_problem(loaded, loaded.arms()) else 2 * reps
+    # a replication is 4 roles where head-to-head is defined (swap's two, head-to-head's two
+    # places), else 2; a swap role that is a head-to-head run is read from it
+    arms = loaded.arms()
+    plan = roles(not head_to_head_problem(loaded, arms))
+    runs = reps * (len(plan) - len(twins(loaded, arms, plan, {})))
     print(f"one model run: {one:.3f} s  ({runs} runs = {runs * one:.1f} s of CPU)")
     print(f"load average {os.getloadavg()[0]:.2f}; two CPU-bound processes get "
           f"{parallelism():.2f} cores (wall times are only meaningful near 2.0)")

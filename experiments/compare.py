@@ -18,7 +18,8 @@ Two framings answer two different questions, and the output always says which it
 They can disagree: against an outside-in rival, an outside-in focal firm splits the market
 with a firm just like it, while head-to-head it competes with an inside-out one. The
 comparison therefore runs both (where head-to-head is defined) and lists the outcomes whose
-difference changes sign between them.
+difference changes sign between them. A swap run that is one of the head-to-head runs (the
+scenario's rival is the other organization) is read from it, not run twice (:func:`twins`).
 
 This module runs models and computes numbers; it writes no files and prints nothing (the CLI
 and :mod:`simulation.report` do that).
@@ -27,7 +28,7 @@ and :mod:`simulation.report` do that).
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 import numpy as np
@@ -43,7 +44,9 @@ from experiments.intervals import (
 from experiments.runner import Record, Task, replication_seed
 from simulation import outcomes as reg
 from simulation.errors import OutsideInError, ParameterError
+from simulation.params import ModelParams
 from simulation.scenario import Arm, Scenario
+from simulation.structures import with_listed_firms
 
 Framing = Literal["head-to-head", "swap"]
 FRAMINGS: tuple[Framing, ...] = ("head-to-head", "swap")
@@ -91,6 +94,48 @@ def head_to_head_problem(scenario: Scenario, arms: Sequence[Arm]) -> str:
     return ""
 
 
+def role_model(scenario: Scenario, arms: Sequence[Arm], role: Role,
+               overrides: Mapping[str, Any]) -> tuple[dict[str, Any], dict[int, int]]:
+    """The model keywords of a role's run, and where each arm it contains is placed.
+
+    Returns ``(kwargs, placed)``: ``placed`` maps an arm (0 or 1) to its firm's position
+    (0 is the focal firm). Swap places one arm, head-to-head both.
+    """
+    extra = dict(overrides)
+    if role.framing == "swap":
+        kwargs = scenario.to_model_kwargs(**{**arms[role.focal].overrides(), **extra})
+        placed = {role.focal: 0}
+    else:
+        kwargs = scenario.head_to_head_kwargs(arms[role.focal], arms[1 - role.focal], **extra)
+        placed = {role.focal: 0, 1 - role.focal: 1}
+    kwargs.pop("rng", None)
+    return kwargs, placed
+
+
+def twins(scenario: Scenario, arms: Sequence[Arm], plan: Sequence[Role],
+          overrides: Mapping[str, Any]) -> dict[int, int]:
+    """Roles whose run is another role's run: ``{role: the role that runs it}``.
+
+    Where the scenario's own rival is the other organization, "our firm organized as A
+    against the same rival" *is* the head-to-head run with A first: the same model (the same
+    parameters, once its firms are listed) on the same seed, so the same numbers. Such a swap
+    role is read from its head-to-head twin instead of being run again.
+    """
+    def model_of(role: Role) -> ModelParams:
+        return ModelParams.from_kwargs(**with_listed_firms(role_model(scenario, arms, role,
+                                                                      overrides)[0]))
+
+    models = [model_of(role) for role in plan]
+    out = {}
+    for k, role in enumerate(plan):
+        for j, other in enumerate(plan):
+            if role.framing == "swap" and other.framing == "head-to-head" \
+                    and other.focal == role.focal and models[j] == models[k]:
+                out[k] = j
+                break
+    return out
+
+
 def comparison_run(params: Mapping[str, Any], seed: int, *, steps: int, series_every: int = 0,
                    series_columns: Sequence[str] = ()) -> tuple[dict[str, float], pd.DataFrame]:
     """One run of a comparison (the model function of its tasks; top level, picklable).
@@ -103,16 +148,9 @@ def comparison_run(params: Mapping[str, Any], seed: int, *, steps: int, series_e
     from simulation.model import OrgModel  # the core, imported where the work happens
 
     scenario: Scenario = params["scenario"]
-    arms: Sequence[Arm] = params["arms"]
-    focal = int(params["focal"])
-    extra = dict(params.get("overrides") or {})
-    if params["framing"] == "swap":
-        kwargs = scenario.to_model_kwargs(**{**arms[focal].overrides(), **extra})
-        placed = {focal: 0}
-    else:
-        kwargs = scenario.head_to_head_kwargs(arms[focal], arms[1 - focal], **extra)
-        placed = {focal: 0, 1 - focal: 1}
-    kwargs.pop("rng", None)
+    kwargs, placed = role_model(scenario, params["arms"],
+                                Role(params["framing"], int(params["focal"])),
+                                params.get("overrides") or {})
     model = OrgModel(rng=seed, **kwargs)
     model.run(steps)
     columns = model.columns()  # arrays: no per-run DataFrame of the whole table
@@ -302,14 +340,18 @@ def compare(scenario: Scenario, *, name: str = "scenario", reps: int = 30,
         raise OutsideInError(f"--framing: head-to-head is not defined for {name}: {problem}; "
                              "use --framing swap")
     plan = roles(not problem)
+    read_from = twins(scenario, arms, plan, extra)
     base = {"scenario": scenario, "arms": arms, "overrides": extra}
     tasks = [Task(run_id=rep * len(plan) + k, sample_id=k, replication=rep,
                   seed=replication_seed(root, rep),
                   params={"framing": role.framing, "focal": role.focal}, base=base,
                   model=MODEL, steps=steps, series_every=1)
-             for rep in range(reps) for k, role in enumerate(plan)]
+             for rep in range(reps) for k, role in enumerate(plan) if k not in read_from]
     records = run_all(tasks, workers=workers, scheduler=scheduler, executor=executor,
                       progress=progress)
+    records = sorted(records + [_as_role(record, k, plan[k], len(plan)) for record in records
+                                for k, j in read_from.items() if record.sample_id == j],
+                     key=lambda r: r.run_id)
     notes = [f"{arm.label.replace('_', '-')} is the scenario's own focal firm "
              f"{scenario.focal.name} ({arm.structure.replace('_', '-')} with "
              + ", ".join(f"{k} {v:g}" for k, v in arm.levers.items())
@@ -321,6 +363,18 @@ def compare(scenario: Scenario, *, name: str = "scenario", reps: int = 30,
     labels = (arms[0].label, arms[1].label)
     return _summarise(scenario, name, labels, arms, shown, plan, reps, root, steps, records,
                       notes)
+
+
+def _as_role(record: Record, k: int, role: Role, n_roles: int) -> Record:
+    """A twin's record read as role ``k``'s: only the arm that role places (see :func:`twins`)."""
+    arm = f"{role.focal}/"
+    assert record.series is not None
+    return replace(
+        record, run_id=record.replication * n_roles + k, sample_id=k,
+        params={"framing": role.framing, "focal": role.focal},
+        outcomes={key: v for key, v in record.outcomes.items()
+                  if key.startswith(arm) or key.startswith("random/")},
+        series=record.series[record.series["arm"] == role.focal].reset_index(drop=True))
 
 
 def run_all(tasks: Sequence[Task], *, workers: int | None = 1, scheduler: str | None = None,

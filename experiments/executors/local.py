@@ -2,48 +2,25 @@
 
 from __future__ import annotations
 
-import multiprocessing
-import multiprocessing.context
 import os
 from collections.abc import Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 
 from experiments.executors import Executor
+from experiments.forkserver import context, start_method
 from experiments.limits import MAX_WORKERS
 from experiments.runner import WORKER_DIED, Record, Task, run_tasks, worker_died
 
 __all__ = ["MAX_WORKERS", "WORKER_DIED", "LocalExecutor"]
-
-PRELOAD = ("experiments.executors.preload",)
-"""Modules the fork server imports once, so that every worker starts with them loaded."""
-
-
-def _start_method() -> str:
-    """``forkserver`` where the platform has it, else ``spawn``.
-
-    A fork server is a fresh interpreter that imports the model once (:data:`PRELOAD`) and
-    forks each worker from itself: workers start fast and share those pages, and none is
-    forked from this process, whose threads (progress display, numpy's, Arrow's) could
-    deadlock a forked child. It is also Python's own default from 3.14.
-    """
-    return "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() \
-        else "spawn"
-
-
-def _context(method: str) -> multiprocessing.context.BaseContext:
-    context = multiprocessing.get_context(method)
-    if method == "forkserver":
-        context.set_forkserver_preload(list(PRELOAD))
-    return context
 
 
 class LocalExecutor(Executor):
     """Processes on this machine; ``workers=None`` uses every core.
 
     One worker runs in the calling process (no start-up or pickling cost). More use a
-    process pool (see :func:`_start_method`), started at construction so that the time it
-    takes is not charged to the first runs.
+    process pool forked from the fork server (:mod:`experiments.forkserver`), started at
+    construction so that the time it takes is not charged to the first runs.
     """
 
     backend = "local"
@@ -54,12 +31,12 @@ class LocalExecutor(Executor):
             raise ValueError(f"workers = {count} must be between 1 and {MAX_WORKERS}")
         self.workers = count
         self._pool: ProcessPoolExecutor | None = None
-        self.start_method = _start_method() if count > 1 else "inline"
+        self.start_method = start_method() if count > 1 else "inline"
         if count > 1:
             self._pool = self._new_pool()
 
     def _new_pool(self) -> ProcessPoolExecutor:
-        pool = ProcessPoolExecutor(self.workers, mp_context=_context(self.start_method))
+        pool = ProcessPoolExecutor(self.workers, mp_context=context(self.start_method))
         pool.submit(int).result()  # launch the workers now
         return pool
 

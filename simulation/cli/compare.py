@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 from rich.table import Table
 
+from experiments.forkserver import start_early
 from experiments.limits import MAX_WORKERS, one_backend
 from experiments.outdir import out_folder
 from simulation.cli import app
@@ -52,6 +53,8 @@ def compare(
     Writes NAME.html (self-contained report), NAME.png (mean trajectories with bands) and
     NAME-runs.csv / NAME-table.csv into OUT, and prints the table.
     """
+    # the workers' fork server loads the model while this process loads its own modules
+    start_early(workers or min(os.cpu_count() or 1, 4 * reps, MAX_WORKERS), scheduler)
     from experiments.compare import FRAMING_TEXT, FRAMINGS
     from experiments.outdir import FolderLock, check_out_path
     from experiments.resources import estimate, require

@@ -8,12 +8,14 @@ fail) gives exit code 1 after the report is written; 0 when every pattern passes
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from experiments.forkserver import start_early
 from experiments.limits import MAX_WORKERS, one_backend
 from simulation.cli import app
 
@@ -53,6 +55,8 @@ def patterns(
     Also writes OUT/figures/*.svg, OUT/patterns.csv (the verdicts), OUT/runs.csv (every
     run's measures) and OUT/regime-map.csv. Exit 1 if a pattern fails.
     """
+    # the workers' fork server loads the model while this process loads its own modules
+    start_early(workers or min(os.cpu_count() or 1, MAX_WORKERS), scheduler)
     from experiments.executors import make_executor
     from experiments.outdir import FolderLock
     from experiments.pattern_report import summary_rows, write

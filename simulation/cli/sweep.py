@@ -17,6 +17,7 @@ from typing import Annotated
 
 import typer
 
+from experiments.forkserver import start_early
 from experiments.limits import MAX_WORKERS, one_backend
 from experiments.outdir import out_folder
 from simulation.cli import app
@@ -57,6 +58,8 @@ def sweep(
         "(imports and runs that code)")] = False,
 ) -> None:
     """Run every (sample, replication) of an experiment spec; resume if interrupted."""
+    if not dry_run:  # the workers' fork server loads the model while this process loads
+        start_early(workers or min(os.cpu_count() or 1, MAX_WORKERS), scheduler)
     from experiments.designs import coverage_warnings
     from experiments.executors import make_executor
     from experiments.outdir import check_out_path

@@ -113,7 +113,7 @@ def test_forkserver_and_spawned_workers_give_identical_results(reference, tmp_pa
     import experiments.executors.local as local
 
     for method in ("forkserver", "spawn"):
-        monkeypatch.setattr(local, "_start_method", lambda m=method: m)
+        monkeypatch.setattr(local, "start_method", lambda m=method: m)
         with LocalExecutor(2) as executor:
             assert executor.start_method == method
             run_sweep(parse_spec(SPEC), tmp_path / method, executor=executor)
