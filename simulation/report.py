@@ -28,7 +28,7 @@ import pandas as pd
 from experiments.compare import FRAMING_TEXT, Comparison
 from experiments.intervals import CONFIDENCE, interval_for
 from simulation import outcomes as reg
-from simulation.figures import EVENT_STYLE, mark_events
+from simulation.figures import event_handles, mark_events, panel_title, shown
 from simulation.scenario import Scenario
 
 _COLORS = ("#c0504d", "#1f77b4")
@@ -54,17 +54,11 @@ def _event_name(kind: str) -> str:
 
 
 def _panels(result: Comparison) -> list[str]:
-    shown = subjects_shown(result.scenario)
+    subjects = subjects_shown(result.scenario)
     panels = ["market_share"]
-    if "entrants_share" in shown:
+    if "entrants_share" in subjects:
         panels.append("entrants_share")
     return panels + ["profit", "cash", "awareness_gap", "action_gap"]
-
-
-def _panel_title(metric: str) -> str:
-    out = reg.outcome(metric)
-    unit = reg.unit_text(metric)
-    return f"{out.title} ({unit})" if unit else f"{out.title} ({out.scale})"
 
 
 def figure_png(result: Comparison, dpi: int = 100) -> bytes:
@@ -88,28 +82,26 @@ def figure_png(result: Comparison, dpi: int = 100) -> bytes:
     failures = paths[paths["metric"] == "failures"].groupby("step")["mean"].sum()
     failed = failures[failures > 0].index.to_numpy()
     for ax, metric in zip(axes, metrics, strict=True):
-        scale = 100.0 if reg.outcome(metric).unit == "share" else 1.0
         for color, label in zip(_COLORS, result.labels, strict=True):
             rows = paths[(paths["organization"] == label) & (paths["metric"] == metric)]
-            ax.plot(rows["step"], scale * rows["mean"], color=color, lw=1.5,
+            ax.plot(rows["step"], shown(metric, rows["mean"]), color=color, lw=1.5,
                     label=plain(label))
-            ax.fill_between(rows["step"], scale * rows["low"], scale * rows["high"],
+            ax.fill_between(rows["step"], shown(metric, rows["low"]), shown(metric, rows["high"]),
                             color=color, alpha=0.18, lw=0)
         mark_events(ax, events)
         if metric in ("market_share", "entrants_share") and failed.size:
             ax.plot(failed, np.full(failed.size, 0.0), "|", color="black", ms=9, mew=1.2,
                     transform=ax.get_xaxis_transform(), clip_on=False)
-        ax.set_title(_panel_title(metric), fontsize=9, loc="left")
+        ax.set_title(panel_title(metric), fontsize=9, loc="left")
         ax.tick_params(labelsize=8)
         ax.grid(alpha=0.25)
     axes[0].legend(loc="best", fontsize=8, ncol=2)
     kinds = sorted({kind for _, kind in result.scheduled})
-    handles = [plt.Line2D([], [], color=EVENT_STYLE.get(k, ("grey", k))[0], ls="--",
-                          label=_event_name(k)) for k in kinds]
+    handles = event_handles(kinds)
     if failed.size:
         handles.append(plt.Line2D([], [], color="black", marker="|", ls="", ms=9,
                                   label="a firm failed (some run)"))
-    if handles:  # one legend entry per kind of event, as in simulation.figures.run_figure
+    if handles:  # one legend entry per kind of event
         axes[-1].legend(handles=handles, fontsize=8, loc="best")
     axes[-1].set_xlabel("month")
     buffer = io.BytesIO()

@@ -41,3 +41,36 @@ def test_out_that_is_a_file_is_refused(tmp_path, capsys):
     assert main(["run", "--steps", "2", "--out", str(target)]) == 2
     assert target.read_text() == "keep me"
     assert "--out" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("scenario, seed", [(None, 42), ("turbulent-market", 12)])
+def test_run_records_the_seed_it_ran_on_and_shows_money_in_months(scenario, seed, tmp_path,
+                                                                    capsys):
+    import json
+
+    from simulation.cli.run import build_model, summary_rows
+    from simulation.figures import run_figure
+
+    out = tmp_path / "out"
+    assert main(["run", *([scenario] if scenario else []), "--steps", "24", "--out",
+                 str(out)]) == 0
+    manifest = json.loads((out / "manifest.json").read_text())
+    model, _, _, used = build_model(scenario, None)
+    assert used == manifest["seed"] == seed  # the seed that makes the run again
+    model.run(24)
+    assert manifest["fair_revenue"] == model.fair_revenue
+    results = pd.read_parquet(out / "results.parquet")  # the model's own units
+    pd.testing.assert_frame_equal(results, model.results())
+    # the table's cash and the figure's cash panel are months of revenue
+    last = results[results["step"] == 24]
+    months = [f"{c / model.fair_revenue:,.1f}" for c in last["cash"]]
+    assert [row[6] for row in summary_rows(model)] == months
+    printed = capsys.readouterr().out
+    assert all(m in printed for m in months)
+    figure = run_figure(model.results(), model.events, fair_revenue=model.fair_revenue)
+    cash_panel, share_panel = figure.axes[-1], figure.axes[0]
+    focal = model.results()[model.results()["firm"] == model.focal.name]
+    assert cash_panel.get_title(loc="left") == "Cash (months of revenue)"
+    assert list(cash_panel.lines[0].get_ydata()) == list(focal["cash"] / model.fair_revenue)
+    assert share_panel.get_title(loc="left") == "Market share (%)"
+    assert list(share_panel.lines[0].get_ydata()) == list(100.0 * focal["market_share"])

@@ -31,7 +31,7 @@ def test_run_at_80_columns_not_a_terminal_prints_every_number_whole(
     assert main(["run", *args, "--steps", "12", "--seed", "5", "--out",
                  str(tmp_path / "out")]) == 0
     table = capsys.readouterr().out.split("wrote ")[0]
-    model, _, _ = build_model(scenario, 5)
+    model, _, _, _ = build_model(scenario, 5)
     for _ in range(12):
         model.step()
     _assert_whole(table, summary_rows(model), 80)
@@ -44,7 +44,7 @@ def _stand_in(firms: int) -> SimpleNamespace:
         "structure": "outside_in", "market_share": 0.123456, "satisfaction": 0.87,
         "awareness_gap": 0.123, "action_gap": 0.456, "cash": -123_456_789.0, "alive": True})
     resilience = pd.DataFrame({"firm": last["firm"], "loss_area": 12345.6})
-    return SimpleNamespace(steps=600, results=lambda start=0: last,
+    return SimpleNamespace(steps=600, results=lambda start=0: last, fair_revenue=1.0,
                            resilience=lambda: resilience)
 
 

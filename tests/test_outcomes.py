@@ -37,7 +37,7 @@ def _shown() -> dict[str, set[str]]:
         "model reporters": set(FOCAL_REPORTERS),
         "compare table": set(reg.COMPARED),
         "handout figure": set(reg.TRAJECTORIES),
-        "run figure": {name for name, _ in PANELS},
+        "run figure": set(PANELS),
         "app panels": set(METRIC_TEXT) | set(APP_METRICS),
         "sweep reports": reports,
     }

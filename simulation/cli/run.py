@@ -25,20 +25,37 @@ FIGURE_POINTS = 2_000
 """Most months a figure line shows; a longer run is drawn every k-th month."""
 
 
-def build_model(scenario: str | None, seed: int | None) -> tuple[OrgModel, int, str]:
-    """The model to run, its number of steps and a title (the default market without one)."""
+DEFAULT_SEED = 42
+"""The seed of a run of the default market when none is given."""
+
+
+def build_model(scenario: str | None, seed: int | None
+                ) -> tuple[OrgModel, int, str, int]:
+    """The model to run, its number of steps, a title and the seed it runs on.
+
+    Without a scenario: the default market, on :data:`DEFAULT_SEED` unless ``seed`` is given;
+    with one, on the scenario's own seed unless ``seed`` is given.
+    """
     from simulation.model import OrgModel
 
     if scenario is None:
-        return OrgModel(rng=seed if seed is not None else 42), DEFAULT_STEPS, "default market"
+        used = DEFAULT_SEED if seed is None else seed
+        return OrgModel(rng=used), DEFAULT_STEPS, "default market", used
     loaded = load_scenario(scenario)
-    model = OrgModel.from_scenario(loaded, rng=seed)
-    return model, int(getattr(loaded, "steps", DEFAULT_STEPS)), str(getattr(loaded, "title",
-                                                                            scenario))
+    used = loaded.seed if seed is None else seed
+    model = OrgModel.from_scenario(loaded, rng=used)
+    return model, int(loaded.steps), str(loaded.title), used
 
+
+CASH_CAPTION = "cash in months of revenue (one firm's fair share of a month's revenue)"
+"""What the summary table's cash is in (the unit every face shows money in)."""
+MONEY_NOTE = ("revenue, profit, cash and lever_upkeep in results.csv are in the model's "
+              "units; divide by fair_revenue for months of revenue, as the table and the "
+              "figure show them")
+"""What the manifest says of the per-step table's money."""
 
 SUMMARY_HEADERS = ("firm", "structure", "share", "satis-\nfaction", "awareness\ngap",
-                   "action\ngap", "cash", "alive", "shock\nloss")
+                   "action\ngap", "cash\n(months)", "alive", "shock\nloss")
 """Columns of the summary table; the first two are labels, the rest numbers."""
 
 
@@ -47,11 +64,12 @@ def summary_rows(model: OrgModel) -> list[tuple[str, ...]]:
     last = model.results(start=model.steps)
     resilience = model.resilience()
     rows: list[tuple[str, ...]] = []
-    for row in last.itertuples():
+    months = (last["cash"] / model.fair_revenue).tolist()  # money in months of revenue
+    for row, cash in zip(last.itertuples(), months, strict=True):
         loss = resilience.loc[resilience["firm"] == row.firm, "loss_area"]
         rows.append((str(row.firm), str(row.structure), f"{row.market_share:.1%}",
                      f"{row.satisfaction:.2f}", f"{row.awareness_gap:.3f}",
-                     f"{row.action_gap:.3f}", f"{row.cash:,.0f}",
+                     f"{row.action_gap:.3f}", f"{cash:,.1f}",
                      "yes" if row.alive else "no", f"{loss.mean():.1f}" if len(loss) else "-"))
     return rows
 
@@ -71,7 +89,7 @@ def summary_table(model: OrgModel, width: int | None = None) -> Table:
                        for i, header in enumerate(SUMMARY_HEADERS) if i >= 2]
     if sum(widths) + 2 * (len(widths) - 1) <= width:  # two spaces between columns
         table = Table(title=title, box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False,
-                      collapse_padding=True)
+                      collapse_padding=True, caption=CASH_CAPTION)
         for i, header in enumerate(SUMMARY_HEADERS):
             if i < 2:
                 table.add_column(header, overflow="fold", min_width=widths[i])
@@ -81,7 +99,7 @@ def summary_table(model: OrgModel, width: int | None = None) -> Table:
             table.add_row(*cells)
         return table
     turned = Table(title=title, box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False,
-                   collapse_padding=True)
+                   collapse_padding=True, caption=CASH_CAPTION)
     turned.add_column("")
     for cells in rows:  # a firm's name may wrap, its numbers may not
         turned.add_column(cells[0], justify="right", overflow="fold",
@@ -125,7 +143,8 @@ def write_outputs(model: OrgModel, out: Path, title: str) -> list[Path]:
         if writer is not None:
             writer.close()
     model.resilience().to_csv(paths[2], index=False)
-    fig = run_figure(pd.concat(drawn, ignore_index=True), model.events, title=title)
+    fig = run_figure(pd.concat(drawn, ignore_index=True), model.events, title=title,
+                     fair_revenue=model.fair_revenue)
     fig.savefig(paths[3], dpi=110)
     pd.DataFrame(model.events, columns=["step", "kind", "firm"]).to_csv(out / "events.csv",
                                                                         index=False)
@@ -151,7 +170,7 @@ def run(
     if memory.large:
         Console(stderr=True).print(memory.line)
     with FolderLock(out):  # also checks that OUT can be written, before the run
-        model, default_steps, title = build_model(scenario, seed)
+        model, default_steps, title, used_seed = build_model(scenario, seed)
         months = steps or default_steps
         console = Console(stderr=True)
         with Progress(TextColumn("simulating"), BarColumn(), TextColumn("{task.completed}/"
@@ -167,7 +186,9 @@ def run(
         try:
             paths = write_outputs(model, out, title)
             paths.append(write_manifest(out / "manifest.json", command="run",
-                                        scenario=scenario, seed=seed, steps=months))
+                                        scenario=scenario, seed=used_seed, steps=months,
+                                        fair_revenue=model.fair_revenue,
+                                        money=MONEY_NOTE))
         except OSError as err:
             raise write_failure(err, out, resumable=False) from None
     for path in paths:
