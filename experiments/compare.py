@@ -169,7 +169,8 @@ def comparison_run(params: Mapping[str, Any], seed: int, *, steps: int, series_e
         out.update({f"{arm}/{key}": value
                     for key, value in _encounters(model, name).items()})
         mine = np.flatnonzero(columns["firm"] == name)  # in step order
-        money = reg.in_revenue_months({m: columns[m][mine] for m in reg.TRAJECTORIES}, fair)
+        money = reg.in_business(reg.in_revenue_months(
+            {m: columns[m][mine] for m in reg.TRAJECTORIES}, fair), columns["alive"][mine])
         at = steps_of[mine]  # every month 0 ... steps has a market row
         frames.append(pd.DataFrame({"arm": arm, "step": at, **money,
                                     **{k: v[at] for k, v in market.items()}}))

@@ -9,6 +9,7 @@ arrays: ``compare``, the pattern suite, sweep analysis and the reports all use t
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -182,7 +183,10 @@ def band(matrix: np.ndarray, confidence: float = CONFIDENCE
     The same numbers as :func:`mean_interval`, for all steps at once.
     """
     n = np.isfinite(matrix).sum(axis=0)
-    with np.errstate(invalid="ignore", divide="ignore"):
+    # A step where fewer than two runs have a value (a failed firm's gaps are no values) has
+    # no interval: numpy's warnings about it say nothing more.
+    with np.errstate(invalid="ignore", divide="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
         mean = np.nanmean(np.where(np.isfinite(matrix), matrix, np.nan), axis=0)
         sd = np.nanstd(matrix, axis=0, ddof=1) if matrix.shape[0] > 1 else np.full_like(mean,
                                                                                        np.nan)

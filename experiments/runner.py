@@ -162,7 +162,7 @@ def org_model(params: Mapping[str, Any], seed: int, *, steps: int, series_every:
     ``series_every``-th step (and the last one), from ``model.results()``.
     """
     from simulation import OrgModel  # deferred: workers import the model only when used
-    from simulation.outcomes import in_revenue_months
+    from simulation.outcomes import in_business, in_revenue_months
 
     model = OrgModel(rng=seed, **model_kwargs(params))
     model.run(steps)
@@ -174,4 +174,7 @@ def org_model(params: Mapping[str, Any], seed: int, *, steps: int, series_every:
     last = focal["step"].max()
     keep = focal[(focal["step"] % series_every == 0) | (focal["step"] == last)]
     columns = ["step", *[c for c in series_columns if c != "step"]]
-    return summary, keep[columns].reset_index(drop=True)
+    # as the runs table: money in months of revenue, a failed firm's gaps no values
+    values = in_business(in_revenue_months({c: keep[c].to_numpy() for c in columns},
+                                           model.fair_revenue), keep["alive"].to_numpy())
+    return summary, pd.DataFrame(values, columns=columns)

@@ -13,6 +13,8 @@ from typing import Any
 
 import numpy as np
 
+from simulation.outcomes import IN_BUSINESS_ONLY
+
 PRE_SHOCK_MONTHS = 6
 """Months before a shock whose mean performance is the level to recover."""
 
@@ -106,8 +108,12 @@ def run_summary(results: Mapping[str, Any], resilience: Sequence[Mapping[str, An
     depth = np.array([r["depth"] for r in res])
     censored = np.array([r["time_to_recover"] if r["recovered"] else r["window"] for r in res])
 
+    in_business = mine & col["alive"].astype(bool)
+
     def mean(name: str) -> float:
-        return float(col[name][mine].mean())
+        # a failed firm's gaps and satisfaction are no values (see IN_BUSINESS_ONLY)
+        rows = in_business if name in IN_BUSINESS_ONLY else mine
+        return float(col[name][rows].mean()) if rows.any() else float("nan")
 
     return {
         "final_share": focal_final,

@@ -15,6 +15,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
+import numpy as np
+
 from simulation.params import LEVERS
 
 RESULT_COLUMNS = ["step", "firm", "structure", "market_share", "satisfaction", "awareness_gap",
@@ -189,6 +191,23 @@ def in_revenue_months(values: Mapping[str, Any], fair_revenue: float) -> dict[st
     """
     return {k: (v / fair_revenue if k in _MONEY and fair_revenue else v)
             for k, v in values.items()}
+
+
+IN_BUSINESS_ONLY: tuple[str, ...] = ("satisfaction", "awareness_gap", "action_gap")
+"""Series that measure a firm in business. A failed firm has none (its rows of the per-step
+table hold 0: it has no customers to satisfy and no offering to be off by), so a mean or a mean
+path covers only the months the firm was in business (:func:`in_business`)."""
+
+
+def in_business(values: Mapping[str, Any], alive: Any) -> dict[str, Any]:
+    """One firm's per-month values, a failed firm's gaps and satisfaction as no values.
+
+    Those of :data:`IN_BUSINESS_ONLY` become NaN where ``alive`` is false; other values pass
+    unchanged.
+    """
+    dead = ~np.asarray(alive, dtype=bool)
+    return {k: (np.where(dead, np.nan, np.asarray(v, dtype=float))
+                if k in IN_BUSINESS_ONLY else v) for k, v in values.items()}
 
 
 FIRM_METRICS: tuple[str, ...] = tuple(n for n in SERIES if n != "cash")

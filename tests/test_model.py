@@ -310,3 +310,32 @@ def test_only_an_entrant_is_held_by_a_technology_ceiling() -> None:
     assert org.offering[incumbents, :, 0].max() > 1.1
     assert org.ceiling[entrant] <= 1.0
     assert org.offering[entrant, :, 0].max() <= org.ceiling[entrant] + 1e-12
+
+
+def test_a_failed_firm_s_gaps_and_satisfaction_are_no_values_in_its_means(small):
+    # After it fails a firm's rows hold 0 for its gaps and satisfaction; a mean over them
+    # would flatter a firm that died. The summary averages the months it was in business,
+    # and the series a sweep or a comparison keeps hold no value (NaN) there.
+    from experiments.runner import org_model
+    from simulation.outcomes import IN_BUSINESS_ONLY
+
+    kwargs = dict(starting_cash=3.0, fixed_cost=1.2, structure="outside_in",
+                  rival_structure="inside_out", **small)
+    model = OrgModel(rng=1, **kwargs).run(24)
+    focal = model.results().query("firm == 'focal' and step > 0")
+    alive = focal["alive"].to_numpy()
+    assert 0 < alive.sum() < len(focal)  # in business for a few months, then failed
+    summary = model.summary()
+    for name in IN_BUSINESS_ONLY:
+        assert (focal[name].to_numpy()[~alive] == 0.0).all()
+        assert summary[f"mean_{name}"] == focal[name].to_numpy()[alive].mean()
+        assert summary[f"mean_{name}"] != focal[name].mean()
+    assert summary["mean_share"] == focal["market_share"].mean()  # no customers is a share
+    _, series = org_model(kwargs, 1, steps=24, series_every=1,
+                          series_columns=("market_share", "awareness_gap", "cash"))
+    assert series is not None
+    dead = ~model.results().query("firm == 'focal'")["alive"].to_numpy()
+    assert series["awareness_gap"].isna().to_numpy().tolist() == dead.tolist()
+    assert not series["market_share"].isna().any()
+    assert series["cash"].tolist() == (model.results().query("firm == 'focal'")["cash"]
+                                       / model.fair_revenue).tolist()

@@ -67,10 +67,12 @@ def summary_rows(model: OrgModel) -> list[tuple[str, ...]]:
     months = (last["cash"] / model.fair_revenue).tolist()  # money in months of revenue
     for row, cash in zip(last.itertuples(), months, strict=True):
         loss = resilience.loc[resilience["firm"] == row.firm, "loss_area"]
-        rows.append((str(row.firm), str(row.structure), f"{row.market_share:.1%}",
-                     f"{row.satisfaction:.2f}", f"{row.awareness_gap:.3f}",
-                     f"{row.action_gap:.3f}", f"{cash:,.1f}",
-                     "yes" if row.alive else "no", f"{loss.mean():.1f}" if len(loss) else "-"))
+        # a failed firm has no satisfaction or gaps (IN_BUSINESS_ONLY): "-", not 0
+        gaps = (f"{row.satisfaction:.2f}", f"{row.awareness_gap:.3f}",
+                f"{row.action_gap:.3f}") if row.alive else ("-", "-", "-")
+        rows.append((str(row.firm), str(row.structure), f"{row.market_share:.1%}", *gaps,
+                     f"{cash:,.1f}", "yes" if row.alive else "no",
+                     f"{loss.mean():.1f}" if len(loss) else "-"))
     return rows
 
 
