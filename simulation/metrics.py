@@ -29,7 +29,8 @@ def shock_response(series: np.ndarray, shock: int, end: int, recovery_fraction: 
     Args:
         series: performance indexed by step (index 0 is the state before the first step).
         shock: the step at which the shock hit.
-        end: the last step of the window (the step before the next shock, or the last step).
+        end: the last step of the window (the step before the next disturbance, or the last
+            step).
         recovery_fraction: share of the pre-shock level that counts as recovered.
 
     Returns:
@@ -56,22 +57,32 @@ def shock_response(series: np.ndarray, shock: int, end: int, recovery_fraction: 
             "loss_area": loss, "recovered": bool(recovered), "window": float(window.size)}
 
 
+DISTURBANCES = ("shock", "entrant", "new_segment", "reorganization")
+"""Kinds of event that move a firm's share from outside its recovery: each ends the window of
+the shock before it, so a share lost to a disruptor that entered later is not counted as the
+shock's (a firm's failure is not one: it moves customers, but it is nobody's disturbance)."""
+
+
 def firm_resilience(steps: np.ndarray, share: np.ndarray, alive: np.ndarray,
-                    shocks: Sequence[int], last: int, recovery_fraction: float
-                    ) -> list[dict[str, float | bool]]:
+                    shocks: Sequence[int], last: int, recovery_fraction: float,
+                    disturbances: Sequence[int] = ()) -> list[dict[str, float | bool]]:
     """One firm's response to each shock it was alive for, from its rows of the table.
 
+    A shock's window ends the month before the next disturbance (``disturbances``: months of
+    any event of :data:`DISTURBANCES`; the shocks are always among them) or at ``last``.
     Returns rows of ``RESILIENCE_COLUMNS`` without the firm; ``steps`` ascending.
     """
     series = np.zeros(last + 1)
     series[steps] = share
     alive_at = dict(zip(steps.tolist(), alive.tolist(), strict=True))
     shocks = sorted(set(shocks))
+    cuts = np.array(sorted(set(shocks) | set(disturbances)), dtype=np.int64)
     rows = []
-    for i, shock in enumerate(shocks):
+    for shock in shocks:
         if shock > last or not alive_at.get(shock - 1, False):
             continue
-        end = shocks[i + 1] - 1 if i + 1 < len(shocks) else last
+        later = cuts[cuts > shock]
+        end = int(later[0]) - 1 if later.size else last
         rows.append({"shock_step": shock,
                      **shock_response(series, shock, end, recovery_fraction)})
     return rows

@@ -22,6 +22,7 @@ from simulation.agents import Firm, Transition
 from simulation.errors import ParameterError
 from simulation.market import Market, Tally
 from simulation.metrics import (
+    DISTURBANCES,
     RESILIENCE_COLUMNS,
     firm_resilience,
     run_summary,
@@ -509,16 +510,19 @@ class OrgModel(mesa.Model):
     def resilience(self) -> pd.DataFrame:
         """One row per (shock, firm): depth, time to recover, loss area, recovered.
 
+        A shock's window ends at the next disturbance (:data:`simulation.metrics.DISTURBANCES`).
         Read from the model's per-month arrays: no table is built.
         """
-        shocks = [e["step"] for e in self.events if e["kind"] == "shock"]
         rows = []
         for firm in self.firms:  # firm order is the order in which firms enter the table
-            rows += self._firm_resilience(firm, shocks)
+            rows += self._firm_resilience(firm)
         table = pd.DataFrame(rows, columns=RESILIENCE_COLUMNS)
         return table.sort_values(["shock_step"], kind="stable").reset_index(drop=True)
 
-    def _firm_resilience(self, firm: Firm, shocks: list[int]) -> list[dict[str, Any]]:
+    def _shocks(self) -> list[int]:
+        return [e["step"] for e in self.events if e["kind"] == "shock"]
+
+    def _firm_resilience(self, firm: Firm) -> list[dict[str, Any]]:
         """A firm's rows of :meth:`resilience`, from the per-month arrays."""
         data = self._rows.data
         mine = data[:, 1] == firm.index
@@ -526,9 +530,10 @@ class OrgModel(mesa.Model):
             return []
         share, alive = data[mine, 3 + _NUMERIC.index("market_share")], \
             data[mine, 3 + _NUMERIC.index("alive")].astype(bool)
+        disturbances = [e["step"] for e in self.events if e["kind"] in DISTURBANCES]
         return [{**row, "firm": firm.name} for row in firm_resilience(
-            data[mine, 0].astype(np.int64), share, alive, shocks, int(data[:, 0].max()),
-            self.params.recovery_fraction)]
+            data[mine, 0].astype(np.int64), share, alive, self._shocks(),
+            int(data[:, 0].max()), self.params.recovery_fraction, disturbances)]
 
     def disruptions(self) -> pd.DataFrame:
         """One row per (entrant, incumbent): when it entered, was noticed and was answered.
@@ -595,8 +600,7 @@ class OrgModel(mesa.Model):
         """
         incumbents = [f.name for f in self.firms if not f.entrant]
         name = self.focal.name if firm is None else firm
-        shocks = [e["step"] for e in self.events if e["kind"] == "shock"]
-        resilience = self._firm_resilience(self._firm(name), shocks)
+        resilience = self._firm_resilience(self._firm(name))
         return run_summary(self.columns() if columns is None else columns, resilience, name,
-                           [n for n in incumbents if n != name], len(shocks),
+                           [n for n in incumbents if n != name], len(self._shocks()),
                            sum(e["kind"] == "entrant" for e in self.events))

@@ -25,7 +25,8 @@ RESULT_COLUMNS = ["step", "firm", "structure", "market_share", "satisfaction", "
 """The per-step table's columns (``OrgModel.results()``): one row per (month, firm)."""
 
 Better = Literal["higher", "lower", "neither"]
-Unit = Literal["share", "revenue-months", "months", "count", "distance", "index", "share-points"]
+Unit = Literal["share", "revenue-months", "months", "count", "distance", "index",
+               "pre-shock-months"]
 
 
 MONTHS_OF_REVENUE = "months of revenue"
@@ -42,7 +43,9 @@ class Outcome:
         label: a short plain name for table rows (``profit (total)``).
         title: a longer title for a chart panel.
         unit: what one unit is (``share``: a fraction of the customers, shown as a
-            percentage; ``revenue-months``: months of fair-share revenue).
+            percentage; ``revenue-months``: months of fair-share revenue;
+            ``pre-shock-months``: months of the share a firm had before a shock, so losing
+            half of it for ten months is 5).
         better: which direction is better for the firm (``neither``: descriptive).
         undefined: when the outcome has no value in a run, and why (empty: always defined).
 
@@ -97,7 +100,7 @@ OUTCOMES: Mapping[str, Outcome] = _index(
     Outcome("mean_satisfaction", "satisfaction", "Mean customer satisfaction", "index",
             "higher"),
     Outcome("resilience_loss", "resilience loss", "Share lost after shocks (area)",
-            "share-points", "lower", needs="shock"),
+            "pre-shock-months", "lower", needs="shock"),
     Outcome("resilience_depth", "resilience depth", "Deepest fall after a shock", "share",
             "lower", needs="shock"),
     Outcome("mean_time_to_recover", "months to recover", "Months to recover from a shock",
@@ -275,7 +278,7 @@ def unit_text(name: str) -> str:
     """The unit of an outcome in words for a table or axis (empty when it has none)."""
     unit = outcome(name).unit
     return {"share": "%", "revenue-months": MONTHS_OF_REVENUE, "months": "months",
-            "share-points": "share × months"}.get(unit, "")
+            "pre-shock-months": "months of pre-shock share"}.get(unit, "")
 
 
 _ANY: Mapping[str, Outcome] = {**OUTCOMES, **SERIES, **MARKET_SERIES, **ENCOUNTERS}

@@ -124,7 +124,7 @@ def fmt(value: float, outcome: str = "", difference: bool = False) -> str:
     sign = "+" if difference and value > 0 else ""
     if unit == "share":
         return f"{sign}{100 * value:.1f}" + (" pts" if difference else "%")
-    if unit in ("months", "revenue-months", "share-points"):
+    if unit in ("months", "revenue-months", "pre-shock-months"):
         return f"{sign}{value:.1f}"
     if abs(value) >= 100:
         return f"{sign}{value:,.0f}"

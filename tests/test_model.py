@@ -339,3 +339,27 @@ def test_a_failed_firm_s_gaps_and_satisfaction_are_no_values_in_its_means(small)
     assert not series["market_share"].isna().any()
     assert series["cash"].tolist() == (model.results().query("firm == 'focal'")["cash"]
                                        / model.fair_revenue).tolist()
+
+
+def test_a_shock_s_window_ends_at_the_next_disturbance_exactly():
+    # Share 0.5; a shock at month 10 takes it to 0.4 for 5 months; a disruptor entering at
+    # month 20 takes it to 0.2 for good. The shock's loss is its own: 5 months of a fifth of
+    # the pre-shock share, recovered after 5 months, not the disruptor's share.
+    from simulation.metrics import firm_resilience
+
+    steps = np.arange(31)
+    share = np.where((steps >= 10) & (steps < 15), 0.4, np.where(steps >= 20, 0.2, 0.5))
+    alive = np.ones(31, dtype=bool)
+    (row,) = firm_resilience(steps, share, alive, [10], 30, 0.95, disturbances=[20])
+    assert row["window"] == 10.0 and row["recovered"] and row["time_to_recover"] == 5.0
+    assert row["depth"] == pytest.approx(0.2) and row["loss_area"] == pytest.approx(1.0)
+    (unbounded,) = firm_resilience(steps, share, alive, [10], 30, 0.95)
+    assert unbounded["window"] == 21.0 and not unbounded["recovered"]
+    assert unbounded["depth"] == pytest.approx(0.6)
+
+
+def test_the_model_ends_a_shock_s_window_at_a_disruptor_s_entry(small):
+    model = OrgModel(rng=3, shock_steps=(10,), entrant_steps=(25,), entrant_rate=0.0,
+                     shock_rate=0.0, new_segment_rate=0.0, **small).run(60)
+    windows = model.resilience()["window"].unique().tolist()
+    assert windows == [15.0]  # months 10 ... 24

@@ -47,8 +47,6 @@ def build_model(scenario: str | None, seed: int | None
     return model, int(loaded.steps), str(loaded.title), used
 
 
-CASH_CAPTION = "cash in months of revenue (one firm's fair share of a month's revenue)"
-"""What the summary table's cash is in (the unit every face shows money in)."""
 MONEY_NOTE = ("revenue, profit, cash and lever_upkeep in results.csv are in the model's "
               "units; divide by fair_revenue for months of revenue, as the table and the "
               "figure show them")
@@ -56,6 +54,9 @@ MONEY_NOTE = ("revenue, profit, cash and lever_upkeep in results.csv are in the 
 
 SUMMARY_HEADERS = ("firm", "structure", "share", "satis-\nfaction", "awareness\ngap",
                    "action\ngap", "cash\n(months)", "alive", "shock\nloss")
+"""Columns of the summary table; the first two are labels, the rest numbers."""
+SUMMARY_CAPTION = ("cash in months of revenue (one firm's fair share of a month's revenue); "
+                   "shock loss: share lost after shocks, in months of the pre-shock share")
 """Columns of the summary table; the first two are labels, the rest numbers."""
 
 
@@ -91,7 +92,7 @@ def summary_table(model: OrgModel, width: int | None = None) -> Table:
                        for i, header in enumerate(SUMMARY_HEADERS) if i >= 2]
     if sum(widths) + 2 * (len(widths) - 1) <= width:  # two spaces between columns
         table = Table(title=title, box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False,
-                      collapse_padding=True, caption=CASH_CAPTION)
+                      collapse_padding=True, caption=SUMMARY_CAPTION)
         for i, header in enumerate(SUMMARY_HEADERS):
             if i < 2:
                 table.add_column(header, overflow="fold", min_width=widths[i])
@@ -101,7 +102,7 @@ def summary_table(model: OrgModel, width: int | None = None) -> Table:
             table.add_row(*cells)
         return table
     turned = Table(title=title, box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False,
-                   collapse_padding=True, caption=CASH_CAPTION)
+                   collapse_padding=True, caption=SUMMARY_CAPTION)
     turned.add_column("")
     for cells in rows:  # a firm's name may wrap, its numbers may not
         turned.add_column(cells[0], justify="right", overflow="fold",
