@@ -227,7 +227,7 @@ PANELS: tuple[str, ...] = ("market_share", "satisfaction", "awareness_gap", "act
                            "cash")
 """The series a single run's figure and the app draw, one panel each, in order."""
 
-COMPARED: tuple[str, ...] = ("final_share", "cumulative_profit", "survived",
+COMPARED: tuple[str, ...] = ("final_share", "cumulative_profit", "final_cash", "survived",
                              "resilience_loss", "mean_time_to_recover", "mean_awareness_gap",
                              "mean_action_gap")
 """The outcomes a comparison's table shows, in order."""

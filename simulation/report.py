@@ -27,9 +27,11 @@ import pandas as pd
 
 from experiments.compare import FRAMING_TEXT, Comparison
 from experiments.intervals import CONFIDENCE, interval_for
+from simulation import levers as lv
 from simulation import outcomes as reg
 from simulation.figures import event_handles, mark_events, panel_title, shown
 from simulation.scenario import Scenario
+from simulation.structures import PRESETS, other_preset
 
 _COLORS = ("#c0504d", "#1f77b4")
 _ORDINALS = ("first", "second", "third", "fourth", "fifth", "sixth")
@@ -319,15 +321,39 @@ def _encounter_table(result: Comparison, whats: Sequence[str], subject: str,
 
 
 def _organizations(result: Comparison) -> str:
+    """Each organization's five levers and what they cost a month, and its reorganization."""
     e = html.escape
+    scenario = result.scenario
+    reorg = next((ev for ev in scenario.timeline if ev.event == "reorganization"), None)
     items = []
     for arm in result.arms:
-        levers = ", ".join(f"{reg.label(k)} {v:g}" for k, v in arm.levers.items())
-        items.append(f"<li><b>{e(plain(arm.label))}</b>: organized {e(plain(arm.structure))}"
-                     + (f", with {e(levers)}" if levers else "")
-                     + ("" if arm.reorganize else "; it does not reorganize") + "</li>")
+        params = scenario.to_params(**arm.overrides())
+        values = PRESETS[arm.structure].lever_values(arm.levers)
+        text = (f"<li><b>{e(plain(arm.label))}</b>: organized {e(plain(arm.structure))}: "
+                f"{e(_levers_text(values, params.lever_cost, params.departments))}")
+        if reorg is not None and arm.reorganize:
+            to = reorg.to if reorg.to is not None else other_preset(arm.structure)
+            target, name = ((PRESETS[to].lever_values(), plain(to)) if isinstance(to, str)
+                            else ({**values, **to.values()}, "new lever values"))
+            cost = params.reorganize_cost if reorg.cost is None else reorg.cost
+            months = params.transition_steps if reorg.transition_steps is None \
+                else reorg.transition_steps
+            text += (f". From month {reorg.step} it reorganizes to {e(name)} over {months} "
+                     f"months, for a one-off {cost:g} months of revenue: "
+                     f"{e(_levers_text(target, params.lever_cost, params.departments))}")
+        elif reorg is not None:
+            text += "; it does not reorganize"
+        items.append(text + ".</li>")
     return (f'<section data-subjects="organizations"><h2>The two organizations</h2>'
-            f"<ul>{''.join(items)}</ul></section>")
+            f"<ul>{''.join(items)}</ul><p class=\"note\">Each lever runs from 0 to 1; "
+            "the levers' upkeep is paid every month, in months of revenue (one firm's fair "
+            "share of a month's revenue).</p></section>")
+
+
+def _levers_text(values: dict[str, float], lever_cost: float, departments: int) -> str:
+    levers = ", ".join(f"{reg.label(k)} {v:g}" for k, v in values.items())
+    cost = lv.upkeep(values, lever_cost, departments)
+    return f"{levers}; upkeep {cost:.2f} months of revenue a month"
 
 
 _CSS = """
@@ -350,7 +376,7 @@ img { max-width: 100%; height: auto; }
   table.wide { font-size: 7.5pt; }
   th, td { padding: 0.15rem 0.3rem; }
   h1 { font-size: 16pt; } h2 { font-size: 12.5pt; } h3 { font-size: 11pt; }
-  tr, img, .summary { break-inside: avoid; }
+  tr, img, figure, li, .summary { break-inside: avoid; }
   h2, h3 { break-after: avoid; }
   .summary { background: none; }
 }
