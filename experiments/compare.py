@@ -483,13 +483,23 @@ def _table(runs: pd.DataFrame, labels: tuple[str, str]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+MIN_IN_BUSINESS = 5
+"""A mean path of a gap (a firm in business only) is drawn where at least this many runs'
+firms are still in business: over fewer, the mean of the last survivors says little and its
+interval is wider than anything the gap can be."""
+
+
 def _paths(series: dict[int, list[pd.DataFrame]], labels: tuple[str, str]) -> pd.DataFrame:
     frames = []
     for arm, label in enumerate(labels):
         for metric in (*reg.TRAJECTORIES, *reg.MARKET_SERIES):
             columns = [s[metric].to_numpy() for s in series[arm]]  # each in step order
             length = min(len(c) for c in columns)
-            mean, low, high = band(np.vstack([c[:length] for c in columns]))
+            matrix = np.vstack([c[:length] for c in columns])
+            mean, low, high = band(matrix)
+            if metric in reg.IN_BUSINESS_ONLY:
+                few = np.isfinite(matrix).sum(axis=0) < min(MIN_IN_BUSINESS, matrix.shape[0])
+                mean, low, high = (np.where(few, np.nan, v) for v in (mean, low, high))
             frames.append(pd.DataFrame({"organization": label, "metric": metric,
                                         "step": np.arange(length), "mean": mean, "low": low,
                                         "high": high}))

@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from experiments.compare import FRAMING_TEXT, Comparison
+from experiments.compare import FRAMING_TEXT, MIN_IN_BUSINESS, Comparison
 from experiments.intervals import CONFIDENCE, interval_for
 from simulation import levers as lv
 from simulation import outcomes as reg
@@ -477,7 +477,8 @@ believes they need (0 is a perfect match).</p>
 <h2>Month by month</h2>
 <img alt="Mean per month with {CONFIDENCE:.0%} bands: {e(panel_names)}"
  src="data:image/png;base64,{image}">
-<figcaption class="note">Lines: mean of the runs; bands: {CONFIDENCE:.0%} interval.
+<figcaption class="note">Lines: mean of the runs; bands: {CONFIDENCE:.0%} interval. The gaps
+are those of firms still in business, drawn while at least {MIN_IN_BUSINESS} runs' firms are.
 Scheduled events (dashed): {e(events) or "none"}. Random events per run on average
 ({rand or "none"}) happen at different months in different runs and are not marked.
 </figcaption></figure>
