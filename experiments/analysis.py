@@ -95,7 +95,7 @@ def paired_differences(exp: Experiment, outcomes: list[str] | None = None) -> pd
     table gives the mean paired difference over the ``pairs`` with the interval ``compare``
     gives it (a bootstrap for a bounded outcome or a proportion, so a difference of shares
     stays within [-1, 1]; Student's t otherwise), and the interval the same runs would give
-    unpaired (Welch), so the gain from pairing shows.
+    unpaired (made the same way for each kind), so the gain from pairing shows.
     """
     from experiments.intervals import paired_difference, unpaired_difference
 
@@ -117,7 +117,7 @@ def paired_differences(exp: Experiment, outcomes: list[str] | None = None) -> pd
                 a = base.loc[common, outcome].to_numpy(dtype=float)
                 b = other.loc[common, outcome].to_numpy(dtype=float)
                 diff = paired_difference(a, b, name=outcome)
-                loose = unpaired_difference(a, b)
+                loose = unpaired_difference(a, b, name=outcome)
                 rows.append({"factor": factor, "level": level, "versus": levels[0],
                              "outcome": outcome, "mean": diff.mean, "low": diff.low,
                              "high": diff.high, "pairs": diff.n,

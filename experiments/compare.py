@@ -473,7 +473,8 @@ def _table(runs: pd.DataFrame, labels: tuple[str, str]) -> pd.DataFrame:
         for prefix, interval in (("a", interval_for(key, a_values)),
                                  ("b", interval_for(key, b_values)),
                                  ("diff", paired_difference(a_values, b_values, name=key)),
-                                 ("unpaired", unpaired_difference(a_values, b_values))):
+                                 ("unpaired",
+                                  unpaired_difference(a_values, b_values, name=key))):
             row.update({f"{prefix}_mean": interval.mean, f"{prefix}_low": interval.low,
                         f"{prefix}_high": interval.high})
             if prefix == "diff":

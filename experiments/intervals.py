@@ -156,19 +156,29 @@ def paired_difference(a: Sequence[float] | np.ndarray, b: Sequence[float] | np.n
 
 
 def unpaired_difference(a: Sequence[float] | np.ndarray, b: Sequence[float] | np.ndarray,
-                        confidence: float = CONFIDENCE) -> Interval:
-    """Mean of ``b`` minus mean of ``a`` as if the runs were independent (Welch's interval).
+                        confidence: float = CONFIDENCE, name: str = "") -> Interval:
+    """Mean of ``b`` minus mean of ``a`` as if the runs were independent.
 
     What the difference's interval would be without common random numbers; shown beside the
-    paired interval so that the gain from pairing is visible.
+    paired interval so that the gain from pairing is visible. Welch's t interval, or, when
+    ``name`` is a bounded outcome or a proportion, a bootstrap that resamples each group on
+    its own (so a difference of shares or survival stays within [-1, 1]).
     """
     x, y = (np.asarray(v, dtype=float) for v in (a, b))
     x, y = x[np.isfinite(x)], y[np.isfinite(y)]
     if x.size < 2 or y.size < 2:
         mean = float(y.mean() - x.mean()) if x.size and y.size else math.nan
         return Interval(mean, math.nan, math.nan, int(min(x.size, y.size)))
-    va, vb = x.var(ddof=1) / x.size, y.var(ddof=1) / y.size
     mean = float(y.mean() - x.mean())
+    kind = _kind(name)
+    if kind is not None and (kind.bounded or kind.binary):
+        rng = np.random.default_rng(0)
+        diffs = (y[rng.integers(0, y.size, size=(BOOTSTRAP_DRAWS, y.size))].mean(axis=1)
+                 - x[rng.integers(0, x.size, size=(BOOTSTRAP_DRAWS, x.size))].mean(axis=1))
+        tail = (1 - confidence) / 2
+        low, high = np.quantile(diffs, [tail, 1 - tail])
+        return Interval(mean, float(low), float(high), int(min(x.size, y.size)))
+    va, vb = x.var(ddof=1) / x.size, y.var(ddof=1) / y.size
     if va + vb == 0:
         return Interval(mean, mean, mean, int(min(x.size, y.size)))
     dof = (va + vb) ** 2 / (va**2 / (x.size - 1) + vb**2 / (y.size - 1))

@@ -138,8 +138,14 @@ def main_effects(runs: pd.DataFrame, factors: list[str], outcome: str) -> Figure
 
 def trajectories(series: pd.DataFrame, runs: pd.DataFrame, column: str,
                  by: str | None = None) -> Figure:
-    """Per-step ``column`` across runs: the mean line and a 10-90% band, one per group."""
+    """Per-step ``column`` across runs: the mean line and a 10-90% band, one per group.
+
+    Shares in %, as the axis label says; a failed firm's gaps are no values (NaN) and are
+    left out of the mean and the band.
+    """
     data = series.merge(runs[["run_id", by]] if by else runs[["run_id"]], on="run_id")
+    if reg.registered(column) and reg.outcome(column).unit == "share":
+        data = data.assign(**{column: 100.0 * data[column]})
     fig, ax = plt.subplots(figsize=(7, 4))
     groups = data.groupby(_binned(data[by]), observed=True) if by else [("all runs", data)]
     for label, group in groups:
@@ -149,7 +155,7 @@ def trajectories(series: pd.DataFrame, runs: pd.DataFrame, column: str,
         ax.fill_between(stats.index, stats["low"], stats["high"], alpha=0.2,
                         color=line[0].get_color())
     ax.set_xlabel("step (month)")
-    ax.set_ylabel(reg.label(column))
+    ax.set_ylabel(axis_label(column))
     ax.set_title(f"{reg.label(column)}: mean and 10-90% band")
     ax.legend(fontsize=8)
     ax.grid(alpha=0.3)

@@ -51,6 +51,13 @@ def build(exp: Experiment, outcomes: list[str] | None = None, command: str = "")
                         f"{planned} planned; design {spec.design.kind}, "
                         f"{spec.replications} replication(s), root seed {spec.seed}, "
                         f"spec hash {exp.manifest.get('identity', {}).get('spec_hash')}.")
+    selection = exp.manifest.get("selection")
+    if selection:
+        report.notes.append(
+            f"Only part of the design was run ({selection}). Where combinations of the "
+            "factors are left out, an effect seen along one factor can belong to another that "
+            "varies with it: run the whole design (without --max-runs) before reading an "
+            "effect as a cause.")
     report.notes.extend(coverage_warnings(spec, exp.runs, f"the {len(exp.runs)} runs "
                                           "completed"))
     report.notes.append(provenance_text(exp, command))
@@ -114,7 +121,7 @@ def build(exp: Experiment, outcomes: list[str] | None = None, command: str = "")
                 plots.prim_trajectory(found.trajectory, found.chosen, found.question)
     if not exp.series.empty:
         by = next((f for f in exp.spec.levers if exp.runs[f].nunique() <= 8), None)
-        for column in [c for c in exp.series.columns if c not in ("run_id", "step")][:3]:
+        for column in [c for c in exp.series.columns if c not in ("run_id", "step")]:
             report.figures[f"{column} over time"] = plots.trajectories(
                 exp.series, exp.runs, column, by)
     return report
@@ -177,8 +184,40 @@ _HEADS = {"mu": "μ", "mu_star": "μ*", "mu_star_conf": "μ* ± (95%)", "sigma":
 """Column heads of the HTML tables (the CSV files keep the column names)."""
 
 
+_PER_ROW = ("mean", "low", "high", "unpaired_low", "unpaired_high")
+"""Columns of a long table (one row per outcome) that are in the outcome's unit."""
+
+
+def _is_share(name: object) -> bool:
+    return isinstance(name, str) and reg.registered(name) and reg.outcome(name).unit == "share"
+
+
+def in_percent(table: pd.DataFrame) -> pd.DataFrame:
+    """Shares as percentages, as their labels say "(%)" (the CSV files keep fractions).
+
+    A wide table has an outcome per column (its counts stay counts); a long one an
+    ``outcome`` column whose share rows are scaled in :data:`_PER_ROW`.
+    """
+    out = table.copy()
+    for column in out.columns:
+        top = column[0] if isinstance(column, tuple) else column
+        last = column[-1] if isinstance(column, tuple) else column
+        if _is_share(top) and last != "count":
+            out[column] = 100.0 * out[column].astype(float)
+    if "outcome" in out.columns:
+        rows = out["outcome"].map(_is_share).to_numpy(dtype=bool)
+        for column in _PER_ROW:
+            if column in out.columns:
+                out[column] = out[column].astype(float).where(~rows, 100.0 * out[column])
+    return out
+
+
 def readable(table: pd.DataFrame) -> pd.DataFrame:
-    """The table with registry labels and units for outcome names, in rows and columns."""
+    """The table with registry labels and units for outcome names, shares in % as they say.
+
+    Labels replace the names in rows and columns (see :func:`in_percent` for the values).
+    """
+    table = in_percent(table)
     names = {n: plots.axis_label(n) for n in [*table.columns.get_level_values(0),
                                               *table.index.get_level_values(0)]
              if isinstance(n, str) and reg.registered(n)}

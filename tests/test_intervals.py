@@ -90,3 +90,16 @@ def test_survival_gets_wilson_and_bounded_outcomes_stay_in_their_range() -> None
     assert bootstrap_interval(share) == bootstrap_interval(share)  # the same every time
     money = interval_for("cumulative_profit", [-3.0, 1.0, 2.0])
     assert money.low < -3.0  # money is unbounded: a t interval
+
+
+def test_an_unpaired_difference_of_proportions_stays_within_minus_one_and_one() -> None:
+    # 1 of 30 against 29 of 30: Welch's interval leaves [-1, 1]; the bootstrap of each arm
+    # (what a share or a proportion gets) does not, and money keeps Welch's interval.
+    a, b = [1.0] + [0.0] * 29, [1.0] * 29 + [0.0]
+    got = unpaired_difference(b, a, name="survived")
+    assert -1.0 <= got.low <= got.mean <= got.high <= 1.0 and got.mean == pytest.approx(-28 / 30)
+    few = unpaired_difference([0.0, 0.0, 1.0], [1.0, 1.0, 1.0], name="survived")
+    assert few.high <= 1.0 and few.low >= -1.0
+    welch = unpaired_difference([0.0, 0.0, 1.0], [1.0, 1.0, 1.0])
+    assert welch.high > 1.0  # the interval it replaces for proportions
+    assert unpaired_difference(a, b, name="cumulative_profit") == unpaired_difference(a, b)

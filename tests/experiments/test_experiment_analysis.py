@@ -124,9 +124,10 @@ def test_shipped_sobol_and_morris_specs_run_through_sweep_and_analysis(tmp_path)
     for name in ("levers_sobol", "market_morris"):
         spec = load_spec(REPO / "experiments" / "specs" / f"{name}.yaml")
         small = spec.model_copy(update={
-            "steps": 12, "replications": 1,
+            # the shock's window ends when the entrant enters: months 4 ... 19
+            "steps": 24, "replications": 1,
             "base": {**spec.base, "customers": 300, "shock_steps": [4],
-                     "entrant_steps": [6]} if name == "levers_sobol" else
+                     "entrant_steps": [20]} if name == "levers_sobol" else
             {**spec.base, "customers": 300},
             "design": spec.design.model_copy(update={"samples": 2} if name == "levers_sobol"
                                              else {"trajectories": 2})})

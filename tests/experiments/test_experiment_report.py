@@ -130,3 +130,38 @@ def test_main_effects_draw_the_interval_made_for_each_outcome_kind() -> None:
     bars = fig.axes[0].containers[0]
     want = mean_interval(runs["money"].to_numpy()[:8])
     assert bars.lines[1][0].get_ydata()[0] == pytest.approx(want.low)
+
+
+def test_shares_are_shown_in_percent_as_their_labels_say() -> None:
+    wide = pd.DataFrame({("final_share", "mean"): [0.25], ("final_share", "count"): [4],
+                         ("cumulative_profit", "mean"): [3.5]})
+    wide.columns = pd.MultiIndex.from_tuples(wide.columns)
+    shown = report.in_percent(wide)
+    assert shown[("final_share", "mean")].tolist() == [25.0]
+    assert shown[("final_share", "count")].tolist() == [4]  # counts stay counts
+    assert shown[("cumulative_profit", "mean")].tolist() == [3.5]
+    long = pd.DataFrame({"outcome": ["survived", "cumulative_profit"], "mean": [0.5, 2.0],
+                         "low": [0.25, 1.0], "high": [0.75, 3.0], "pairs": [8, 8]})
+    shown = report.in_percent(long)
+    assert shown["mean"].tolist() == [50.0, 2.0] and shown["low"].tolist() == [25.0, 1.0]
+    assert shown["pairs"].tolist() == [8, 8]
+    assert "survival (%)" in report.readable(long)["outcome"].tolist()
+
+
+def test_a_report_of_part_of_a_design_says_so() -> None:
+    from experiments.analysis import Experiment
+
+    spec = parse_spec({"name": "c", "model": "experiments.testfunctions:ishigami",
+                       "design": {"kind": "lhs", "samples": 20},
+                       "levers": {"x1": {"range": [0, 1]}, "x2": {"range": [0, 1]}},
+                       "analysis": {"outcomes": ["y"]}})
+    rng = np.random.default_rng(0)
+    runs = pd.DataFrame({"run_id": range(20), "sample_id": range(20), "replication": 0,
+                         "x1": rng.uniform(size=20), "x2": rng.uniform(size=20),
+                         "y": rng.normal(size=20)})
+    whole = report.build(Experiment(spec, {}, runs, pd.DataFrame(), pd.DataFrame()))
+    assert not any("Only part of the design" in n for n in whole.notes)
+    part = report.build(Experiment(spec, {"selection": "--max-runs 20: 20 of 80 runs"}, runs,
+                                   pd.DataFrame(), pd.DataFrame()))
+    assert any(n.startswith("Only part of the design was run (--max-runs 20: 20 of 80 runs)")
+               for n in part.notes)
