@@ -106,7 +106,9 @@ class Firm(mesa.Agent):
         self.transition: Transition | None = None
         self.index = model.org.add_firm(levers, roles, links, offering, beliefs, ceiling,
                                         improvement)
-        self.metrics: dict[str, float] = dict.fromkeys(METRICS, 0.0)
+        # A disruptor that enters between months has no figures until its first month: an
+        # empty dict, not zeros a chart would draw (an incumbent starts with the market).
+        self.metrics: dict[str, float] = {} if entrant else dict.fromkeys(METRICS, 0.0)
         self.departments = list(Department.create_agents(
             model, len(roles), firm=self, local=list(range(len(roles))), role=list(roles)))
         model.firms.append(self)

@@ -381,3 +381,19 @@ def test_reset_keeps_the_rivals_a_scenario_makes_from_competitors(tmp_path: Path
     run.reset()
     assert [f.structure for f in run.model.firms] == ["inside_out", "inside_out", "outside_in",
                                                       "outside_in"]
+
+
+def test_a_scheduled_disruptor_is_drawn_from_its_first_month_not_from_zero() -> None:
+    # It enters after month 2 is booked; its first month is 3. Drawing it at month 2 with
+    # the zeros of a firm that has no figures yet made its lines jump up from 0.
+    run = RunController(model_factory=Factory(entrant_steps=(3,)))
+    for _ in range(2):
+        run.step()
+    assert [f.name for f in run.model.firms][-1] == "entrant-1"
+    assert "entrant-1" not in run.traces
+    run.step()
+    trace = run.traces["entrant-1"]
+    assert trace.steps == [3]
+    table = run.model.results()
+    first = table[table["firm"] == "entrant-1"].iloc[0]
+    assert first["step"] == 3 and trace.values["satisfaction"] == [first["satisfaction"]] != [0]
