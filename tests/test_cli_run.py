@@ -74,3 +74,16 @@ def test_run_records_the_seed_it_ran_on_and_shows_money_in_months(scenario, seed
     assert list(cash_panel.lines[0].get_ydata()) == list(focal["cash"] / model.fair_revenue)
     assert share_panel.get_title(loc="left") == "Market share (%)"
     assert list(share_panel.lines[0].get_ydata()) == list(100.0 * focal["market_share"])
+
+
+def test_the_table_lists_a_disruptor_that_failed_as_the_figure_draws_it():
+    from simulation.cli.run import build_model, summary_rows
+
+    model, steps, _, _ = build_model("low-end-disruption", None)
+    model.run(steps)
+    failed = [f.name for f in model.firms if f.entrant and not f.alive]
+    assert failed  # this scenario's second disruptor fails (seed 13)
+    rows = {row[0]: row for row in summary_rows(model)}
+    assert list(rows) == [f.name for f in model.firms]
+    for name in failed:
+        assert rows[name][3:6] == ("-", "-", "-") and rows[name][7] == "no"

@@ -44,7 +44,7 @@ def _stand_in(firms: int) -> SimpleNamespace:
         "structure": "outside_in", "market_share": 0.123456, "satisfaction": 0.87,
         "awareness_gap": 0.123, "action_gap": 0.456, "cash": -123_456_789.0, "alive": True})
     resilience = pd.DataFrame({"firm": last["firm"], "loss_area": 12345.6})
-    return SimpleNamespace(steps=600, results=lambda start=0: last, fair_revenue=1.0,
+    return SimpleNamespace(steps=600, results=lambda start=0: last, fair_revenue=1.0, firms=[],
                            resilience=lambda: resilience)
 
 

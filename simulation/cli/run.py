@@ -61,8 +61,23 @@ SUMMARY_CAPTION = ("cash in months of revenue (one firm's fair share of a month'
 
 
 def summary_rows(model: OrgModel) -> list[tuple[str, ...]]:
-    """The summary table's cells: every firm's final state and the focal firm's shock loss."""
+    """The summary table's cells: every firm's final state and the focal firm's shock loss.
+
+    A disruptor that failed leaves the per-month table after its failure month; its row here
+    is that month's (alive "no"), so every firm the figure draws is in the table.
+    """
+    import pandas as pd
+
     last = model.results(start=model.steps)
+    listed = set(last["firm"])
+    gone = [(f.name, f.failed_step) for f in model.firms
+            if f.name not in listed and f.failed_step is not None]
+    if gone:
+        ended = [model.results(start=month, stop=month + 1) for _, month in gone]
+        last = pd.concat([last, *(t[t["firm"] == name] for t, (name, _) in zip(ended, gone,
+                                                                              strict=True))])
+        order = {f.name: i for i, f in enumerate(model.firms)}
+        last = last.sort_values("firm", key=lambda c: c.map(order), kind="stable")
     resilience = model.resilience()
     rows: list[tuple[str, ...]] = []
     months = (last["cash"] / model.fair_revenue).tolist()  # money in months of revenue
