@@ -216,6 +216,33 @@ def _paired(series: Sequence[pd.Series]) -> list[np.ndarray]:
     return [frame.iloc[:, i].to_numpy(dtype=float) for i in range(frame.shape[1])]
 
 
+_SPAN = {"mean": 1, "difference": 2, "adjacent": 2, "interaction": 4}
+"""How many share-ranges wide a statistic of one share can be: a mean of a share lies in
+[0, 1], a difference of two in [-1, 1], an interaction (a - b - c + d) in [-2, 2]."""
+
+
+def share_range(check: Check) -> tuple[float, float] | None:
+    """The values a check's statistic can take when its measure is made of market shares.
+
+    A t interval of shares over a few seeds can reach past them (0.68 [0.08, 1.28] for a lead
+    in share over 2 seeds); the statistic cannot, so its interval is cut to this range: the
+    cut keeps every value the statistic can take, and so the interval's coverage.
+    """
+    parts = [p for p in split_measure(check.measure) if p is not None]
+    if check.kind not in _SPAN or not all(p.endswith("share") for p in parts):
+        return None
+    width = _SPAN[check.kind] * len(parts)
+    low = 0.0 if check.kind == "mean" and len(parts) == 1 else -width / 2
+    return low, low + width if low == 0.0 else width / 2
+
+
+def _within(estimate: Estimate, bounds: tuple[float, float] | None) -> Estimate:
+    if bounds is None or math.isnan(estimate.low):
+        return estimate
+    return Interval(estimate.mean, max(estimate.low, bounds[0]), min(estimate.high, bounds[1]),
+                    estimate.n)
+
+
 def estimate_check(pattern: Pattern, check: Check, table: pd.DataFrame) -> CheckResult:
     """Estimate one check at every level (or across levels) and decide it."""
     keys = level_keys(pattern)
@@ -238,6 +265,8 @@ def estimate_check(pattern: Pattern, check: Check, table: pd.DataFrame) -> Check
     else:
         for key in keys:
             out.append((level_label(pattern, key), _at_level(check, table, key)))
+    bounds = share_range(check)
+    out = [(label, _within(est, bounds)) for label, est in out]
     if check.criterion is None:
         return CheckResult(check, out, None)
     margins = [margin(e, check.criterion) for _, e in out]

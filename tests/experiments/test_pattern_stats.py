@@ -93,3 +93,24 @@ def test_a_failed_run_makes_the_pattern_fail_with_its_first_error_line():
     result = evaluate(TWO_ARMS, _table(rows))
     assert result.status == "FAIL (error)" and result.passed is False
     assert result.error == "ParameterError: need_noise: unknown"
+
+
+def test_a_lead_in_share_keeps_its_interval_within_what_a_lead_can_be():
+    # Two seeds with leads 0.98 and 0.90: the t interval reaches past 1; a lead in share
+    # cannot, so the interval is cut at 1 and the mean and lower bound are unchanged.
+    from experiments.pattern_stats import estimate_check, share_range
+
+    check = Check("OI - IO mean share", "mean", "f0_mean_share - f1_mean_share",
+                  arms=("h2h",), criterion=None)
+    pattern = Pattern("p", "title", "seed", "claim", arms=(Arm("h2h", {}),), checks=(check,))
+    table = pd.DataFrame({"arm": "h2h", "level": [(), ()], "replication": [0, 1], "ok": True,
+                          "f0_mean_share": [0.99, 0.95], "f1_mean_share": [0.01, 0.05]})
+    (_, est), = estimate_check(pattern, check, table).estimates
+    t_half = 12.706204736174698 * np.std([0.98, 0.90], ddof=1) / math.sqrt(2)
+    assert est.mean == pytest.approx(0.94) and est.low == pytest.approx(0.94 - t_half)
+    assert 0.94 + t_half > 1.0
+    assert est.high == 1.0
+    assert share_range(check) == (-1.0, 1.0)
+    assert share_range(Check("x", "difference", "f0_profit", ("a", "b"), None)) is None
+    assert share_range(Check("x", "interaction", "f0_mean_share", ("a", "b", "c", "d"),
+                             None)) == (-2.0, 2.0)
