@@ -164,3 +164,16 @@ def test_compare_out_must_be_a_folder(tmp_path: Path, capsys: pytest.CaptureFixt
     (tmp_path / "file").write_text("x")
     assert main(["compare", str(path), "--out", str(tmp_path / "file"), "--reps", "2"]) == 2
     assert "--out" in capsys.readouterr().err
+
+
+def test_every_problem_of_a_file_is_its_own_error_line(tmp_path: Path,
+                                                       capsys: pytest.CaptureFixture[str]
+                                                       ) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("title: Bad\ndescription: x\nteaches: y\nquestions: ['q?']\n"
+                   "market: {customers: 100, turbulance: 0.1, shock_rate: 2}\n")
+    assert main(["validate", str(bad)]) == 2
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) >= 2 and all(line.startswith(f"error: {bad}") for line in lines)
+    assert any("turbulance" in line for line in lines)
+    assert any("shock_rate" in line for line in lines)

@@ -46,6 +46,11 @@ def _outsidein(
     """Outside-In: simulate inside-out and outside-in organizations in a shifting market."""
 
 
+def error_lines(message: str) -> str:
+    """A message as error lines, each marked: several mistakes in one file are several lines."""
+    return "\n".join(f"error: {line}" for line in str(message).splitlines() or [""])
+
+
 from simulation.cli import compare as _compare  # noqa: E402,F401  (registers `compare`)
 from simulation.cli import patterns as _patterns  # noqa: E402,F401  (registers `patterns`)
 from simulation.cli import run as _run  # noqa: E402,F401  (registers `run`)
@@ -71,7 +76,7 @@ def main(argv: list[str] | None = None) -> int:
         return USAGE_EXIT
     except (OutsideInError, ClickException) as exc:
         message = exc.format_message() if isinstance(exc, ClickException) else str(exc)
-        print(f"error: {message}", file=sys.stderr)
+        print(error_lines(message), file=sys.stderr)
         return exc.exit_code if isinstance(exc, OutsideInError) else USAGE_EXIT
     except OSError as exc:  # a failure while writing (a full disk): one line, exit 1
         print(f"error: {exc.filename or 'output'}: {exc.strerror or exc}", file=sys.stderr)

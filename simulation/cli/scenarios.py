@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from simulation.cli import app
+from simulation.cli import app, error_lines
 from simulation.errors import OutsideInError
 from simulation.scenario import SCENARIO_DIR, load_scenario, scenario_names
 
@@ -53,6 +53,6 @@ def validate(files: Annotated[list[Path], typer.Argument(
             continue
         typer.echo(f"ok  {path}  ({scenario.title})")
     for error in errors[:-1]:
-        typer.echo(f"error: {error}", err=True)
+        typer.echo(error_lines(str(error)), err=True)
     if errors:
         raise errors[-1]
