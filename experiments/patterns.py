@@ -253,8 +253,9 @@ PATTERNS: list[Pattern] = [
                       ("head_to_head",), need(Condition("upper", ">=", 0.0)), SHARE))),
     Pattern(
         "beyond_followable", "Beyond what anyone can follow", "seed 000: sense and respond",
-        "When needs move faster than any firm can follow, outside-in is not destroyed: its "
-        "survival is at least inside-out's.",
+        "When needs move faster than any firm can follow, being outside-in does not make a "
+        "firm fail more: its survival is at least inside-out's (at these speeds both "
+        "usually fail, so the claim is no worse, not better).",
         base=PERSISTENT,
         arms=H2H_ARMS,
         levels=(Axis("turbulence", (0.06, 0.1)),),
