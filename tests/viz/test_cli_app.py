@@ -111,7 +111,7 @@ def test_a_real_broken_scenario_is_refused_with_the_scenario_layers_words(
     lines = capsys.readouterr().err.strip().splitlines()  # every mistake, one line each
     assert lines[0] == f"error: {bad}: description: is required (the situation, in plain " \
         "language)"
-    assert lines[-1].startswith(f"{bad}: firms: is required")
+    assert lines[-1].startswith(f"error: {bad}: firms: is required")
     assert served == []
 
 
