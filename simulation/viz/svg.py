@@ -157,7 +157,8 @@ def line_chart(title: str, series: Sequence[Series], events: Sequence[Event] = (
 
     Args:
         title: Shown above the plot.
-        series: One line per firm; non-finite values break the line (a failed firm).
+        series: One line per firm; non-finite values break the line (a failed firm). A dot
+            marks each firm's latest value (at month 0, the only one).
         events: Months to mark, coloured by kind (see ``EVENT_COLORS``) and named in the
             legend and in each mark's tooltip.
         unit: What the values measure, shown beside the title.
@@ -243,6 +244,11 @@ def line_chart(title: str, series: Sequence[Series], events: Sequence[Event] = (
             pts = " ".join(f"{_fmt(px(x))},{_fmt(py(y))}" for x, y in run)
             out.append(f'<polyline points="{pts}" fill="none" stroke="{s.color}" '
                        f'stroke-width="2.5"{dash}><title>{escape(s.name)}</title></polyline>')
+        if ys and math.isfinite(ys[-1]):  # now: a dot on the latest month (month 0 too,
+            # where a line of one point would show nothing)
+            out.append(f'<circle cx="{_fmt(px(xs[-1]))}" cy="{_fmt(py(ys[-1]))}" r="4" '
+                       f'fill="{s.color}" data-now="{escape(s.name)}"><title>'
+                       f'{escape(s.name)}, month {xs[-1]:g}</title></circle>')
     out.append("</svg>")
     return "".join(out)
 

@@ -139,3 +139,19 @@ def test_market_view_widens_its_axes_for_needs_that_left_the_unit_square():
     page = svg.market(["here", "moved"], needs, [True, True], [], "x", "y")
     xs = [float(x) for x in re.findall(r'<circle cx="([0-9.]+)"', page)]
     assert xs[0] < xs[1] < 400 - 12
+
+
+def test_each_firm_s_latest_value_is_a_dot_so_month_zero_is_not_empty() -> None:
+    alone = svg.line_chart("Share", [svg.Series("focal", "#00f", [0], [0.5]),
+                                     svg.Series("rival", "#f00", [0], [0.5])],
+                           y_range=(0, 1), x_max=12)
+    assert alone.count("<circle") == 2 and 'data-now="focal"' in alone  # one month: two dots
+    failed = svg.line_chart("Share", [svg.Series("gone", "#000", [0, 1, 2], [0.4, 0.3, math.nan])],
+                            y_range=(0, 1))
+    assert "<circle" not in failed  # a firm that failed has no "now"
+    two = svg.line_chart("Share", [svg.Series("a", "#000", [0, 10], [0.0, 1.0])],
+                         y_range=(0, 1))
+    dot = re.search(r'<circle cx="([0-9.]+)" cy="([0-9.]+)"', two)
+    assert dot is not None
+    end = two.split('<polyline points="')[1].split('"')[0].split()[-1]
+    assert end == f"{dot.group(1)},{dot.group(2)}"  # on the line's last point
