@@ -77,7 +77,7 @@ def heatmap(runs: pd.DataFrame, x: str, y: str, outcome: str) -> Figure:
     ax.set_xticks(range(len(table.columns)), [_tick(c) for c in table.columns], rotation=45,
                   ha="right")
     ax.set_yticks(range(len(table.index)), [_tick(i) for i in table.index])
-    scale = _shown(outcome)
+    scale = reg.display_scale(outcome)
     for (i, j), value in np.ndenumerate(values):
         if np.isfinite(value):
             red, green, blue, _ = image.cmap(image.norm(value))
@@ -92,11 +92,6 @@ def heatmap(runs: pd.DataFrame, x: str, y: str, outcome: str) -> Figure:
     bar.update_ticks()
     fig.tight_layout()
     return fig
-
-
-def _shown(outcome: str) -> float:
-    """What a value is multiplied by to be read in its unit (a share is shown in %)."""
-    return 100.0 if reg.registered(outcome) and reg.outcome(outcome).unit == "share" else 1.0
 
 
 def main_effects(runs: pd.DataFrame, factors: list[str], outcome: str) -> Figure:
@@ -128,7 +123,7 @@ def main_effects(runs: pd.DataFrame, factors: list[str], outcome: str) -> Figure
     for ax in axes.flat[n:]:
         ax.set_visible(False)
     axes[0, 0].set_ylabel(axis_label(outcome))
-    scale = _shown(outcome)
+    scale = reg.display_scale(outcome)
     axes[0, 0].yaxis.set_major_formatter(
         matplotlib.ticker.FuncFormatter(lambda v, _: plain_number(scale * v)))
     fig.suptitle(f"main effects on {reg.label(outcome)}")
@@ -144,8 +139,7 @@ def trajectories(series: pd.DataFrame, runs: pd.DataFrame, column: str,
     left out of the mean and the band.
     """
     data = series.merge(runs[["run_id", by]] if by else runs[["run_id"]], on="run_id")
-    if reg.registered(column) and reg.outcome(column).unit == "share":
-        data = data.assign(**{column: 100.0 * data[column]})
+    data = data.assign(**{column: reg.display_scale(column) * data[column]})
     fig, ax = plt.subplots(figsize=(7, 4))
     groups = data.groupby(_binned(data[by]), observed=True) if by else [("all runs", data)]
     for label, group in groups:

@@ -184,31 +184,31 @@ _HEADS = {"mu": "μ", "mu_star": "μ*", "mu_star_conf": "μ* ± (95%)", "sigma":
 """Column heads of the HTML tables (the CSV files keep the column names)."""
 
 
-_PER_ROW = ("mean", "low", "high", "unpaired_low", "unpaired_high")
-"""Columns of a long table (one row per outcome) that are in the outcome's unit."""
-
-
-def _is_share(name: object) -> bool:
-    return isinstance(name, str) and reg.registered(name) and reg.outcome(name).unit == "share"
+_IN_UNIT = ("mean", "std", "low", "high", "unpaired_low", "unpaired_high")
+"""Columns of a table with an outcome per row that are in that outcome's unit (not counts,
+factors or levels)."""
 
 
 def in_percent(table: pd.DataFrame) -> pd.DataFrame:
     """Shares as percentages, as their labels say "(%)" (the CSV files keep fractions).
 
-    A wide table has an outcome per column (its counts stay counts); a long one an
-    ``outcome`` column whose share rows are scaled in :data:`_PER_ROW`.
+    An outcome per column (a grid's summary: its counts stay counts), or an outcome per row,
+    in an ``outcome`` column (paired differences) or as the index (a sampled design's
+    summary), whose :data:`_IN_UNIT` columns are scaled.
     """
     out = table.copy()
     for column in out.columns:
-        top = column[0] if isinstance(column, tuple) else column
-        last = column[-1] if isinstance(column, tuple) else column
-        if _is_share(top) and last != "count":
-            out[column] = 100.0 * out[column].astype(float)
-    if "outcome" in out.columns:
-        rows = out["outcome"].map(_is_share).to_numpy(dtype=bool)
-        for column in _PER_ROW:
+        top, last = (column[0], column[-1]) if isinstance(column, tuple) else (column, column)
+        scale = reg.display_scale(str(top))
+        if scale != 1.0 and last != "count":
+            out[column] = scale * out[column].astype(float)
+    rows = (out["outcome"] if "outcome" in out.columns
+            else out.index.to_series() if out.index.name == "outcome" else None)
+    if rows is not None:
+        scales = rows.map(lambda name: reg.display_scale(str(name))).to_numpy(dtype=float)
+        for column in _IN_UNIT:
             if column in out.columns:
-                out[column] = out[column].astype(float).where(~rows, 100.0 * out[column])
+                out[column] = scales * out[column].astype(float).to_numpy()
     return out
 
 

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 import mesa
 import numpy as np
 
-from simulation.outcomes import FIRM_METRICS
+from simulation.outcomes import FIRM_METRICS, in_revenue_months
 from simulation.params import LEVERS
 from simulation.structures import CUSTOMER_FACING
 
@@ -158,7 +158,7 @@ class Firm(mesa.Agent):
 
         A month of revenue is one firm's fair share of a month's revenue at the start.
         """
-        return float(self.cash) / self.model.fair_revenue
+        return float(in_revenue_months({"cash": self.cash}, self.model.fair_revenue)["cash"])
 
     def pay(self, revenue: float, customers: float, variety: float, upkeep: float,
             change: float) -> float:

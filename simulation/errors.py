@@ -2,7 +2,7 @@
 
 User mistakes (a parameter out of range, an unknown structure) raise these, never a bare
 ``Exception``, so that every face of the model (CLI, app, experiments) can tell a bad input
-from a bug and report the first as one clear line.
+from a bug and report the first as one clear line a problem.
 """
 
 from __future__ import annotations

@@ -16,11 +16,13 @@ from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.lines import Line2D  # noqa: E402
 
 from simulation.event_style import EVENT_STYLE  # noqa: E402
-from simulation.outcomes import PANELS as PANEL_NAMES  # noqa: E402
-from simulation.outcomes import in_revenue_months, outcome, unit_text  # noqa: E402
-
-PANELS: tuple[str, ...] = PANEL_NAMES
-"""The panels of a run's figure, in order (from the outcome registry)."""
+from simulation.outcomes import (  # noqa: E402
+    PANELS,
+    display_scale,
+    in_revenue_months,
+    outcome,
+    unit_text,
+)
 
 
 def panel_title(metric: str) -> str:
@@ -32,7 +34,7 @@ def panel_title(metric: str) -> str:
 
 def shown(metric: str, values: Any) -> Any:
     """Values as a figure draws them: shares in %, anything else as given."""
-    return 100.0 * values if outcome(metric).unit == "share" else values
+    return display_scale(metric) * values
 
 
 def mark_events(ax: Axes, events: Iterable[Mapping[str, Any]]) -> None:

@@ -241,8 +241,8 @@ class Market:
             bonus = np.full(n_firms, self.params.loyalty) if loyalty is None else loyalty
             chosen_firm = self._logit_pick(rng, idx, seg, current, options, offerings, prices,
                                            bonus)
+        self._enforce_capacity(rng, current, chosen_firm, capacity)
         self.supplier[idx] = chosen_firm
-        chosen_firm = self._enforce_capacity(rng, idx, current, chosen_firm, capacity)
         # Keep the (segment, supplier) counts current by moving only the customers who chose.
         cell = seg * (n_firms + 1) + 1  # the cell of (segment, nobody) + 1, then the firms'
         moved = np.bincount(cell + chosen_firm, minlength=self.counts.size)
@@ -311,15 +311,17 @@ class Market:
             self.counts = np.hstack([self.counts, np.zeros((self.n_segments, missing),
                                                            dtype=self.counts.dtype)])
 
-    def _enforce_capacity(self, rng: np.random.Generator, idx: np.ndarray, previous: np.ndarray,
-                          chosen: np.ndarray, capacity: np.ndarray) -> np.ndarray:
+    def _enforce_capacity(self, rng: np.random.Generator, previous: np.ndarray,
+                          chosen: np.ndarray, capacity: np.ndarray) -> None:
         # A young disruptor cannot serve everyone who wants it: some of its would-be new
-        # customers, drawn at random, stay where they were. (Most months no firm is limited:
-        # one comparison.) Returns the choosers' suppliers after that (``chosen``, changed in
-        # place).
+        # customers, drawn at random, stay where they were (``chosen``, the choosers' new
+        # suppliers, is changed in place). Most months no firm is limited: one comparison.
         if float(capacity.min()) >= self.segment.size:  # an incumbent's capacity is inf
-            return chosen
+            return
         limited = np.flatnonzero(capacity < self.segment.size)
+        # Each one's customers who did not choose this month (the counts are last month's).
+        kept = {int(f): int(np.add.reduce(self.counts[:, f + 1]))
+                - int(np.count_nonzero(previous == f)) for f in limited}
         # A customer turned away goes back to last month's supplier, which may be another
         # limited firm already checked: pass again until nobody is turned away. Each pass
         # settles for good everyone it turns away (they are back where they were), so the
@@ -328,12 +330,8 @@ class Market:
         turning = True
         while turning:
             turning = False
-            for f in limited:
-                # Its customers now: last month's count (the counts are not yet moved), less
-                # those of the choosers who left it, plus those who chose it.
-                excess = int(np.add.reduce(self.counts[:, f + 1])) \
-                    - int(np.count_nonzero(previous == f)) \
-                    + int(np.count_nonzero(chosen == f)) - int(capacity[f])
+            for f, stayed in kept.items():
+                excess = stayed + int(np.count_nonzero(chosen == f)) - int(capacity[f])
                 if excess <= 0:
                     continue
                 joined = np.flatnonzero((chosen == f) & (previous != f))
@@ -341,9 +339,7 @@ class Market:
                     continue
                 turned_away = rng.choice(joined, size=min(excess, joined.size), replace=False)
                 chosen[turned_away] = previous[turned_away]
-                self.supplier[idx[turned_away]] = chosen[turned_away]
                 turning = True
-        return chosen
 
     def tally(self, offerings: np.ndarray, prices: np.ndarray) -> Tally:
         """Count customers, satisfaction and revenue per firm for this month.

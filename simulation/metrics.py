@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from simulation.outcomes import IN_BUSINESS_ONLY
+from simulation.outcomes import EVENTS, IN_BUSINESS_ONLY
 
 PRE_SHOCK_MONTHS = 6
 """Months before a shock whose mean performance is the level to recover."""
@@ -57,19 +57,20 @@ def shock_response(series: np.ndarray, shock: int, end: int, recovery_fraction: 
             "loss_area": loss, "recovered": bool(recovered), "window": float(window.size)}
 
 
-DISTURBANCES = ("shock", "entrant", "new_segment", "reorganization")
+DISTURBANCES: tuple[str, ...] = tuple(kind for kind in EVENTS if kind != "failure")
 """Kinds of event that move a firm's share from outside its recovery: each ends the window of
 the shock before it, so a share lost to a disruptor that entered later is not counted as the
-shock's (a firm's failure is not one: it moves customers, but it is nobody's disturbance)."""
+shock's. Every registered kind but a firm's failure (it moves customers, but it is nobody's
+disturbance)."""
 
 
 def firm_resilience(steps: np.ndarray, share: np.ndarray, alive: np.ndarray,
-                    shocks: Sequence[int], last: int, recovery_fraction: float,
-                    disturbances: Sequence[int] = ()) -> list[dict[str, float | bool]]:
+                    shocks: Sequence[int], disturbances: Sequence[int], last: int,
+                    recovery_fraction: float) -> list[dict[str, float | bool]]:
     """One firm's response to each shock it was alive for, from its rows of the table.
 
     A shock's window ends the month before the next disturbance (``disturbances``: months of
-    any event of :data:`DISTURBANCES`; the shocks are always among them) or at ``last``.
+    any event of :data:`DISTURBANCES`, the shocks among them) or at ``last``.
     Returns rows of ``RESILIENCE_COLUMNS`` without the firm; ``steps`` ascending.
     """
     series = np.zeros(last + 1)

@@ -28,12 +28,12 @@ from simulation.metrics import (
     run_summary,
 )
 from simulation.organization import Organizations
-from simulation.params import LEVERS, FirmSpec, ModelParams, check_levers
+from simulation.params import LEVERS, FirmSpec, ModelParams
 from simulation.structures import (
     LINK_BUILDERS,
     PRESETS,
     incumbent_specs,
-    other_preset,
+    reorganization_target,
     roles_for,
 )
 
@@ -277,15 +277,7 @@ class OrgModel(mesa.Model):
         target = self._firm(firm)
         if not target.alive:
             return
-        if to is None:
-            to = other_preset(target.structure)
-        if isinstance(to, str):
-            if to not in PRESETS:
-                raise ParameterError("reorganize_to", f"{to!r} is not one of {sorted(PRESETS)}")
-            levers, structure = PRESETS[to].lever_values(), to
-        else:
-            check_levers("reorganize_to", to)
-            levers, structure = {**target.levers, **to}, target.structure
+        levers, structure = reorganization_target(target.levers, target.structure, to)
         target.transition = Transition(
             start=self.steps + 1, length=self.params.transition_steps,
             from_levers=dict(target.levers), to_levers=dict(levers),
@@ -514,15 +506,19 @@ class OrgModel(mesa.Model):
         Read from the model's per-month arrays: no table is built.
         """
         rows = []
+        marks = self._disturbances()
         for firm in self.firms:  # firm order is the order in which firms enter the table
-            rows += self._firm_resilience(firm)
+            rows += self._firm_resilience(firm, *marks)
         table = pd.DataFrame(rows, columns=RESILIENCE_COLUMNS)
         return table.sort_values(["shock_step"], kind="stable").reset_index(drop=True)
 
-    def _shocks(self) -> list[int]:
-        return [e["step"] for e in self.events if e["kind"] == "shock"]
+    def _disturbances(self) -> tuple[list[int], list[int]]:
+        """The months of the shocks, and of every disturbance (shocks included)."""
+        return ([e["step"] for e in self.events if e["kind"] == "shock"],
+                [e["step"] for e in self.events if e["kind"] in DISTURBANCES])
 
-    def _firm_resilience(self, firm: Firm) -> list[dict[str, Any]]:
+    def _firm_resilience(self, firm: Firm, shocks: list[int], disturbances: list[int]
+                         ) -> list[dict[str, Any]]:
         """A firm's rows of :meth:`resilience`, from the per-month arrays."""
         data = self._rows.data
         mine = data[:, 1] == firm.index
@@ -530,10 +526,9 @@ class OrgModel(mesa.Model):
             return []
         share, alive = data[mine, 3 + _NUMERIC.index("market_share")], \
             data[mine, 3 + _NUMERIC.index("alive")].astype(bool)
-        disturbances = [e["step"] for e in self.events if e["kind"] in DISTURBANCES]
         return [{**row, "firm": firm.name} for row in firm_resilience(
-            data[mine, 0].astype(np.int64), share, alive, self._shocks(),
-            int(data[:, 0].max()), self.params.recovery_fraction, disturbances)]
+            data[mine, 0].astype(np.int64), share, alive, shocks, disturbances,
+            int(data[:, 0].max()), self.params.recovery_fraction)]
 
     def disruptions(self) -> pd.DataFrame:
         """One row per (entrant, incumbent): when it entered, was noticed and was answered.
@@ -600,7 +595,8 @@ class OrgModel(mesa.Model):
         """
         incumbents = [f.name for f in self.firms if not f.entrant]
         name = self.focal.name if firm is None else firm
-        resilience = self._firm_resilience(self._firm(name))
+        shocks, disturbances = self._disturbances()
+        resilience = self._firm_resilience(self._firm(name), shocks, disturbances)
         return run_summary(self.columns() if columns is None else columns, resilience, name,
-                           [n for n in incumbents if n != name], len(self._shocks()),
+                           [n for n in incumbents if n != name], len(shocks),
                            sum(e["kind"] == "entrant" for e in self.events))

@@ -180,7 +180,7 @@ SUBJECT_NEEDS: Mapping[str, str] = {"recovery": "shock", "entrants_share": "entr
 """The event kind a subject needs (a scenario without it has nothing to show there)."""
 
 
-_MONEY = frozenset(n for n, o in (*OUTCOMES.items(), *SERIES.items())
+MONEY = frozenset(n for n, o in (*OUTCOMES.items(), *SERIES.items())
                    if o.unit == "revenue-months")
 """The outcomes and series that are money (divided by fair-share revenue for every face)."""
 
@@ -192,7 +192,7 @@ def in_revenue_months(values: Mapping[str, Any], fair_revenue: float) -> dict[st
     divided by the model's ``fair_revenue`` (one firm's fair share of a month's revenue);
     other values pass unchanged. Values may be numbers or arrays (a series).
     """
-    return {k: (v / fair_revenue if k in _MONEY and fair_revenue else v)
+    return {k: (v / fair_revenue if k in MONEY and fair_revenue else v)
             for k, v in values.items()}
 
 
@@ -259,6 +259,16 @@ def outcome(name: str) -> Outcome:
         raise KeyError(f"{name!r} is not a registered outcome; outcomes are "
                        f"{', '.join(_ANY)}")
     return found
+
+
+def display_scale(name: str) -> float:
+    """What a value is multiplied by to be shown in its unit.
+
+    100 for a share (shown in %); 1 for anything else, names the registry does not know
+    included.
+    """
+    known = _ANY.get(name)
+    return 100.0 if known is not None and known.unit == "share" else 1.0
 
 
 def label(name: str) -> str:

@@ -31,7 +31,7 @@ from simulation import levers as lv
 from simulation import outcomes as reg
 from simulation.figures import event_handles, mark_events, panel_title, shown
 from simulation.scenario import Scenario
-from simulation.structures import PRESETS, other_preset
+from simulation.structures import PRESETS, incumbent_specs, reorganization_target
 
 _COLORS = ("#c0504d", "#1f77b4")
 _ORDINALS = ("first", "second", "third", "fourth", "fifth", "sixth")
@@ -321,27 +321,28 @@ def _encounter_table(result: Comparison, whats: Sequence[str], subject: str,
 
 
 def _organizations(result: Comparison) -> str:
-    """Each organization's five levers and what they cost a month, and its reorganization."""
+    """Each organization's five levers and what they cost a month, and its reorganization.
+
+    Read off the model's parameters of each arm, by the model's own rules (the focal firm's
+    spec, the reorganization's target), so the handout describes the runs it shows.
+    """
     e = html.escape
-    scenario = result.scenario
-    reorg = next((ev for ev in scenario.timeline if ev.event == "reorganization"), None)
+    timeline_reorganizes = any(ev.event == "reorganization" for ev in result.scenario.timeline)
     items = []
     for arm in result.arms:
-        params = scenario.to_params(**arm.overrides())
-        values = PRESETS[arm.structure].lever_values(arm.levers)
-        text = (f"<li><b>{e(plain(arm.label))}</b>: organized {e(plain(arm.structure))}: "
-                f"{e(_levers_text(values, params.lever_cost, params.departments))}")
-        if reorg is not None and arm.reorganize:
-            to = reorg.to if reorg.to is not None else other_preset(arm.structure)
-            target, name = ((PRESETS[to].lever_values(), plain(to)) if isinstance(to, str)
-                            else ({**values, **to.values()}, "new lever values"))
-            cost = params.reorganize_cost if reorg.cost is None else reorg.cost
-            months = params.transition_steps if reorg.transition_steps is None \
-                else reorg.transition_steps
-            text += (f". From month {reorg.step} it reorganizes to {e(name)} over {months} "
-                     f"months, for a one-off {cost:g} months of revenue: "
-                     f"{e(_levers_text(target, params.lever_cost, params.departments))}")
-        elif reorg is not None:
+        p = result.scenario.to_params(**arm.overrides())
+        focal = incumbent_specs(p)[0]
+        values = PRESETS[focal.structure].lever_values(focal.levers)
+        text = (f"<li><b>{e(plain(arm.label))}</b>: organized {e(plain(focal.structure))}: "
+                f"{e(_levers_text(values, p.lever_cost, p.departments))}")
+        if p.reorganize_step is not None:
+            target, structure = reorganization_target(values, focal.structure, p.reorganize_to)
+            name = plain(structure) if isinstance(p.reorganize_to, str | None) \
+                else "new lever values"
+            text += (f". From month {p.reorganize_step} it reorganizes to {e(name)} over "
+                     f"{p.transition_steps} months, for a one-off {p.reorganize_cost:g} months "
+                     f"of revenue: {e(_levers_text(target, p.lever_cost, p.departments))}")
+        elif timeline_reorganizes:
             text += "; it does not reorganize"
         items.append(text + ".</li>")
     return (f'<section data-subjects="organizations"><h2>The two organizations</h2>'

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from simulation.errors import ParameterError
-from simulation.params import LEVERS, FirmSpec, ModelParams
+from simulation.params import LEVERS, FirmSpec, ModelParams, check_levers
 
 ROLES: tuple[str, ...] = ("sales", "marketing", "service", "product", "operations", "finance")
 """Department roles; a firm with more than six departments repeats them in this order."""
@@ -151,6 +151,28 @@ FOCAL_PRESETS: tuple[str, ...] = ("inside_out", "outside_in")
 def other_preset(name: str) -> str:
     """The opposite pole of ``name`` (outside_in for inside_out and vice versa)."""
     return "inside_out" if name == "outside_in" else "outside_in"
+
+
+def reorganization_target(levers: Mapping[str, float], structure: str,
+                          to: str | Mapping[str, float] | None
+                          ) -> tuple[dict[str, float], str]:
+    """The levers and structure a firm of ``levers`` and ``structure`` reorganizes to.
+
+    ``to`` is a preset's name (its levers and links), lever values (over the firm's own, its
+    links kept) or None (the other preset). The one rule, for the model and the handout.
+
+    Raises:
+        ParameterError: ``to`` names no preset or sets a lever out of range.
+
+    """
+    if to is None:
+        to = other_preset(structure)
+    if isinstance(to, str):
+        if to not in PRESETS:
+            raise ParameterError("reorganize_to", f"{to!r} is not one of {sorted(PRESETS)}")
+        return PRESETS[to].lever_values(), to
+    check_levers("reorganize_to", to)
+    return {**levers, **to}, structure
 
 
 FIRM_KEYWORDS: tuple[str, ...] = ("firms", "structure", "price", "rivals", "rival_structure",

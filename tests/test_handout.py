@@ -83,6 +83,18 @@ def test_every_question_of_a_shipped_scenario_is_answered_on_its_handout(name: s
             assert row["b_low"] >= 0.0 and row["b_high"] <= 1.0
 
 
+def test_the_organizations_are_described_as_the_model_runs_them() -> None:
+    # reorganization.yaml: month 72, to outside-in, cost 2, 12 months; one arm stays put.
+    _, page = _handout("reorganization")
+    seen = _Text()
+    seen.feed(page)
+    text = " ".join(seen.text)
+    assert ("From month 72 it reorganizes to Outside-in over 12 months, for a one-off 2 "
+            "months of revenue: coordination 0.8, cooperation 0.8, clout 0.8, capability 0.7, "
+            "connections 0.6") in text
+    assert text.count("it does not reorganize") == 1
+
+
 def test_a_run_without_shocks_explains_its_missing_rows_in_words() -> None:
     result, page = _handout("stable-market")
     assert "no needs shock happened in any run, so there is nothing to measure" in page

@@ -350,10 +350,10 @@ def test_a_shock_s_window_ends_at_the_next_disturbance_exactly():
     steps = np.arange(31)
     share = np.where((steps >= 10) & (steps < 15), 0.4, np.where(steps >= 20, 0.2, 0.5))
     alive = np.ones(31, dtype=bool)
-    (row,) = firm_resilience(steps, share, alive, [10], 30, 0.95, disturbances=[20])
+    (row,) = firm_resilience(steps, share, alive, [10], [10, 20], 30, 0.95)
     assert row["window"] == 10.0 and row["recovered"] and row["time_to_recover"] == 5.0
     assert row["depth"] == pytest.approx(0.2) and row["loss_area"] == pytest.approx(1.0)
-    (unbounded,) = firm_resilience(steps, share, alive, [10], 30, 0.95)
+    (unbounded,) = firm_resilience(steps, share, alive, [10], [10], 30, 0.95)
     assert unbounded["window"] == 21.0 and not unbounded["recovered"]
     assert unbounded["depth"] == pytest.approx(0.6)
 

@@ -22,7 +22,7 @@ def _shown() -> dict[str, set[str]]:
     """Every outcome name a table, handout, report or app panel uses, by who uses it."""
     from experiments.spec import load_spec
     from simulation.agents import METRICS
-    from simulation.figures import PANELS
+    from simulation.figures import PANELS  # what the run figure draws
     from simulation.model import FOCAL_REPORTERS
     from simulation.viz.controller import METRICS as APP_METRICS
     from simulation.viz.texts import METRIC_TEXT

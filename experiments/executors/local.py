@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 
 from experiments.executors import Executor
 from experiments.forkserver import context, start_method
-from experiments.limits import MAX_WORKERS
+from experiments.limits import MAX_WORKERS, default_workers
 from experiments.runner import WORKER_DIED, Record, Task, run_tasks, worker_died
 
 __all__ = ["MAX_WORKERS", "WORKER_DIED", "LocalExecutor"]
@@ -26,7 +25,7 @@ class LocalExecutor(Executor):
     backend = "local"
 
     def __init__(self, workers: int | None = None) -> None:
-        count = workers if workers is not None else min(os.cpu_count() or 1, MAX_WORKERS)
+        count = default_workers(workers) if workers is None else workers
         if not 1 <= count <= MAX_WORKERS:
             raise ValueError(f"workers = {count} must be between 1 and {MAX_WORKERS}")
         self.workers = count

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -12,8 +11,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedCo
 from rich.table import Table
 
 from experiments.forkserver import start_early
-from experiments.limits import MAX_WORKERS, one_backend
-from experiments.outdir import out_folder
+from experiments.limits import MAX_WORKERS, default_workers, one_backend
+from experiments.outdir import check_out_path, out_folder
 from simulation.cli import app
 from simulation.errors import OutsideInError
 
@@ -53,10 +52,13 @@ def compare(
     Writes NAME.html (self-contained report), NAME.png (mean trajectories with bands) and
     NAME-runs.csv / NAME-table.csv into OUT, and prints the table.
     """
+    one_backend(workers, scheduler)
+    check_out_path(out)
+    n_workers = default_workers(workers, runs=4 * reps)
     # the workers' fork server loads the model while this process loads its own modules
-    start_early(workers or min(os.cpu_count() or 1, 4 * reps, MAX_WORKERS), scheduler)
+    start_early(n_workers, scheduler)
     from experiments.compare import FRAMING_TEXT, FRAMINGS
-    from experiments.outdir import FolderLock, check_out_path
+    from experiments.outdir import FolderLock
     from experiments.resources import estimate, require
     from simulation.outcomes import label
     from simulation.report import table_header, table_rows
@@ -64,12 +66,9 @@ def compare(
 
     if framing is not None and framing not in FRAMINGS:
         raise OutsideInError(f"--framing: {framing!r} is not one of {', '.join(FRAMINGS)}")
-    one_backend(workers, scheduler)
-    check_out_path(out)
     path = resolve(scenario)
     loaded = load_scenario(path)
     loaded.arms(str(path))  # refuse a focal firm's levers it would drop, naming the file
-    n_workers = workers or min(os.cpu_count() or 1, 4 * reps, MAX_WORKERS)
     overrides = {} if customers is None else {"customers": customers}
     params = loaded.to_params(**overrides)  # a bad --customers fails here, before any run
     memory = require(estimate(int(params.customers), 1 if scheduler else n_workers),

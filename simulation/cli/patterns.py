@@ -8,7 +8,6 @@ fail) gives exit code 1 after the report is written; 0 when every pattern passes
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -16,7 +15,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from experiments.forkserver import start_early
-from experiments.limits import MAX_WORKERS, one_backend
+from experiments.limits import MAX_WORKERS, default_workers, one_backend
 from simulation.cli import app
 
 if TYPE_CHECKING:
@@ -55,8 +54,9 @@ def patterns(
     Also writes OUT/figures/*.svg, OUT/patterns.csv (the verdicts), OUT/runs.csv (every
     run's measures) and OUT/regime-map.csv. Exit 1 if a pattern fails.
     """
+    one_backend(workers, scheduler)
     # the workers' fork server loads the model while this process loads its own modules
-    start_early(workers or min(os.cpu_count() or 1, MAX_WORKERS), scheduler)
+    start_early(default_workers(workers), scheduler)
     from experiments.executors import make_executor
     from experiments.outdir import FolderLock
     from experiments.pattern_report import summary_rows, write
@@ -64,7 +64,6 @@ def patterns(
     from experiments.patterns import ROOT_SEED
     from simulation.cli.sweep import _progress
 
-    one_backend(workers, scheduler)
     chosen = select([n.strip() for n in only.split(",") if n.strip()] if only else None)
     root = ROOT_SEED if seed is None else seed
     # the executor first: an unreachable scheduler is refused before the folder is made

@@ -13,6 +13,7 @@ from rich.table import Table
 
 from experiments.outdir import out_folder
 from simulation.cli import app
+from simulation.outcomes import MONEY, RESULT_COLUMNS, in_revenue_months
 from simulation.scenario import load_scenario
 
 if TYPE_CHECKING:  # the model (and Mesa) load only when a command runs one
@@ -47,9 +48,9 @@ def build_model(scenario: str | None, seed: int | None
     return model, int(loaded.steps), str(loaded.title), used
 
 
-MONEY_NOTE = ("revenue, profit, cash and lever_upkeep in results.csv are in the model's "
-              "units; divide by fair_revenue for months of revenue, as the table and the "
-              "figure show them")
+MONEY_NOTE = (f"{', '.join(c for c in RESULT_COLUMNS if c in MONEY)} in results.csv are in "
+              "the model's units; divide by fair_revenue for months of revenue, as the table "
+              "and the figure show them")
 """What the manifest says of the per-step table's money."""
 
 SUMMARY_HEADERS = ("firm", "structure", "share", "satis-\nfaction", "awareness\ngap",
@@ -57,7 +58,7 @@ SUMMARY_HEADERS = ("firm", "structure", "share", "satis-\nfaction", "awareness\n
 """Columns of the summary table; the first two are labels, the rest numbers."""
 SUMMARY_CAPTION = ("cash in months of revenue (one firm's fair share of a month's revenue); "
                    "shock loss: share lost after shocks, in months of the pre-shock share")
-"""Columns of the summary table; the first two are labels, the rest numbers."""
+"""What the summary table's units are, under it."""
 
 
 def summary_rows(model: OrgModel) -> list[tuple[str, ...]]:
@@ -72,7 +73,7 @@ def summary_rows(model: OrgModel) -> list[tuple[str, ...]]:
     listed = set(last["firm"])
     gone = [(f.name, f.failed_step) for f in model.firms
             if f.name not in listed and f.failed_step is not None]
-    if gone:
+    if gone:  # a month's slice each: a long run's whole table is never built
         ended = [model.results(start=month, stop=month + 1) for _, month in gone]
         last = pd.concat([last, *(t[t["firm"] == name] for t, (name, _) in zip(ended, gone,
                                                                               strict=True))])
@@ -80,7 +81,7 @@ def summary_rows(model: OrgModel) -> list[tuple[str, ...]]:
         last = last.sort_values("firm", key=lambda c: c.map(order), kind="stable")
     resilience = model.resilience()
     rows: list[tuple[str, ...]] = []
-    months = (last["cash"] / model.fair_revenue).tolist()  # money in months of revenue
+    months = in_revenue_months({"cash": last["cash"]}, model.fair_revenue)["cash"].tolist()
     for row, cash in zip(last.itertuples(), months, strict=True):
         loss = resilience.loc[resilience["firm"] == row.firm, "loss_area"]
         # a failed firm has no satisfaction or gaps (IN_BUSINESS_ONLY): "-", not 0

@@ -9,7 +9,6 @@ written; failed runs give exit code 1 after the sweep finishes the others.
 
 from __future__ import annotations
 
-import os
 import sys
 from contextlib import contextmanager
 from pathlib import Path
@@ -18,8 +17,8 @@ from typing import Annotated
 import typer
 
 from experiments.forkserver import start_early
-from experiments.limits import MAX_WORKERS, one_backend
-from experiments.outdir import out_folder
+from experiments.limits import MAX_WORKERS, default_workers, one_backend
+from experiments.outdir import check_out_path, out_folder
 from simulation.cli import app
 
 EXIT_RUNS_FAILED = 1
@@ -58,21 +57,20 @@ def sweep(
         "(imports and runs that code)")] = False,
 ) -> None:
     """Run every (sample, replication) of an experiment spec; resume if interrupted."""
+    one_backend(workers, scheduler)
+    if out is not None:
+        check_out_path(out)
     if not dry_run:  # the workers' fork server loads the model while this process loads
-        start_early(workers or min(os.cpu_count() or 1, MAX_WORKERS), scheduler)
+        start_early(default_workers(workers), scheduler)
     from experiments.designs import coverage_warnings
     from experiments.executors import make_executor
-    from experiments.outdir import check_out_path
     from experiments.resources import check_memory
     from experiments.spec import load_spec
     from experiments.store import Store
     from experiments.sweep import estimate_seconds, identity, make_plan, run_sweep
 
-    one_backend(workers, scheduler)
-    if out is not None:
-        check_out_path(out)
     parsed = load_spec(spec, allow_import=allow_import).shrunk(steps=steps)
-    count = workers or min(os.cpu_count() or 1, MAX_WORKERS)
+    count = default_workers(workers)
     plan = make_plan(parsed, max_runs=max_runs)
     if plan.note:
         typer.echo(plan.note)

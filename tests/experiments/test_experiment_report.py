@@ -146,6 +146,12 @@ def test_shares_are_shown_in_percent_as_their_labels_say() -> None:
     assert shown["mean"].tolist() == [50.0, 2.0] and shown["low"].tolist() == [25.0, 1.0]
     assert shown["pairs"].tolist() == [8, 8]
     assert "survival (%)" in report.readable(long)["outcome"].tolist()
+    # a sampled design's summary: an outcome per row, in the index
+    sampled = pd.DataFrame({"mean": [0.3, 2.0], "std": [0.1, 1.0], "count": [8, 8]},
+                           index=pd.Index(["final_share", "cumulative_profit"], name="outcome"))
+    shown = report.in_percent(sampled)
+    assert shown["mean"].tolist() == [30.0, 2.0] and shown["std"].tolist() == [10.0, 1.0]
+    assert shown["count"].tolist() == [8, 8]
 
 
 def test_a_report_of_part_of_a_design_says_so() -> None:

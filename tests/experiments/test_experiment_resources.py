@@ -74,3 +74,18 @@ def test_a_large_sweep_says_what_it_will_take_before_it_starts(tmp_path):
     result = run_cli("sweep", str(spec), "--dry-run", "-w", "2")
     assert result.exit_code == 0, result.output
     assert "memory: about" in result.stdout and "1,500,000 customers" in result.stdout
+
+
+def test_default_workers_is_one_per_core_within_the_limits(monkeypatch) -> None:
+    import os
+
+    from experiments.limits import MAX_WORKERS, default_workers
+
+    monkeypatch.setattr(os, "cpu_count", lambda: 8)
+    assert default_workers(3) == 3  # given: kept
+    assert default_workers(0) == default_workers(None) == 8
+    assert default_workers(None, runs=5) == 5  # no idle workers
+    monkeypatch.setattr(os, "cpu_count", lambda: None)
+    assert default_workers(None) == 1
+    monkeypatch.setattr(os, "cpu_count", lambda: 1000)
+    assert default_workers(None) == MAX_WORKERS

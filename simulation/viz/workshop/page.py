@@ -63,7 +63,10 @@ def _query(search: str | None) -> dict[str, str]:
 
 
 def _money(value: float) -> str:
-    """Money as every face shows it: in months of one firm's fair share of revenue."""
+    """Money in months of one firm's fair share of revenue, as every face shows it.
+
+    On a team's page with a second decimal below 10: a lever's upkeep is a fraction of a month.
+    """
     return f"{value:,.2f}" if abs(value) < 10 else f"{value:,.1f}"
 
 
