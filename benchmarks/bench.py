@@ -148,13 +148,12 @@ def steady_state(customers: int, steps: int, reps: int) -> None:
 
 
 def compare(reps: int, folder: str) -> None:
-    from experiments.compare import head_to_head_problem, roles, twins
+    from experiments.compare import replication_plan
     from simulation.scenario import load_scenario
 
     scenario = load_scenario("turbulent-market")
-    arms = scenario.arms("turbulent-market")
-    plan = roles(not head_to_head_problem(scenario, arms))
-    runs = reps * (len(plan) - len(twins(scenario, arms, plan, {})))
+    plan, read_from = replication_plan(scenario, scenario.arms("turbulent-market"), {})
+    runs = reps * (len(plan) - len(read_from))
     wall, _, _ = child([str(BIN / "outsidein"), "compare", "turbulent-market", "--reps",
                      str(reps), "--out", str(Path(folder) / "compare"), "--quiet"], folder)
     # (its workers are the fork server's children: their CPU time is not ours to read)
@@ -191,6 +190,21 @@ def sweep_memory(runs: int, folder: str) -> None:
            f"{runs // 10:,} runs): the command and its workers, proportional set (shared "
            "pages split)", f"{big:.0f} MiB ({small:.0f})", "< 300 MiB, flat in runs",
            big < 300 and big < 1.2 * small)
+    # The same sweep with the fork server loading the same modules without gc.freeze.
+    unfrozen = tree_peak([sys.executable, "-c", NO_FREEZE, "sweep", str(spec), "--workers", "2",
+                          "--max-runs", str(runs), "--out", str(Path(folder) / "m-unfrozen")],
+                         folder)
+    report(f"the fork server's `gc.freeze`, on that {runs:,}-run sweep: peak with it and "
+           "without", f"{big:.0f} vs {unfrozen:.0f} MiB", "lower with it", big < unfrozen)
+
+
+NO_FREEZE = """
+import sys
+import experiments.forkserver as forkserver
+forkserver.PRELOAD = ("experiments.runner", "simulation.model")  # preload.py's, unfrozen
+from simulation.cli import main
+sys.exit(main(sys.argv[1:]))
+"""
 
 
 def long_run(months: int, folder: str) -> None:

@@ -17,7 +17,7 @@ import sys
 import tempfile
 import time
 
-from experiments.compare import head_to_head_problem, roles, twins
+from experiments.compare import replication_plan
 from simulation.model import OrgModel
 from simulation.scenario import load_scenario
 
@@ -64,9 +64,8 @@ def main() -> None:
           f"{os.cpu_count()} CPUs")
     # a replication is 4 roles where head-to-head is defined (swap's two, head-to-head's two
     # places), else 2; a swap role that is a head-to-head run is read from it
-    arms = loaded.arms()
-    plan = roles(not head_to_head_problem(loaded, arms))
-    runs = reps * (len(plan) - len(twins(loaded, arms, plan, {})))
+    plan, read_from = replication_plan(loaded, loaded.arms(), {})
+    runs = reps * (len(plan) - len(read_from))
     print(f"one model run: {one:.3f} s  ({runs} runs = {runs * one:.1f} s of CPU)")
     print(f"load average {os.getloadavg()[0]:.2f}; two CPU-bound processes get "
           f"{parallelism():.2f} cores (wall times are only meaningful near 2.0)")

@@ -136,6 +136,16 @@ def twins(scenario: Scenario, arms: Sequence[Arm], plan: Sequence[Role],
     return out
 
 
+def replication_plan(scenario: Scenario, arms: Sequence[Arm], overrides: Mapping[str, Any]
+                     ) -> tuple[list[Role], dict[int, int]]:
+    """A replication's roles, and those read from a twin instead of run (:func:`twins`).
+
+    A replication makes ``len(roles) - len(read_from)`` runs.
+    """
+    plan = roles(not head_to_head_problem(scenario, arms))
+    return plan, twins(scenario, arms, plan, overrides)
+
+
 def comparison_run(params: Mapping[str, Any], seed: int, *, steps: int, series_every: int = 0,
                    series_columns: Sequence[str] = ()) -> tuple[dict[str, float], pd.DataFrame]:
     """One run of a comparison (the model function of its tasks; top level, picklable).
@@ -340,8 +350,7 @@ def compare(scenario: Scenario, *, name: str = "scenario", reps: int = 30,
     elif framing == "head-to-head":
         raise OutsideInError(f"--framing: head-to-head is not defined for {name}: {problem}; "
                              "use --framing swap")
-    plan = roles(not problem)
-    read_from = twins(scenario, arms, plan, extra)
+    plan, read_from = replication_plan(scenario, arms, extra)
     base = {"scenario": scenario, "arms": arms, "overrides": extra}
     tasks = [Task(run_id=rep * len(plan) + k, sample_id=k, replication=rep,
                   seed=replication_seed(root, rep),
@@ -496,11 +505,9 @@ def _paths(series: dict[int, list[pd.DataFrame]], labels: tuple[str, str]) -> pd
         for metric in (*reg.TRAJECTORIES, *reg.MARKET_SERIES):
             columns = [s[metric].to_numpy() for s in series[arm]]  # each in step order
             length = min(len(c) for c in columns)
-            matrix = np.vstack([c[:length] for c in columns])
-            mean, low, high = band(matrix)
-            if metric in reg.IN_BUSINESS_ONLY:
-                few = np.isfinite(matrix).sum(axis=0) < min(MIN_IN_BUSINESS, matrix.shape[0])
-                mean, low, high = (np.where(few, np.nan, v) for v in (mean, low, high))
+            mean, low, high = band(np.vstack([c[:length] for c in columns]),
+                                   least=MIN_IN_BUSINESS if metric in reg.IN_BUSINESS_ONLY
+                                   else 1)
             frames.append(pd.DataFrame({"organization": label, "metric": metric,
                                         "step": np.arange(length), "mean": mean, "low": low,
                                         "high": high}))

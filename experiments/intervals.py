@@ -35,6 +35,16 @@ class Interval:
     high: float
     n: int
 
+    def within(self, low: float, high: float) -> Interval:
+        """The interval cut to ``[low, high]``, the values the estimated quantity can take.
+
+        The cut keeps every possible value, so the interval's coverage: for a t interval of
+        a few values of a bounded quantity, which can reach past its bounds.
+        """
+        if math.isnan(self.low):
+            return self
+        return Interval(self.mean, max(self.low, low), min(self.high, high), self.n)
+
     def text(self, digits: int = 3) -> str:
         """``mean [low, high]`` with ``digits`` significant digits."""
         def fmt(v: float) -> str:
@@ -107,11 +117,18 @@ def bootstrap_interval(values: Sequence[float] | np.ndarray,
     x, short = _finite(values)
     if short is not None:
         return short
-    n, mean = int(x.size), float(x.mean())
     rng = np.random.default_rng(0)
-    means = x[rng.integers(0, n, size=(BOOTSTRAP_DRAWS, n))].mean(axis=1)
+    return _percentile(float(x.mean()), _resampled_means(x, rng), int(x.size), confidence)
+
+
+def _resampled_means(x: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """:data:`BOOTSTRAP_DRAWS` means of ``x`` resampled with replacement."""
+    return x[rng.integers(0, x.size, size=(BOOTSTRAP_DRAWS, x.size))].mean(axis=1)
+
+
+def _percentile(mean: float, draws: np.ndarray, n: int, confidence: float) -> Interval:
     tail = (1 - confidence) / 2
-    low, high = np.quantile(means, [tail, 1 - tail])
+    low, high = np.quantile(draws, [tail, 1 - tail])
     return Interval(mean, float(low), float(high), n)
 
 
@@ -173,11 +190,8 @@ def unpaired_difference(a: Sequence[float] | np.ndarray, b: Sequence[float] | np
     kind = _kind(name)
     if kind is not None and (kind.bounded or kind.binary):
         rng = np.random.default_rng(0)
-        diffs = (y[rng.integers(0, y.size, size=(BOOTSTRAP_DRAWS, y.size))].mean(axis=1)
-                 - x[rng.integers(0, x.size, size=(BOOTSTRAP_DRAWS, x.size))].mean(axis=1))
-        tail = (1 - confidence) / 2
-        low, high = np.quantile(diffs, [tail, 1 - tail])
-        return Interval(mean, float(low), float(high), int(min(x.size, y.size)))
+        diffs = _resampled_means(y, rng) - _resampled_means(x, rng)
+        return _percentile(mean, diffs, int(min(x.size, y.size)), confidence)
     va, vb = x.var(ddof=1) / x.size, y.var(ddof=1) / y.size
     if va + vb == 0:
         return Interval(mean, mean, mean, int(min(x.size, y.size)))
@@ -186,20 +200,23 @@ def unpaired_difference(a: Sequence[float] | np.ndarray, b: Sequence[float] | np
     return Interval(mean, mean - half, mean + half, int(min(x.size, y.size)))
 
 
-def band(matrix: np.ndarray, confidence: float = CONFIDENCE
+def band(matrix: np.ndarray, confidence: float = CONFIDENCE, least: int = 1
          ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Mean over rows (runs) per column (step), with its t interval.
 
-    The same numbers as :func:`mean_interval`, for all steps at once.
+    The same numbers as :func:`mean_interval`, for all steps at once. NaN values are left
+    out (a failed firm's gaps are no values); a step where fewer than ``least`` runs have a
+    value (at most all of them) gets no mean and no interval.
     """
     n = np.isfinite(matrix).sum(axis=0)
-    # A step where fewer than two runs have a value (a failed firm's gaps are no values) has
-    # no interval: numpy's warnings about it say nothing more.
-    with np.errstate(invalid="ignore", divide="ignore"), warnings.catch_warnings():
+    # A step where fewer than two runs have a value has no interval: numpy's warnings about
+    # it say nothing more.
+    with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         mean = np.nanmean(np.where(np.isfinite(matrix), matrix, np.nan), axis=0)
         sd = np.nanstd(matrix, axis=0, ddof=1) if matrix.shape[0] > 1 else np.full_like(mean,
                                                                                        np.nan)
         t = stdtrit(np.maximum(n - 1, 1), 0.5 + confidence / 2)
         half = np.where(n >= 2, t * sd / np.sqrt(n), np.nan)
+    mean = np.where(n >= min(least, matrix.shape[0]), mean, np.nan)
     return mean, mean - half, mean + half

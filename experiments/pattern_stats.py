@@ -231,16 +231,10 @@ def share_range(check: Check) -> tuple[float, float] | None:
     parts = [p for p in split_measure(check.measure) if p is not None]
     if check.kind not in _SPAN or not all(p.endswith("share") for p in parts):
         return None
-    width = _SPAN[check.kind] * len(parts)
-    low = 0.0 if check.kind == "mean" and len(parts) == 1 else -width / 2
-    return low, low + width if low == 0.0 else width / 2
-
-
-def _within(estimate: Estimate, bounds: tuple[float, float] | None) -> Estimate:
-    if bounds is None or math.isnan(estimate.low):
-        return estimate
-    return Interval(estimate.mean, max(estimate.low, bounds[0]), min(estimate.high, bounds[1]),
-                    estimate.n)
+    if check.kind == "mean" and len(parts) == 1:
+        return 0.0, 1.0
+    half = _SPAN[check.kind] * len(parts) / 2
+    return -half, half
 
 
 def estimate_check(pattern: Pattern, check: Check, table: pd.DataFrame) -> CheckResult:
@@ -266,7 +260,8 @@ def estimate_check(pattern: Pattern, check: Check, table: pd.DataFrame) -> Check
         for key in keys:
             out.append((level_label(pattern, key), _at_level(check, table, key)))
     bounds = share_range(check)
-    out = [(label, _within(est, bounds)) for label, est in out]
+    if bounds is not None:
+        out = [(label, est.within(*bounds)) for label, est in out]
     if check.criterion is None:
         return CheckResult(check, out, None)
     margins = [margin(e, check.criterion) for _, e in out]

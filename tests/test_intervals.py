@@ -103,3 +103,16 @@ def test_an_unpaired_difference_of_proportions_stays_within_minus_one_and_one() 
     welch = unpaired_difference([0.0, 0.0, 1.0], [1.0, 1.0, 1.0])
     assert welch.high > 1.0  # the interval it replaces for proportions
     assert unpaired_difference(a, b, name="cumulative_profit") == unpaired_difference(a, b)
+
+
+def test_a_band_leaves_out_missing_values_and_steps_with_too_few() -> None:
+    from experiments.intervals import band
+
+    matrix = np.array([[1.0, 1.0, np.nan], [3.0, np.nan, np.nan], [5.0, 3.0, 4.0]])
+    mean, low, high = band(matrix)
+    assert mean.tolist() == [3.0, 2.0, 4.0]
+    assert math.isnan(low[2]) and math.isnan(high[2])  # one value: a mean, no interval
+    some, _, _ = band(matrix, least=2)
+    assert some[:2].tolist() == [3.0, 2.0] and math.isnan(some[2])
+    one_run, _, _ = band(matrix[:1], least=5)  # fewer runs than least: one value is enough
+    assert one_run[:2].tolist() == [1.0, 1.0] and math.isnan(one_run[2])
