@@ -63,7 +63,7 @@ def build(exp: Experiment, outcomes: list[str] | None = None, command: str = "")
     report.notes.append(provenance_text(exp, command))
     constant = [n for n in names if not np.ptp(exp.runs[n].astype(float).dropna()) > 0]
     for name in constant:
-        values = exp.runs[name].astype(float).dropna()
+        values = reg.display_scale(name) * exp.runs[name].astype(float).dropna()
         report.notes.append(f"{plots.axis_label(name)} is the same ("
                             f"{plots.plain_number(float(values.iloc[0])) if len(values) else '–'})"
                             " in every run: left out of the analysis (nothing to apportion "
