@@ -95,17 +95,16 @@ class Firm(mesa.Agent):
         self.structure = structure
         self.entrant = entrant
         self.roles = roles
-        self.price = price
         self.cash = cash
         self.capacity = capacity
         self.growth = growth
-        self.unit_cost = model.params.unit_cost if unit_cost is None else unit_cost
         self.overhead = overhead
         self.pending_cost = 0.0
         self.failed_step: int | None = None
         self.transition: Transition | None = None
-        self.index = model.org.add_firm(levers, roles, links, offering, beliefs, ceiling,
-                                        improvement)
+        self.index = model.org.add_firm(
+            levers, roles, links, offering, beliefs, ceiling, improvement, price,
+            model.params.unit_cost if unit_cost is None else unit_cost)
         # A disruptor that enters between months has no figures until its first month: an
         # empty dict, not zeros a chart would draw (an incumbent starts with the market).
         self.metrics: dict[str, float] = {} if entrant else dict.fromkeys(METRICS, 0.0)
@@ -118,6 +117,25 @@ class Firm(mesa.Agent):
     def alive(self) -> bool:
         """Whether the firm is still in business (a failed firm stays failed)."""
         return bool(self.model.org.alive[self.index])
+
+    @property
+    def price(self) -> float:
+        """What the firm charges a customer for a month (a low-cost answer lowers it)."""
+        return float(self.model.org.price[self.index])
+
+    @price.setter
+    def price(self, value: float) -> None:
+        self.model.org.price[self.index] = value
+
+    @property
+    def unit_cost(self) -> float:
+        """What serving a customer for a month costs the firm (a low-cost answer lowers it)."""
+        return float(self.model.org.unit_cost[self.index])
+
+    @property
+    def answering(self) -> bool:
+        """Whether the firm runs a low-cost programme this month (its answer to a disruptor)."""
+        return bool(self.model.org.answering[self.index])
 
     @property
     def levers(self) -> dict[str, float]:
@@ -161,8 +179,8 @@ class Firm(mesa.Agent):
         return float(in_revenue_months({"cash": self.cash}, self.model.fair_revenue)["cash"])
 
     def pay(self, revenue: float, customers: float, variety: float, upkeep: float,
-            change: float) -> float:
-        """Book a month: revenue in; serving, fixed, upkeep, change and one-off costs out.
+            change: float, answer: float = 0.0) -> float:
+        """Book a month: revenue in; serving, fixed, upkeep, change, answer and one-off costs out.
 
         Fixed costs and upkeep are shares of the fair-share revenue, scaled down for a
         disruptor by the capacity it has built so far (a lean start-up pays for what it can
@@ -172,7 +190,7 @@ class Firm(mesa.Agent):
         p, fair = self.model.params, self.model.fair_revenue
         scale = min(1.0, max(self.capacity / self.model.fair_customers, self.overhead))
         serve = self.unit_cost * customers * (1.0 + p.variety_cost * variety)
-        fixed = (p.fixed_cost + upkeep) * fair * scale
+        fixed = (p.fixed_cost + upkeep + answer) * fair * scale
         profit = revenue - serve - fixed - p.change_cost * change * fair * scale \
             - self.pending_cost
         self.pending_cost = 0.0

@@ -27,10 +27,6 @@ DISRUPTED_LEVERS: tuple[str, ...] = ("coordination", "cooperation", "clout", "ca
 (coordination), fall back on their silo's goals (cooperation), fight over who decides (clout)
 and lose routines (capability). Partnerships outside (connections) run on."""
 
-REFERENCE_DEPARTMENTS = 6
-"""Upkeep is stated for a firm of six departments and scales with their number."""
-
-
 def coordination_share(coordination: float | np.ndarray, links: np.ndarray,
                        freshness: np.ndarray, knowledge: np.ndarray) -> None:
     """Coordination: what departments know flows along the structure's links (in place).
@@ -66,54 +62,86 @@ def coordination_share(coordination: float | np.ndarray, links: np.ndarray,
     np.maximum(freshness, 0.9 * rate[:, None] * relayed, out=freshness)
 
 
-def coordination_lean(coordination: np.ndarray, customer_facing: np.ndarray) -> np.ndarray:
-    """Coordination: how far a department's picture of customers leans toward its silo's view.
+def relay_alarm(coordination: np.ndarray, links: np.ndarray, alarm: np.ndarray) -> None:
+    """Coordination: news of a disruptor travels one link a month, with a loss per hop (in place).
 
-    Far from customers, an internal department sees them through its own function (seed 000:
-    firms "begin with a set of products they want to sell"): it believes customers want
-    what its silo makes or plans, by ``1 - coordination`` (coordination aligns information on
-    a customer axis). Customer-facing departments see customers as they are.
+    A department that has not heard of the threat takes the strongest alarm among its
+    neighbours, scaled by ``0.9 * coordination`` (the same per-hop loss as customer news), so
+    in a functional hierarchy the news reaches R&D later and weaker than in segment teams.
     """
-    return np.where(customer_facing, 0.0, 1.0 - coordination)
+    if alarm.size == 0 or not alarm.any():
+        return
+    relayed = np.max(links * alarm[None, :], axis=1)
+    np.maximum(alarm, 0.9 * coordination * relayed, out=alarm)
 
 
-def cooperation_blend(cooperation: float | np.ndarray, customer_pull: np.ndarray,
-                      silo_pull: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Cooperation: how much departments pursue the customer outcome over their silo's.
+def cooperation_proposal(cooperation: float | np.ndarray, to_customers: np.ndarray,
+                         to_silo: np.ndarray) -> np.ndarray:
+    """Cooperation: the change a department proposes (or would accept) for each component.
 
-    Each department pulls the offering ``cooperation`` of the way toward what it believes
-    customers need and the rest toward its silo's objective; the pulls are linear, so this
-    applies equally to one department's pull or to the clout-weighted pull of a firm.
-
-    Returns:
-        The customer part and the silo part of the pull, kept apart because only the
-        customer part needs the firm's capability to be carried out (:func:`capability_step`).
-
+    It weighs the firm's customer outcome (the change toward what it believes customers
+    need) by ``cooperation`` and its silo's objective (the change toward its habit or
+    roadmap) by the rest (seed 000: cooperation aligns goals across silos).
     """
-    return cooperation * customer_pull, (1.0 - cooperation) * silo_pull
+    return cooperation * to_customers + (1.0 - cooperation) * to_silo
 
 
-def clout_weights(clout: np.ndarray, customer_facing: np.ndarray, n_facing: np.ndarray,
-                  n_internal: np.ndarray) -> np.ndarray:
-    """Clout: the weight each department's proposal carries in its firm's decision.
+def clout_rights(clout: np.ndarray, customer_facing: np.ndarray, owners: np.ndarray,
+                 member: np.ndarray) -> np.ndarray:
+    """Clout: each department's share of the decision rights over each component.
 
-    Customer-facing departments share ``clout`` of the power, internal ones the rest, equally
-    within each group; a firm with no department of a group gives equal weights to all.
+    The customer-facing departments of a firm share ``clout`` of the rights over every
+    component equally; the departments that own a component inside (R&D for performance,
+    operations for reliability, finance for the budgets of channel and service:
+    ``structures.INTERNAL_OWNER``) share the rest. A firm with no department of one group
+    gives all rights to the other.
 
     Args:
-        clout: each department's firm's clout lever.
-        customer_facing: whether each department is customer-facing.
-        n_facing: the number of customer-facing departments in each department's firm.
-        n_internal: the number of internal departments in each department's firm.
+        clout: (K,) each department's firm's clout lever.
+        customer_facing: (K,) whether each department is customer-facing.
+        owners: (K, D) whether each department owns each component inside.
+        member: (F, K) which firm each department belongs to (0/1).
 
     Returns:
-        Weights that sum to one within each firm.
+        (K, D) rights that sum to one over each firm's departments, per component.
 
     """
-    both = (n_facing > 0) & (n_internal > 0)
-    grouped = np.where(customer_facing, clout / np.maximum(n_facing, 1),
-                       (1.0 - clout) / np.maximum(n_internal, 1))
-    return np.where(both, grouped, 1.0 / (n_facing + n_internal))
+    firm = member.argmax(axis=0)
+    n_facing = (member @ customer_facing)[firm]                                  # (K,)
+    n_owners = (member @ owners)[firm]                                          # (K, D)
+    facing = customer_facing[:, None]
+    share = np.where(facing, (clout / np.maximum(n_facing, 1))[:, None],
+                     owners * ((1.0 - clout)[:, None] / np.maximum(n_owners, 1)))
+    alone_facing = (n_owners == 0)                      # no internal owner: facing decide
+    alone_internal = (n_facing == 0)[:, None]           # no customer-facing department
+    share = np.where(alone_facing, np.where(facing, 1.0 / np.maximum(n_facing, 1)[:, None],
+                                            0.0), share)
+    share = np.where(alone_internal & ~alone_facing,
+                     owners / np.maximum(n_owners, 1), share)
+    return share
+
+
+def acceptance(proposal: np.ndarray, decided: np.ndarray) -> np.ndarray:
+    """How much of a decided change a department is willing to do its part of, in [0, 1].
+
+    The part of the decided change (per component and segment) that its own proposal covers:
+    1 if it wants at least as much in the same direction, 0 if it wants none or the opposite.
+    Nothing to do is accepted.
+    """
+    moving = np.abs(decided) > 1e-12
+    ratio = np.divide(proposal, decided, out=np.ones_like(decided), where=moving)
+    return np.clip(ratio, 0.0, 1.0)
+
+
+def interdependent_move(decided: np.ndarray, partner_acceptance: np.ndarray,
+                        interdependence: float) -> np.ndarray:
+    """The part of a decided change that is carried out, given its partner component's owners.
+
+    A component's change needs the work of those who hold the rights over its partner
+    component (``structures.component_partners``): ``interdependence`` of it is done only as
+    far as they accept it, the rest regardless (an NK-style coupling of two components).
+    """
+    return decided * (1.0 - interdependence + interdependence * partner_acceptance)
 
 
 def effective_capability[Value: (float, np.ndarray)](capability: Value, connections: Value,
@@ -233,28 +261,33 @@ def transition_error(max_change: float, disruption: np.ndarray) -> np.ndarray:
     return max_change * disruption
 
 
-def followable_speed(params: Any, levers: Mapping[str, float]) -> float:
-    """The fastest lasting trend (distance per month) a firm with ``levers`` can follow.
-
-    Tracking a trend of speed ``v``, the customer part of the move must cover ``v`` plus the
-    silos' resistance: the habit lags the offering by about ``v * silo_lag``, and pulls back
-    with weight ``1 - cooperation``; the customer part is at most :func:`capability_step`.
-    So ``v* = step / (1 + (1 - cooperation) * silo_lag)``. With momentum below 1 the trend
-    turns before the lag builds up, and a firm survives somewhat faster change (measured in
-    the regime map of ``docs/ODD.md``).
-    """
-    cap = effective_capability(levers["capability"], levers["connections"],
-                               params.borrowed_capability)
-    step = capability_step(params.max_change, cap)
-    return float(step / (1.0 + (1.0 - levers["cooperation"]) * params.silo_lag))
-
-
-def upkeep(levers: Mapping[str, Any], lever_cost: float,
-           departments: Any = REFERENCE_DEPARTMENTS) -> Any:
+def upkeep(levers: Mapping[str, Any], lever_cost: float) -> Any:
     """Monthly upkeep of the levers, as a share of fair-share revenue.
 
     Meetings, cross-functional teams, training and partner fees all cost money, in proportion
-    to how far each lever is pushed and to the number of departments that take part (it is
-    stated for :data:`REFERENCE_DEPARTMENTS`).
+    to how far each lever is pushed and to the size of the business (its fair share of the
+    market's revenue; a disruptor's is scaled by the capacity it has built), not to the number
+    of departments it is drawn as: departments are the model's resolution, not its size.
     """
-    return lever_cost * sum(levers[name] for name in LEVERS) * departments / REFERENCE_DEPARTMENTS
+    return lever_cost * sum(levers[name] for name in LEVERS)
+
+
+def answer_support(rights: np.ndarray, alarm: np.ndarray, cooperation: np.ndarray,
+                   favours: np.ndarray, member: np.ndarray) -> np.ndarray:
+    """(F,) the share of the decision rights over price and cost that backs a low-cost answer.
+
+    A department backs an answer to a disruptor only as far as it has heard of the threat
+    (``alarm``, carried by coordination); then by its cooperation (the firm's customers) plus,
+    for the rest, what its silo wants (sellers want a cheaper offer: ``favours``; R&D,
+    operations and finance would rather keep their roadmap, standard and margin). Who counts
+    is who holds the rights (clout: the customer-facing departments' share, the controller's
+    the rest).
+    """
+    will = cooperation + (1.0 - cooperation) * favours
+    return member @ (rights * alarm * will)
+
+
+def answer_cut(answer_rate: float, capability: np.ndarray, unit_cost: np.ndarray,
+               cost_floor: float) -> np.ndarray:
+    """(F,) this month's fall of the unit cost under a low-cost programme (capability executes)."""
+    return answer_rate * capability * np.maximum(unit_cost - cost_floor, 0.0)

@@ -172,6 +172,7 @@ class OrgModel(mesa.Model):
             self._add_incumbent(spec)
         self.focal = self.firms[0]
         self._tally: Tally
+        self._answer = np.zeros(0)
         self._choose()
         self._record_month(initial=True)
         # Model-level reporters read plain attributes that each month refreshes (the focal
@@ -325,6 +326,7 @@ class OrgModel(mesa.Model):
         self._detect_entrants(seen)
         self.org.share()
         self.org.decide(self.market, rng)
+        self._answer = self.org.answer()
         if self.detections:
             self._track_answers()
         self._choose()
@@ -351,6 +353,7 @@ class OrgModel(mesa.Model):
         share, satisfaction = t.share.tolist(), t.satisfaction.tolist()
         customers, revenue = t.customers.tolist(), t.revenue.tolist()
         upkeep, change = org.upkeep().tolist(), org.change.tolist()
+        answer = self._answer.tolist() if not initial else [0.0] * len(upkeep)
         for firm in self._living():
             f = firm.index
             firm.metrics.update(market_share=share[f], satisfaction=satisfaction[f],
@@ -359,7 +362,7 @@ class OrgModel(mesa.Model):
             if not initial:
                 firm.metrics["revenue"] = revenue[f]
                 firm.metrics["profit"] = firm.pay(revenue[f], customers[f], variety[f],
-                                                  upkeep[f], change[f])
+                                                  upkeep[f], change[f], answer[f])
 
     def _living(self) -> list[Firm]:
         """The firms in business, in firm order (rebuilt only when firms enter or fail)."""
@@ -383,7 +386,7 @@ class OrgModel(mesa.Model):
         return self._roster[1], self._roster[2], self._roster[3]
 
     def _prices(self) -> np.ndarray:
-        return np.array([f.price for f in self.firms])
+        return self.org.price
 
     def _choose(self) -> None:
         offerings, prices = self.org.offering, self._prices()
@@ -420,6 +423,11 @@ class OrgModel(mesa.Model):
                 visible = heard.any(axis=0) * shares[e]
                 beachhead = int(np.argmax(visible))
                 self._known.add((entrant.name, firm.name))
+                # The departments that heard where it sells know of the threat: the news
+                # travels from them along the links (coordination) and feeds the firm's
+                # decision on price and cost (Organizations.answer).
+                noticing = np.flatnonzero((heard * (shares[e] > 0)[None, :]).any(axis=1))
+                self.org.raise_alarm(rows.start + noticing)
                 self.detections.append({
                     "entrant": entrant.name, "firm": firm.name, "firm_index": firm.index,
                     "detect_step": self.steps, "segment": beachhead,
@@ -438,14 +446,11 @@ class OrgModel(mesa.Model):
         return 1.0 - float(self.market.gap(firm.offering)[segment])
 
     def _track_answers(self) -> None:
-        # A firm answers a disruptor it has noticed when its offering for the segment where
-        # the disruptor broke in fits that segment clearly better than when it noticed.
+        # A firm answers a disruptor it has noticed from the first month its low-cost
+        # programme runs (its departments, told of the threat, backed a cheaper offer).
         for d in self.detections:
-            if d["answer_step"] is None:
-                firm = self.firms[d["firm_index"]]
-                if firm.alive and self._fit(firm, d["segment"]) >= \
-                        d["fit"] + self.params.answer_gain:
-                    d["answer_step"] = self.steps
+            if d["answer_step"] is None and self.org.answering[d["firm_index"]]:
+                d["answer_step"] = self.steps
 
     def _collect(self) -> None:
         focal = self.focal
@@ -534,8 +539,8 @@ class OrgModel(mesa.Model):
         """One row per (entrant, incumbent): when it entered, was noticed and was answered.
 
         A department that hears a segment notices a disruptor there with a chance that grows
-        with the disruptor's share of it (sure from ``detect_share``); a firm answers when its
-        offering for that segment fits it better by ``answer_gain`` than when it noticed.
+        with the disruptor's share of it (sure from ``detect_share``); a firm answers from the
+        first month its low-cost programme runs (``Organizations.answer``).
         Times are months from the entry; NaN if never.
         """
         entries = {e["firm"]: e["step"] for e in self.events if e["kind"] == "entrant"}

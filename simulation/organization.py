@@ -22,7 +22,14 @@ import numpy as np
 from simulation import levers as lv
 from simulation.market import Market, Tally
 from simulation.params import LEVERS, ModelParams
-from simulation.structures import CUSTOMER_FACING, EXTERNAL, SILO_OBJECTIVE
+from simulation.structures import (
+    CUSTOMER_FACING,
+    EXTERNAL,
+    FAVOURS_ANSWER,
+    SILO_OBJECTIVE,
+    component_partners,
+    internal_owners,
+)
 
 SILO_KINDS: tuple[str, ...] = ("habit", "roadmap")
 """Silo objectives: the offering as the firm has been making it, or R&D's roadmap (see
@@ -32,6 +39,9 @@ FRESHNESS_DECAY = 0.9
 TECHNOLOGY_FRONTIER = 1.0
 """The performance an improving disruptor's technology reaches at most (Christensen's
 trajectories: it climbs from the low end toward what mainstream customers need)."""
+REFERENCE_FACING = 3
+"""A firm's contact with its customers is stated for three customer-facing departments and
+split among however many it has: departments are the model's resolution, not extra ears."""
 _L = {name: i for i, name in enumerate(LEVERS)}
 
 
@@ -53,6 +63,9 @@ class Organizations:
         self.capped = False              # whether any firm has a ceiling (incumbents: none)
         self.alive = np.zeros(0, dtype=bool)
         self.change = np.zeros(0)
+        self.price = np.zeros(0)         # what each firm charges a customer a month
+        self.unit_cost = np.zeros(0)     # what serving a customer for a month costs it
+        self.answering = np.zeros(0, dtype=bool)  # whether its low-cost programme runs
         self.first_row = np.zeros(0, dtype=np.int64)   # a firm's first department row (-1: none)
         self.firm_links: list[np.ndarray] = []
         # department rows (living firms' only)
@@ -60,6 +73,10 @@ class Organizations:
         self.facing = np.zeros(0, dtype=bool)
         self.external = np.zeros(0, dtype=bool)
         self.silo_kind = np.zeros(0, dtype=np.int64)
+        self.owns = np.zeros((0, params.dimensions), dtype=bool)  # internal rights over parts
+        self.favours = np.zeros(0)       # whether its silo favours a cheaper offer (0/1)
+        self.alarm = np.zeros(0)         # how clearly it has heard of a disruptor, in [0, 1]
+        self.partner = component_partners(params.dimensions)
         # What each department believes each segment needs ([..., :D]) and the direction in
         # which it believes those needs move ([..., D:]): one array, so that sensing and
         # sharing update both in one pass.
@@ -98,7 +115,7 @@ class Organizations:
 
     def add_firm(self, levers: Mapping[str, float], roles: Sequence[str], links: np.ndarray,
                  offering: np.ndarray, beliefs: np.ndarray, ceiling: float = np.inf,
-                 improvement: float = 0.0) -> int:
+                 improvement: float = 0.0, price: float = 1.0, unit_cost: float = 0.0) -> int:
         """Add a firm and its departments; returns its firm row."""
         f, first = self.n_firms, self.firm_of.size
         n = len(roles)
@@ -112,6 +129,9 @@ class Organizations:
         self.improvement = np.append(self.improvement, improvement)
         self.alive = np.append(self.alive, True)
         self.change = np.append(self.change, 0.0)
+        self.price = np.append(self.price, price)
+        self.unit_cost = np.append(self.unit_cost, unit_cost)
+        self.answering = np.append(self.answering, False)
         self.first_row = np.append(self.first_row, first)
         self.firm_links.append(np.asarray(links, dtype=float))
         self.firm_of = np.append(self.firm_of, np.full(n, f))
@@ -119,6 +139,9 @@ class Organizations:
         self.external = np.append(self.external, [r in EXTERNAL for r in roles])
         self.silo_kind = np.append(self.silo_kind,
                                    [SILO_KINDS.index(SILO_OBJECTIVE[r]) for r in roles])
+        self.owns = np.vstack([self.owns, internal_owners(tuple(roles), self.params.dimensions)])
+        self.favours = np.append(self.favours, [float(r in FAVOURS_ANSWER) for r in roles])
+        self.alarm = np.append(self.alarm, np.zeros(n))
         fresh = np.concatenate([beliefs, np.zeros_like(beliefs)], axis=-1)
         self.knowledge = np.concatenate([self.knowledge, np.repeat(fresh[None], n, axis=0)])
         self.freshness = np.vstack([self.freshness, np.zeros((n, beliefs.shape[0]))])
@@ -141,7 +164,9 @@ class Organizations:
         self.alive[firm] = False
         keep = self.firm_of != firm
         gone = int((~keep).sum())
-        for name in ("firm_of", "facing", "external", "silo_kind", "knowledge", "freshness"):
+        self.answering[firm] = False
+        for name in ("firm_of", "facing", "external", "silo_kind", "knowledge", "freshness",
+                     "owns", "favours", "alarm"):
             setattr(self, name, getattr(self, name)[keep])
         later = self.first_row > self.first_row[firm]
         self.first_row[later] -= gone
@@ -177,12 +202,18 @@ class Organizations:
         p, of = self.params, self.firm_of
         # Upkeep is paid on the levers the firm runs (or is moving to), not on what acts.
         self.upkeep_share = lv.upkeep(dict(zip(LEVERS, self.levers.T, strict=True)),
-                                      p.lever_cost, self.size)                   # (F,)
+                                      p.lever_cost)                              # (F,)
         acting = lv.disrupted(self.levers, self.disruption)
         cap = lv.effective_capability(acting[:, _L["capability"]],
                                       acting[:, _L["connections"]], p.borrowed_capability)
+        self.capability = cap                                                       # (F,)
         connections = acting[:, _L["connections"]]
-        self.reach_of = lv.capability_reach(cap)[of][:, None]                       # (K, 1)
+        # A firm's customer contact is split among its customer-facing departments (so that
+        # the firm as a whole hears as one of REFERENCE_FACING would): each hears with the
+        # chance that makes the firm's chance of hearing a segment the reference one.
+        self.ears = (REFERENCE_FACING / np.maximum(self.n_facing, 1))[:, None]      # (K, 1)
+        reach = lv.capability_reach(cap)[of][:, None]
+        self.reach_of = 1.0 - (1.0 - reach) ** self.ears                            # (K, 1)
         self.listening = self.facing[:, None]                                       # (K, 1)
         self.partnered = self.external                                              # (K,)
         self.signal_chance = lv.connections_signal_chance(connections)             # (F,)
@@ -195,16 +226,23 @@ class Organizations:
         self.trend_skill = lv.capability_trend_skill(cap)[of][:, None, None]       # (K,1,1)
         self.noise_scale = np.repeat([1.0, p.trend_noise], p.dimensions)            # (2D,)
         self.sharing = acting[:, _L["coordination"]][of]                            # (K,)
-        self.lean = lv.coordination_lean(self.sharing, self.facing)[:, None, None]  # (K,1,1)
         # Each department's silo objective as a row of [habits; roadmaps] (one gather a month).
         self.silo_row = of + self.n_firms * (self.silo_kind == SILO_KINDS.index("roadmap"))
         self.horizon = lv.capability_horizon(p.anticipation_months, cap)[of][:, None, None]
-        self.weights = lv.clout_weights(acting[:, _L["clout"]][of], self.facing,
-                                        self.n_facing, self.n_internal)             # (K,)
-        self.clout = self.member * self.weights                                     # (F, K)
-        self.by_kind = self.clout @ np.eye(len(SILO_KINDS))[self.silo_kind]        # (F, 2)
-        self.silo_weight = self.by_kind.T[:, :, None, None]                         # (2,F,1,1)
+        # Decision rights over each component (clout), and over price and cost (the
+        # controller's budget: finance's rights, as over the channel's and service's budgets).
+        clout = acting[:, _L["clout"]][of]
+        self.rights = lv.clout_rights(clout, self.facing, self.owns, self.member) \
+            if of.size else np.zeros((0, p.dimensions))                            # (K, D)
+        budget = self.owns[:, -1:] if p.dimensions < 3 else self.owns[:, 2:3]
+        self.price_rights = (lv.clout_rights(clout, self.facing, budget, self.member)[:, 0]
+                             if of.size else np.zeros(0))                          # (K,)
+        self.weights = self.rights.mean(axis=1)                                     # (K,)
+        self.rights_by_part = self.rights[:, None, :]                               # (K,1,D)
+        self.partner_rights = self.rights[:, self.partner][:, None, :]              # (K,1,D)
         self.cooperation = acting[:, _L["cooperation"]][:, None, None]              # (F,1,1)
+        self.cooperation_of = acting[:, _L["cooperation"]][of]                      # (K,)
+        self.dept_cooperation = self.cooperation_of[:, None, None]                  # (K,1,1)
         self.limit = lv.capability_step(p.max_change, cap)[:, None, None]          # (F,1,1)
         # How far a firm's belief is off through its own noise alone (signals it cannot help
         # hearing noisily, and needs' transient noise), and so the smallest gap worth a move.
@@ -213,6 +251,8 @@ class Organizations:
                           * np.sqrt(p.dimensions))[:, None, None]                  # (F,1,1)
         self.execution = lv.capability_execution(p.execution_noise, cap)[:, None, None]
         self.moving = self.alive[:, None, None]                                     # (F,1,1)
+        facing = self.member * self.facing
+        self.facing_mean_of = facing / np.maximum(facing.sum(axis=1), 1.0)[:, None]  # (F, K)
 
     # --- the levers as applied this month ---------------------------------------------------
     def decision_weights(self) -> np.ndarray:
@@ -244,6 +284,7 @@ class Organizations:
         if mix.shape[0] < self.n_firms:  # a firm entered this month: no revenue yet
             mix = np.vstack([mix, np.zeros((self.n_firms - mix.shape[0], mix.shape[1]))])
         own = np.minimum(self.params.hear_current * mix, 1.0).take(self.firm_of, 0)  # (K, S)
+        own = 1.0 - (1.0 - own) ** self.ears
         draws = rng.random((2, *own.shape))
         listening = self.listening & market.active
         heard = (draws[0] < own) & listening
@@ -271,43 +312,84 @@ class Organizations:
         if self._dirty:
             self._refresh()
         lv.coordination_share(self.sharing, self.links, self.freshness, self.knowledge)
+        lv.relay_alarm(self.sharing, self.links, self.alarm)
+
+    def raise_alarm(self, rows: np.ndarray) -> None:
+        """Departments (table rows) that noticed a disruptor know of the threat from now on."""
+        self.alarm[rows] = 1.0
+
+    def answer(self) -> np.ndarray:
+        """Firms whose departments back it run a low-cost programme; returns each one's spend.
+
+        A programme runs while the departments holding a majority of the rights over price and
+        cost back it (:func:`lv.answer_support`) and the firm's unit cost is above the floor;
+        each month it lowers the unit cost as far as capability carries it out
+        (:func:`lv.answer_cut`) and passes the saving on in the price (the price never falls
+        below the unit cost). Returns (F,) this month's spend, as a share of fair-share
+        revenue.
+        """
+        if self._dirty:
+            self._refresh()
+        p = self.params
+        if not self.alarm.any():
+            return np.zeros(self.n_firms)
+        support = lv.answer_support(self.price_rights, self.alarm, self.cooperation_of,
+                                    self.favours, self.member)
+        self.answering = self.alive & (support >= 0.5) & (self.unit_cost > p.cost_floor + 1e-9)
+        cut = lv.answer_cut(p.answer_rate, self.capability, self.unit_cost, p.cost_floor)
+        cut = np.where(self.answering, cut, 0.0)
+        self.unit_cost = self.unit_cost - cut
+        self.price = np.maximum(self.price - cut, self.unit_cost)
+        return np.where(self.answering, p.answer_spend, 0.0)
 
     def decide(self, market: Market, rng: np.random.Generator) -> None:
-        """Departments propose, clout weighs the proposals, capability bounds the move.
+        """Departments propose, the rights holders decide, the partners' owners carry it out.
 
-        Each department's proposal is its target minus the offering; the firm's move is the
-        clout-weighted sum of its departments' proposals, so proposals pointing in opposite
-        directions cancel. The sum is linear, so it is taken per kind of target: what
-        departments believe customers need (anticipating the trend as far as capability
-        allows), and the silo objectives (habit, roadmap), blended by cooperation.
-        A firm moves a segment's offering toward customers only when that move is larger than
-        its own noise would explain (the capability filter), and never further than its
-        capability allows; the silos' pull is routine and needs no capability.
+        1. Each department proposes a change of each component of the offering for each
+           segment: toward what it believes customers need (anticipating the trend as far as
+           capability allows) by its cooperation, toward its silo's objective (habit,
+           roadmap) by the rest (:func:`lv.cooperation_proposal`).
+        2. The firm decides each component by its departments' rights over it (clout:
+           :func:`lv.clout_rights`), so proposals pointing in opposite directions cancel.
+           The customer part of the decision is made only when the gap it answers is larger
+           than the firm's own noise would explain (the capability filter) and never larger
+           than capability allows; the silos' pull is routine and needs no capability.
+        3. A component's change needs the work of the rights holders of its partner component
+           (interdependence): it is carried out as far as they accept it, each by how much of
+           it their own proposal covers (:func:`lv.acceptance`, :func:`lv.interdependent_move`).
+           So departments that know (sensing, coordination) but hold no rights, or must rely
+           on others who weigh their silo (cooperation), cannot move the offering: freeze-up.
         """
         if self._dirty:
             self._refresh()
         p = self.params
         offering = self.offering
-        believed = self.beliefs + self.horizon * self.trends
-        # Far from customers, an internal department sees them through its own function
-        # (seed 000: firms "begin with a set of products they want to sell"): its picture of
-        # what customers need leans toward its silo's objective, less so the more the firm
-        # aligns information around customers (coordination).
-        silo_view = self.silos.reshape(-1, *offering.shape[1:]).take(self.silo_row, 0)
-        believed += self.lean * (silo_view - believed)
-        flat = believed.reshape(believed.shape[0], offering[0].size)
-        customer_pull = (self.clout @ flat).reshape(offering.shape) - offering
-        to_silo = self.silos - offering                                             # (2,F,S,D)
-        weight = self.silo_weight
-        silo_pull = weight[0] * to_silo[0] + weight[1] * to_silo[1]
+        of, member = self.firm_of, self.member
+        shape = offering.shape
+        mine = offering.take(of, 0)                                                 # (K,S,D)
+        to_customers = self.beliefs + self.horizon * self.trends - mine
+        to_silo = self.silos.reshape(-1, *shape[1:]).take(self.silo_row, 0) - mine
+        rights = self.rights_by_part
+
+        def by_rights(values: np.ndarray, weight: np.ndarray) -> np.ndarray:
+            return (member @ (weight * values).reshape(values.shape[0], -1)).reshape(shape)
+
+        customer_pull = by_rights(to_customers, rights)                             # (F,S,D)
+        silo_pull = by_rights(to_silo, rights)
         # The filter looks at the gap the firm believes in, before cooperation weighs it.
         believed_gap = np.sqrt(np.add.reduce(customer_pull * customer_pull, axis=2,
                                              keepdims=True))
-        customer_pull *= believed_gap > self.threshold
-        toward, silo = lv.cooperation_blend(self.cooperation, customer_pull, silo_pull)
+        worth = believed_gap > self.threshold                                       # (F,S,1)
+        toward = self.cooperation * customer_pull * worth
         norm = np.sqrt(np.add.reduce(toward * toward, axis=2, keepdims=True))
-        toward *= np.minimum(1.0, self.limit / np.maximum(norm, 1e-12))
-        delta = toward + silo
+        bound = np.minimum(1.0, self.limit / np.maximum(norm, 1e-12))
+        decided = toward * bound + (1.0 - self.cooperation) * silo_pull
+        # What each department would do of it: its own proposal, filtered and bounded alike.
+        proposal = lv.cooperation_proposal(self.dept_cooperation,
+                                           to_customers * (worth * bound).take(of, 0), to_silo)
+        accepted = lv.acceptance(proposal, decided.take(of, 0))                     # (K,S,D)
+        partners = by_rights(accepted, self.partner_rights)                         # (F,S,D)
+        delta = lv.interdependent_move(decided, partners, p.interdependence)
         delta *= (1.0 + self.execution * rng.normal(size=delta.shape)) * self.moving
         new = offering + delta
         if self.disruption.any():
@@ -328,21 +410,33 @@ class Organizations:
     def alignment(self, market: Market) -> np.ndarray:
         """(3, F) each firm's awareness gap, action gap and variety.
 
-        The awareness gap is the distance between customers' persistent needs and the mean of
-        the firm's departments' beliefs; the action gap, between that belief and the offering;
-        variety, between the segment offerings and the firm's core offering. All are
-        importance-weighted distances averaged over the active market's segments.
+        The awareness gap is the mean, over the firm's customer-facing departments, of each
+        one's distance between customers' persistent needs and its belief (the departments
+        that meet customers; internal ones know customers only through them). The action gap
+        is the distance between what those departments know (their mean belief) and what the
+        firm offers; variety, between the segment offerings and the firm's core offering. All
+        are importance-weighted distances averaged over the active market's segments.
         """
         if self._dirty:
             self._refresh()
-        belief = self.mean_of @ self.beliefs.reshape(self.beliefs.shape[0], self.offering[0].size)
-        belief = belief.reshape(self.offering.shape)
+        k = self.beliefs.shape[0]
+        wrong = market.weighted_gap(market.ideal[None] - self.beliefs) @ market.active_weights
+        awareness = self.facing_mean_of @ wrong                                    # (F,)
+        known = (self.facing_mean_of @ self.beliefs.reshape(k, -1)).reshape(self.offering.shape)
         core = (market.active_weights @ self.offering)[:, None, :]
-        spread = np.empty((3, *belief.shape))
-        np.subtract(market.ideal, belief, out=spread[0])
-        np.subtract(belief, self.offering, out=spread[1])
-        np.subtract(self.offering, core, out=spread[2])
-        return market.weighted_gap(spread) @ market.active_weights
+        spread = np.empty((2, *known.shape))
+        np.subtract(known, self.offering, out=spread[0])
+        np.subtract(self.offering, core, out=spread[1])
+        action, variety = market.weighted_gap(spread) @ market.active_weights
+        return np.stack([awareness, action, variety])
+
+    def acted_belief(self) -> np.ndarray:
+        """(F, S, D) the belief each firm acts on: its departments' beliefs by their rights."""
+        if self._dirty:
+            self._refresh()
+        k = self.beliefs.shape[0]
+        return (self.member @ (self.rights_by_part * self.beliefs).reshape(k, -1)).reshape(
+            self.offering.shape)
 
     def upkeep(self) -> np.ndarray:
         """(F,) monthly lever upkeep, as a share of fair-share revenue (see :func:`lv.upkeep`)."""

@@ -155,8 +155,16 @@ class ModelParams:
                            0.001, 1)
     detect_share: float = _p(0.05, "share of a segment at which a disruptor is surely noticed "
                              "by a department that hears the segment", 0.001, 1)
-    answer_gain: float = _p(0.02, "gain in fit to a disruptor's beachhead that counts as an "
-                            "answer", 0.001, 1)
+    interdependence: float = _p(0.7, "how much a change of one component of the offering "
+                                "needs the work of the departments that hold the rights over "
+                                "its partner component (0: components move alone)", 0, 1)
+    answer_rate: float = _p(0.05, "share of the distance between its unit cost and the cost "
+                            "floor that a fully capable firm's low-cost programme closes a "
+                            "month (an answer to a disruptor)", 0, 1)
+    answer_spend: float = _p(0.05, "monthly spend of a low-cost programme while it runs, share "
+                             "of fair-share revenue", 0, 5)
+    cost_floor: float = _p(0.3, "the lowest unit cost any firm's low-cost programme can reach "
+                           "(a disruptor's lean cost is open to incumbents too)", 0, 5)
     serve_share: float = _p(0.5, "share of a new segment's customers at which a firm counts as "
                             "serving it", 0.001, 1)
     # --- money ---------------------------------------------------------------------------

@@ -17,7 +17,14 @@ from simulation.errors import ParameterError
 from simulation.params import LEVERS, FirmSpec, ModelParams, check_levers
 
 ROLES: tuple[str, ...] = ("sales", "marketing", "service", "product", "operations", "finance")
-"""Department roles; a firm with more than six departments repeats them in this order."""
+"""Department roles; a firm of more than six departments has a team of these six per six
+departments (see :func:`roles_for`)."""
+
+INTERLEAVED: tuple[str, ...] = ("sales", "product", "marketing", "operations", "service",
+                                "finance")
+"""The order in which the departments of a partial team are filled, customer-facing and
+internal roles by turns, so that any number of departments keeps the role mix (half
+customer-facing, within rounding) and a firm of two has a seller and a maker."""
 
 CUSTOMER_FACING: frozenset[str] = frozenset({"sales", "marketing", "service"})
 """Roles that meet customers and so can sense their needs directly."""
@@ -51,10 +58,57 @@ FUNCTION_OF_ROLE: Mapping[str, str] = {
     "product": "technical", "operations": "technical", "finance": "control",
 }
 
+INTERNAL_OWNER: tuple[str, ...] = ("product", "operations", "finance", "finance")
+"""The internal department that holds the internal share of the decision rights over each
+component of the offering, by attribute (performance, reliability, convenience, service; a
+fifth attribute on takes the list again): R&D decides the product's performance, operations
+its reliability, and the channel and service are budgets the controller signs (seed 000: in a
+functional organization power sits with product and the functional heads). A firm without
+that role gives the rights to the role's function, and without that to every internal
+department."""
+
+FAVOURS_ANSWER: frozenset[str] = frozenset({"sales", "marketing", "service"})
+"""Roles whose silo objective favours answering a low-end disruptor with a cheaper offer
+(sellers want volume); R&D (its roadmap), operations (its standard) and finance (its margin)
+would rather not."""
+
 
 def roles_for(n: int) -> tuple[str, ...]:
-    """Roles of a firm's ``n`` departments, cycling through :data:`ROLES`."""
-    return tuple(ROLES[i % len(ROLES)] for i in range(n))
+    """Roles of a firm's ``n`` departments: a team of :data:`ROLES` per six departments, the
+    rest filled in the order of :data:`INTERLEAVED`, so the role mix is the same at any size."""
+    full, rest = divmod(n, len(ROLES))
+    return ROLES * full + INTERLEAVED[:rest]
+
+
+def internal_owners(roles: tuple[str, ...], dimensions: int) -> np.ndarray:
+    """(n, D) which departments hold the internal share of the rights over each component.
+
+    Each column marks the departments of the component's :data:`INTERNAL_OWNER` role, else of
+    that role's function, else every internal department (none if the firm has none).
+    """
+    internal = np.array([r not in CUSTOMER_FACING for r in roles])
+    owners = np.zeros((len(roles), dimensions), dtype=bool)
+    for d in range(dimensions):
+        owner = INTERNAL_OWNER[d % len(INTERNAL_OWNER)]
+        column = np.array([r == owner for r in roles])
+        if not column.any():
+            column = np.array([FUNCTION_OF_ROLE[r] == FUNCTION_OF_ROLE[owner] for r in roles])
+        if not column.any():
+            column = internal
+        owners[:, d] = column
+    return owners
+
+
+def component_partners(dimensions: int) -> np.ndarray:
+    """(D,) the component each component's change depends on (interdependence).
+
+    A change in a product's performance needs operations to make it reliably, and the
+    reverse; a new channel (convenience) needs service to support it, and the reverse: so
+    attributes pair up (0 with 1, 2 with 3, ...); an odd last attribute depends on the one
+    before it.
+    """
+    partner = np.arange(dimensions) ^ 1
+    return np.where(partner < dimensions, partner, dimensions - 2)
 
 
 def functional_hierarchy(roles: tuple[str, ...]) -> np.ndarray:
