@@ -172,11 +172,10 @@ PERSISTENT = {"momentum": 0.95}
 """Change that keeps its direction: what a firm can learn and anticipate."""
 def _followable_levels() -> tuple[float, ...]:
     """Turbulence from 0 to the speed the outside-in preset can follow, in four steps."""
-    from simulation.levers import followable_speed
-    from simulation.params import ModelParams
+    from simulation.calibration import followable_speed
     from simulation.structures import PRESETS
 
-    top = followable_speed(ModelParams(), PRESETS["outside_in"].lever_values())
+    top = followable_speed(PRESETS["outside_in"].lever_values())
     return tuple(round(top * k / 4, 4) for k in range(5))
 
 
@@ -241,7 +240,7 @@ PATTERNS: list[Pattern] = [
     Pattern(
         "dose_response", "Dose-response", "seed 000: sense and respond",
         "As needs move faster (within what firms can follow: up to the speed an outside-in "
-        "firm can follow, levers.followable_speed), outside-in's head-to-head lead in share "
+        "firm can follow, measured by calibration.followable_speed), outside-in's head-to-head lead in share "
         "grows, with no drop between adjacent levels beyond noise.",
         base=PERSISTENT,
         arms=H2H_ARMS,

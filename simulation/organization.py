@@ -372,7 +372,8 @@ class Organizations:
         rights = self.rights_by_part
 
         def by_rights(values: np.ndarray, weight: np.ndarray) -> np.ndarray:
-            return (member @ (weight * values).reshape(values.shape[0], -1)).reshape(shape)
+            flat = (weight * values).reshape(values.shape[0], offering[0].size)
+            return (member @ flat).reshape(shape)
 
         customer_pull = by_rights(to_customers, rights)                             # (F,S,D)
         silo_pull = by_rights(to_silo, rights)
@@ -422,7 +423,8 @@ class Organizations:
         k = self.beliefs.shape[0]
         wrong = market.weighted_gap(market.ideal[None] - self.beliefs) @ market.active_weights
         awareness = self.facing_mean_of @ wrong                                    # (F,)
-        known = (self.facing_mean_of @ self.beliefs.reshape(k, -1)).reshape(self.offering.shape)
+        known = (self.facing_mean_of @ self.beliefs.reshape(k, self.offering[0].size)).reshape(
+            self.offering.shape)
         core = (market.active_weights @ self.offering)[:, None, :]
         spread = np.empty((2, *known.shape))
         np.subtract(known, self.offering, out=spread[0])
@@ -435,8 +437,8 @@ class Organizations:
         if self._dirty:
             self._refresh()
         k = self.beliefs.shape[0]
-        return (self.member @ (self.rights_by_part * self.beliefs).reshape(k, -1)).reshape(
-            self.offering.shape)
+        return (self.member @ (self.rights_by_part * self.beliefs).reshape(
+            k, self.offering[0].size)).reshape(self.offering.shape)
 
     def upkeep(self) -> np.ndarray:
         """(F,) monthly lever upkeep, as a share of fair-share revenue (see :func:`lv.upkeep`)."""

@@ -334,14 +334,14 @@ def _organizations(result: Comparison) -> str:
         focal = incumbent_specs(p)[0]
         values = PRESETS[focal.structure].lever_values(focal.levers)
         text = (f"<li><b>{e(plain(arm.label))}</b>: organized {e(plain(focal.structure))}: "
-                f"{e(_levers_text(values, p.lever_cost, p.departments))}")
+                f"{e(_levers_text(values, p.lever_cost))}")
         if p.reorganize_step is not None:
             target, structure = reorganization_target(values, focal.structure, p.reorganize_to)
             name = plain(structure) if isinstance(p.reorganize_to, str | None) \
                 else "new lever values"
             text += (f". From month {p.reorganize_step} it reorganizes to {e(name)} over "
                      f"{p.transition_steps} months, for a one-off {p.reorganize_cost:g} months "
-                     f"of revenue: {e(_levers_text(target, p.lever_cost, p.departments))}")
+                     f"of revenue: {e(_levers_text(target, p.lever_cost))}")
         elif timeline_reorganizes:
             text += "; it does not reorganize"
         items.append(text + ".</li>")
@@ -351,9 +351,9 @@ def _organizations(result: Comparison) -> str:
             "share of a month's revenue).</p></section>")
 
 
-def _levers_text(values: dict[str, float], lever_cost: float, departments: int) -> str:
+def _levers_text(values: dict[str, float], lever_cost: float) -> str:
     levers = ", ".join(f"{reg.label(k)} {v:g}" for k, v in values.items())
-    cost = lv.upkeep(values, lever_cost, departments)
+    cost = lv.upkeep(values, lever_cost)
     return f"{levers}; upkeep {cost:.2f} months of revenue a month"
 
 

@@ -271,6 +271,7 @@ class Organization(_Strict):
     roadmap_speed: float = _param("roadmap_speed")
     silo_lag: float = _param("silo_lag")
     max_change: float = _param("max_change")
+    interdependence: float = _param("interdependence")
 
 
 class Money(_Strict):
@@ -282,6 +283,9 @@ class Money(_Strict):
     change_cost: float = _param("change_cost")
     variety_cost: float = _param("variety_cost")
     starting_cash: float = _param("starting_cash")
+    answer_rate: float = _param("answer_rate")
+    answer_spend: float = _param("answer_spend")
+    cost_floor: float = _param("cost_floor")
 
 
 class Entrants(_Strict):
@@ -303,7 +307,6 @@ class Metrics(_Strict):
 
     recovery_fraction: float = _param("recovery_fraction")
     detect_share: float = _param("detect_share")
-    answer_gain: float = _param("answer_gain")
     serve_share: float = _param("serve_share")
 
 

@@ -4,30 +4,72 @@ import pytest
 from simulation import levers as lv
 
 
-def test_clout_splits_power_between_customer_facing_and_internal():
-    facing = np.array([True, True, True, False, False, False])
-    w = lv.clout_weights(np.full(6, 0.8), facing, np.full(6, 3), np.full(6, 3))
-    assert w == pytest.approx([0.8 / 3] * 3 + [0.2 / 3] * 3)
-    assert w.sum() == pytest.approx(1.0)
+# A tiny firm: sales, marketing (customer-facing), product, finance (internal); components
+# performance (R&D owns it inside) and convenience (finance holds its budget).
+FACING = np.array([True, True, False, False])
+OWNERS = np.array([[False, False], [False, False], [True, False], [False, True]])
+ONE_FIRM = np.ones((1, 4))
 
 
-def test_clout_with_one_group_missing_is_equal_weights():
-    w = lv.clout_weights(np.full(2, 0.9), np.array([True, True]), np.full(2, 2), np.zeros(2))
-    assert w == pytest.approx([0.5, 0.5])
+def test_clout_gives_the_customer_facing_its_share_of_every_component_and_owners_the_rest():
+    rights = lv.clout_rights(np.full(4, 0.8), FACING, OWNERS, ONE_FIRM)
+    assert rights == pytest.approx(np.array([[0.4, 0.4], [0.4, 0.4], [0.2, 0.0], [0.0, 0.2]]))
+    assert rights.sum(axis=0) == pytest.approx([1.0, 1.0])
 
 
-def test_clout_weights_firm_by_firm():
+def test_clout_with_one_group_missing_gives_the_other_every_right():
+    facing_only = lv.clout_rights(np.full(2, 0.9), np.array([True, True]),
+                                  np.zeros((2, 1), dtype=bool), np.ones((1, 2)))
+    assert facing_only[:, 0] == pytest.approx([0.5, 0.5])
+    internal_only = lv.clout_rights(np.full(2, 0.9), np.array([False, False]),
+                                    np.array([[True], [False]]), np.ones((1, 2)))
+    assert internal_only[:, 0] == pytest.approx([1.0, 0.0])
+
+
+def test_clout_rights_firm_by_firm():
     # firm A: sales + product (clout 0.9); firm B: sales, marketing, finance (clout 0.3)
-    facing = np.array([True, False, True, True, False])
-    w = lv.clout_weights(np.array([0.9, 0.9, 0.3, 0.3, 0.3]), facing,
-                         np.array([1, 1, 2, 2, 2]), np.array([1, 1, 1, 1, 1]))
-    assert w == pytest.approx([0.9, 0.1, 0.15, 0.15, 0.7])
+    member = np.array([[1, 1, 0, 0, 0], [0, 0, 1, 1, 1]], dtype=float)
+    rights = lv.clout_rights(np.array([0.9, 0.9, 0.3, 0.3, 0.3]),
+                             np.array([True, False, True, True, False]),
+                             np.array([[False], [True], [False], [False], [True]]), member)
+    assert rights[:, 0] == pytest.approx([0.9, 0.1, 0.15, 0.15, 0.7])
 
 
-def test_cooperation_splits_the_pull_into_customer_and_silo_parts():
-    customer, silo = lv.cooperation_blend(0.25, np.array([4.0]), np.array([8.0]))
-    assert customer == pytest.approx([1.0])
-    assert silo == pytest.approx([6.0])
+def test_cooperation_weighs_the_customers_change_against_the_silo_s():
+    proposal = lv.cooperation_proposal(0.25, np.array([4.0]), np.array([8.0]))
+    assert proposal == pytest.approx([0.25 * 4.0 + 0.75 * 8.0])
+
+
+def test_a_department_accepts_the_part_of_a_change_its_own_proposal_covers():
+    decided = np.array([0.1, 0.1, 0.1, -0.2, 0.0])
+    proposal = np.array([0.05, 0.3, -0.1, -0.1, 0.7])
+    assert lv.acceptance(proposal, decided) == pytest.approx([0.5, 1.0, 0.0, 0.5, 1.0])
+
+
+def test_interdependence_carries_a_change_out_as_far_as_the_partner_s_owners_accept_it():
+    decided = np.array([0.1, 0.1])
+    assert lv.interdependent_move(decided, np.array([1.0, 0.0]), 0.7) == \
+        pytest.approx([0.1, 0.03])
+    assert lv.interdependent_move(decided, np.array([1.0, 0.0]), 0.0) == \
+        pytest.approx([0.1, 0.1])
+
+
+def test_news_of_a_disruptor_travels_one_link_a_month_and_fades_by_coordination():
+    chain = np.array([[0, 1, 0], [1, 0, 1], [0, 1, 0]], dtype=float)
+    alarm = np.array([1.0, 0.0, 0.0])
+    lv.relay_alarm(np.full(3, 0.5), chain, alarm)
+    assert alarm == pytest.approx([1.0, 0.45, 0.0])
+    lv.relay_alarm(np.full(3, 0.5), chain, alarm)
+    assert alarm == pytest.approx([1.0, 0.45, 0.2025])
+
+
+def test_an_answer_needs_the_rights_holders_to_know_of_the_threat_and_back_it():
+    rights = np.array([0.4, 0.4, 0.0, 0.2])    # sales, marketing, product, finance
+    favours = np.array([1.0, 1.0, 0.0, 0.0])
+    told = np.array([1.0, 0.0, 1.0, 1.0])
+    support = lv.answer_support(rights, told, np.full(4, 0.5), favours, ONE_FIRM)
+    assert support == pytest.approx([0.4 * 1.0 + 0.2 * 0.5])
+    assert lv.answer_cut(0.1, np.array([0.5]), np.array([0.45]), 0.3) == pytest.approx([0.0075])
 
 
 def test_coordination_moves_the_uninformed_toward_the_informed_only():
@@ -102,27 +144,7 @@ def test_connections_lend_capability_and_report_more_precisely():
     assert lv.connections_signal_chance(0.3) == 0.3
 
 
-def test_upkeep_is_proportional_to_the_levers():
+def test_upkeep_is_proportional_to_the_levers_not_to_the_departments():
     levers = {"coordination": 1.0, "cooperation": 0.5, "clout": 0.5, "capability": 0.0,
               "connections": 1.0}
     assert lv.upkeep(levers, 0.1) == pytest.approx(0.3)
-    assert lv.upkeep(levers, 0.1, 12) == pytest.approx(0.6)   # twice the people, twice the cost
-
-
-def test_followable_speed_is_the_capability_step_over_the_silos_resistance():
-    class P:
-        max_change, silo_lag, borrowed_capability = 0.05, 12.0, 0.0
-
-    full = dict.fromkeys(("coordination", "clout", "connections"), 0.0)
-    # capability 1, cooperation 1: the whole step, no silo resistance
-    assert lv.followable_speed(P, {**full, "capability": 1.0, "cooperation": 1.0}) == \
-        pytest.approx(0.05)
-    # capability 0 (a quarter step), cooperation 0.5: 0.0125 / (1 + 0.5 * 12)
-    assert lv.followable_speed(P, {**full, "capability": 0.0, "cooperation": 0.5}) == \
-        pytest.approx(0.0125 / 7)
-
-
-def test_internal_departments_lean_toward_their_silo_unless_coordinated():
-    facing = np.array([True, False, False])
-    lean = lv.coordination_lean(np.array([0.2, 0.2, 0.9]), facing)
-    assert lean == pytest.approx([0.0, 0.8, 0.1])

@@ -193,21 +193,23 @@ def test_every_lever_is_reported(small):
     assert set(LEVERS) <= set(results.columns)
 
 
-@pytest.mark.parametrize("fraction, grows", [(0.5, False), (1.0, False), (2.0, True)])
+@pytest.mark.parametrize("fraction, grows", [(0.5, False), (0.75, False), (2.0, True)])
 def test_a_firm_keeps_up_with_a_lasting_trend_below_its_followable_speed_only(fraction, grows):
     # A firm alone in a market whose needs keep one direction: below the speed it can follow
-    # its action gap settles; above it, the gap keeps growing (until the firm fails).
-    from simulation.levers import followable_speed
-    from simulation.params import ModelParams
+    # (measured on other seeds by the calibration) its action gap settles; above it, the gap
+    # keeps growing (until the firm fails).
+    from simulation.calibration import CALIBRATION_SEEDS, followable_speed
     from simulation.structures import PRESETS
 
-    speed = fraction * followable_speed(ModelParams(), PRESETS["outside_in"].lever_values())
+    assert 4 not in CALIBRATION_SEEDS
+    speed = fraction * followable_speed(PRESETS["outside_in"].lever_values())
     model = OrgModel(rng=4, customers=500, rivals=0, structure="outside_in", turbulence=speed,
                      momentum=0.999, need_noise=0.0, shock_rate=0.0, entrant_rate=0.0,
                      new_segment_rate=0.0).run(120)
-    gap = model.results().set_index("step")["action_gap"]
+    table = model.results().set_index("step")
+    gap = table["action_gap"]
     early, late = gap.loc[40:60].mean(), gap.loc[100:120].mean()
-    assert (late > 1.5 * early) == grows
+    assert (late > 1.5 * early or not table["alive"].iloc[-1]) == grows
 
 
 QUIET = {"customers": 500, "shock_rate": 0.0, "entrant_rate": 0.0, "new_segment_rate": 0.0}

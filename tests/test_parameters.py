@@ -12,6 +12,9 @@ SEGMENTS = (
 )
 FIRMS = (FirmSpec("us", "inside_out", {"clout": 0.7}, 1.1, 4.0), FirmSpec("them", "outside_in"))
 
+ANSWERING = {"entrant_steps": (2,), "entrant_price": 0.3, "entrant_capacity": 0.3}
+"""A disruptor the incumbents notice early, so that their low-cost answer runs."""
+
 # parameter -> (changed value, context needed for the parameter to matter)
 CHANGES = {
     "structure": ("inside_out", {}),
@@ -65,7 +68,10 @@ CHANGES = {
     "borrowed_capability": (1.0, {}),
     "silo_lag": (1.0, {"turbulence": 0.05}),
     "detect_share": (0.9, {"entrant_steps": (2,)}),
-    "answer_gain": (0.001, {"entrant_steps": (2,), "turbulence": 0.05}),
+    "interdependence": (0.0, {}),
+    "answer_rate": (0.5, ANSWERING),
+    "answer_spend": (2.0, ANSWERING),
+    "cost_floor": (0.0, ANSWERING),
     "serve_share": (0.01, {"new_segment_steps": (2,)}),
     "roadmap_speed": (0.05, {}),
     "max_change": (0.3, {"turbulence": 0.05}),

@@ -2,7 +2,10 @@ import numpy as np
 import pytest
 
 from simulation.structures import (
+    CUSTOMER_FACING,
     PRESETS,
+    component_partners,
+    internal_owners,
     functional_hierarchy,
     other_preset,
     roles_for,
@@ -19,9 +22,31 @@ def hops(links: np.ndarray, a: int, b: int) -> int:
     return n
 
 
-def test_roles_cycle():
+def test_roles_make_teams_of_six_and_fill_the_rest_keeping_the_mix():
     assert roles_for(8) == ("sales", "marketing", "service", "product", "operations",
-                            "finance", "sales", "marketing")
+                            "finance", "sales", "product")
+    assert roles_for(3) == ("sales", "product", "marketing")
+
+
+@pytest.mark.parametrize("n", [2, 3, 4, 6, 9, 12, 24])
+def test_every_size_keeps_half_its_departments_customer_facing_within_rounding(n):
+    facing = sum(r in CUSTOMER_FACING for r in roles_for(n))
+    assert abs(facing - n / 2) <= 0.5 and 0 < facing < n
+
+
+def test_internal_rights_go_to_the_owner_role_then_its_function_then_every_internal():
+    owners = internal_owners(roles_for(6), 4)
+    # performance: product; reliability: operations; convenience and service: finance
+    assert owners.astype(int).tolist() == [[0, 0, 0, 0], [0, 0, 0, 0], [0, 0, 0, 0],
+                                           [1, 0, 0, 0], [0, 1, 0, 0], [0, 0, 1, 1]]
+    # sales, product: reliability falls to the technical function, the budgets to product
+    assert internal_owners(("sales", "product"), 4).astype(int).tolist() == [
+        [0, 0, 0, 0], [1, 1, 1, 1]]
+
+
+def test_components_pair_up_and_an_odd_last_one_leans_on_the_one_before():
+    assert component_partners(4).tolist() == [1, 0, 3, 2]
+    assert component_partners(3).tolist() == [1, 0, 1]
 
 
 def test_functional_hierarchy_routes_customer_news_through_the_top():

@@ -351,7 +351,7 @@ def test_money_is_in_months_of_revenue_as_in_the_app_and_the_handouts(shop: Work
     assert views.snapshot(shop)["cards"][red.firm]["cash"] == pytest.approx(firm.cash / fair)
     levers = {k: 0.5 for k in LEVERS}
     assert shop.upkeep_per_month(levers, red.firm) == pytest.approx(
-        upkeep(levers, model.params.lever_cost, len(firm.departments)), rel=1e-12)
+        upkeep(levers, model.params.lever_cost), rel=1e-12)
     assert shop.reorganize_cost() == (model.params.reorganize_cost,
                                       model.params.transition_steps)
     # the month's upkeep is what the firm pays: its booked lever upkeep, in the same unit

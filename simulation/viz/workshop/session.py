@@ -546,9 +546,9 @@ class Workshop:
     def upkeep_per_month(self, levers: dict[str, float], firm: str) -> float:
         """What these levers would cost the firm each month, in months of revenue."""
         with self.lock:
-            f = self.market.firm(firm)
+            self.market.firm(firm)  # an unknown firm is refused
             model = self.market.model
-            return float(upkeep(levers, model.params.lever_cost, len(f.departments)))
+            return float(upkeep(levers, model.params.lever_cost))
 
     def reorganize_cost(self) -> tuple[float, int]:
         """The one-off cost of a reorganization (months of revenue) and the months it takes."""
