@@ -125,7 +125,10 @@ CASES: dict[str, tuple[str, dict[str, Any]]] = {
     "entrants.overhead": ("single", {"entrants.overhead": 1.0, "entrants.price": 0.3}),
     "entrants.unit_cost": ("single", {"entrants.unit_cost": 2.0}),
     "metrics.detect_share": ("single", {"metrics.detect_share": 0.9}),
-    "metrics.answer_gain": ("single", {"metrics.answer_gain": 0.001}),
+    "organization.interdependence": ("single", {"organization.interdependence": 0.0}),
+    "money.answer_rate": ("single", {"money.answer_rate": 0.5}),
+    "money.answer_spend": ("single", {"money.answer_spend": 2.0}),
+    "money.cost_floor": ("single", {"money.cost_floor": 0.0}),
     "metrics.serve_share": ("single", {"metrics.serve_share": 0.01}),
     "organization.max_change": ("single", {"organization.max_change": 0.3}),
     "money.unit_cost": ("single", {"money.unit_cost": 0.9}),
@@ -147,7 +150,7 @@ CASES: dict[str, tuple[str, dict[str, Any]]] = {
     "timeline[].cost": ("single", {"timeline.3.cost": 20.0}),
     "timeline[].transition_steps": ("single", {"timeline.3.transition_steps": 20}),
     "timeline[].transition_disruption": ("single", {"timeline.3.transition_disruption": 1.0}),
-    "metrics.recovery_fraction": ("single", {"metrics.recovery_fraction": 0.5}),
+    "metrics.recovery_fraction": ("single", {"metrics.recovery_fraction": 1.0}),
 }
 
 # Fields that change what `compare` runs or writes, not a single run.
