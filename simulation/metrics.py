@@ -18,6 +18,10 @@ from simulation.outcomes import EVENTS, IN_BUSINESS_ONLY
 PRE_SHOCK_MONTHS = 6
 """Months before a shock whose mean performance is the level to recover."""
 
+WARM_UP_MONTHS = 12
+"""Months at the start that time-resolved summaries leave out: customers have just been
+assigned and the firms' first moves settle (the early and late windows split what follows)."""
+
 RESILIENCE_COLUMNS = ["shock_step", "firm", "pre_level", "depth", "time_to_recover",
                       "loss_area", "recovered", "window"]
 
@@ -121,6 +125,15 @@ def run_summary(results: Mapping[str, Any], resilience: Sequence[Mapping[str, An
     censored = np.array([r["time_to_recover"] if r["recovered"] else r["window"] for r in res])
 
     in_business = mine & col["alive"].astype(bool)
+    last = int(step.max())
+    warm = mine & (step > WARM_UP_MONTHS)
+    middle = WARM_UP_MONTHS + (last - WARM_UP_MONTHS) / 2.0
+    dead = mine & ~col["alive"].astype(bool)
+    failed_at = int(step[dead].min()) if dead.any() else last
+    share = col["market_share"]
+
+    def window(rows: np.ndarray) -> float:
+        return float(share[rows].mean()) if rows.any() else float("nan")
 
     def mean(name: str) -> float:
         # a failed firm's gaps and satisfaction are no values (see IN_BUSINESS_ONLY)
@@ -133,6 +146,10 @@ def run_summary(results: Mapping[str, Any], resilience: Sequence[Mapping[str, An
         "cumulative_profit": float(col["profit"][mine].sum()),
         "final_cash": float(col["cash"][end]),
         "survived": float(bool(col["alive"][end])),
+        "months_in_business": float(failed_at),
+        "share_in_business": window(warm & in_business),
+        "early_share": window(warm & (step <= middle)),
+        "late_share": window(warm & (step > middle)),
         "mean_satisfaction": mean("satisfaction"),
         "mean_awareness_gap": mean("awareness_gap"),
         "mean_action_gap": mean("action_gap"),

@@ -97,6 +97,15 @@ OUTCOMES: Mapping[str, Outcome] = _index(
     Outcome("final_cash", "final cash", "Cash at the end", "revenue-months", "higher"),
     Outcome("survived", "survival", "Still in business at the end", "share", "higher",
             binary=True),
+    Outcome("months_in_business", "months in business", "Months until the firm failed (the "
+            "run's length if it did not)", "months", "higher"),
+    Outcome("share_in_business", "share in business", "Mean market share while in business, "
+            "after the warm-up", "share", "higher",
+            undefined="the firm failed during the warm-up"),
+    Outcome("early_share", "early share", "Mean market share in the first half after the "
+            "warm-up", "share", "higher"),
+    Outcome("late_share", "late share", "Mean market share in the second half after the "
+            "warm-up", "share", "higher"),
     Outcome("mean_satisfaction", "satisfaction", "Mean customer satisfaction", "index",
             "higher"),
     Outcome("resilience_loss", "resilience loss", "Share lost after shocks (area)",

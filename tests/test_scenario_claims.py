@@ -220,25 +220,38 @@ def test_freeze_up__small_awareness_gap_wide_action_gap() -> None:
 
 def test_low_end_disruption__the_newcomer_wins_a_large_share() -> None:
     models = runs("low-end-disruption")
-    survived = sum(bool(firm(m, name="entrant-1")["alive"].iloc[-1]) for m in models)
-    low, _ = wilson(survived, len(models))
-    assert low > 0.5, f"the first newcomer survived {survived} of {len(models)} runs"
-    assert_positive([final_lead(m, "entrant-1", ["Focal", "Rival"]) for m in models],
-                    "the first newcomer ends with more customers than either incumbent")
+    peaks = [float(firm(m, name="entrant-1")["market_share"].max()) for m in models]
+    assert_positive([p - 0.3 for p in peaks], "the first newcomer's share peaks above 30%")
+
+    def lead_at_peak(m: OrgModel) -> float:
+        newcomer = firm(m, name="entrant-1")["market_share"]
+        peak = newcomer.idxmax()
+        return float(newcomer[peak]) - max(
+            float(firm(m, name=n).loc[peak, "market_share"]) for n in ("Focal", "Rival"))
+
+    assert_positive([lead_at_peak(m) for m in models],
+                    "at its peak the newcomer has more customers than either incumbent")
+    failed = sum(not bool(firm(m, name="entrant-1")["alive"].iloc[-1]) for m in models)
+    assert wilson(failed, len(models))[0] > 0.25, \
+        f"the first newcomer failed after its peak in {failed} of {len(models)} runs"
 
 
-def test_low_end_disruption__outside_in_notices_sooner_but_runs_out_of_cash() -> None:
+def test_low_end_disruption__outside_in_notices_sooner_and_answers_inside_out_does_not() -> None:
     inside, outside = swapped("low-end-disruption", DETECTION_SEEDS)
     steps = load_scenario("low-end-disruption").steps
     assert_positive(paired_times(inside, outside, "disruptions", "time_to_detect", "entry_step",
                                  steps),
                     "an inside-out focal firm notices each newcomer later than an outside-in one")
-    assert_positive(differences(inside, outside, focal_profit),
-                    "the outside-in focal firm earns less than the inside-out focal firm")
-    inside_lives = sum(bool(firm(m, name=m.focal.name)["alive"].iloc[-1]) for m in inside)
-    outside_lives = sum(bool(firm(m, name=m.focal.name)["alive"].iloc[-1]) for m in outside)
-    assert wilson(outside_lives, len(outside))[1] < wilson(inside_lives, len(inside))[0], \
-        f"outside-in focal firm survived {outside_lives}, inside-out {inside_lives} runs"
+
+    def answered(m: OrgModel) -> bool:
+        d = m.disruptions()
+        return bool(d.loc[d["firm"] == m.focal.name, "time_to_answer"].notna().any())
+
+    assert not any(answered(m) for m in inside), "an inside-out focal firm answered"
+    assert all(answered(m) for m in outside), "an outside-in focal firm did not answer"
+    assert all(m.focal.price < 1.0 for m in outside)
+    assert_positive(differences(outside, inside, focal_profit),
+                    "the outside-in focal firm earns more than the inside-out focal firm")
 
 
 def test_new_market_disruption__the_new_group_starts_as_non_consumers() -> None:
@@ -251,14 +264,16 @@ def test_new_market_disruption__the_new_group_starts_as_non_consumers() -> None:
 
 
 def test_new_market_disruption__incumbents_lose_little_at_first_and_more_later() -> None:
-    diffs = []
+    diffs, failed = [], 0
     for m in runs("new-market-disruption"):
         r = m.results()
         incumbents = r[r["firm"].isin(["Focal", "Rival"])].groupby("step")["market_share"].sum()
         first_year = incumbents[41] - incumbents[53]       # the newcomer enters in month 42
-        later_per_year = (incumbents[53] - incumbents[113]) / 5
+        later_per_year = (incumbents[53] - incumbents[89]) / 3
         diffs.append(later_per_year - first_year)
-    assert_positive(diffs, "the incumbents lose share faster in years 2-6 than in year 1")
+        failed += not bool(firm(m, name="entrant-1")["alive"].iloc[-1])
+    assert_positive(diffs, "the incumbents lose share faster in years 2-4 than in year 1")
+    assert wilson(failed, 8)[0] > 0.25, f"the newcomer failed after its peak in {failed} of 8"
 
 
 def test_new_market_disruption__outside_in_serves_the_new_groups_sooner() -> None:
@@ -325,7 +340,10 @@ def test_reorganization__it_dips_first_then_pays() -> None:
     s = [firm(m, name="Focal") for m in stays]
     assert_positive(differences(s, r, lambda f: f.loc[first_half, "profit"].mean()),
                     "the reorganizing firm earns less at first")
-    assert_positive(differences(s, r, lambda f: f.loc[first_half, "market_share"].mean()),
-                    "the reorganizing firm keeps fewer customers at first")
+    dip = np.array(differences(s, r, lambda f: f.loc[first_half, "market_share"].mean()))
+    se = dip.std(ddof=1) / math.sqrt(dip.size)
+    print(f"measured | the reorganizing firm's share dip at first | {dip.mean():+.4g} "
+          f"[{dip.mean() - 2 * se:.4g}, {dip.mean() + 2 * se:.4g}], n {dip.size}")
+    assert abs(dip.mean()) + 2 * se < 0.01, "a dip in share of a point or more"
     assert_positive(differences(r, s, lambda f: f.loc[after, "market_share"].mean()),
                     "after the transition the reorganized firm holds more of the market")
