@@ -61,7 +61,8 @@ def interaction_table(runs: pd.DataFrame, outcome: str = "mean_share") -> pd.Dat
             mean, se = float(x.mean()), float(x.std(ddof=1) / np.sqrt(x.size))
             t = float(stats.t.ppf(0.975, x.size - 1))
             p = 1.0 if se == 0 else float(2 * stats.t.sf(abs(mean / se), x.size - 1))
-            rows.append({"pair": f"{a} x {b}", **dict(zip(CONDITIONS, regime, strict=True)),
+            levels = regime if isinstance(regime, tuple) else (regime,)
+            rows.append({"pair": f"{a} x {b}", **dict(zip(CONDITIONS, levels, strict=True)),
                          "n": x.size, "mean": mean, "lower": mean - t * se,
                          "upper": mean + t * se, "p": p})
     table = pd.DataFrame(rows)
@@ -89,6 +90,7 @@ def markdown(table: pd.DataFrame) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Print (and optionally write) the interaction table of a finished sweep folder."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("runs", type=Path, help="a finished lever_interactions sweep folder")
     parser.add_argument("--outcome", default="mean_share")

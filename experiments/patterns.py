@@ -240,7 +240,8 @@ PATTERNS: list[Pattern] = [
     Pattern(
         "dose_response", "Dose-response", "seed 000: sense and respond",
         "As needs move faster (within what firms can follow: up to the speed an outside-in "
-        "firm can follow, measured by calibration.followable_speed), outside-in's head-to-head lead in share "
+        "firm can follow, measured by calibration.followable_speed), outside-in's head-to-head "
+        "lead in share "
         "grows, with no drop between adjacent levels beyond noise.",
         base=PERSISTENT,
         arms=H2H_ARMS,

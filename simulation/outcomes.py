@@ -158,7 +158,7 @@ ENCOUNTERS: Mapping[str, Outcome] = _index(
             "the firm noticed it", "months", "lower", needs="entrant",
             undefined="the firm never noticed that disruptor"),
     Outcome("time_to_answer", "months to answer", "Months from a disruptor's entry until "
-            "the firm's offering answered it", "months", "lower", needs="entrant",
+            "the firm began a low-cost answer to it", "months", "lower", needs="entrant",
             undefined="the firm never answered that disruptor"),
     Outcome("time_to_serve", "months to serve", "Months from a segment's emergence until "
             "the firm served it", "months", "lower", needs="new_segment",

@@ -74,8 +74,11 @@ would rather not."""
 
 
 def roles_for(n: int) -> tuple[str, ...]:
-    """Roles of a firm's ``n`` departments: a team of :data:`ROLES` per six departments, the
-    rest filled in the order of :data:`INTERLEAVED`, so the role mix is the same at any size."""
+    """Roles of a firm's ``n`` departments, the same mix at any size.
+
+    A team of :data:`ROLES` per six departments; the rest filled in the order of
+    :data:`INTERLEAVED`.
+    """
     full, rest = divmod(n, len(ROLES))
     return ROLES * full + INTERLEAVED[:rest]
 

@@ -181,5 +181,5 @@ def test_departments_three_six_or_twelve_give_the_same_lead_within_the_margin(de
     se = difference.std(ddof=1) / np.sqrt(difference.size)
     t = stats.t.ppf(0.95, difference.size - 1)
     low, high = difference.mean() - t * se, difference.mean() + t * se
-    assert -RESOLUTION_MARGIN < low and high < RESOLUTION_MARGIN, (low, high)
+    assert low > -RESOLUTION_MARGIN and high < RESOLUTION_MARGIN, (low, high)
     assert base.mean() > RESOLUTION_MARGIN  # not both null: outside-in leads at six

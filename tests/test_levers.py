@@ -3,7 +3,6 @@ import pytest
 
 from simulation import levers as lv
 
-
 # A tiny firm: sales, marketing (customer-facing), product, finance (internal); components
 # performance (R&D owns it inside) and convenience (finance holds its budget).
 FACING = np.array([True, True, False, False])
