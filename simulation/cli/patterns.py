@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from experiments.forkserver import start_early
 from experiments.limits import MAX_WORKERS, default_workers, one_backend
+from experiments.outdir import check_out_path
 from simulation.cli import app
 
 if TYPE_CHECKING:
@@ -24,7 +25,8 @@ if TYPE_CHECKING:
     from experiments.pattern_suite import SuiteResult
 
 EXIT_PATTERN_FAILED = 1
-VERDICT_STYLE = {"PASS": "bold green", "FAIL": "bold red", "ERROR": "bold red"}
+VERDICT_STYLE = {"PASS": "bold green", "FAIL": "bold red", "ERROR": "bold red",
+                 "INCONCLUSIVE": "bold yellow"}
 
 
 @app.command()
@@ -48,35 +50,115 @@ def patterns(
         min=2, max=10_000, help="replications per arm and level (default: the suite's)")]
     = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="no progress bar")] = False,
+    robustness: Annotated[bool, typer.Option(
+        "--robustness", help="re-run every pattern at each structural variant; write the "
+        "pattern x variant matrix (OUT/robustness.html, .csv, .md)")] = False,
+    variants: Annotated[str | None, typer.Option(
+        help="--robustness: comma-separated variant names (default: all declared)")] = None,
+    sensitivity: Annotated[bool, typer.Option(
+        "--sensitivity", help="Sobol indices of each pattern's effects over the behavioural "
+        "constants (OUT/sensitivity.html, .csv, decided-by.csv)")] = False,
+    samples: Annotated[int | None, typer.Option(
+        min=1, max=65_536, help="--sensitivity: Saltelli base samples, a power of 2 "
+        "(default: the definitions')")] = None,
+    constants: Annotated[str | None, typer.Option(
+        help="--sensitivity: comma-separated constants to vary (default: every behavioural "
+        "constant of the parameter table)")] = None,
 ) -> None:
     """Run every pattern on paired seeds; print verdicts; write OUT/patterns.html.
 
     Also writes OUT/figures/*.svg, OUT/patterns.csv (the verdicts), OUT/runs.csv (every
-    run's measures) and OUT/regime-map.csv. Exit 1 if a pattern fails.
+    run's measures) and OUT/regime-map.csv. Exit 1 if a pattern fails or is inconclusive.
+    With --robustness, the matrix of every pattern at every structural variant instead;
+    with --sensitivity, the Sobol indices of every pattern's effects.
     """
+    from experiments.pattern_suite import PatternSelectionError, select
+
     one_backend(workers, scheduler)
+    if robustness and sensitivity:
+        raise PatternSelectionError("--robustness and --sensitivity: give one of them")
+    chosen = select([n.strip() for n in only.split(",") if n.strip()] if only else None)
+    picked_variants = _variants(variants) if robustness else []
+    picked_constants = _constants(chosen, constants, samples) if sensitivity else None
+    check_out_path(out)
     # the workers' fork server loads the model while this process loads its own modules
     start_early(default_workers(workers), scheduler)
     from experiments.executors import make_executor
     from experiments.outdir import FolderLock
-    from experiments.pattern_report import summary_rows, write
-    from experiments.pattern_suite import run_suite, select
     from experiments.patterns import ROOT_SEED
     from simulation.cli.sweep import _progress
 
-    chosen = select([n.strip() for n in only.split(",") if n.strip()] if only else None)
     root = ROOT_SEED if seed is None else seed
     # the executor first: an unreachable scheduler is refused before the folder is made
     with make_executor(workers, scheduler) as executor, FolderLock(out), \
             _progress(quiet) as hook:
-        suite = run_suite(chosen, executor, quick=quick, root_seed=root, steps=steps,
-                          replications=seeds, progress=hook)
-        page = write(suite, out)
+        if robustness:
+            from experiments import pattern_robustness as rb
+
+            matrix = rb.run_robustness(chosen, executor, picked_variants, quick=quick,
+                                       root_seed=root, steps=steps, replications=seeds,
+                                       progress=hook)
+            page = rb.write(matrix, out)
+        elif sensitivity:
+            from experiments import pattern_sensitivity as sn
+
+            found = sn.run_sensitivity(
+                chosen, executor, out, samples=samples or sn.SENSITIVITY_SAMPLES,
+                replications=seeds or sn.SENSITIVITY_REPLICATIONS, steps=steps, seed=root,
+                quick=quick, constants=picked_constants)
+            page = sn.write(found, out)
+        else:
+            from experiments.pattern_report import write
+            from experiments.pattern_suite import run_suite
+
+            suite = run_suite(chosen, executor, quick=quick, root_seed=root, steps=steps,
+                              replications=seeds, progress=hook)
+            page = write(suite, out)
+    if robustness:
+        typer.echo(rb.matrix(rb.long_table(matrix)).to_string())
+        typer.echo(f"report: {page}  ({matrix.runs} runs, {matrix.wall_seconds:.1f} s)")
+        return
+    if sensitivity:
+        typer.echo(sn.decided_by(found.indices).to_string(index=False))
+        for note in found.notes:
+            typer.echo(note, err=True)
+        typer.echo(f"report: {page}  ({found.runs} runs, {found.wall_seconds:.1f} s)")
+        return
+    from experiments.pattern_report import summary_rows
+
     _print_table(summary_rows(suite), suite)
     typer.echo(f"report: {page}  ({suite.runs} runs, {suite.failed} failed, "
                f"{suite.wall_seconds:.1f} s)")
     if not suite.passed:
         raise typer.Exit(EXIT_PATTERN_FAILED)
+
+
+def _variants(names: str | None) -> list[Any]:
+    from experiments.pattern_robustness import select_variants
+
+    return select_variants([n.strip() for n in names.split(",") if n.strip()]
+                           if names else None)
+
+
+def _constants(chosen: list[Any], names: str | None, samples: int | None) -> list[str] | None:
+    """Check --constants and --samples before anything runs."""
+    from experiments.pattern_suite import PatternSelectionError
+    from experiments.patterns import behavioural_constants
+
+    if samples is not None and samples & (samples - 1):
+        raise PatternSelectionError(f"--samples: {samples} must be a power of 2")
+    if not names:
+        return None
+    wanted = [n.strip() for n in names.split(",") if n.strip()]
+    known = sorted({c for p in chosen for c in behavioural_constants(p)})
+    unknown = [n for n in wanted if n not in known]
+    if unknown:
+        raise PatternSelectionError(f"--constants: {', '.join(unknown)} is not a behavioural "
+                                    f"constant of these patterns; choose from "
+                                    f"{', '.join(known)}")
+    if len(wanted) < 2:
+        raise PatternSelectionError("--constants: give at least two constants")
+    return wanted
 
 
 def _print_table(summary: pd.DataFrame, suite: SuiteResult) -> None:
@@ -86,9 +168,10 @@ def _print_table(summary: pd.DataFrame, suite: SuiteResult) -> None:
     from experiments.pattern_stats import Estimate
 
     mode = "quick" if suite.quick else "full"
-    table = Table(title=f"Outside-In patterns ({mode} run, 95% intervals; the level "
-                  "closest to failing is shown)")
-    for name in ("pattern", "from", "check", "effect [95% interval]", "verdict"):
+    table = Table(title=f"Outside-In patterns ({mode} run, 95% intervals; the deciding "
+                  f"level is shown; Holm across {suite.family} checks at {suite.alpha:g})")
+    for name in ("pattern", "check", "effect [95% interval]", "criterion", "p raw",
+                 "p Holm", "seeds", "verdict"):
         table.add_column(name, overflow="fold")
     previous = None
     for row in summary.to_dict("records"):
@@ -97,15 +180,22 @@ def _print_table(summary: pd.DataFrame, suite: SuiteResult) -> None:
             effect += f" at {row['where']}"
         verdict = f"[{VERDICT_STYLE.get(row['verdict'], '')}]{row['verdict']}[/]"
         first = row["pattern"] != previous
-        table.add_row(row["pattern"] if first else "", row["source"] if first else "",
-                      row["check"], effect, verdict)
+        seeds = f"{row['seeds']}" + (f" (needs {row['seeds_needed']})"
+                                     if row["seeds_needed"] > row["seeds"] else "")
+        table.add_row(f"{row['pattern']}\n{row['source']}" if first else "", row["check"],
+                      effect, row["criterion"], _p(row["p_raw"]), _p(row["p_holm"]), seeds,
+                      verdict)
         if first and row["error"]:
-            table.add_row("", "", f"[red]runs failed: {row['error']}[/]", "", "")
+            table.add_row("", f"[red]runs failed: {row['error']}[/]", "", "", "", "", "", "")
         previous = row["pattern"]
     map_result = next((r for r in suite.results if not r.pattern.gate), None)
-    console = Console(width=None if sys.stdout.isatty() else 150)
+    console = Console(width=None if sys.stdout.isatty() else 160)
     console.print(table)
     if map_result is not None:
         console.print(f"regime map: {map_result.status.lower()}, "
                       f"{map_result.runs} runs (figure and regime-map.csv in the report)")
 
+
+
+def _p(value: float) -> str:
+    return "n/a" if value != value else f"{value:.2g}"  # NaN: a degenerate check
