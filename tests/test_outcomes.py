@@ -84,7 +84,10 @@ def test_an_undefined_outcome_says_why_and_is_nan_everywhere() -> None:
     from simulation.scenario import parse_scenario
 
     undefined = {n for n, o in reg.OUTCOMES.items() if o.undefined}
-    assert undefined == {"mean_time_to_recover"}
+    assert undefined == {"mean_time_to_recover", "share_in_business"}
+    doomed = OrgModel(rng=1, customers=150, starting_cash=0.1, fixed_cost=2.0).run(20)
+    assert doomed.summary()["months_in_business"] < 12
+    assert math.isnan(doomed.summary()["share_in_business"])  # failed in the warm-up
     calm = {"customers": 150, "shock_rate": 0.0, "new_segment_rate": 0.0, "entrant_rate": 0.0}
     model = OrgModel(rng=2, **calm)
     model.run(12)
