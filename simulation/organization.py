@@ -27,6 +27,7 @@ from simulation.structures import (
     EXTERNAL,
     FAVOURS_ANSWER,
     SILO_OBJECTIVE,
+    budget_owners,
     component_partners,
     internal_owners,
 )
@@ -74,6 +75,7 @@ class Organizations:
         self.external = np.zeros(0, dtype=bool)
         self.silo_kind = np.zeros(0, dtype=np.int64)
         self.owns = np.zeros((0, params.dimensions), dtype=bool)  # internal rights over parts
+        self.budget = np.zeros(0, dtype=bool)  # internal rights over price and cost
         self.favours = np.zeros(0)       # whether its silo favours a cheaper offer (0/1)
         self.alarm = np.zeros(0)         # how clearly it has heard of a disruptor, in [0, 1]
         self.partner = component_partners(params.dimensions)
@@ -140,6 +142,7 @@ class Organizations:
         self.silo_kind = np.append(self.silo_kind,
                                    [SILO_KINDS.index(SILO_OBJECTIVE[r]) for r in roles])
         self.owns = np.vstack([self.owns, internal_owners(tuple(roles), self.params.dimensions)])
+        self.budget = np.append(self.budget, budget_owners(tuple(roles)))
         self.favours = np.append(self.favours, [float(r in FAVOURS_ANSWER) for r in roles])
         self.alarm = np.append(self.alarm, np.zeros(n))
         fresh = np.concatenate([beliefs, np.zeros_like(beliefs)], axis=-1)
@@ -166,7 +169,7 @@ class Organizations:
         gone = int((~keep).sum())
         self.answering[firm] = False
         for name in ("firm_of", "facing", "external", "silo_kind", "knowledge", "freshness",
-                     "owns", "favours", "alarm"):
+                     "owns", "budget", "favours", "alarm"):
             setattr(self, name, getattr(self, name)[keep])
         later = self.first_row > self.first_row[firm]
         self.first_row[later] -= gone
@@ -234,8 +237,8 @@ class Organizations:
         clout = acting[:, _L["clout"]][of]
         self.rights = lv.clout_rights(clout, self.facing, self.owns, self.member) \
             if of.size else np.zeros((0, p.dimensions))                            # (K, D)
-        budget = self.owns[:, -1:] if p.dimensions < 3 else self.owns[:, 2:3]
-        self.price_rights = (lv.clout_rights(clout, self.facing, budget, self.member)[:, 0]
+        self.price_rights = (lv.clout_rights(clout, self.facing, self.budget[:, None],
+                                             self.member)[:, 0]
                              if of.size else np.zeros(0))                          # (K,)
         self.weights = self.rights.mean(axis=1)                                     # (K,)
         self.rights_by_part = self.rights[:, None, :]                               # (K,1,D)

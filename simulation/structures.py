@@ -89,17 +89,33 @@ def internal_owners(roles: tuple[str, ...], dimensions: int) -> np.ndarray:
     Each column marks the departments of the component's :data:`INTERNAL_OWNER` role, else of
     that role's function, else every internal department (none if the firm has none).
     """
-    internal = np.array([r not in CUSTOMER_FACING for r in roles])
     owners = np.zeros((len(roles), dimensions), dtype=bool)
     for d in range(dimensions):
-        owner = INTERNAL_OWNER[d % len(INTERNAL_OWNER)]
-        column = np.array([r == owner for r in roles])
-        if not column.any():
-            column = np.array([FUNCTION_OF_ROLE[r] == FUNCTION_OF_ROLE[owner] for r in roles])
-        if not column.any():
-            column = internal
-        owners[:, d] = column
+        owners[:, d] = _owners_of(roles, INTERNAL_OWNER[d % len(INTERNAL_OWNER)])
     return owners
+
+
+BUDGET_OWNER = "finance"
+"""The internal department that holds the internal share of the rights over price and cost."""
+
+
+def budget_owners(roles: tuple[str, ...]) -> np.ndarray:
+    """(n,) which departments hold the internal share of the rights over price and cost.
+
+    Finance's, else the control function's, else every internal department's (as for a
+    component: :func:`internal_owners`).
+    """
+    return _owners_of(roles, BUDGET_OWNER)
+
+
+def _owners_of(roles: tuple[str, ...], owner: str) -> np.ndarray:
+    # The departments of the owner role, else of its function, else every internal one.
+    column = np.array([r == owner for r in roles])
+    if not column.any():
+        column = np.array([FUNCTION_OF_ROLE[r] == FUNCTION_OF_ROLE[owner] for r in roles])
+    if not column.any():
+        column = np.array([r not in CUSTOMER_FACING for r in roles])
+    return column
 
 
 def component_partners(dimensions: int) -> np.ndarray:

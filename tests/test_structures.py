@@ -4,6 +4,7 @@ import pytest
 from simulation.structures import (
     CUSTOMER_FACING,
     PRESETS,
+    budget_owners,
     component_partners,
     functional_hierarchy,
     internal_owners,
@@ -87,3 +88,8 @@ def test_presets_are_opposite_poles():
     assert other_preset("inside_out") == "outside_in"
     assert other_preset("outside_in") == "inside_out"
     assert PRESETS["inside_out"].lever_values({"clout": 0.9})["clout"] == 0.9
+
+
+def test_the_rights_over_price_and_cost_sit_with_finance_then_control_then_the_internal():
+    assert budget_owners(roles_for(6)).tolist() == [False] * 5 + [True]
+    assert budget_owners(("sales", "product", "marketing")).tolist() == [False, True, False]
