@@ -106,7 +106,7 @@ def nk_figure(runs: pd.DataFrame) -> Figure:
     right.set_xlabel("K (other choices each choice depends on)")
     right.set_ylabel(f"fitness ({outcome('global_max').unit})")
     right.set_title("Global peak and where local search ends", fontsize=11)
-    right.legend(fontsize=9, loc="upper left")
+    right.legend(fontsize=9, loc="center right")
     right.grid(alpha=0.3)
     reps = int(runs.groupby("k").size().min())
     fig.suptitle(f"NK landscapes (Kauffman 1993; Levinthal 1997): {reps:,} landscapes per K, "

@@ -27,12 +27,12 @@ from experiments.docking.references import (
     expected_peaks_random,
 )
 from experiments.docking.targets import TargetResult, every_run, gap, level
-from experiments.spec import ExperimentSpec, register_model
+from experiments.spec import ExperimentSpec
 
 MARCH_MODEL = "experiments.docking.march:march_run"
 NK_MODEL = "experiments.docking.nk:nk_run"
-for _path in (MARCH_MODEL, NK_MODEL):
-    register_model(_path)  # so that a spec file may name them too (``outsidein sweep``)
+"""The docking models' functions; registered in :mod:`experiments.spec`, so that a spec
+file may name them too (``outsidein sweep``)."""
 
 ROOT_SEED = 1991
 """Root seed of every docking run unless the command line gives another."""
