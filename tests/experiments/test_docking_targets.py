@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import numpy as np
@@ -90,3 +91,20 @@ def test_a_docking_sweep_gives_the_same_numbers_with_one_worker_or_two(tmp_path)
     # paired levers: replication r of each p1 starts from the same seed
     assert one.groupby("replication")["seed"].nunique().eq(1).all()
     assert not math.isnan(float(np.mean(one["code_score"])))
+
+
+@pytest.mark.parametrize("name", ["bridge_march", "bridge_coordination"])
+def test_the_bridge_specs_first_runs_succeed(name):
+    from experiments.runner import run_task
+    from experiments.spec import load_spec
+    from experiments.sweep import make_plan
+
+    spec = load_spec(name)
+    plan = make_plan(spec)
+    tasks = list(plan.tasks())
+    # the first and the last sample: every factor at its first and at its last level
+    for task in (tasks[0], tasks[-1]):
+        shorter = dataclasses.replace(task, steps=min(task.steps, 12))
+        record = run_task(shorter)
+        assert record.ok, record.error
+        assert set(spec.analysis.outcomes) <= set(record.outcomes)
