@@ -32,7 +32,9 @@ from simulation.errors import OutsideInError
 DEFAULT_MODEL = "experiments.runner:org_model"
 """Dotted path of the model function a spec runs unless it names another one."""
 
-_REGISTERED: dict[str, None] = {DEFAULT_MODEL: None, "experiments.testfunctions:ishigami": None}
+_REGISTERED: dict[str, None] = {DEFAULT_MODEL: None, "experiments.testfunctions:ishigami": None,
+                                "experiments.docking.march:march_run": None,
+                                "experiments.docking.nk:nk_run": None}
 """The model functions a spec may name: a spec is data that people share, so it never makes
 this program import other code unless the user allows it (``--allow-import``)."""
 
