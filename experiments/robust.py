@@ -195,7 +195,7 @@ def parse_robust_spec(data: Any, *, source: str = "spec",
         raise SpecError(f"{source}: the top level must be a mapping of fields")
     if "robust" not in data:
         raise SpecError(f"{source}: has no 'robust' section; a robust spec names its "
-                        "objectives there (see docs/robust.md)")
+                        "objectives there (see docs/from-question-to-figure.md)")
     rest = {k: v for k, v in data.items() if k != "robust"}
     experiment = parse_spec(rest, source=source, lines=lines, allow_import=allow_import)
     try:

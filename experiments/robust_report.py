@@ -34,8 +34,11 @@ def column_label(column: str) -> str:
         return "on the Pareto set"
     if column == UPKEEP:
         return f"{reg.label(UPKEEP)} ({reg.unit_text(UPKEEP)} per month)"
-    for prefix, words in (("max regret ", "worst regret"), ("mean ", "mean over futures"),
-                          ("worst ", "worst future")):
+    if column.startswith("max regret "):
+        name = column[len("max regret "):]
+        unit = _unit(name).replace("(%)", "(% points)")
+        return f"{_label(name)}, worst regret{unit}"
+    for prefix, words in (("mean ", "mean over futures"), ("worst ", "worst future")):
         if column.startswith(prefix):
             name = column[len(prefix):]
             return f"{_label(name)}, {words}{_unit(name)}"
@@ -108,7 +111,11 @@ def parallel_coordinates(result: RobustResult, levers: list[str]) -> Figure:
         k = scale(a)
         ax.text(x, -0.06, _end(low[a], k, table[a]), ha="center", va="top", fontsize=9)
         ax.text(x, 1.04, _end(high[a], k, table[a]), ha="center", va="bottom", fontsize=9)
-    ax.set_xticks(xs, [_wrap(column_label(a)) for a in axes], fontsize=9)
+    better = {**result.directions, "satisficing": "maximize",
+              **{c: "minimize" for c in axes if c.startswith("max regret ")}}
+    marks = {"maximize": "\n(higher is better)", "minimize": "\n(lower is better)"}
+    ax.set_xticks(xs, [_wrap(column_label(a)) + marks.get(better.get(a, ""), "")
+                       for a in axes], fontsize=9)
     ax.tick_params(axis="x", pad=22)
     ax.set_yticks([])
     ax.set_ylim(-0.12, 1.12)
@@ -175,9 +182,13 @@ def in_words(spec: RobustSpec, result: RobustResult) -> list[str]:
         best = pareto.sort_values(["satisficing", *_tiebreak(result)],
                                   ascending=[False, *_tiebreak_order(result)]).iloc[0]
         reqs = " and ".join(_requirement_text(c) for c in spec.robust.constraints)
+        tied = int((pareto["satisficing"] == best["satisficing"]).sum()) - 1
+        tie = (f" ({tied} other organization(s) of the Pareto set do as well; this one is "
+               f"ahead on {column_label(_tiebreak(result)[0])})"
+               if tied and _tiebreak(result) else "")
         lines.append(f"Most robust by satisficing: {who(best)}. It meets every requirement "
                      f"({reqs}) in {plain_number(100 * float(best['satisficing']))}% of the "
-                     "futures.")
+                     f"futures{tie}.")
     for objective in spec.robust.objectives:
         column = f"max regret {objective.outcome}"
         if column not in pareto:
@@ -217,11 +228,12 @@ def _value(value: Any) -> str:
 def _requirement_text(constraint: Any) -> str:
     name, k = constraint.outcome, reg.display_scale(constraint.outcome)
     unit = reg.unit_text(name) if reg.registered(name) else ""
+    sep = "" if unit == "%" else " "
     parts = []
-    if constraint.at_least is not None:
-        parts.append(f"at least {plain_number(k * constraint.at_least)}{unit and ' ' + unit}")
-    if constraint.at_most is not None:
-        parts.append(f"at most {plain_number(k * constraint.at_most)}{unit and ' ' + unit}")
+    for words, bound in (("at least", constraint.at_least), ("at most", constraint.at_most)):
+        if bound is not None:
+            number = f"{k * bound:g}" if unit == "%" else plain_number(k * bound)
+            parts.append(f"{words} {number}{unit and sep + unit}")
     return f"{_label(name)} {' and '.join(parts)}"
 
 
@@ -247,7 +259,10 @@ def write_report(spec: RobustSpec, result: RobustResult, out: str | Path,
                         f"population {search.population}, seeds {search.seeds}; root seed "
                         f"{spec.seed}; {spec.steps} months per run. "
                         + (f"Command: {command}" if command else ""))
-    report.tables["Pareto set"] = shown(result.pareto.drop(columns=["pareto"]))
+    order = (["satisficing"] if "satisficing" in result.pareto else []) + _tiebreak(result)
+    ahead = [False] * (len(order) - len(_tiebreak(result))) + _tiebreak_order(result)
+    pareto = result.pareto.sort_values(order, ascending=ahead) if order else result.pareto
+    report.tables["Pareto set"] = shown(pareto.drop(columns=["pareto"]))
     report.tables["futures"] = result.futures
     report.figures["Pareto set in parallel coordinates"] = parallel_coordinates(
         result, list(spec.levers))

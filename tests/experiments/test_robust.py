@@ -204,3 +204,12 @@ def test_upkeep_is_the_levers_price_over_the_preset():
     high = candidate_upkeep(spec, {"coordination": 1.0, "capability": 1.0, "connections": 1.0})
     assert low == pytest.approx(0.03 * 1.6)
     assert high == pytest.approx(0.03 * 4.6)
+
+
+def test_the_walkthroughs_sweep_spec_loads():
+    from experiments.spec import load_spec
+    from tests.experiments.exp_helpers import REPO
+
+    spec = load_spec(REPO / "docs" / "specs" / "lever_futures.yaml")
+    assert spec.run_count() == 320
+    assert spec.analysis.discovery is not None and spec.analysis.discovery.below == 0.2
