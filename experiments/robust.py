@@ -529,8 +529,13 @@ def _search(spec: RobustSpec, store: Store, executor: Executor,
     engine = _Engine(spec, executor, store, stored, progress)
     directions = objective_directions(spec)
     try:
-        for seed in spec.robust.search.seeds:
+        for k, seed in enumerate(spec.robust.search.seeds):
             _one_search(spec, engine, directions, seed, platypus)
+            # platypus also counts the evaluations it carries over from one generation to
+            # the next, which never reach the evaluator: the seed's count is complete now
+            engine.evaluations = max(engine.evaluations, (k + 1) * spec.robust.search.nfe)
+            if progress is not None:
+                progress(engine.evaluations, engine.planned)
     finally:
         store.close()
         session = {"started": started, "finished": utc_now(), "ran": engine.ran_now,

@@ -213,3 +213,45 @@ def test_the_walkthroughs_sweep_spec_loads():
     spec = load_spec(REPO / "docs" / "specs" / "lever_futures.yaml")
     assert spec.run_count() == 320
     assert spec.analysis.discovery is not None and spec.analysis.discovery.below == 0.2
+
+
+FRAGILE = "tests.experiments.test_robust:fragile_toy"
+register_model(FRAGILE)
+
+
+def fragile_toy(params, seed, **kwargs):
+    """The toy, but every run with a = 1 raises (one lever value the model cannot take)."""
+    if float(params["a"]) == 1.0:
+        raise ZeroDivisionError("a = 1 is the value that fails")
+    return robust_toy(params, seed, **kwargs)
+
+
+def test_a_failing_run_stops_the_search_with_exit_1_and_the_finished_runs_kept(tmp_path):
+    spec = toy_spec()
+    spec["model"] = FRAGILE
+    path = write_spec(tmp_path / "fragile.yaml", spec)
+    result = run_cli("robust", str(path), "--out", str(tmp_path / "out"), "-q", "-w", "1")
+    assert result.exit_code == 1, result.output
+    assert "a = 1 is the value that fails" in result.stderr
+    assert "run the same command again" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert len(read_runs(tmp_path / "out")) > 0  # what ran before the failure is stored
+
+
+def test_two_local_workers_take_the_same_path_as_one(tmp_path):
+    spec = parse_robust_spec(toy_spec())
+    one = run_robust(spec, tmp_path / "one", workers=1)
+    two = run_robust(spec, tmp_path / "two", workers=2)
+    pd.testing.assert_frame_equal(one.candidates, two.candidates)
+    runs = [read_runs(tmp_path / d).drop(columns=["duration_s"]) for d in ("one", "two")]
+    pd.testing.assert_frame_equal(*runs)
+
+
+def test_the_progress_hook_counts_evaluations_up_to_the_plan(tmp_path):
+    seen = []
+    run_robust(parse_robust_spec(toy_spec()), tmp_path / "out", workers=1,
+               progress=lambda done, planned: seen.append((done, planned)))
+    assert all(planned == 800 for _, planned in seen)  # nfe 400 x 2 seeds
+    done = [d for d, _ in seen]
+    assert done == sorted(done) and done[0] == 20 and done[-1] == 800
+    assert (400, 800) in seen  # the first seed's search is complete
