@@ -95,7 +95,7 @@ def parallel_coordinates(result: RobustResult, levers: list[str]) -> Figure:
     span = (high - low).replace(0, 1.0)
     norm = (numeric - low) / span
     colour_by = "satisficing" if "satisficing" in table else next(iter(result.directions))
-    fig, ax = plt.subplots(figsize=(max(8.0, 1.6 * len(axes)), 5.2))
+    fig, ax = plt.subplots(figsize=(max(8.0, 1.5 * len(axes)), 6.0))
     xs = np.arange(len(axes))
     pareto = table["pareto"].to_numpy(dtype=bool)
     for i in np.flatnonzero(~pareto):
@@ -109,13 +109,13 @@ def parallel_coordinates(result: RobustResult, levers: list[str]) -> Figure:
     for x, a in enumerate(axes):
         ax.axvline(x, color="#444444", linewidth=0.8, zorder=0)
         k = scale(a)
-        ax.text(x, -0.06, _end(low[a], k, table[a]), ha="center", va="top", fontsize=9)
-        ax.text(x, 1.04, _end(high[a], k, table[a]), ha="center", va="bottom", fontsize=9)
+        ax.text(x, -0.06, _end(low[a], k, table[a]), ha="center", va="top", fontsize=11)
+        ax.text(x, 1.04, _end(high[a], k, table[a]), ha="center", va="bottom", fontsize=11)
     better = {**result.directions, "satisficing": "maximize",
               **{c: "minimize" for c in axes if c.startswith("max regret ")}}
     marks = {"maximize": "\n(higher is better)", "minimize": "\n(lower is better)"}
     ax.set_xticks(xs, [_wrap(column_label(a)) + marks.get(better.get(a, ""), "")
-                       for a in axes], fontsize=9)
+                       for a in axes], fontsize=11)
     ax.tick_params(axis="x", pad=22)
     ax.set_yticks([])
     ax.set_ylim(-0.12, 1.12)
@@ -125,11 +125,11 @@ def parallel_coordinates(result: RobustResult, levers: list[str]) -> Figure:
     mappable = plt.cm.ScalarMappable(cmap=cmap, norm=plt.Normalize(scale(colour_by) * vlo,
                                                                    scale(colour_by) * vhi))
     bar = fig.colorbar(mappable, ax=ax, pad=0.02, fraction=0.03)
-    bar.set_label(f"Pareto set, coloured by {column_label(colour_by)}", fontsize=9)
+    bar.set_label(f"Pareto set, coloured by {column_label(colour_by)}", fontsize=11)
     ax.plot([], [], color="#bbbbbb", label="dominated candidates")
-    ax.legend(loc="upper left", bbox_to_anchor=(0.0, -0.22), fontsize=9, frameon=False)
+    ax.legend(loc="upper left", bbox_to_anchor=(0.0, -0.3), fontsize=11, frameon=False)
     ax.set_title(f"{int(pareto.sum())} organizations on the Pareto set of {len(table)} "
-                 f"evaluated, each on the same {len(result.futures)} futures", fontsize=11)
+                 f"evaluated, each on the same {len(result.futures)} futures", fontsize=12)
     fig.tight_layout()
     return fig
 
