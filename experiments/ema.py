@@ -27,7 +27,7 @@ import hashlib
 import json
 import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Literal
 
 import numpy as np
@@ -145,7 +145,6 @@ class OrgReplications:
     unpaired: tuple[str, ...]
     blocks: Mapping[tuple[Any, ...], int] | None = None
     model: str = DEFAULT_MODEL
-    outcome_names: tuple[str, ...] = field(default_factory=tuple)
 
     def block(self, params: Mapping[str, Any]) -> tuple[int, ...]:
         """The seed block of a run with these parameters."""
@@ -255,8 +254,7 @@ def from_spec(spec: ExperimentSpec, *, outcomes: Iterable[str] | None = None,
             blocks.setdefault(tuple(_plain(v) for v in values), block[0])
     wanted = list(outcomes or spec.analysis.outcomes)
     function = OrgReplications(base=resolve_base(spec.base), steps=spec.steps, seed=spec.seed,
-                               unpaired=unpaired, blocks=blocks, model=spec.model,
-                               outcome_names=tuple(wanted))
+                               unpaired=unpaired, blocks=blocks, model=spec.model)
     model = ReplicatorModel(name or _identifier(spec.name), function=function)
     integers = integer_factors(spec)
     model.levers = [_factor_parameter(n, f, n in integers) for n, f in spec.levers.items()]

@@ -182,3 +182,43 @@ def test_a_factory_model_runs_a_sampled_experiment_with_the_workbenchs_sampler()
     assert len(experiments) == 4
     assert ((outcomes["final_share"] >= 0) & (outcomes["final_share"] <= 1)).all()
     assert experiments["price"].between(0.8, 1.2).all()
+
+
+def test_a_sampled_design_pairs_each_policy_with_its_own_scenario(tmp_path):
+    spec = parse_spec({"name": "ema_lhs", "base": {"customers": 60, "rivals": 1}, "steps": 4,
+                       "levers": {"capability": {"range": [0.0, 1.0]}},
+                       "conditions": {"turbulence": {"range": [0.0, 0.1]}},
+                       "design": {"kind": "lhs", "samples": 4}, "replications": 1, "seed": 5,
+                       "analysis": {"outcomes": ["cumulative_profit"]}})
+    exp = from_spec(spec)
+    assert exp.combine == "cycle"
+    experiments, outcomes = exp.perform()
+    from experiments.sweep import run_sweep
+
+    run_sweep(spec, tmp_path / "out", workers=1)
+    runs = read_runs(tmp_path / "out")
+    assert list(experiments["capability"]) == list(runs["capability"])
+    assert list(experiments["turbulence"]) == list(runs["turbulence"])
+    np.testing.assert_array_equal(outcomes["cumulative_profit"], runs["cumulative_profit"])
+
+
+def test_the_evaluator_leaves_the_searchs_random_stream_as_it_found_it():
+    import random
+
+    from ema_workbench import Model, RealParameter
+    from ema_workbench.em_framework.points import Sample
+
+    def draws(x=0.0, u=0.0):
+        return {"y": x + random.random()}  # a model that (wrongly) uses the global stream
+
+    model = Model("draws", function=draws)
+    model.levers = [RealParameter("x", 0, 1)]
+    model.uncertainties = [RealParameter("u", 0, 1)]
+    model.outcomes = [ScalarOutcome("y")]
+    random.seed(9)
+    before = random.getstate()
+    with ExecutorEvaluator(model) as evaluator:
+        perform_experiments(model, policies=[Sample("p", x=0.5)],
+                            scenarios=[Sample("s", u=0.1), Sample("t", u=0.2)],
+                            evaluator=evaluator)
+    assert random.getstate() == before
