@@ -255,3 +255,34 @@ def test_the_progress_hook_counts_evaluations_up_to_the_plan(tmp_path):
     done = [d for d, _ in seen]
     assert done == sorted(done) and done[0] == 20 and done[-1] == 800
     assert (400, 800) in seen  # the first seed's search is complete
+
+
+def unregistered_toy(params, seed, **kwargs):
+    """The toy under a name no one registered: a spec may run it only with --allow-import."""
+    return robust_toy(params, seed, **kwargs)
+
+
+def test_every_option_reaches_the_search(tmp_path, monkeypatch):
+    import experiments.executors.dask as dask_backend
+    from experiments.outdir import FolderLock
+
+    path = write_spec(tmp_path / "toy.yaml", toy_spec())
+    out = str(tmp_path / "out")
+    monkeypatch.setattr(dask_backend, "CONNECT_TIMEOUT", 0.5)
+    result = run_cli("robust", str(path), "--scheduler", "tcp://127.0.0.1:1", "--out", out)
+    assert result.exit_code == 2
+    assert result.stderr.startswith("error: cannot reach the Dask scheduler at tcp://127.0.0.1:1")
+    result = run_cli("robust", str(path), "-w", "2", "--scheduler", "tcp://127.0.0.1:1")
+    assert result.exit_code == 2 and "not both" in result.stderr
+    with FolderLock(out):
+        result = run_cli("robust", str(path), "--out", out, "-q", "-w", "1")
+    assert result.exit_code == 2 and "give --wait" in result.stderr
+    free = toy_spec()
+    free["model"] = "tests.experiments.test_robust:unregistered_toy"
+    path = write_spec(tmp_path / "free.yaml", free)
+    result = run_cli("robust", str(path), "--out", str(tmp_path / "free"), "-q", "-w", "1")
+    assert result.exit_code == 2 and "--allow-import" in result.stderr
+    result = run_cli("robust", str(path), "--out", str(tmp_path / "free"), "-q", "-w", "1",
+                     "--allow-import", "--wait")
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "free" / "pareto.csv").is_file()
