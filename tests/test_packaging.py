@@ -110,6 +110,7 @@ def test_the_wheel_holds_every_module_scenario_and_spec_and_no_tests(wheel: Path
     names = set(zipfile.ZipFile(wheel).namelist())
     for pattern, inside in (("simulation/**/*.py", None), ("experiments/**/*.py", None),
                             ("experiments/specs/*.yaml", None),
+                            ("experiments/specs/robust/*.yaml", None),
                             ("scenarios/*.yaml", "simulation/_shipped/scenarios/")):
         files = sorted(ROOT.glob(pattern))
         assert files, pattern

@@ -54,6 +54,7 @@ def error_lines(message: str) -> str:
 from simulation.cli import compare as _compare  # noqa: E402,F401  (registers `compare`)
 from simulation.cli import dock as _dock  # noqa: E402,F401  (registers `dock`)
 from simulation.cli import patterns as _patterns  # noqa: E402,F401  (registers `patterns`)
+from simulation.cli import robust as _robust  # noqa: E402,F401  (registers `robust`)
 from simulation.cli import run as _run  # noqa: E402,F401  (registers `run`)
 from simulation.cli import scenarios as _scenarios  # noqa: E402,F401  (`scenarios`, `validate`)
 from simulation.cli import serve as _serve  # noqa: E402,F401  (registers `app`)
