@@ -111,7 +111,7 @@ def workshop_command(
                                log or default_log_folder())
     try:
         server.configure(None, None, APP_MODULE)  # before solara is first imported
-        from simulation.viz.workshop.page import install
+        from simulation.viz.workshop.page import admits, install
 
         install(shop)
         typer.echo(f"Outside-In workshop, month {shop.month}, round {shop.round}; "
@@ -122,6 +122,6 @@ def workshop_command(
             print_links(host, port, None, shop.start.code, qr)
         else:
             print_links(host, port, shop.key, shop.start.code, qr)
-        server.run(port, host)
+        server.run(port, host, gate=admits)
     finally:
         shop.close()

@@ -18,7 +18,7 @@ from simulation.viz.workshop.session import KEY_NAME, LOG_NAME, read_log
 def served(monkeypatch: pytest.MonkeyPatch) -> list[tuple[Any, ...]]:
     calls: list[tuple[Any, ...]] = []
     monkeypatch.setattr(server, "configure", lambda *args: calls.append(("configure", *args)))
-    monkeypatch.setattr(server, "run", lambda *args: calls.append(("run", *args)))
+    monkeypatch.setattr(server, "run", lambda *args, **_: calls.append(("run", *args)))
     return calls
 
 

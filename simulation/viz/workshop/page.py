@@ -55,7 +55,7 @@ LOG = logging.getLogger(__name__)
 FAULT_TEXT = "Something went wrong; the facilitator has been told."
 """What a page shows instead of a traceback."""
 
-NEVER_JOINED_CULL_S = 5.0
+NEVER_JOINED_CULL_S = 2.0
 """Seconds a disconnected page without a team or key is kept (solara's default: minutes)."""
 
 _SHOP: list[Workshop] = []
@@ -90,6 +90,21 @@ def _query(search: str | None) -> Query | None:
         return parse(Query, **{k: vals[0] for k, vals in pairs.items()})
     except (RefusedError, ValueError):
         return None
+
+
+def admits(query: str) -> bool:
+    """Whether a page load with this query string opens a page (the server's gate).
+
+    Only an address with the facilitator's key, a team's token or the join code starts a
+    session; any other gets a plain page and costs the server nothing.
+    """
+    parsed = _query(query)
+    if parsed is None or not _SHOP:
+        return False
+    shop = _SHOP[0]
+    return (shop.check_key(parsed.key) or (parsed.team is not None
+                                           and shop.team(parsed.team) is not None)
+            or shop.check_code(parsed.join))
 
 
 def guarded(shop: Workshop, page: str, action: str, set_error: Callable[[str | None], None],
