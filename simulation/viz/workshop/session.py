@@ -347,6 +347,8 @@ class Workshop:
         self._fd = log_fd
         self._lock_fd = lock_fd
         self._head = start.digest
+        self.key: str | None = None
+        """The facilitator's key, if this process knows it (``facilitator.key`` was read)."""
         self.market = Market(start, scenario)
         path = folder / LOG_NAME
         for number, record in records:  # the session's own rules, line by line
@@ -396,9 +398,6 @@ class Workshop:
         shop = cls(start, folder, scenario, [], fd, lock_fd)
         shop.key = key
         return shop
-
-    key: str | None = None
-    """The facilitator's key, if this process knows it (``facilitator.key`` was readable)."""
 
     @classmethod
     def resume(cls, folder: Path) -> Workshop:
