@@ -18,7 +18,7 @@ import pandas as pd
 
 from experiments.designs import analyze_morris, analyze_sobol, planned_samples
 from experiments.spec import Discovery, ExperimentSpec, SpecError, parse_spec
-from experiments.store import read_failed, read_manifest, read_runs, read_series
+from experiments.store import read_failed, read_manifest, read_runs, read_series, verify
 
 
 class AnalysisError(SpecError):
@@ -34,6 +34,8 @@ class Experiment:
     runs: pd.DataFrame
     failed: pd.DataFrame
     series: pd.DataFrame
+    problems: tuple[str, ...] = ()
+    """What :func:`experiments.store.verify` found (only with ``allow_incomplete``)."""
 
     @property
     def factors(self) -> list[str]:
@@ -46,19 +48,32 @@ class Experiment:
         return [n for n in names if n in self.runs.columns]
 
 
-def load(out: str | Path) -> Experiment:
-    """Load an output folder written by ``outsidein sweep``."""
+def load(out: str | Path, *, allow_incomplete: bool = False) -> Experiment:
+    """Load an output folder written by ``outsidein sweep``, verified first.
+
+    The store must be complete and whole (:func:`experiments.store.verify`: every planned
+    run committed, every part present and matching its commit record); otherwise an
+    :class:`AnalysisError` says what is wrong in one line. With ``allow_incomplete`` the
+    problems are kept in :attr:`Experiment.problems` and the whole parts are read.
+    """
     out = Path(out)
     if not out.is_dir():
         raise AnalysisError(f"DIR: {out} is not a folder")
     manifest = read_manifest(out)
     if manifest is None:
         raise AnalysisError(f"DIR: {out} has no manifest.json; is it a sweep's output folder?")
+    problems = verify(out)
+    if problems and not allow_incomplete:
+        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+        raise AnalysisError(f"DIR: {out} is incomplete: {problems[0]}{more}; run the same "
+                            "sweep again to complete it, or pass --allow-incomplete")
     spec = parse_spec(manifest["spec"], source=f"{out}/manifest.json")
-    runs = read_runs(out)
+    skip = bool(problems)
+    runs = read_runs(out, skip_damaged=skip)
     if runs.empty:
         raise AnalysisError(f"DIR: {out} holds no finished runs yet")
-    return Experiment(spec, manifest, runs, read_failed(out), read_series(out))
+    return Experiment(spec, manifest, runs, read_failed(out, skip_damaged=skip),
+                      read_series(out, skip_damaged=skip), tuple(problems))
 
 
 # --- tables --------------------------------------------------------------------------------

@@ -99,14 +99,22 @@ class Store:
             (self.out / kind).mkdir(parents=True, exist_ok=True)
         (self.out / ".commits").mkdir(exist_ok=True)
         records = self._commit_records()
+        last = max(records, default=-1)
+        journaled = bool(self._read_journal())
+        lost: set[int] = set()
         for kind in KINDS:
             for path in (self.out / kind).iterdir():
                 number = _part_number(path)
                 if _is_temp_part(path) or number is not None and (
                         number not in records or kind not in records[number].get("parts",
                                                                                  {kind: 0})):
-                    path.unlink()  # a temporary file or a part whose flush was cut short
-        self.repaired = []
+                    # a temporary file or a part whose flush was cut short (the last one,
+                    # its runs still in the journal); any other lost its commit record
+                    if number is not None and not _is_temp_part(path) and (
+                            number < last or not journaled):
+                        lost.add(number)
+                    path.unlink()
+        self.repaired = [f"part {n}: no commit record (deleted?)" for n in sorted(lost)]
         for number, record in sorted(records.items()):
             problem = _verify(self.out, number, record)
             if problem is not None:
@@ -139,6 +147,11 @@ class Store:
         check_out_path(self.out)
         if not self.out.is_dir():
             return
+        link = _first_link(self.out)
+        if link is not None:
+            raise StoreError(f"--out: {link} is a symbolic link; a sweep's folder holds only "
+                             "what the sweep wrote, and the store never follows a link it did "
+                             "not make (remove the link, or use a new folder)")
         manifest = self.read_manifest()
         if manifest is not None:
             other = manifest.get("identity")
@@ -380,23 +393,27 @@ def read_manifest(out: str | Path) -> dict[str, Any] | None:
         raise StoreError(f"{path} is unreadable ({err})") from None
 
 
-def read_runs(out: str | Path) -> pd.DataFrame:
+def read_runs(out: str | Path, *, skip_damaged: bool = False) -> pd.DataFrame:
     """All successful runs of an output folder as one table, sorted by ``run_id``."""
-    return _read_kind(Path(out), "runs")
+    return _read_kind(Path(out), "runs", skip_damaged=skip_damaged)
 
 
-def read_failed(out: str | Path) -> pd.DataFrame:
+def read_failed(out: str | Path, *, skip_damaged: bool = False) -> pd.DataFrame:
     """All failed runs of an output folder (empty table if none failed)."""
-    return _read_kind(Path(out), "failed")
+    return _read_kind(Path(out), "failed", skip_damaged=skip_damaged)
 
 
-def read_series(out: str | Path) -> pd.DataFrame:
+def read_series(out: str | Path, *, skip_damaged: bool = False) -> pd.DataFrame:
     """All per-step series of an output folder (empty table if none were kept)."""
-    return _read_kind(Path(out), "series", sort=["run_id", "step"])
+    return _read_kind(Path(out), "series", sort=["run_id", "step"], skip_damaged=skip_damaged)
 
 
-def _read_kind(out: Path, kind: str, sort: Iterable[str] = ("run_id",)) -> pd.DataFrame:
-    """Read the committed parts of one kind, each verified against its commit record."""
+def _read_kind(out: Path, kind: str, sort: Iterable[str] = ("run_id",), *,
+               skip_damaged: bool = False) -> pd.DataFrame:
+    """Read the committed parts of one kind, each verified against its commit record.
+
+    A damaged part raises :class:`StoreError`, or is left out with ``skip_damaged``.
+    """
     commits = out / ".commits"
     if not commits.is_dir():
         return pd.DataFrame()
@@ -414,6 +431,8 @@ def _read_kind(out: Path, kind: str, sort: Iterable[str] = ("run_id",)) -> pd.Da
             table = None if problem else pq.read_table(path)
         except (OSError, ValueError, pa.ArrowException) as err:
             problem, table = f"unreadable ({err})", None
+        if (problem is not None or table is None) and skip_damaged:
+            continue
         if problem is not None or table is None:
             raise StoreError(f"{path}: damaged part ({problem}); run the same sweep again "
                              "to re-run its runs")
@@ -422,6 +441,70 @@ def _read_kind(out: Path, kind: str, sort: Iterable[str] = ("run_id",)) -> pd.Da
         return pd.DataFrame()
     frame = pa.concat_tables(tables, promote_options="default").to_pandas()
     return frame.sort_values(list(sort)).reset_index(drop=True)
+
+
+def _first_link(out: Path) -> Path | None:
+    """The first symbolic link inside a sweep's folder (its own entries and part folders)."""
+    for entry in sorted(out.iterdir()):
+        if entry.is_symlink():
+            return entry
+        if entry.name in (*KINDS, ".commits") and entry.is_dir():
+            for inner in sorted(entry.iterdir()):
+                if inner.is_symlink():
+                    return inner
+    return None
+
+
+def verify(out: str | Path) -> list[str]:
+    """What keeps a sweep's folder from being complete and whole, one line each (or ``[]``).
+
+    Checked: no symbolic link; every part has its commit record and matches it (rows and
+    SHA-256); no run is stored twice; nothing left in the journal; and the stored runs
+    (finished and failed) are as many as the manifest planned.
+    """
+    out = Path(out)
+    problems: list[str] = []
+    link = _first_link(out)
+    if link is not None:
+        return [f"{link} is a symbolic link"]
+    commits = out / ".commits"
+    records: dict[int, dict[str, Any]] = {}
+    if commits.is_dir():
+        for path in commits.iterdir():
+            if path.name.isdigit():
+                try:
+                    text = path.read_text(encoding="utf-8")
+                    records[int(path.name)] = dict(json.loads(text)) if text.strip() else {}
+                except (OSError, ValueError, TypeError):
+                    problems.append(f"{path}: unreadable commit record")
+    for kind in KINDS:
+        folder = out / kind
+        for path in sorted(folder.glob("part-*.parquet")) if folder.is_dir() else []:
+            number = _part_number(path)
+            if number is not None and (number not in records or records[number] and
+                                       kind not in records[number].get("parts", {})):
+                problems.append(f"{path} has no commit record (deleted?)")
+    for number, record in sorted(records.items()):
+        problem = _verify(out, number, record)
+        if problem is not None:
+            problems.append(f"part {number}: {problem}")
+    if problems:
+        return problems
+    ids: list[int] = []
+    for kind in ("runs", "failed"):
+        for number in sorted(records):
+            path = out / kind / _part_name(number)
+            if path.is_file():
+                ids.extend(pq.read_table(path, columns=["run_id"]).column(0).to_pylist())
+    if len(ids) != len(set(ids)):
+        problems.append(f"{len(ids) - len(set(ids))} run(s) are stored twice")
+    journal = out / ".journal.jsonl"
+    if journal.is_file() and journal.stat().st_size > 0:
+        problems.append("finished runs are still in the journal (the sweep was stopped)")
+    planned = (read_manifest(out) or {}).get("planned")
+    if isinstance(planned, int) and len(set(ids)) != planned:
+        problems.append(f"{len(set(ids))} of {planned} planned runs are stored")
+    return problems
 
 
 def _verify(out: Path, number: int, record: dict[str, Any],

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 
 from experiments.executors import Executor
+from experiments.executors.lifeline import die_with
 from experiments.forkserver import context, start_method
 from experiments.limits import MAX_WORKERS, default_workers
 from experiments.runner import WORKER_DIED, Record, Task, run_tasks, worker_died
@@ -35,7 +37,8 @@ class LocalExecutor(Executor):
             self._pool = self._new_pool()
 
     def _new_pool(self) -> ProcessPoolExecutor:
-        pool = ProcessPoolExecutor(self.workers, mp_context=context(self.start_method))
+        pool = ProcessPoolExecutor(self.workers, mp_context=context(self.start_method),
+                                   initializer=die_with, initargs=(os.getpid(),))
         pool.submit(int).result()  # launch the workers now
         return pool
 

@@ -9,6 +9,7 @@ with the same modules preloaded, unfrozen).
 
 import gc
 
+import experiments.executors.lifeline  # noqa: F401 - every worker's initializer
 import experiments.runner  # noqa: F401 - loaded for the workers
 import simulation.model  # noqa: F401 - loaded for the workers
 

@@ -112,16 +112,22 @@ def analyze(
         help="where the report goes (default: DIR/report)", parser=out_folder)] = None,
     outcome: Annotated[list[str] | None, typer.Option(
         "--outcome", "-o", help="outcome to analyse (repeatable; default: the spec's)")] = None,
+    allow_incomplete: Annotated[bool, typer.Option(
+        "--allow-incomplete",
+        help="analyse a store that is incomplete or damaged (its whole parts only)")] = False,
 ) -> None:
     """Summary tables, sensitivity indices, interactions, scenario discovery and figures."""
     from experiments import analysis, report
 
-    exp = analysis.load(folder)
+    exp = analysis.load(folder, allow_incomplete=allow_incomplete)
+    for problem in exp.problems:
+        typer.echo(f"incomplete: {problem}", err=True)
     import shlex
 
     command = shlex.join(["outsidein", "analyze", str(folder),
                           *(["--out", str(out)] if out else []),
-                          *[a for o in outcome or [] for a in ("--outcome", o)]])
+                          *[a for o in outcome or [] for a in ("--outcome", o)],
+                          *(["--allow-incomplete"] if allow_incomplete else [])])
     built = report.build(exp, outcome or None, command=command)
     target = out or folder / "report"
     path = report.write(built, target)

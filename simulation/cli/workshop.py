@@ -15,9 +15,20 @@ from simulation.errors import OutsideInError
 APP_MODULE = "simulation.viz.workshop.page"
 
 
-def _log_folder() -> Path:
+def default_log_folder() -> Path:
+    """A new folder for a workshop's log under the user's data directory (never the cwd).
+
+    ``platformdirs`` says where that is (``~/.local/share/outside-in/workshops`` on Linux,
+    or ``$XDG_DATA_HOME``); the folder is named by the UTC time, with a suffix if taken.
+    """
+    import platformdirs
+
+    base = Path(platformdirs.user_data_dir("outside-in", appauthor=False)) / "workshops"
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%d-%H%M%S")
-    return Path(f"workshop-{stamp}")
+    folder, n = base / f"workshop-{stamp}", 2
+    while folder.exists():
+        folder, n = base / f"workshop-{stamp}-{n}", n + 1
+    return folder
 
 
 def _public_host(host: str) -> str:
@@ -32,11 +43,12 @@ def _public_host(host: str) -> str:
         return host
 
 
-def print_links(host: str, port: int, key: str, code: str, qr: bool = True) -> None:
+def print_links(host: str, port: int, key: str | None, code: str, qr: bool = True) -> None:
     """Print the facilitator's and the teams' links, and the join link as a QR code."""
     base = f"http://{_public_host(host)}:{port}/"
     join = f"{base}?join={code}"
-    typer.echo(f"facilitator: {base}?key={key}")
+    if key is not None:
+        typer.echo(f"facilitator: {base}?key={key}")
     typer.echo(f"join: {join}")
     if host in ("0.0.0.0", "::") and _public_host(host).startswith("127."):
         typer.echo("(this machine's name resolves to a loopback address: replace it in the "
@@ -66,7 +78,8 @@ def workshop_command(
         help="Random seed (default: the scenario's, or 1).", min=0, show_default=False)
     ] = None,
     log: Annotated[Path | None, typer.Option(
-        help="Folder for the decision log (default: a new workshop-DATE-TIME folder).",
+        help="Folder for the decision log (default: a new workshop-DATE-TIME folder under "
+             "the user's data directory; its path is printed).",
         show_default=False)] = None,
     resume: Annotated[Path | None, typer.Option(
         help="Carry on the workshop whose log is in this folder.", show_default=False)
@@ -75,7 +88,7 @@ def workshop_command(
 ) -> None:
     """Serve a workshop: teams join with a link, a facilitator runs the rounds."""
     from simulation.viz import server
-    from simulation.viz.workshop.session import Config, Workshop
+    from simulation.viz.workshop.session import KEY_NAME, Config, Workshop
 
     if resume is not None and (scenario is not None or log is not None or seed is not None):
         raise OutsideInError("resume: a resumed workshop takes its scenario, seed and log "
@@ -94,15 +107,21 @@ def workshop_command(
 
                 found = scenarios.load(path).to_model_kwargs().get("rng")
                 seed = found if isinstance(found, int) and found >= 0 else 1
-        shop = Workshop.create(Config(path, seed, teams, round_months), log or _log_folder())
+        shop = Workshop.create(Config(path, seed, teams, round_months),
+                               log or default_log_folder())
     try:
         server.configure(None, None, APP_MODULE)  # before solara is first imported
-        from simulation.viz.workshop.page import install
+        from simulation.viz.workshop.page import admits, install
 
         install(shop)
         typer.echo(f"Outside-In workshop, month {shop.month}, round {shop.round}; "
                    f"log in {shop.folder} (Ctrl+C to stop)")
-        print_links(host, port, shop.start.key, shop.start.code, qr)
-        server.run(port, host)
+        if shop.key is None:
+            typer.echo(f"facilitator: the link printed when the workshop started ("
+                       f"{shop.folder / KEY_NAME} is missing or does not match)")
+            print_links(host, port, None, shop.start.code, qr)
+        else:
+            print_links(host, port, shop.key, shop.start.code, qr)
+        server.run(port, host, gate=admits)
     finally:
         shop.close()

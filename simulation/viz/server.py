@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import warnings
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -83,12 +84,26 @@ def assets_folder() -> Path:
     raise OutsideInError("solara-assets is installed without its files; reinstall the project")
 
 
-def build_app() -> Any:
+GATE_PAGE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Outside-In</title></head>
+<body style="font: 18px sans-serif; margin: 2em">
+<p class="oi-refused">Outside-In workshop. This link opens nothing: open the join link
+your facilitator gives you.</p></body></html>
+"""
+"""What the gate answers for an address without a valid secret (no session is made)."""
+
+
+def build_app(gate: Callable[[str], bool] | None = None) -> Any:
     """Solara's ASGI app with the front end served read-only from ``assets_folder()``.
 
     Call after :func:`configure`: importing solara's server reads the environment.
+    ``gate(query)`` says whether a page load of ``/`` with that query string may start a
+    session; one it refuses gets :data:`GATE_PAGE` and costs the server no session,
+    no thread and no widgets.
     """
-    from starlette.routing import Mount
+    from starlette.requests import Request
+    from starlette.responses import HTMLResponse, Response
+    from starlette.routing import Mount, Route
     from starlette.staticfiles import StaticFiles
 
     folder = assets_folder()
@@ -102,6 +117,16 @@ def build_app() -> Any:
     if not any(getattr(r, "path", None) == ASSETS_URL for r in app.router.routes):
         # first, so solara's catch-all page route never sees these paths
         app.router.routes.insert(0, Mount(ASSETS_URL, app=StaticFiles(directory=folder)))
+    app.router.routes[:] = [r for r in app.router.routes
+                            if getattr(r, "name", None) != "outsidein_gate"]
+    if gate is not None:
+        async def gated(request: Request) -> Response:
+            if not gate(request.url.query):
+                return HTMLResponse(GATE_PAGE)
+            response: Response = await solara_starlette.root(request)
+            return response
+
+        app.router.routes.insert(0, Route("/", endpoint=gated, name="outsidein_gate"))
     return app
 
 
@@ -135,11 +160,56 @@ def serve(scenario: Path | None, port: int, folder: Path | None = None) -> None:
     run(port)
 
 
-def run(port: int, host: str = HOST) -> None:
-    """Serve the configured app on ``host:port`` until interrupted."""
+def run(port: int, host: str = HOST, gate: Callable[[str], bool] | None = None) -> None:
+    """Serve the configured app on ``host:port`` until interrupted (with :func:`tidy`).
+
+    ``gate``: see :func:`build_app`.
+    """
     quiet_known_warnings()
+    import asyncio
+
     import uvicorn
 
     os.environ["SERVER_NAME"] = host
     os.environ["SERVER_PORT"] = str(port)
-    uvicorn.run(build_app(), host=host, port=port, log_level="warning")
+    server = uvicorn.Server(uvicorn.Config(build_app(gate), host=host, port=port,
+                                           log_level="warning"))
+
+    async def serve() -> None:
+        tidying = asyncio.create_task(tidy())
+        try:
+            await server.serve()
+        finally:
+            tidying.cancel()
+
+    asyncio.run(serve())
+
+
+TIDY_SECONDS = 5.0
+"""How often the server gives back what closed sessions left (:func:`tidy`)."""
+
+
+async def tidy(every: float = TIDY_SECONDS) -> None:
+    """Give back, now and then, the threads and memory of sessions that have closed.
+
+    Each open websocket holds a worker thread of the event loop's pool; the pool stops a
+    thread idle for 10 s only when it is next asked for one, so after a flood of sessions
+    hundreds of threads would wait for the next visitor. Asking for one (to collect
+    garbage) every few seconds stops them; ``malloc_trim`` then hands the freed heap back
+    to the system (glibc keeps it otherwise).
+    """
+    import asyncio
+    import ctypes
+    import ctypes.util
+    import gc
+
+    import anyio.to_thread
+
+    name = ctypes.util.find_library("c")
+    libc = ctypes.CDLL(name) if name else None
+    trim = getattr(libc, "malloc_trim", None)
+    while True:
+        await asyncio.sleep(every)
+        await anyio.to_thread.run_sync(gc.collect)
+        if trim is not None:
+            trim(0)

@@ -5,7 +5,10 @@ Each leaves a folder that the same command resumes; each is one line on stderr.
 
 from __future__ import annotations
 
+import contextlib
 import errno
+import os
+import signal
 import subprocess
 import sys
 import time
@@ -248,3 +251,67 @@ def test_a_full_disk_in_run_and_compare_is_one_line_exit_1(argv, tmp_path, monke
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and "No space left on device" in lines[0], result.stderr
     assert "Traceback" not in result.output
+
+
+def _children() -> dict[int, list[int]]:
+    """Every process's children, by parent pid (from /proc)."""
+    tree: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            ppid = int(stat.rsplit(")", 1)[1].split()[1])
+            tree.setdefault(ppid, []).append(int(entry.name))
+    return tree
+
+
+def _descendants(pid: int) -> set[int]:
+    tree, found, todo = _children(), set(), [pid]
+    while todo:
+        for child in tree.get(todo.pop(), []):
+            found.add(child)
+            todo.append(child)
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"  # a zombie has ended (it waits for its parent to reap it)
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc (Linux)")
+def test_workers_end_when_the_sweeps_process_alone_is_killed(tmp_path):
+    from tests.experiments.exp_helpers import cli_env
+
+    data = {"name": "orphans", "model": "tests.experiments.exp_helpers:toy", "steps": 3,
+            "base": {"sleep": 60.0},
+            "conditions": {"x": {"levels": [i / 10 for i in range(8)]}}, "seed": 4}
+    spec = write_spec(tmp_path / "s.yaml", data)
+    argv = [sys.executable, "-m", "simulation.cli", "sweep", str(spec), "--out",
+            str(tmp_path / "out"), "-q", "--allow-import", "-w", "3"]
+    sweep = subprocess.Popen(argv, env=cli_env(), stdout=subprocess.DEVNULL,
+                             stderr=subprocess.DEVNULL, start_new_session=True)
+    workers: set[int] = set()
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and len(workers) < 4:  # the fork server + 3
+            time.sleep(0.2)
+            workers = _descendants(sweep.pid)
+        assert len(workers) >= 4, "the sweep's workers did not start"
+        time.sleep(1.0)  # every worker is inside a run (each sleeps 60 s)
+        os.kill(sweep.pid, signal.SIGKILL)  # the sweep's process only, not its group
+        sweep.wait(timeout=10)
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline and any(_alive(p) for p in workers):
+            time.sleep(0.1)
+        left = [p for p in workers if _alive(p)]
+        assert left == [], f"{len(left)} worker process(es) outlived the sweep"
+    finally:
+        for pid in workers:
+            with contextlib.suppress(OSError):
+                os.kill(pid, signal.SIGKILL)

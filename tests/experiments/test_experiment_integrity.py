@@ -129,3 +129,67 @@ def test_a_folder_begun_under_another_seed_rule_is_refused(tmp_path, monkeypatch
     monkeypatch.undo()
     with pytest.raises(StoreError, match="holds another experiment"):
         run_sweep(parse_spec(spec_data()), out, workers=1, max_runs=5)
+
+
+def test_a_deleted_commit_record_makes_analyze_refuse_the_store_in_one_line(tmp_path):
+    out = tmp_path / "out"
+    fresh(out)
+    (out / ".commits" / "1").unlink()
+    analyzed = run_cli("analyze", str(out))
+    assert analyzed.exit_code == 2 and "Traceback" not in analyzed.output
+    said = analyzed.stderr.strip()
+    assert len(said.splitlines()) == 1
+    assert "incomplete" in said and "part-000001.parquet has no commit record" in said
+    assert "--allow-incomplete" in said
+    report = tmp_path / "report"
+    allowed = run_cli("analyze", str(out), "--allow-incomplete", "--out", str(report),
+                      "--outcome", "y")
+    assert allowed.exit_code == 0, allowed.output
+    assert "incomplete: " in allowed.stderr and "report: " in allowed.stdout
+
+
+def test_a_deleted_commit_record_is_said_when_the_sweep_runs_its_runs_again(tmp_path):
+    out = tmp_path / "out"
+    fresh(out)
+    (out / ".commits" / "1").unlink()
+    notices: list[str] = []
+    again = run_sweep(parse_spec(spec_data()), out, workers=1, notice=notices.append)
+    assert again.finished and again.ran_now == 6  # the six runs of part 1, nothing else
+    assert len(notices) == 1 and "part 1: no commit record" in notices[0]
+    assert_whole(out)
+    analyzed = run_cli("analyze", str(out), "--out", str(tmp_path / "r"), "--outcome", "y")
+    assert analyzed.exit_code == 0, analyzed.output
+
+
+def test_analyze_refuses_a_sweep_stopped_before_every_planned_run(tmp_path):
+    out = tmp_path / "out"
+    fresh(out)
+    manifest = out / "manifest.json"
+    manifest.write_text(manifest.read_text().replace(f'"planned": {RUNS}',
+                                                     f'"planned": {RUNS + 4}'))
+    analyzed = run_cli("analyze", str(out))
+    assert analyzed.exit_code == 2 and f"{RUNS} of {RUNS + 4} planned runs" in analyzed.stderr
+
+
+@pytest.mark.parametrize("kind", ["series", "runs", ".commits"])
+def test_a_symlinked_part_folder_is_refused_and_nothing_is_written_through_it(tmp_path, kind):
+    out, elsewhere = tmp_path / "out", tmp_path / "elsewhere"
+    fresh(out)
+    elsewhere.mkdir()
+    (elsewhere / "theirs.txt").write_text("not the sweep's")
+    folder = out / kind
+    for path in folder.iterdir():
+        path.rename(elsewhere / path.name)
+    folder.rmdir()
+    folder.symlink_to(elsewhere, target_is_directory=True)
+    before = sorted(p.name for p in elsewhere.iterdir())
+    spec = write_spec(tmp_path / "s.yaml", {**spec_data(), "replications": 2})
+    result = run_cli("sweep", str(spec), "--out", str(out), "-q")
+    assert result.exit_code == 2 and "symbolic link" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    again = run_cli("sweep", str(write_spec(tmp_path / "t.yaml", spec_data())), "--out",
+                    str(out), "-q")
+    assert again.exit_code == 2 and "symbolic link" in again.stderr
+    assert sorted(p.name for p in elsewhere.iterdir()) == before  # nothing written there
+    analyzed = run_cli("analyze", str(out))
+    assert analyzed.exit_code == 2 and "symbolic link" in analyzed.stderr

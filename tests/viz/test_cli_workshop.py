@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+import stat
 from pathlib import Path
 from typing import Any
 
@@ -10,14 +11,14 @@ import pytest
 
 from simulation.cli import main
 from simulation.viz import server
-from simulation.viz.workshop.session import LOG_NAME, read_log
+from simulation.viz.workshop.session import KEY_NAME, LOG_NAME, read_log
 
 
 @pytest.fixture
 def served(monkeypatch: pytest.MonkeyPatch) -> list[tuple[Any, ...]]:
     calls: list[tuple[Any, ...]] = []
     monkeypatch.setattr(server, "configure", lambda *args: calls.append(("configure", *args)))
-    monkeypatch.setattr(server, "run", lambda *args: calls.append(("run", *args)))
+    monkeypatch.setattr(server, "run", lambda *args, **_: calls.append(("run", *args)))
     return calls
 
 
@@ -28,8 +29,10 @@ def test_a_new_workshop_prints_both_links_and_starts_its_log(
     assert main(["workshop", "freeze-up", "--teams", "5", "--round-months", "4",
                  "--port", "8898", "--log", str(log)]) == 0
     start = read_log(log / LOG_NAME)[0]
+    key = (log / KEY_NAME).read_text().strip()
     out = capsys.readouterr().out
-    assert f"facilitator: http://127.0.0.1:8898/?key={start.key}" in out
+    assert f"facilitator: http://127.0.0.1:8898/?key={key}" in out
+    assert key not in (log / LOG_NAME).read_text()  # the log holds the key's hash only
     assert f"join: http://127.0.0.1:8898/?join={start.code}" in out
     assert "█" in out  # the join link's QR code
     assert start.teams == 5 and start.round_months == 4 and start.scenario is not None
@@ -44,7 +47,7 @@ def test_resume_carries_on_with_the_same_links(served: list[tuple[Any, ...]], tm
     assert "█" not in first
     assert main(["workshop", "--resume", str(log), "--host", "127.0.0.2", "--no-qr"]) == 0
     again = capsys.readouterr().out
-    key = read_log(log / LOG_NAME)[0].key
+    key = (log / KEY_NAME).read_text().strip()
     assert f"?key={key}" in first and f"?key={key}" in again
     assert served[-1] == ("run", 8766, "127.0.0.2")
 
@@ -87,3 +90,26 @@ def test_a_port_in_use_is_refused(served: list[tuple[Any, ...]], tmp_path: Path,
         assert main(["workshop", "--port", str(port), "--log", str(tmp_path / "l")]) == 2
     assert "already in use" in capsys.readouterr().err
     assert not (tmp_path / "l").exists()
+
+
+def test_without_log_the_folder_goes_under_the_users_data_directory_and_is_printed(
+        served: list[tuple[Any, ...]], tmp_path: Path, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    checkout, data = tmp_path / "checkout", tmp_path / "data"
+    checkout.mkdir()
+    monkeypatch.chdir(checkout)
+    monkeypatch.setenv("XDG_DATA_HOME", str(data))
+    assert main(["workshop", "--no-qr"]) == 0
+    assert list(checkout.iterdir()) == []  # nothing in the working directory
+    folders = list((data / "outside-in" / "workshops").iterdir())
+    assert len(folders) == 1 and folders[0].name.startswith("workshop-")
+    assert f"log in {folders[0]}" in capsys.readouterr().out
+
+
+def test_the_log_folder_and_its_files_are_readable_by_their_owner_only(
+        served: list[tuple[Any, ...]], tmp_path: Path) -> None:
+    log = tmp_path / "log"
+    assert main(["workshop", "--log", str(log), "--no-qr"]) == 0
+    assert stat.S_IMODE(log.stat().st_mode) == 0o700
+    for path in log.iterdir():
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600, path.name

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from simulation.viz.workshop.session import LOG_NAME, read_log
+from simulation.viz.workshop.session import KEY_NAME, LOG_NAME, read_log
 from tests.viz.browser import ARTIFACTS, app_server, launched_chromium, loopback_page
 
 pytestmark = pytest.mark.browser
@@ -31,10 +31,11 @@ def workshop(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any
     with app_server("--teams", "3", "--round-months", str(ROUND), "--log", str(log),
                     "--no-qr", command="workshop", output=output) as (url, _):
         start = json.loads((log / LOG_NAME).read_text().splitlines()[0])
-        yield {"url": url, "key": start["key"], "code": start["code"], "log": log}
+        key = (log / KEY_NAME).read_text().strip()
+        yield {"url": url, "key": key, "code": start["code"], "log": log}
     printed = output[0]
     assert "Traceback" not in printed, printed
-    assert f"facilitator: {url}?key={start['key']}" in printed
+    assert f"facilitator: {url}?key={key}" in printed
     assert f"join: {url}?join={start['code']}" in printed
 
 

@@ -59,7 +59,7 @@ def test_thirty_team_pages_show_the_new_month_soon_after_advance(tmp_path: Path)
     folder = tmp_path / "log"
     shop = Workshop.create(Config(teams=TEAMS, round_months=ROUND), folder)
     tokens = [shop.join(f"Team {i + 1}").token for i in range(TEAMS)]
-    key = shop.start.key
+    key = shop.key
     shop.close()
     info: dict[str, int] = {}
     started = time.monotonic()

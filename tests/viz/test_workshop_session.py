@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import threading
@@ -15,6 +16,7 @@ from simulation.errors import OutsideInError
 from simulation.params import LEVERS
 from simulation.structures import PRESETS
 from simulation.viz.workshop import views
+from simulation.viz.workshop.records import Start, line, seal_start
 from simulation.viz.workshop.session import (
     LOG_NAME,
     Config,
@@ -127,7 +129,9 @@ def test_a_removed_team_cannot_steer_and_its_token_is_void(shop: Workshop) -> No
         shop.submit(red.token, red.decisions.levers, 1.0, "")
     with pytest.raises(WorkshopError, match="no team"):
         shop.remove("Nobody")
-    assert shop.join("Blue").firm != red.firm  # the firm is not handed to another team
+    blue = shop.join("Blue")  # the removed team's firm is free for the next team
+    assert blue.firm == red.firm and shop.team(blue.token) is blue
+    assert shop.team(red.token) is None
 
 
 def test_shock_and_disruptor_act_at_the_next_month(shop: Workshop) -> None:
@@ -218,7 +222,8 @@ def test_replay_of_the_log_gives_the_live_state(tmp_path: Path) -> None:
         assert again.history() == live.history()
         assert again.messages() == ["Halfway"]
         assert again.team(red.token).name == "Red"  # type: ignore[union-attr]
-        assert again.check_key(live.start.key) and again.check_code(live.start.code.lower())
+        assert again.key == live.key and again.check_key(live.key)
+        assert again.check_code(live.start.code.lower())
         again.advance()  # and it carries on, appending to the same log
         assert read_log(tmp_path / "log" / LOG_NAME)[-1].kind == "advance"
     finally:
@@ -235,8 +240,8 @@ def test_a_log_folder_serves_one_workshop_at_a_time(shop: Workshop, tmp_path: Pa
 
 @pytest.mark.parametrize(("line", "why"), [
     ('{"kind": "advance"}', "line 1"), ("{oops", "line 2"),
-    ('{"kind": "join", "team": "A", "token": "t0123456789", "firm": "focal", "x": 1}',
-     "line 2: join.x"),
+    ('{"kind": "join", "team": "A", "token_sha256": "' + "0" * 64 + '", "firm": "focal", '
+     '"x": 1}', "line 2: join.x"),
     ('{"kind": "launch"}', "line 2")])
 def test_a_damaged_log_is_one_clear_error(tmp_path: Path, line: str, why: str) -> None:
     folder = tmp_path / "log"
@@ -292,8 +297,11 @@ def test_debrief_lists_every_teams_rounds_as_text_never_markup(shop: Workshop) -
 def test_log_lines_are_written_as_things_happen(shop: Workshop) -> None:
     red = shop.join("Red")
     lines = (shop.folder / LOG_NAME).read_text().splitlines()
-    assert json.loads(lines[-1]) == {"kind": "join", "team": "Red", "token": red.token,
-                                     "firm": red.firm}
+    last = json.loads(lines[-1])
+    assert {k: last[k] for k in ("kind", "team", "firm")} == {
+        "kind": "join", "team": "Red", "firm": red.firm}
+    assert last["token_sha256"] == hashlib.sha256(red.token.encode()).hexdigest()
+    assert red.token not in (shop.folder / LOG_NAME).read_text()
 
 
 def test_a_scenarios_firms_come_first_then_more_of_their_kind(tmp_path: Path) -> None:
@@ -331,8 +339,8 @@ def test_resume_refuses_a_log_written_by_another_version(tmp_path: Path) -> None
     Workshop.create(Config(), tmp_path / "log").close()
     path = tmp_path / "log" / LOG_NAME
     lines = path.read_text().splitlines()
-    start = json.loads(lines[0])
-    path.write_text("\n".join([json.dumps({**start, "version": "0.0.1"}), *lines[1:]]) + "\n")
+    start = Start.model_validate(json.loads(lines[0]))
+    path.write_text(line(seal_start(start.model_copy(update={"version": "0.0.1"}))))
     with pytest.raises(OutsideInError, match="0.0.1"):
         Workshop.resume(tmp_path / "log")
 
@@ -360,11 +368,13 @@ def test_money_is_in_months_of_revenue_as_in_the_app_and_the_handouts(shop: Work
 
 
 @pytest.mark.parametrize(("change", "said"), [
-    ({"clout": 1.5}, "Clout: 1.5 is outside [0, 1]."),
+    ({"clout": 1.5}, "Clout: 1.5 is not a number in [0, 1]."),
     ({"clout": True}, "Clout: True is not a number in [0, 1]."),
-    ({"oops": 0.5}, "Oops: is not a lever; levers are ['coordination', 'cooperation', "
-                    "'clout', 'capability', 'connections']."),
-    ({"clout": None}, "Clout: no value given.")])
+    ({"clout": "0.5"}, "Clout: '0.5' is not a number in [0, 1]."),
+    ({"clout": 10**400}, "Clout: an integer of about 401 digits is not a number in [0, 1]."),
+    ({"oops": 0.5}, "Oops: is not a lever; levers are coordination, cooperation, clout, "
+                    "capability, connections."),
+    ({"clout": None}, "Levers: no value for clout.")])
 def test_a_bad_lever_is_named_for_the_team_by_the_models_own_rule(
         change: dict[str, object], said: str) -> None:
     from simulation.viz.workshop.session import check_decisions

@@ -7,14 +7,22 @@ brings the team back to its firm, and without the token no page can steer it), `
 secret shows a line saying so and no controls.
 
 The market is the process's one :class:`~simulation.viz.workshop.session.Workshop`; each
-browser session keeps only what its user is typing, and a thread per page waits for the
-market's version to move and then redraws the page.
+browser session keeps only what its user is typing, and a thread per page (with a secret)
+waits for the market's version to move and then redraws the page.
+
+Every value a widget sends is parsed by its action's model
+(:mod:`~simulation.viz.workshop.messages`) before it touches the page's state or the
+session; a refused one is shown on the page and logged. Whatever else goes wrong while a page
+is drawn or handles a click, the page shows "something went wrong" (never a traceback) and
+the fault is logged for the facilitator.
 """
 
 from __future__ import annotations
 
+import logging
 import threading
 import urllib.parse
+from collections.abc import Callable
 from typing import Any, cast
 
 import reacton.ipyvuetify as v
@@ -26,12 +34,29 @@ from simulation.viz.controller import preset_levers
 from simulation.viz.page import _svg, _text
 from simulation.viz.texts import LEVER_TEXT
 from simulation.viz.workshop import views
-from simulation.viz.workshop.session import (
+from simulation.viz.workshop.messages import (
     PRICE_RANGE,
-    Team,
-    Workshop,
+    ActMessage,
+    DraftMessage,
+    JoinMessage,
+    LeverMessage,
+    PriceMessage,
+    Query,
+    RefusedError,
+    RemoveMessage,
+    ReorganizeMessage,
     WorkshopError,
+    parse,
 )
+from simulation.viz.workshop.session import Team, Workshop
+
+LOG = logging.getLogger(__name__)
+
+FAULT_TEXT = "Something went wrong; the facilitator has been told."
+"""What a page shows instead of a traceback."""
+
+NEVER_JOINED_CULL_S = 2.0
+"""Seconds a disconnected page without a team or key is kept (solara's default: minutes)."""
 
 _SHOP: list[Workshop] = []
 """The process's workshop (set by the server before the first page is served)."""
@@ -58,8 +83,88 @@ def shared() -> Workshop:
     return _SHOP[0]
 
 
-def _query(search: str | None) -> dict[str, str]:
-    return {k: vals[0] for k, vals in urllib.parse.parse_qs(search or "").items()}
+def _query(search: str | None) -> Query | None:
+    """The address's query, parsed (``None``: not one this workshop gives out)."""
+    try:
+        pairs = urllib.parse.parse_qs(search or "", max_num_fields=8, errors="strict")
+        return parse(Query, **{k: vals[0] for k, vals in pairs.items()})
+    except (RefusedError, ValueError):
+        return None
+
+
+def admits(query: str) -> bool:
+    """Whether a page load with this query string opens a page (the server's gate).
+
+    Only an address with the facilitator's key, a team's token or the join code starts a
+    session; any other gets a plain page and costs the server nothing.
+    """
+    parsed = _query(query)
+    if parsed is None or not _SHOP:
+        return False
+    shop = _SHOP[0]
+    return (shop.check_key(parsed.key) or (parsed.team is not None
+                                           and shop.team(parsed.team) is not None)
+            or shop.check_code(parsed.join))
+
+
+def guarded(shop: Workshop, page: str, action: str, set_error: Callable[[str | None], None],
+            team: str | None = None) -> Callable[[Callable[..., Any]], Callable[..., None]]:
+    """Wrap a widget's handler: refusals and faults become a line on the page.
+
+    Never a traceback.
+    A :class:`~simulation.viz.workshop.messages.RefusedError` message (no page offers it) is
+    logged as refused; a :class:`WorkshopError` (a rule of the session) is only shown; any
+    other exception is logged as a fault, with its traceback in the server's output.
+    """
+    def wrap(handler: Callable[..., Any]) -> Callable[..., None]:
+        def run(*args: Any) -> None:
+            try:
+                handler(*args)
+            except RefusedError as exc:
+                shop.note_refused(page, action, str(exc), team)
+                set_error(f"Refused: {exc}")
+            except WorkshopError as exc:
+                set_error(str(exc))
+            except Exception as exc:
+                LOG.exception("workshop page %s, action %s", page, action)
+                shop.note_fault(page, f"{action}: {type(exc).__name__}: {exc}")
+                set_error(FAULT_TEXT)
+        return run
+    return wrap
+
+
+def _context() -> Any:
+    """The page's solara session (``None`` when drawn outside a server, as in tests)."""
+    try:
+        from solara.server import kernel_context
+
+        return kernel_context.get_current_context()
+    except Exception:  # noqa: BLE001 - no server, no session
+        return None
+
+
+def _cull_soon(context: Any, soon: bool) -> None:
+    """Let solara drop this page's session within seconds once it disconnects (or not).
+
+    A page without a team or key holds nothing to come back to, and a flood of them must not
+    hold memory and threads for solara's usual minutes.
+    """
+    if context is None:
+        return
+    if soon:
+        context._cull_timeout_seconds = lambda: NEVER_JOINED_CULL_S  # type: ignore[method-assign]
+    else:
+        context.__dict__.pop("_cull_timeout_seconds", None)
+
+
+def _connected(context: Any) -> bool:
+    """Whether this page's browser is connected (a dropped page is not redrawn)."""
+    if context is None:
+        return True
+    from solara.server import kernel_context
+
+    statuses = list(getattr(context, "page_status", {}).values())
+    return not statuses or kernel_context.PageStatus.CONNECTED in statuses
 
 
 def _money(value: float) -> str:
@@ -72,21 +177,54 @@ def _money(value: float) -> str:
 
 @solara.component
 def Page() -> None:  # noqa: N802
-    """The workshop page; which one depends on the address's query."""
+    """The workshop page; which one depends on the address's query.
+
+    The error boundary of every workshop page: whatever a part below raises while it is
+    drawn or handles a click, the page says :data:`FAULT_TEXT` and the fault is logged.
+    """
     shop = shared()
+    exc, clear = solara.use_exception()
+    if exc is not None:  # (solara.Title here would make the boundary render in a loop)
+        FaultNotice(shop, exc, clear)
+        return
+    Body(shop)
+
+
+@solara.component
+def FaultNotice(shop: Workshop, exc: BaseException, clear: Callable[[], None]) -> None:  # noqa: N802
+    """What a page shows when something went wrong: one line, and a way back."""
+    def tell() -> None:
+        LOG.error("workshop page fault", exc_info=exc)
+        shop.note_fault("none", f"{type(exc).__name__}: {exc}")
+
+    solara.use_effect(tell, [exc])
+    with solara.Column(style={"padding": "10px"}):
+        _text(FAULT_TEXT, classes="oi-fault", style={"font-size": "18px"})
+        solara.Button("Back to the page", on_click=clear, style=_BUTTON)
+
+
+@solara.component
+def Body(shop: Workshop) -> None:  # noqa: N802
+    """The page its address's secret opens (or a line saying there is none)."""
     router = solara.use_router()
     query = _query(router.search)
     version, set_version = solara.use_state(shop.version)
+    facilitator = query is not None and shop.check_key(query.key)
+    team = shop.team(query.team) if query is not None and query.team else None
+    live = facilitator or team is not None
+    context = _context()
+    solara.use_effect(lambda: _cull_soon(context, not live), [live])
 
     def watch(cancel: threading.Event) -> None:
         seen = version
-        while not cancel.is_set():
+        while live and not cancel.is_set():
             now = shop.wait_for_change(seen, 1.0)
-            if now != seen and not cancel.is_set():
+            # a dropped page is not redrawn; it catches up when its browser comes back
+            if now != seen and not cancel.is_set() and _connected(context):
                 seen = now
                 set_version(now)
 
-    solara.use_thread(watch, dependencies=[], intrusive_cancel=False)
+    solara.use_thread(watch, dependencies=[live], intrusive_cancel=False)
     solara.Title("Outside-In workshop")
     with solara.Column(gap="4px", style={"padding": "4px 10px"}):
         messages = shop.messages()
@@ -94,20 +232,20 @@ def Page() -> None:  # noqa: N802
             if messages:
                 solara.Warning(f"From the facilitator: {messages[-1]}", dense=True,
                                classes=["oi-broadcast"])
-        if shop.check_key(query.get("key")):
-            if query.get("view") == "debrief":
+        if facilitator:
+            assert query is not None
+            if query.view == "debrief":
                 Debrief(shop, version)
             else:
-                Facilitator(shop, version)
+                Facilitator(shop, version, str(query.key))
             return
-        team = shop.team(query.get("team"))
         if team is not None:
-            TeamPage(shop, team.token, version)
-        elif "team" in query:
+            TeamPage(shop, str(query.team if query else ""), version)
+        elif query is not None and query.team is not None:
             _text("This team's link is not valid (the team may have been removed). "
                   "Ask the facilitator for the join link.", classes="oi-refused",
                   style={"font-size": "18px"})
-        elif shop.check_code(query.get("join")):
+        elif query is not None and shop.check_code(query.join):
             JoinPage(shop, lambda token: router.push(f"{router.path}?team={token}"))
         else:
             _text("Outside-In workshop. Open the join link your facilitator gives you; "
@@ -120,21 +258,23 @@ def JoinPage(shop: Workshop, on_joined: Any) -> None:  # noqa: N802
     """A team types its name and joins."""
     name, set_name = solara.use_state("")
     error, set_error = solara.use_state(cast(str | None, None))
+    guard = guarded(shop, "join", "join", set_error)
 
+    @guard
+    def type_name(value: Any) -> None:
+        set_name(parse(JoinMessage, name=value).name)
+
+    @guard
     def join() -> None:
-        try:
-            team = shop.join(name)
-        except WorkshopError as exc:
-            set_error(str(exc))
-            return
+        team = shop.join(parse(JoinMessage, name=name).name)
         on_joined(team.token)
 
     _text("Join the workshop", style=_BIG)
     _text(f"Month {shop.month} · round {shop.round}. Each team steers one firm of the market.",
           style={"font-size": "16px"})
     with solara.Row(style={"align-items": "center", "max-width": "560px"}):
-        solara.InputText("Team name", value=name, on_value=set_name, continuous_update=True,
-                         classes=["oi-team-name"])
+        v.TextField(label="Team name", v_model=name, on_v_model=type_name,
+                    class_="oi-team-name")
         solara.Button("Join", on_click=join, color="primary", style=_BUTTON)
     if error:
         solara.Error(error, dense=True, classes=["oi-error"])
@@ -154,6 +294,7 @@ def TeamPage(shop: Workshop, token: str, version: int) -> None:  # noqa: N802
     price, set_price = solara.use_state(f"{team.decisions.price:.2f}")
     target, set_target = solara.use_state("")
     error, set_error = solara.use_state(cast(str | None, None))
+    guard = guarded(shop, "team", "submit", set_error, team.name)
 
     def new_round() -> None:  # a new round starts from the decisions in force
         set_levers(dict(team.decisions.levers))
@@ -162,18 +303,17 @@ def TeamPage(shop: Workshop, token: str, version: int) -> None:  # noqa: N802
 
     solara.use_effect(new_round, [view["round"]])
 
+    @guard
     def submit() -> None:
         try:
             value = float(price.strip())
         except ValueError:
-            set_error(f"Price: {price!r} is not a number between {PRICE_RANGE[0]:g} and "
-                      f"{PRICE_RANGE[1]:g}.")
-            return
-        try:
-            shop.submit(token, levers, value, target)
-        except WorkshopError as exc:
-            set_error(str(exc))
-            return
+            raise WorkshopError(f"Price: {price!r} is not a number between "
+                                f"{PRICE_RANGE[0]:g} and {PRICE_RANGE[1]:g}.") from None
+        if not PRICE_RANGE[0] <= value <= PRICE_RANGE[1]:  # typed: a person's slip
+            raise WorkshopError(f"Price: {price.strip()} is outside [{PRICE_RANGE[0]:g}, "
+                                f"{PRICE_RANGE[1]:g}].")
+        shop.submit(token, levers, value, target)
         set_error(None)
 
     done = team.submitted
@@ -203,7 +343,7 @@ def TeamPage(shop: Workshop, token: str, version: int) -> None:  # noqa: N802
     with solara.Div(style=_GRID):
         with solara.Card(style={"margin": "0"}, classes=["oi-decisions"]):
             Decide(shop, team, card, levers, set_levers, price, set_price, target,
-                   set_target, closed, submit)
+                   set_target, closed, submit, set_error)
         with solara.Card(style={"margin": "0"}):
             _text("Your departments", style={"font-weight": "bold", "font-size": "16px"})
             _text(f"{card['structure'].replace('_', '-')}"
@@ -227,26 +367,37 @@ def _share_and_market(view: dict[str, Any], who: str) -> None:
 def Decide(  # noqa: N802
         shop: Workshop, team: Team, card: dict[str, Any], levers: dict[str, float],
         set_levers: Any, price: str, set_price: Any, target: str, set_target: Any,
-        closed: bool, submit: Any) -> None:
-    """The five lever sliders, price and "reorganize to…", with what they cost a month."""
+        closed: bool, submit: Any, set_error: Any) -> None:
+    """The five lever sliders, price and "reorganize to…", with what they cost a month.
+
+    Each widget's value is parsed by its action's model before it reaches the page's state.
+    """
     _text("This round's decisions", style={"font-weight": "bold", "font-size": "16px"})
     for lever in LEVERS:
-        def move(value: float, lever: str = lever) -> None:
-            set_levers({**levers, lever: float(value)})
+        @guarded(shop, "team", f"lever {lever}", set_error, team.name)
+        def move(value: Any, lever: str = lever) -> None:
+            set_levers({**levers, lever: parse(LeverMessage, lever=lever, value=value).value})
 
         with solara.Div(classes=[f"oi-lever-{lever}"]):
-            solara.SliderFloat(f"{lever.capitalize()} {levers[lever]:.2f}",
-                               value=levers[lever], min=0, max=1, step=0.05, on_value=move,
-                               thumb_label=True, disabled=closed or bool(target))
+            v.Slider(label=f"{lever.capitalize()} {levers[lever]:.2f}", v_model=levers[lever],
+                     min=0, max=1, step=0.05, on_v_model=move, thumb_label=True, dense=False,
+                     hide_details=True, disabled=closed or bool(target))
     with solara.Details("What the levers mean"):
         for lever in LEVERS:
             _text(f"{lever.capitalize()}: {LEVER_TEXT[lever]}", style=_SMALL)
-    solara.InputText(f"Price ({PRICE_RANGE[0]:g} to {PRICE_RANGE[1]:g})", value=price,
-                     on_value=set_price, continuous_update=True, disabled=closed,
-                     classes=["oi-price"])
+    @guarded(shop, "team", "price", set_error, team.name)
+    def type_price(value: Any) -> None:
+        set_price(parse(PriceMessage, text=value).text)
+
+    @guarded(shop, "team", "reorganize", set_error, team.name)
+    def choose(value: Any) -> None:
+        set_target(parse(ReorganizeMessage, choice=value).choice or "")
+
+    v.TextField(label=f"Price ({PRICE_RANGE[0]:g} to {PRICE_RANGE[1]:g})", v_model=price,
+                on_v_model=type_price, disabled=closed, class_="oi-price")
     v.Select(label="Reorganize to…", items=[{"text": t, "value": k}
                                             for k, t in _REORGANIZE.items()],
-             v_model=target, on_v_model=lambda val: set_target(val or ""),
+             v_model=target, on_v_model=choose,
              disabled=closed, class_="oi-reorganize", hide_details=True)
     chosen = preset_levers(target) if target else levers
     now_cost = shop.upkeep_per_month(card["levers"], team.firm)
@@ -266,42 +417,48 @@ def Decide(  # noqa: N802
 
 
 @solara.component
-def Facilitator(shop: Workshop, version: int) -> None:  # noqa: N802
+def Facilitator(shop: Workshop, version: int, key: str) -> None:  # noqa: N802
     """Who joined and submitted, the leaderboard, the market, and the round's controls."""
     view = views.snapshot(shop)
     error, set_error = solara.use_state(cast(str | None, None))
     notice, set_notice = solara.use_state(cast(str | None, None))
     message, set_message = solara.use_state("")
 
-    def act(action: Any, said: str | None = None) -> Any:
+    def act(action: Any, said: str | None = None, name: str = "act") -> Any:
+        @guarded(shop, "facilitator", name, set_error)
         def run() -> None:
-            try:
-                action()
-            except WorkshopError as exc:
-                set_error(str(exc))
-                return
+            action()
             set_error(None)
             set_notice(said.format(month=shop.month + 1) if said else None)
         return run
 
+    def do(kind: str, said: str | None = None) -> Any:
+        def action() -> None:
+            shop.act(parse(ActMessage, kind=kind).kind)
+        return act(action, said, kind)
+
+    @guarded(shop, "facilitator", "message", set_error)
+    def type_message(value: Any) -> None:
+        set_message(parse(DraftMessage, text=value).text)
+
     def send() -> None:
-        act(lambda: shop.broadcast(message))()
+        act(lambda: shop.broadcast(message), name="broadcast")()
         set_message("")
 
     with solara.Row(style={"align-items": "center", "flex-wrap": "wrap"}, gap="8px"):
         _text(f"Month {view['month']}", classes="oi-month", style=_BIG)
         _text(f"Round {view['round']}{' (locked)' if view['locked'] else ''}",
               classes="oi-round", style={"font-size": "18px"})
-        solara.Button("Advance", on_click=act(shop.advance), color="primary", style=_BUTTON)
+        solara.Button("Advance", on_click=do("advance"), color="primary", style=_BUTTON)
         solara.Button("Shock customer needs now", color="error", outlined=True, style=_BUTTON,
-                      on_click=act(shop.shock, "Customer needs jump in month {month}."))
+                      on_click=do("shock", "Customer needs jump in month {month}."))
         solara.Button("A disruptor enters now", color="purple", outlined=True, style=_BUTTON,
-                      on_click=act(shop.disruptor, "A disruptor enters in month {month}."))
+                      on_click=do("disruptor", "A disruptor enters in month {month}."))
         if view["locked"]:
-            solara.Button("Reopen round", on_click=act(shop.reopen_round), style=_BUTTON)
+            solara.Button("Reopen round", on_click=do("reopen"), style=_BUTTON)
         else:
-            solara.Button("Lock round", on_click=act(shop.lock_round), style=_BUTTON)
-        solara.Button("Debrief", href=f"?key={shop.start.key}&view=debrief", target="_blank",
+            solara.Button("Lock round", on_click=do("lock"), style=_BUTTON)
+        solara.Button("Debrief", href=f"?key={key}&view=debrief", target="_blank",
                       style=_BUTTON, outlined=True)
     teams = view["leaderboard"]
     _text(f"{sum(r['submitted'] for r in teams)} of {len(teams)} teams have submitted. "
@@ -312,14 +469,25 @@ def Facilitator(shop: Workshop, version: int) -> None:  # noqa: N802
             solara.Error(error, dense=True, classes=["oi-error"])
         elif notice:
             solara.Info(notice, dense=True, classes=["oi-notice"])
+    refusals = shop.refusals()
+    with solara.Div():  # always there, so that what follows keeps its place (and state)
+        if refusals:
+            last = refusals[-1]
+            said = (f"{last.action}: {last.reason}" if last.kind == "refused"
+                    else f"something went wrong: {last.error}")
+            who = f"{last.page} page" + (f" of “{last.team}”" if getattr(last, "team", None)
+                                          else "")
+            _text(f"{len(refusals)} refused message(s) or fault(s) lately (the log has them "
+                  f"all); the last, from the {who}: {said}", classes="oi-refusals",
+                  style=_SMALL)
     with solara.Div(style=_GRID):
         with solara.Card(style={"margin": "0", "grid-column": "span 2"},
                          classes=["oi-leaderboard"]):
             _text("Leaderboard", style={"font-weight": "bold", "font-size": "17px"})
             Leaderboard(view["leaderboard"], shop, act)
             with solara.Row(style={"align-items": "center"}):
-                solara.InputText("Message to every page", value=message, on_value=set_message,
-                                 continuous_update=True, classes=["oi-message"])
+                v.TextField(label="Message to every page", v_model=message,
+                            on_v_model=type_message, class_="oi-message")
                 solara.Button("Broadcast", on_click=send, style=_BUTTON)
         _share_and_market(view, "facilitator")
 
@@ -335,8 +503,9 @@ def Leaderboard(rows: list[dict[str, Any]], shop: Workshop, act: Any) -> None:  
                       "decisions. This cannot be undone.")
                 with solara.Row():
                     solara.Button("Remove the team", color="warning", style=_BUTTON,
-                                  on_click=lambda: (act(lambda: shop.remove(asked))(),
-                                                    set_asked(None)))
+                                  on_click=lambda: (act(lambda: shop.remove(
+                                      parse(RemoveMessage, team=asked).team), name="remove")(),
+                                      set_asked(None)))
                     solara.Button("Keep it", style=_BUTTON, on_click=lambda: set_asked(None))
     if not rows:
         _text("No team has joined yet.", style={"font-size": "15px"})

@@ -16,140 +16,92 @@ markets.
 
 from __future__ import annotations
 
+import collections
+import contextlib
 import dataclasses
 import fcntl
-import json
 import math
 import os
 import re
 import secrets
+import stat
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Annotated, Any, Literal
-
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+from typing import Any
 
 from simulation import __version__
-from simulation.errors import OutsideInError, ParameterError
+from simulation.errors import OutsideInError
 from simulation.levers import upkeep
 from simulation.model import OrgModel
-from simulation.params import LEVERS, PARAMETERS, FirmSpec, check_levers
+from simulation.params import LEVERS, FirmSpec
 from simulation.structures import PRESETS, with_listed_firms
+from simulation.viz.workshop.messages import (
+    ACTIONS,
+    GHOSTS,
+    NAME_MAX,
+    PRICE_RANGE,
+    REORGANIZE_CHOICES,
+    TEXT_MAX,
+    Decisions,
+    WorkshopError,
+    parse,
+)
+from simulation.viz.workshop.records import (
+    Act,
+    Broadcast,
+    Fault,
+    Join,
+    Refusal,
+    Remove,
+    Start,
+    Submit,
+    append,
+    read_lines,
+    read_log,
+    seal,
+    seal_start,
+    sha256,
+    write_private,
+)
+
+__all__ = ["GHOSTS", "LOG_NAME", "PRICE_RANGE", "REORGANIZE_CHOICES", "Config", "Decisions",
+           "Market", "RoundRow", "Team", "Workshop", "WorkshopError", "read_log"]
 
 LOG_NAME = "workshop.jsonl"
 """The decision log's file name inside ``--log DIR``."""
 
+KEY_NAME = "facilitator.key"
+"""The facilitator's key, beside the log (0600), so that ``--resume`` prints the links."""
+
 LOCK_NAME = ".workshop.lock"
-"""Held (``flock``) by the server writing a log folder: one server per workshop."""
+"""An empty file in the log folder; the server holds an OS lock (``flock``) on the folder
+itself while it writes there, so deleting this file frees nothing."""
 
-NAME_MAX = 30
-"""Most characters in a team name."""
-
-GHOSTS: tuple[str, ...] = ("inside_out", "outside_in")
-"""The presets the debrief sets every team against."""
-
-REORGANIZE_CHOICES: tuple[str, ...] = ("", *GHOSTS)
-"""A team's "reorganize to…" choice: nothing (the sliders), or a preset whole."""
+REFUSALS_KEPT = 20
+"""Refused messages and faults the facilitator's console keeps (the log keeps them all)."""
 
 _NAME_OK = re.compile(r"^[\w .,'()!?+-]+$")
 """Letters (any alphabet), digits, spaces and a little punctuation: no markup."""
 
 
-def _price_bounds() -> tuple[float, float]:
-    b = PARAMETERS["price"].metadata["bound"]
-    return float(b.low), float(b.high)
-
-
-PRICE_RANGE = _price_bounds()
-"""The prices a team may set (the model's bound on a firm's price)."""
-
-
-class WorkshopError(OutsideInError):
-    """A request the workshop refuses; its text is shown on the page that asked."""
-
-
-# --- the log's records -------------------------------------------------------------------
-class _Record(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class Start(_Record):
-    """The first line: what the market is made of and the secrets of its links."""
-
-    kind: Literal["start"] = "start"
-    scenario: str | None
-    scenario_sha256: str | None = None
-    version: str | None = None
-    seed: int = Field(ge=0)
-    teams: int = Field(ge=1, le=60)
-    round_months: int = Field(ge=1, le=120)
-    key: str = Field(min_length=8, max_length=64)
-    code: str = Field(min_length=4, max_length=16)
-
-
-class Join(_Record):
-    """A team took a firm."""
-
-    kind: Literal["join"] = "join"
-    team: str = Field(min_length=1, max_length=NAME_MAX)
-    token: str = Field(min_length=8, max_length=64)
-    firm: str
-
-
-class Decisions(_Record):
-    """What a team decided for a round: levers, price, and perhaps a preset to move to."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-    levers: dict[str, float]
-    price: float
-    reorganize: str = ""
-
-
-class Submit(_Record):
-    """A team submitted its decisions for the current round."""
-
-    kind: Literal["submit"] = "submit"
-    team: str
-    decisions: Decisions
-
-
-class Act(_Record):
-    """A facilitator's action without arguments."""
-
-    kind: Literal["advance", "shock", "disruptor", "lock", "reopen"]
-
-
-class Remove(_Record):
-    """The facilitator removed a team; its firm is run by its last decisions."""
-
-    kind: Literal["remove"] = "remove"
-    team: str
-
-
-class Broadcast(_Record):
-    """A message from the facilitator to every page."""
-
-    kind: Literal["broadcast"] = "broadcast"
-    text: str = Field(max_length=300)
-
-
-Record = Annotated[Start | Join | Submit | Act | Remove | Broadcast, Field(discriminator="kind")]
-_RECORD: TypeAdapter[Any] = TypeAdapter(Record)
-
-
 # --- state -------------------------------------------------------------------------------
 @dataclass
 class Team:
-    """One team: its name, secret token, firm, and its decisions."""
+    """One team: its name, its token's hash, its firm, and its decisions.
+
+    ``token`` is the secret itself, known only to the process the team joined in (it is
+    returned to the page once and never logged); a replayed team has ``token == ""``.
+    """
 
     name: str
-    token: str
+    token_sha256: str
     firm: str
     decisions: Decisions
     submitted: bool = False
     removed: bool = False
+    token: str = dataclasses.field(default="", repr=False)
 
 
 @dataclass
@@ -193,29 +145,9 @@ def check_team_name(name: str, taken: Sequence[str]) -> str:
     return text
 
 
-def check_decisions(levers: dict[str, Any], price: Any, reorganize: Any) -> Decisions:
-    """Validated decisions, or a :class:`WorkshopError` naming the first bad value."""
-    missing = [lever for lever in LEVERS if lever not in levers]
-    if missing:
-        raise WorkshopError(f"{missing[0].capitalize()}: no value given.")
-    try:  # the model's own rule for levers: known names, numbers in [0, 1]
-        check_levers("levers", levers)
-    except ParameterError as exc:
-        said = str(exc).removeprefix("levers.")
-        raise WorkshopError(f"{said[:1].upper()}{said[1:]}.") from None
-    clean = {lever: float(levers[lever]) for lever in LEVERS}
-    low, high = PRICE_RANGE
-    if not _in_range(price, low, high):
-        raise WorkshopError(f"Price: {price!r} is outside [{low:g}, {high:g}].")
-    if reorganize not in REORGANIZE_CHOICES:
-        raise WorkshopError(f"Reorganize to: {reorganize!r} is not one of "
-                            f"{[c for c in REORGANIZE_CHOICES if c]} (or nothing).")
-    return Decisions(levers=clean, price=float(price), reorganize=str(reorganize))
-
-
-def _in_range(value: Any, low: float, high: float) -> bool:
-    return (isinstance(value, int | float) and not isinstance(value, bool)
-            and math.isfinite(value) and low <= value <= high)
+def check_decisions(levers: Any, price: Any, reorganize: Any) -> Decisions:
+    """Validated decisions, or a :class:`RefusedError` naming the first bad value."""
+    return parse(Decisions, levers=levers, price=price, reorganize=reorganize)
 
 
 def firm_specs(scenario: Any, seed: int, teams: int) -> tuple[dict[str, Any], list[FirmSpec]]:
@@ -263,6 +195,7 @@ class Market:
         self.locked = False
         self.messages: list[str] = []
         self.history: dict[str, list[RoundRow]] = {}
+        self.refusals: collections.deque[Any] = collections.deque(maxlen=REFUSALS_KEPT)
 
     @property
     def month(self) -> int:
@@ -274,8 +207,8 @@ class Market:
         return next(f for f in self.model.firms if f.name == name)
 
     def free_firm(self) -> str | None:
-        """The first incumbent no team has taken (removed teams keep theirs)."""
-        taken = {t.firm for t in self.teams.values()}
+        """The first incumbent no team steers (a removed team's firm is free again)."""
+        taken = {t.firm for t in self.teams.values() if not t.removed}
         return next((s.name for s in self.specs if s.name not in taken), None)
 
     def current_decisions(self, firm: Any) -> Decisions:
@@ -285,15 +218,55 @@ class Market:
         return Decisions(levers={k: float(levers[k]) for k in LEVERS},
                          price=float(firm.price))
 
-    # --- applying records ---------------------------------------------------------------
+    # --- checking and applying records ------------------------------------------------
+    def check(self, record: Any) -> None:
+        """Raise :class:`WorkshopError` if the session's rules refuse ``record`` now.
+
+        The same rules serve a live request and a replayed line: a join takes the first free
+        firm under a name not taken; a submit, or a remove, names a team in the workshop; a
+        team submits once a round, and not while the round is locked.
+        """
+        kind = record.kind
+        if kind == "start":
+            raise WorkshopError("a second start record")
+        if kind == "join":
+            check_team_name(record.team, [t.name for t in self.teams.values()])
+            firm = self.free_firm()
+            if firm is None:
+                raise WorkshopError(f"The workshop is full: all {len(self.specs)} firms have "
+                                    "a team. Ask the facilitator.")
+            if record.firm != firm:
+                raise WorkshopError(f"join: team “{record.team}” takes firm {record.firm!r}, "
+                                    f"but the next free firm is {firm!r}")
+            if record.token_sha256 in self.teams:
+                raise WorkshopError("join: a token already in use")
+        elif kind in ("submit", "remove"):
+            team = self.active(record.team)
+            if team is None:
+                raise WorkshopError(f"{kind}: there is no team “{record.team}” in the "
+                                    "workshop")
+            if kind == "submit" and self.locked:
+                raise WorkshopError(f"Round {self.round} is locked: the facilitator stopped "
+                                    "taking decisions.")
+            if kind == "submit" and team.submitted:
+                raise WorkshopError(f"Decisions of “{team.name}” for round {self.round} are "
+                                    "already in.")
+
+    def active(self, name: str) -> Team | None:
+        """The team of that name still in the workshop (``None``: none, or removed)."""
+        return next((t for t in self.teams.values() if t.name == name and not t.removed),
+                    None)
+
     def apply(self, record: Any) -> None:
-        """Apply one record of the log (already checked by :class:`Workshop`)."""
+        """Apply one record of the log (:meth:`check` has passed it)."""
         kind = record.kind
         if kind == "join":
             firm = self.firm(record.firm)
-            self.teams[record.token] = Team(record.team, record.token, record.firm,
-                                            self.current_decisions(firm))
+            self.teams[record.token_sha256] = Team(record.team, record.token_sha256,
+                                                   record.firm, self.current_decisions(firm))
             self.history.setdefault(record.team, [])
+        elif kind in ("refused", "fault"):
+            self.refusals.append(record)
         elif kind == "submit":
             team = self.by_name(record.team)
             team.decisions = record.decisions
@@ -314,8 +287,10 @@ class Market:
             self.messages.append(record.text)
 
     def by_name(self, name: str) -> Team:
-        """The team of that name."""
-        return next(t for t in self.teams.values() if t.name == name)
+        """The team of that name still in the workshop (:meth:`check` has found it)."""
+        team = self.active(name)
+        assert team is not None, f"no team {name!r}: check() the record first"
+        return team
 
     def _advance(self) -> None:
         for team in self.teams.values():
@@ -323,7 +298,10 @@ class Market:
                 self._decide(self.firm(team.firm), team)
         for _ in range(self.start.round_months):
             self.model.step()
+        steered = {t.firm for t in self.teams.values() if not t.removed}
         for team in self.teams.values():
+            if team.removed and team.firm in steered:
+                continue  # a new team steers its firm now: the rows are the new team's
             firm = self.firm(team.firm)
             m = firm.metrics or {}
             self.history[team.name].append(RoundRow(
@@ -357,8 +335,8 @@ class Workshop:
     Use :meth:`create` or :meth:`resume`; call :meth:`close` when the server stops.
     """
 
-    def __init__(self, start: Start, folder: Path, scenario: Any, records: list[Any],
-                 handle: IO[str], lock_handle: IO[str]) -> None:
+    def __init__(self, start: Start, folder: Path, scenario: Any,
+                 records: Sequence[tuple[int, Any]], log_fd: int, lock_fd: int) -> None:
         self.start = start
         self.folder = folder
         self.scenario = scenario
@@ -366,46 +344,77 @@ class Workshop:
         self.lock = threading.RLock()
         self.changed = threading.Condition(self.lock)
         self.version = 0
-        self._handle = handle
-        self._lock_handle = lock_handle
+        self._fd = log_fd
+        self._lock_fd = lock_fd
+        self._head = start.digest
+        self.key: str | None = None
+        """The facilitator's key, if this process knows it (``facilitator.key`` was read)."""
         self.market = Market(start, scenario)
-        for record in records:
+        path = folder / LOG_NAME
+        for number, record in records:  # the session's own rules, line by line
+            try:
+                self.market.check(record)
+            except WorkshopError as exc:
+                raise OutsideInError(f"{path}: line {number}: {exc}") from None
             self.market.apply(record)
             self.records.append(record)
+            self._head = record.digest
         # each preset's ghost market, the teams it was built for and the records applied
         self._ghosts: dict[str, tuple[Market, list[str], int]] = {}
 
     # --- creating and resuming ------------------------------------------------------------
     @classmethod
     def create(cls, config: Config, folder: Path) -> Workshop:
-        """Start a new workshop whose log goes to ``folder`` (new or empty of a log)."""
+        """Start a new workshop whose log goes to ``folder`` (new or empty of a log).
+
+        The folder is made readable by its owner only (0700): it holds the facilitator's
+        key (``facilitator.key``, 0600) and the log (0600).
+        """
         scenario = _load_scenario(config.scenario)
         source = config.scenario.resolve() if config.scenario else None
-        start = Start(scenario=str(source) if source else None,
-                      scenario_sha256=_digest(source) if source else None, seed=config.seed,
-                      teams=config.teams, round_months=config.round_months,
-                      version=__version__, key=secrets.token_urlsafe(18), code=_join_code())
-        folder.mkdir(parents=True, exist_ok=True)
-        lock_handle = _lock(folder)
+        key = secrets.token_urlsafe(18)
+        start = seal_start(Start(
+            scenario=str(source) if source else None,
+            scenario_sha256=_digest(source) if source else None, seed=config.seed,
+            teams=config.teams, round_months=config.round_months, version=__version__,
+            key_sha256=sha256(key), code=_join_code()))
+        _private_folder(folder)
+        lock_fd = _lock(folder)
         path = folder / LOG_NAME
-        if path.exists():
-            lock_handle.close()
-            raise OutsideInError(f"log: {path} exists; resume that workshop with --resume "
-                                 f"{folder}, or choose another --log folder")
-        handle = path.open("a", encoding="utf-8")
-        _write(handle, start)
-        return cls(start, folder, scenario, [], handle, lock_handle)
+        try:
+            if path.exists() or (folder / KEY_NAME).exists():
+                raise OutsideInError(f"log: {path} exists; resume that workshop with "
+                                     f"--resume {folder}, or choose another --log folder")
+            write_private(folder / KEY_NAME, key + "\n")
+            fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_EXCL, 0o600)
+            try:
+                append(fd, start)
+            except OSError as exc:
+                os.close(fd)
+                raise OutsideInError(f"log: cannot write {path} ({exc.strerror})") from None
+        except BaseException:
+            os.close(lock_fd)
+            raise
+        shop = cls(start, folder, scenario, [], fd, lock_fd)
+        shop.key = key
+        return shop
 
     @classmethod
     def resume(cls, folder: Path) -> Workshop:
-        """Rebuild a workshop from its log: the same records give the same market."""
+        """Rebuild a workshop from its log: the same records give the same market.
+
+        The log is refused, naming its line, if a record is malformed, its integrity chain
+        breaks, or the session's rules refuse it (a submit for a team that never joined, a
+        join to a taken firm).
+        """
         path = folder / LOG_NAME
         if not path.is_file():
             raise OutsideInError(f"resume: {path} does not exist")
-        lock_handle = _lock(folder)
+        lock_fd = _lock(folder)
         try:
-            records = read_log(path)
-            start = records[0]
+            _private_folder(folder)
+            records = read_lines(path)
+            start = records[0][1]
             if start.version != __version__:
                 raise OutsideInError(f"resume: the workshop was started with Outside-In "
                                      f"{start.version}, this is {__version__}; its log would "
@@ -415,17 +424,29 @@ class Workshop:
                                      "(or gone) since the workshop started; its log would not "
                                      "replay to the same market")
             scenario = _load_scenario(Path(start.scenario) if start.scenario else None)
-        except Exception:
-            lock_handle.close()
+            fd = os.open(path, os.O_WRONLY | os.O_APPEND)
+            try:
+                shop = cls(start, folder, scenario, records[1:], fd, lock_fd)
+            except BaseException:
+                os.close(fd)
+                raise
+        except BaseException:
+            os.close(lock_fd)
             raise
-        handle = path.open("a", encoding="utf-8")
-        return cls(start, folder, scenario, records[1:], handle, lock_handle)
+        try:
+            key = (folder / KEY_NAME).read_text(encoding="utf-8").strip()
+        except OSError:
+            key = ""
+        shop.key = key if shop.check_key(key) else None
+        return shop
 
     def close(self) -> None:
         """Close the log (the folder's lock goes with it)."""
         with self.lock:
-            self._handle.close()
-            self._lock_handle.close()
+            for fd in (self._fd, self._lock_fd):
+                if fd >= 0:
+                    os.close(fd)
+            self._fd = self._lock_fd = -1
 
     # --- reading --------------------------------------------------------------------------
     @property
@@ -439,10 +460,17 @@ class Workshop:
         return self.market.round
 
     def team(self, token: str | None) -> Team | None:
-        """The team whose secret token this is (``None``: no such team, or removed)."""
+        """The team whose secret token this is (``None``: no such team, or removed).
+
+        The token's hash is compared with every team's in constant time.
+        """
+        digest = sha256(str(token or ""))
         with self.lock:
-            team = self.market.teams.get(token or "")
-            return team if team is not None and not team.removed else None
+            found = None
+            for team in self.market.teams.values():
+                if secrets.compare_digest(digest, team.token_sha256) and not team.removed:
+                    found = team
+            return found
 
     def teams(self) -> list[Team]:
         """The teams still in the workshop, in the order they joined."""
@@ -450,12 +478,18 @@ class Workshop:
             return [t for t in self.market.teams.values() if not t.removed]
 
     def check_key(self, key: str | None) -> bool:
-        """Whether ``key`` is the facilitator's secret."""
-        return secrets.compare_digest(str(key or ""), self.start.key)
+        """Whether ``key`` is the facilitator's secret (compared by hash, in constant time)."""
+        return bool(key) and secrets.compare_digest(sha256(str(key)), self.start.key_sha256)
 
     def check_code(self, code: str | None) -> bool:
         """Whether ``code`` is the join code."""
-        return secrets.compare_digest(str(code or "").upper(), self.start.code)
+        given = str(code or "").upper().encode("utf-8")
+        return secrets.compare_digest(given, self.start.code.encode("ascii"))
+
+    def refusals(self) -> list[Any]:
+        """The latest refused messages and faults (``refused`` and ``fault`` records)."""
+        with self.lock:
+            return list(self.market.refusals)
 
     def wait_for_change(self, seen: int, timeout: float) -> int:
         """Block until the version differs from ``seen`` (or ``timeout`` s); the version."""
@@ -466,18 +500,24 @@ class Workshop:
 
     # --- acting ---------------------------------------------------------------------------
     def join(self, name: str) -> Team:
-        """A team joins with that name and gets the first free firm."""
+        """A team joins with that name and gets the first free firm.
+
+        The returned team's ``token`` is its secret (only its hash is logged).
+        """
         with self.lock:
             text = check_team_name(name, [t.name for t in self.market.teams.values()])
             firm = self.market.free_firm()
             if firm is None:
                 raise WorkshopError(f"The workshop is full: all {len(self.market.specs)} "
                                     "firms have a team. Ask the facilitator.")
-            record = Join(team=text, token=secrets.token_urlsafe(18), firm=firm)
+            token = secrets.token_urlsafe(18)
+            record = Join(team=text, token_sha256=sha256(token), firm=firm)
             self._commit(record)
-            return self.market.teams[record.token]
+            team = self.market.teams[record.token_sha256]
+            team.token = token
+            return team
 
-    def submit(self, token: str, levers: dict[str, Any], price: Any, reorganize: Any) -> None:
+    def submit(self, token: str, levers: Any, price: Any, reorganize: Any) -> None:
         """Lock a team's decisions for the current round."""
         with self.lock:
             team = self.team(token)
@@ -512,10 +552,13 @@ class Workshop:
         self._act("reopen")
 
     def remove(self, name: str) -> None:
-        """Remove a team; its firm keeps its last decisions and no page can steer it."""
+        """Remove a team: its link stops working; its firm keeps its last decisions.
+
+        The firm is free for the next team that joins.
+        """
         with self.lock:
-            if name not in {t.name for t in self.teams()}:
-                raise WorkshopError(f"Remove: there is no team “{name}”.")
+            if not isinstance(name, str) or self.market.active(name) is None:
+                raise WorkshopError(f"Remove: there is no team “{str(name)[:NAME_MAX]}”.")
             self._commit(Remove(team=name))
 
     def broadcast(self, text: str) -> None:
@@ -524,19 +567,51 @@ class Workshop:
             clean = str(text).strip()
             if not clean:
                 raise WorkshopError("Message: type something to send.")
-            if len(clean) > 300:
-                raise WorkshopError(f"Message: at most 300 characters (this one has "
+            if len(clean) > TEXT_MAX:
+                raise WorkshopError(f"Message: at most {TEXT_MAX} characters (this one has "
                                     f"{len(clean)}).")
             self._commit(Broadcast(text=clean))
+
+    def note_refused(self, page: str, action: str, reason: str, team: str | None = None) -> None:
+        """Log a message a page sent that its model refused (best effort: never raises)."""
+        self._note(Refusal(page=page, team=team, action=action[:40],  # type: ignore[arg-type]
+                           reason=reason[:TEXT_MAX]))
+
+    def note_fault(self, page: str, error: str) -> None:
+        """Log a fault while serving a page, for the facilitator (best effort: never raises)."""
+        self._note(Fault(page=page, error=error[:TEXT_MAX]))  # type: ignore[arg-type]
+
+    def _note(self, record: Any) -> None:
+        # the log cannot be written: the page has said what went wrong already
+        with contextlib.suppress(WorkshopError):
+            self._commit(record)
+
+    def act(self, kind: str) -> None:
+        """One of the facilitator's actions without arguments, by its record's kind."""
+        if kind not in ACTIONS:
+            raise WorkshopError(f"Action: {kind!r} is not one of {', '.join(ACTIONS)}.")
+        self._act(kind)
 
     def _act(self, kind: str) -> None:
         with self.lock:
             self._commit(Act(kind=kind))  # type: ignore[arg-type]
 
-    def _commit(self, record: Any) -> None:
-        """Write the record to the log, then apply it (the log never lags the market)."""
+    def _commit(self, body: Any) -> None:
+        """Check the record by the session's rules, log it (fsynced), then apply it.
+
+        The log never lags the market: if the write fails (a full disk), the action is
+        refused with one line and the market stays where the log ends.
+        """
         with self.changed:
-            _write(self._handle, record)
+            record = seal(body, self._head)
+            self.market.check(record)
+            try:
+                append(self._fd, record)
+            except OSError as exc:
+                raise WorkshopError(f"Not done: the workshop's log cannot be written "
+                                    f"({exc.strerror or exc}); nothing changed. Free space on "
+                                    "the disk, then try again.") from None
+            self._head = record.digest
             self.market.apply(record)
             self.records.append(record)
             self.version += 1
@@ -623,44 +698,23 @@ def _rank(rows: list[dict[str, Any]], column: str, best_high: bool) -> None:
         row[f"{column}_rank"] = known.index(value) + 1 if value == value else len(known) + 1
 
 
-def read_log(path: Path) -> list[Any]:
-    """The records of a log file, validated; a bad line is one clear error (file, line)."""
-    records: list[Any] = []
-    with path.open(encoding="utf-8") as handle:
-        for number, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
-            try:
-                record = _RECORD.validate_python(json.loads(line))
-            except (json.JSONDecodeError, ValidationError) as exc:
-                detail = (exc.errors()[0] if isinstance(exc, ValidationError) else None)
-                where = ".".join(str(p) for p in detail["loc"]) if detail else ""
-                why = detail["msg"] if detail else str(exc)
-                raise OutsideInError(f"{path}: line {number}: {where + ': ' if where else ''}"
-                                     f"{why}") from None
-            if (number == 1) != (record.kind == "start"):
-                raise OutsideInError(f"{path}: line {number}: the first line, and only it, "
-                                     "must be the workshop's start")
-            records.append(record)
-    if not records:
-        raise OutsideInError(f"{path}: the log is empty")
-    return records
+def _private_folder(folder: Path) -> None:
+    """Make ``folder`` (and its parents) if need be, readable by its owner only (0700)."""
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    if stat.S_IMODE(folder.stat().st_mode) != 0o700:
+        folder.chmod(0o700)
 
 
-def _write(handle: IO[str], record: Any) -> None:
-    handle.write(json.dumps(record.model_dump(), sort_keys=True) + "\n")
-    handle.flush()
-    os.fsync(handle.fileno())
-
-
-def _lock(folder: Path) -> IO[str]:
-    handle = (folder / LOCK_NAME).open("a")
+def _lock(folder: Path) -> int:
+    """Hold an OS lock on the folder itself (not on a file that could be deleted)."""
+    (folder / LOCK_NAME).touch(mode=0o600, exist_ok=True)  # says what the folder is
+    fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
     try:
-        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except OSError:
-        handle.close()
+        os.close(fd)
         raise OutsideInError(f"log: {folder} is in use by another workshop server") from None
-    return handle
+    return fd
 
 
 def _load_scenario(path: Path | None) -> Any:
