@@ -486,7 +486,7 @@ def candidate_upkeep(spec: ExperimentSpec, levers: Mapping[str, Any]) -> float:
     else:
         preset = params.structure or "outside_in"
     values = PRESETS[preset].lever_values(overrides)
-    return float(upkeep(values, params.lever_cost, params.departments))
+    return float(upkeep(values, params.lever_cost))
 
 
 def identity(spec: RobustSpec) -> dict[str, Any]:
