@@ -508,6 +508,13 @@ def _paths(series: dict[int, list[pd.DataFrame]], labels: tuple[str, str]) -> pd
             mean, low, high = band(np.vstack([c[:length] for c in columns]),
                                    least=MIN_IN_BUSINESS if metric in reg.IN_BUSINESS_ONLY
                                    else 1)
+            # A band is cut to the values its series can take (a share in [0, 1], a gap or a
+            # count at least 0): the cut keeps every possible value, so the band's coverage.
+            kind = reg.outcome(metric)
+            if kind.unit == "share":
+                low, high = np.clip(low, 0.0, 1.0), np.clip(high, 0.0, 1.0)
+            elif kind.bounded:
+                low = np.maximum(low, 0.0)
             frames.append(pd.DataFrame({"organization": label, "metric": metric,
                                         "step": np.arange(length), "mean": mean, "low": low,
                                         "high": high}))

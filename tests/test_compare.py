@@ -129,6 +129,12 @@ def test_paths_have_bands_and_events_are_scheduled(small: Scenario) -> None:
     assert (share["low"] <= share["mean"] + 1e-12).all()
     assert (share["mean"] <= share["high"] + 1e-12).all()
     assert result.scheduled == [(8, "shock"), (16, "entrant")]
+    # every band stays within what its series can take: shares in [0, 1], gaps and counts >= 0
+    paths = result.paths.dropna(subset=["low", "high"])
+    shares = paths[paths["metric"].isin(["market_share", "entrants_share"])]
+    assert shares["low"].between(0.0, 1.0).all() and shares["high"].between(0.0, 1.0).all()
+    assert (paths.loc[paths["metric"].isin(["awareness_gap", "action_gap", "failures"]),
+                      "low"] >= 0.0).all()
 
 
 def test_handout_names_its_framing_and_is_self_contained(small: Scenario) -> None:
