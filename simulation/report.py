@@ -279,8 +279,12 @@ def encounter_rows(result: Comparison, whats: Sequence[str]) -> list[list[str]]:
     e = result.encounters
     e = e[(e["framing"] == result.framing) & e["what"].isin(list(whats))]
     rows = []
-    for key, group in e.groupby(["k", "what"], sort=True):
-        k, what = int(key[0]), str(key[1])  # type: ignore[call-overload]
+    order = {what: i for i, what in enumerate(whats)}  # noticed before answered
+    groups: list[tuple[tuple[int, str], pd.DataFrame]] = [
+        ((int(key[0]), str(key[1])), group)  # type: ignore[index, call-overload]
+        for key, group in e.groupby(["k", "what"])]
+    groups.sort(key=lambda kv: (kv[0][0], order[kv[0][1]]))
+    for (k, what), group in groups:
         arrived = group["arrived"].to_numpy(dtype=float)
         cells = [f"{_ordinal_name(str(what), int(k))}: {reg.label(str(what))}",
                  f"{np.min(arrived):.0f}" if np.ptp(arrived) == 0 else
