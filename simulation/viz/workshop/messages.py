@@ -22,7 +22,7 @@ type, send a broadcast    :class:`DraftMessage`,              the facilitator's 
 
 :func:`parse` turns a refusal into :class:`RefusedError`, whose text is one line naming the
 field, what was wrong and what is allowed; the page shows it and the session logs it as a
-``refused`` record (``docs/WORKSHOP.md`` describes the log). :class:`Decisions` is also what
+``refused`` record (``docs/workshop-log.md`` describes the log). :class:`Decisions` is also what
 a ``submit`` record of the log holds, so a replayed log is checked by the same rules.
 """
 
