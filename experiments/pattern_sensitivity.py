@@ -181,18 +181,22 @@ def run_sensitivity(patterns: Sequence[Pattern], executor: Executor, folder: Pat
     return SensitivityResult(indices, notes, runs, wall, samples, replications, months)
 
 
-NONE_STANDS_OUT = "no constant stands out: every total index's interval reaches 0 (add samples)"
+LEAST_SHARE = 0.05
+"""A constant 'decides' a claim only if its total index is above this beyond its interval."""
+NONE_STANDS_OUT = ("no constant stands out: every total index's interval reaches below 0.05 "
+                   "(add samples)")
 
 
 def decided_by(indices: pd.DataFrame, top: int = 2) -> pd.DataFrame:
     """Per (pattern, check): the constants with the largest total index, strongest first.
 
-    Only constants whose total index is told from 0 (``ST - ST_conf > 0``) are named; a check
-    where none is says so (:data:`NONE_STANDS_OUT`).
+    Only constants whose total index is told from a small one (``ST - ST_conf >`` the
+    :data:`LEAST_SHARE` of the variance) are named; a check where none is says so
+    (:data:`NONE_STANDS_OUT`).
     """
     rows = []
     for (pattern, check), group in indices.groupby(["pattern", "check"], sort=False):
-        clear = group[group["ST"] - group["ST_conf"] > 0]
+        clear = group[group["ST"] - group["ST_conf"] > LEAST_SHARE]
         best = clear.sort_values("ST", ascending=False).head(top)
         text = ", ".join(f"{r.constant} (ST {r.ST:.2f} ± {r.ST_conf:.2f}, S1 {r.S1:.2f})"
                          for r in best.itertuples()) or NONE_STANDS_OUT
