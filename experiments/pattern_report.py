@@ -193,12 +193,21 @@ def _thresholds(check: CheckResult) -> list[float]:
 
 
 def _lines(ax: Axes, check: CheckResult, vertical: bool) -> None:
+    criterion = check.check.criterion
+    name = "margin" if criterion is not None and criterion.claim != "superiority" \
+        else "minimum effect"
+    labelled: set[str] = set()
     for value in _thresholds(check):
         line = ":" if value == 0.0 else "--"
+        label = "no effect" if value == 0.0 else name
+        shown = None if label in labelled else label
+        labelled.add(label)
         if vertical:
-            ax.axvline(value, color="#57606a", linewidth=0.8, linestyle=line)
+            ax.axvline(value, color="#57606a", linewidth=0.8, linestyle=line, label=shown)
         else:
-            ax.axhline(value, color="#57606a", linewidth=0.8, linestyle=line)
+            ax.axhline(value, color="#57606a", linewidth=0.8, linestyle=line, label=shown)
+    if criterion is not None:
+        ax.legend(fontsize=8, loc="best", framealpha=0.8)
 
 
 def _is_curve(result: PatternResult, check: CheckResult) -> bool:

@@ -7,8 +7,10 @@ deciding check's effect (its per-seed statistic, averaged over the levels). The 
 are an ordinary experiment spec run by the sweep engine (:func:`experiments.sweep.run_sweep`)
 on the suite's executor (local processes or Dask), stored as every sweep is, and analysed
 by :func:`experiments.designs.analyze_sobol` (SALib): first-order and total indices with
-their bootstrap intervals. The constant with the largest total index "decides mostly" the
-claim, and is stated in ``docs/ODD.md`` as an assumption the claim rests on.
+their bootstrap intervals. Every sample runs on the same seeds (common random numbers), so
+the indices apportion what the constants do, not seed noise between samples. The constants
+whose total index is largest (and told from 0) "decide mostly" the claim, and are stated in
+``docs/ODD.md`` as assumptions the claim rests on.
 """
 
 from __future__ import annotations
@@ -99,6 +101,9 @@ def sensitivity_spec(pattern: Pattern, *, samples: int, replications: int, steps
             "conditions": {k: {"range": [lo, hi]} for k, (lo, hi) in ranges.items()},
             "design": {"kind": "sobol", "samples": samples, "second_order": False},
             "replications": replications, "seed": seed,
+            # every sample on the same seeds (common random numbers): the indices apportion
+            # the constants' effect, not the seed-to-seed noise of one sample against another
+            "paired": list(ranges),
             "analysis": {"outcomes": [effect_name(i) for i in deciding(pattern)]}}
     return parse_spec(data, source=f"sensitivity of {pattern.name}")
 
@@ -127,7 +132,7 @@ def run_sensitivity(patterns: Sequence[Pattern], executor: Executor, folder: Pat
     ``constants`` keeps only the named constants (a smaller design); by default all of
     :func:`~experiments.patterns.behavioural_constants`.
     """
-    from experiments.analysis import load, replicate_means
+    from experiments.analysis import load, replicate_means, sobol_warnings
     from experiments.designs import analyze_sobol
     from experiments.sweep import run_sweep
 
@@ -160,7 +165,12 @@ def run_sensitivity(patterns: Sequence[Pattern], executor: Executor, folder: Pat
                 notes.append(f"{pattern.name} / {label}: the effect is the same in every "
                              "sample (or undefined); no variance to apportion")
                 continue
-            table = analyze_sobol(spec, y)["first_total"].reset_index()
+            table = analyze_sobol(spec, y)["first_total"]
+            unreadable = sum(1 for w in sobol_warnings(table, name) if "wider" in w)
+            if unreadable:
+                notes.append(f"{pattern.name} / {label}: {unreadable} of {2 * len(table)} "
+                             "indices have intervals wider than themselves (add samples)")
+            table = table.reset_index()
             frames.append(table.rename(columns={"factor": "constant"}).assign(
                 pattern=pattern.name, check=label, unit=pattern.checks[index].unit,
                 effect_mean=float(np.mean(y)), effect_sd=float(np.std(y))))
@@ -171,14 +181,26 @@ def run_sensitivity(patterns: Sequence[Pattern], executor: Executor, folder: Pat
     return SensitivityResult(indices, notes, runs, wall, samples, replications, months)
 
 
+LEAST_SHARE = 0.05
+"""A constant 'decides' a claim only if its total index is above this beyond its interval."""
+NONE_STANDS_OUT = ("no constant stands out: every total index's interval reaches below 0.05 "
+                   "(add samples)")
+
+
 def decided_by(indices: pd.DataFrame, top: int = 2) -> pd.DataFrame:
-    """Per (pattern, check): the constants with the largest total index, strongest first."""
+    """Per (pattern, check): the constants with the largest total index, strongest first.
+
+    Only constants whose total index is told from a small one (``ST - ST_conf >`` the
+    :data:`LEAST_SHARE` of the variance) are named; a check where none is says so
+    (:data:`NONE_STANDS_OUT`).
+    """
     rows = []
     for (pattern, check), group in indices.groupby(["pattern", "check"], sort=False):
-        best = group.sort_values("ST", ascending=False).head(top)
-        rows.append({"pattern": pattern, "check": check, "decided mostly by": ", ".join(
-            f"{r.constant} (ST {r.ST:.2f} ± {r.ST_conf:.2f}, S1 {r.S1:.2f})"
-            for r in best.itertuples())})
+        clear = group[group["ST"] - group["ST_conf"] > LEAST_SHARE]
+        best = clear.sort_values("ST", ascending=False).head(top)
+        text = ", ".join(f"{r.constant} (ST {r.ST:.2f} ± {r.ST_conf:.2f}, S1 {r.S1:.2f})"
+                         for r in best.itertuples()) or NONE_STANDS_OUT
+        rows.append({"pattern": pattern, "check": check, "decided mostly by": text})
     return pd.DataFrame(rows, columns=["pattern", "check", "decided mostly by"])
 
 

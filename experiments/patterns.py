@@ -39,7 +39,7 @@ COMMON: dict[str, Any] = {"customers": 2000, "shock_rate": 0.0, "entrant_rate": 
 """Model keywords every pattern starts from (a pattern's ``base`` and arms override them)."""
 STEPS = 240
 """Months per run."""
-SEEDS = {"pilot": 8, "max": 48, "quick_pilot": 4, "quick_max": 8}
+SEEDS = {"pilot": 8, "max": 48, "quick_pilot": 4, "quick_max": 6}
 """Paired replications per arm and level. Each pattern starts with ``pilot`` seeds; the suite
 then adds seeds until every deciding check has :data:`POWER` for its minimum effect (or
 margin) at the suite's Holm level, at most ``max`` (``quick_*`` for ``--quick``)."""

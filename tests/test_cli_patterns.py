@@ -170,3 +170,16 @@ def test_bad_robustness_and_sensitivity_options_exit_2_and_write_nothing(tmp_pat
     assert main(["patterns", "--only", "quiet", "--out", str(out), *args]) == 2
     _one_line_error(capsys, word)
     assert not out.exists()
+
+
+def test_decided_by_names_only_constants_whose_total_index_is_told_from_a_small_one():
+    from experiments.pattern_sensitivity import NONE_STANDS_OUT, decided_by
+
+    indices = pd.DataFrame({"pattern": "p", "check": "c",
+                            "constant": ["lever_cost", "fixed_cost", "loyalty"],
+                            "S1": [0.5, 0.3, 0.0], "S1_conf": [0.1, 0.2, 0.01],
+                            "ST": [0.6, 0.9, 0.001], "ST_conf": [0.1, 2.0, 0.0001]})
+    text = decided_by(indices)["decided mostly by"].item()
+    assert text.startswith("lever_cost") and "fixed_cost" not in text and "loyalty" not in text
+    noisy = indices.assign(ST_conf=[1.0, 2.0, 0.0001])
+    assert decided_by(noisy)["decided mostly by"].item() == NONE_STANDS_OUT

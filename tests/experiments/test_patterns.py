@@ -73,3 +73,42 @@ def test_the_executor_runs_the_pattern_function_by_name():
     with LocalExecutor(1) as executor:
         executor.run(planned.tasks, records.append, planned=len(planned.tasks))
     assert len(records) == 2 and all(r.seed == planned.tasks[r.run_id].seed for r in records)
+
+
+def test_the_sensitivity_constants_come_from_the_parameter_table(monkeypatch):
+    import simulation.params as params
+    from experiments.patterns import VARIANTS, behavioural_constants
+
+    quiet = next(p for p in PATTERNS if p.name == "quiet")
+    found = behavioural_constants(quiet)
+    assert "lever_cost" in found and "max_change" in found
+    assert not set(found) & set(params.LEVERS)
+    assert not set(found) & {k for v in VARIANTS for k in v.params}
+    assert not set(found) & set(quiet.base)                  # the regime is not a factor
+    for name, (low, high) in found.items():
+        bound = params.PARAMETERS[name].metadata["bound"]
+        assert bound.low <= low < params.PARAMETERS[name].default < high <= bound.high
+    renamed = {("lever_upkeep" if k == "lever_cost" else k): v
+               for k, v in params.PARAMETERS.items()}
+    monkeypatch.setattr(params, "PARAMETERS", renamed)
+    again = behavioural_constants(quiet)
+    assert "lever_upkeep" in again and "lever_cost" not in again
+
+
+def test_every_variant_is_a_valid_setting_of_the_model():
+    from experiments.patterns import VARIANTS
+    from simulation.params import PARAMETERS, ModelParams
+
+    assert len(VARIANTS) >= 15 and len({v.name for v in VARIANTS}) == len(VARIANTS)
+    for variant in VARIANTS:
+        assert set(variant.params) <= set(PARAMETERS), variant.name
+        ModelParams.from_kwargs(**variant.params)
+
+
+def test_every_deciding_check_states_its_size_and_reason_and_every_pattern_its_regime():
+    for pattern in PATTERNS:
+        assert pattern.regime, pattern.name
+        for check in pattern.checks:
+            if check.criterion is not None:
+                assert check.criterion.size > 0 and check.criterion.why
+                assert check.unit, check.label
