@@ -31,7 +31,7 @@ import math
 import random
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
@@ -344,7 +344,6 @@ class RobustResult:
     runs: int
     ran_now: int
     wall_seconds: float
-    notes: list[str] = field(default_factory=list)
 
     @property
     def pareto(self) -> pd.DataFrame:
