@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -93,13 +94,16 @@ def test_a_docking_sweep_gives_the_same_numbers_with_one_worker_or_two(tmp_path)
     assert not math.isnan(float(np.mean(one["code_score"])))
 
 
+BRIDGE = Path(__file__).resolve().parents[2] / "experiments" / "docking" / "specs"
+
+
 @pytest.mark.parametrize("name", ["bridge_march", "bridge_coordination"])
-def test_the_bridge_specs_first_runs_succeed(name):
+def test_the_bridge_specs_load_and_their_first_and_last_runs_succeed(name):
     from experiments.runner import run_task
     from experiments.spec import load_spec
     from experiments.sweep import make_plan
 
-    spec = load_spec(name)
+    spec = load_spec(BRIDGE / f"{name}.yaml")
     plan = make_plan(spec)
     tasks = list(plan.tasks())
     # the first and the last sample: every factor at its first and at its last level
