@@ -27,6 +27,7 @@ RECREATED = {(0.9, 0.1): 0.97, (0.9, 0.9): 0.73, (0.1, 0.1): 0.86}
 """The levels the targets check, at (p2, p1): the re-creation's values as the issue quotes
 them (its table, rounded to two places)."""
 
+
 def expected_peaks_random(n: int) -> float:
     """Expected local optima of a fully random landscape (K = N - 1): 2^N / (N + 1).
 
