@@ -95,7 +95,7 @@ def test_a_shipped_spec_runs_by_name_and_a_wrong_name_lists_them(
     monkeypatch.chdir(tmp_path)
     assert load_spec("crossover").name == "crossover"
     with pytest.raises(SpecError, match="crosover: no such file, nor a shipped spec.*"
-                                        "crossover, levers_sobol"):
+                                        "crossover, lever_interactions, levers_sobol"):
         load_spec("crosover")
     with pytest.raises(SpecError, match="missing.yaml: cannot be read"):
         load_spec("missing.yaml")
