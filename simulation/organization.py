@@ -189,12 +189,7 @@ class Organizations:
             self.links[start:start + n, start:start + n] = links
         self.member = np.zeros((self.n_firms, k))
         self.member[self.firm_of, np.arange(k)] = 1.0
-        size = self.member.sum(axis=1)
-        n_facing = self.member @ self.facing
-        self.n_facing = n_facing[self.firm_of]
-        self.n_internal = (size - n_facing)[self.firm_of]
-        self.mean_of = self.member / np.maximum(size, 1.0)[:, None]
-        self.size = size
+        self.n_facing = (self.member @ self.facing)[self.firm_of]
         self._apply_levers()
         self._dirty = False
 
