@@ -22,22 +22,10 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from experiments.pattern_stats import holm
 from simulation.params import LEVERS
 
 CONDITIONS: tuple[str, ...] = ("turbulence", "momentum")
-
-
-def holm(pvalues: np.ndarray) -> np.ndarray:
-    """Holm's step-down adjusted p-values (each at most 1, order kept)."""
-    p = np.asarray(pvalues, dtype=float)
-    order = np.argsort(p)
-    m = p.size
-    adjusted = np.empty(m)
-    running = 0.0
-    for rank, i in enumerate(order):
-        running = max(running, min(1.0, (m - rank) * p[i]))
-        adjusted[i] = running
-    return adjusted
 
 
 def pair_contrasts(runs: pd.DataFrame, outcome: str, a: str, b: str) -> pd.Series:
@@ -66,7 +54,7 @@ def interaction_table(runs: pd.DataFrame, outcome: str = "mean_share") -> pd.Dat
                          "n": x.size, "mean": mean, "lower": mean - t * se,
                          "upper": mean + t * se, "p": p})
     table = pd.DataFrame(rows)
-    table["p_holm"] = holm(table["p"].to_numpy())
+    table["p_holm"] = holm(table["p"].tolist())
     table["sign"] = np.select([(table["p_holm"] < 0.05) & (table["mean"] > 0),
                                (table["p_holm"] < 0.05) & (table["mean"] < 0)],
                               ["complements", "substitutes"], "neither (n.s.)")

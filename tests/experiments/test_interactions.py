@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from experiments.interactions import holm, interaction_table
+from experiments.interactions import interaction_table
 from simulation.params import LEVERS
 
 
@@ -16,11 +16,6 @@ def factorial(outcome, replications=4):
             rows.append({**x, "turbulence": 0.01, "momentum": 0.9, "replication": rep,
                          "mean_share": outcome(x, rep)})
     return pd.DataFrame(rows)
-
-
-def test_holm_matches_a_hand_computed_example():
-    # sorted 0.01, 0.02, 0.03, 0.2 -> 4 x 0.01, max(3 x 0.02, .04), max(2 x 0.03, .06), 0.2
-    assert holm(np.array([0.03, 0.01, 0.2, 0.02])) == pytest.approx([0.06, 0.04, 0.2, 0.06])
 
 
 def test_a_product_of_two_levers_is_a_complement_and_a_sum_no_interaction():
