@@ -35,7 +35,19 @@ def problem(spec: ExperimentSpec) -> dict[str, Any]:
             bounds.append([float(factor.range[0]), float(factor.range[1])])
         else:
             bounds.append([0.0, float(len(factor.levels or ()))])
-    return {"num_vars": len(names), "names": names, "bounds": bounds}
+    out: dict[str, Any] = {"num_vars": len(names), "names": names, "bounds": bounds}
+    if spec.design.groups:
+        group = spec.design.group_of()
+        out["groups"] = [group[n] for n in names]
+    return out
+
+
+def index_names(spec: ExperimentSpec) -> list[str]:
+    """What the indices apportion: the factors, or the groups (in order of first factor)."""
+    if not spec.design.groups:
+        return list(spec.factors)
+    group = spec.design.group_of()
+    return list(dict.fromkeys(group[n] for n in spec.factors))
 
 
 def sampler_seed(spec: ExperimentSpec) -> int:
@@ -121,7 +133,7 @@ def analyze_sobol(spec: ExperimentSpec, y: np.ndarray, *, seed: int | None = Non
                                        calc_second_order=spec.design.second_order,
                                        num_resamples=num_resamples,
                                        seed=sampler_seed(spec) if seed is None else seed)
-    names = list(spec.factors)
+    names = index_names(spec)
     first_total = pd.DataFrame({"S1": result["S1"], "S1_conf": result["S1_conf"],
                                 "ST": result["ST"], "ST_conf": result["ST_conf"]},
                                index=pd.Index(names, name="factor"))
@@ -151,7 +163,7 @@ def analyze_morris(spec: ExperimentSpec, y: np.ndarray, *, seed: int | None = No
                                     num_levels=spec.design.levels,
                                     seed=sampler_seed(spec) if seed is None else seed)
     return pd.DataFrame({k: result[k] for k in ("mu", "mu_star", "mu_star_conf", "sigma")},
-                        index=pd.Index(list(spec.factors), name="factor"))
+                        index=pd.Index(index_names(spec), name="factor"))
 
 
 def _check_length(spec: ExperimentSpec, y: np.ndarray) -> None:

@@ -34,6 +34,7 @@ from experiments.patterns import (
     STEPS,
     Pattern,
     behavioural_constants,
+    constant_groups,
     pattern_run,
 )
 from experiments.spec import ExperimentSpec, parse_spec, register_model
@@ -90,16 +91,23 @@ def pattern_effects(params: Mapping[str, Any], seed: int, *, steps: int, series_
 
 def sensitivity_spec(pattern: Pattern, *, samples: int, replications: int, steps: int,
                      seed: int, quick: bool = False,
-                     constants: Mapping[str, tuple[float, float]] | None = None
-                     ) -> ExperimentSpec:
-    """The Sobol experiment of one pattern: its constants as conditions, its effects out."""
+                     constants: Mapping[str, tuple[float, float]] | None = None,
+                     grouped: bool = True) -> ExperimentSpec:
+    """The Sobol experiment of one pattern: its constants as conditions, its effects out.
+
+    ``grouped`` apportions the :data:`~experiments.patterns.SENSITIVITY_GROUPS` (every
+    constant of a group still takes its own value in each sample); otherwise each constant.
+    """
     ranges = constants if constants is not None else behavioural_constants(pattern)
+    design: dict[str, Any] = {"kind": "sobol", "samples": samples, "second_order": False}
+    if grouped:
+        design["groups"] = constant_groups(list(ranges))
     data = {"name": f"sensitivity-{pattern.name}",
             "description": f"Sobol indices of the effects of pattern {pattern.name}",
             "model": MODEL, "base": {PATTERN_KEY: pattern.name, QUICK_KEY: quick},
             "steps": steps,
             "conditions": {k: {"range": [lo, hi]} for k, (lo, hi) in ranges.items()},
-            "design": {"kind": "sobol", "samples": samples, "second_order": False},
+            "design": design,
             "replications": replications, "seed": seed,
             # every sample on the same seeds (common random numbers): the indices apportion
             # the constants' effect, not the seed-to-seed noise of one sample against another
@@ -129,8 +137,9 @@ def run_sensitivity(patterns: Sequence[Pattern], executor: Executor, folder: Pat
                     constants: Sequence[str] | None = None) -> SensitivityResult:
     """Run each pattern's Sobol sweep into ``folder/sweeps/<name>`` and compute its indices.
 
-    ``constants`` keeps only the named constants (a smaller design); by default all of
-    :func:`~experiments.patterns.behavioural_constants`.
+    By default every one of :func:`~experiments.patterns.behavioural_constants` varies and
+    the indices are its groups' (:data:`~experiments.patterns.SENSITIVITY_GROUPS`);
+    ``constants`` keeps only the named constants and apportions them one by one.
     """
     from experiments.analysis import load, replicate_means, sobol_warnings
     from experiments.designs import analyze_sobol
@@ -147,7 +156,8 @@ def run_sensitivity(patterns: Sequence[Pattern], executor: Executor, folder: Pat
             notes.append(f"{pattern.name}: fewer than two constants to vary; skipped")
             continue
         spec = sensitivity_spec(pattern, samples=samples, replications=replications,
-                                steps=months, seed=seed, quick=quick, constants=ranges)
+                                steps=months, seed=seed, quick=quick, constants=ranges,
+                                grouped=not constants)
         out = folder / "sweeps" / pattern.name
         result = run_sweep(spec, out, executor=executor)
         runs += result.planned
@@ -171,6 +181,8 @@ def run_sensitivity(patterns: Sequence[Pattern], executor: Executor, folder: Pat
                 notes.append(f"{pattern.name} / {label}: {unreadable} of {2 * len(table)} "
                              "indices have intervals wider than themselves (add samples)")
             table = table.reset_index()
+            members = spec.design.groups or {}
+            table["members"] = [", ".join(members.get(f, [f])) for f in table["factor"]]
             frames.append(table.rename(columns={"factor": "constant"}).assign(
                 pattern=pattern.name, check=label, unit=pattern.checks[index].unit,
                 effect_mean=float(np.mean(y)), effect_sd=float(np.std(y))))
@@ -220,7 +232,12 @@ def write(result: SensitivityResult, folder: Path) -> Path:
              f"{result.replications} seeds per sample, {result.steps} months; SALib, "
              "first-order S1 and total ST with 95% bootstrap half-widths) of each deciding "
              "check's effect over the model's behavioural constants, each varied over its "
-             "default x (1 -/+ 0.5) within its allowed range. "
+             "default x (1 -/+ 0.5) within its allowed range"
+             + (", apportioned by group (a group's constants move independently; its "
+                "indices are theirs together; members listed)"
+                if "members" in result.indices and (result.indices["members"]
+                                                    != result.indices["constant"]).any()
+                else "") + ". "
              f"{result.runs} model-function runs (each runs every arm and level of its "
              f"pattern), {result.wall_seconds / 60:.1f} min.</p>",
              "<h2>Decided mostly by</h2>",
@@ -228,8 +245,10 @@ def write(result: SensitivityResult, folder: Path) -> Path:
     for note in result.notes:
         parts.append(f"<p>{html.escape(note)}</p>")
     for (pattern, check), group in result.indices.groupby(["pattern", "check"], sort=False):
-        shown = group.sort_values("ST", ascending=False)[["constant", "S1", "S1_conf", "ST",
-                                                          "ST_conf"]]
+        columns = ["constant", "S1", "S1_conf", "ST", "ST_conf"]
+        if "members" in group and (group["members"] != group["constant"]).any():
+            columns.append("members")
+        shown = group.sort_values("ST", ascending=False)[columns]
         parts.append(f"<h2>{html.escape(str(pattern))}: {html.escape(str(check))}</h2>")
         parts.append(shown.to_html(index=False, border=0, float_format=lambda v: f"{v:.3f}"))
     style = ("body{font-family:sans-serif;max-width:1100px;margin:2em auto;color:#222}"

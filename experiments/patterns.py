@@ -543,6 +543,38 @@ SENSITIVITY_SAMPLES = 16
 SENSITIVITY_REPLICATIONS = 2
 """Seeds per sample of ``--sensitivity`` (each runs every arm and level of the pattern)."""
 
+SENSITIVITY_GROUPS: dict[str, tuple[str, ...]] = {
+    "customers' choice": ("switch_rate", "loyalty", "fit_sensitivity", "price_sensitivity",
+                          "outside_option"),
+    "sensing": ("sense_noise", "hear_current", "belief_gain", "trend_noise",
+                "anticipation_months", "noise_filter", "detect_share"),
+    "carrying out": ("execution_noise", "borrowed_capability", "roadmap_speed", "silo_lag",
+                     "max_change", "interdependence"),
+    "low-cost answer": ("answer_rate", "answer_spend", "cost_floor"),
+    "entrants": ("entrant_price", "entrant_capacity", "entrant_growth", "entrant_improvement",
+                 "entrant_performance", "entrant_cash", "entrant_overhead",
+                 "entrant_unit_cost"),
+    "running costs": ("unit_cost", "fixed_cost", "variety_cost", "change_cost",
+                      "starting_cash"),
+    "lever upkeep": ("lever_cost",),
+    "shocks and reorganizations": ("shock_size", "reorganize_cost", "transition_disruption"),
+    "measurement thresholds": ("recovery_fraction", "serve_share"),
+}
+"""The groups ``--sensitivity`` apportions by default (a grouped Saltelli design: 9 groups
+instead of 40 constants, so the indices are readable at a sample size a laptop can run);
+``--constants`` varies named constants one by one instead. Every behavioural constant is in
+exactly one group (a test checks it; a constant added to the parameter table without a
+group is its own group)."""
+
+
+def constant_groups(names: Sequence[str]) -> dict[str, list[str]]:
+    """The :data:`SENSITIVITY_GROUPS` of ``names`` (groups left empty are dropped)."""
+    of = {c: g for g, members in SENSITIVITY_GROUPS.items() for c in members}
+    out: dict[str, list[str]] = {}
+    for name in names:
+        out.setdefault(of.get(name, name), []).append(name)
+    return out
+
 
 def behavioural_constants(pattern: Pattern) -> dict[str, tuple[float, float]]:
     """The constants a pattern's sensitivity analysis varies, with their ranges.

@@ -123,6 +123,9 @@ class Design(_Strict):
     ``grid`` crosses every level; ``lhs`` draws ``samples`` points (Latin hypercube);
     ``sobol`` draws Saltelli's ``samples * (2D + 2)`` points (``samples * (D + 2)`` without
     second order) and ``morris`` ``trajectories * (D + 1)``, all through SALib's samplers.
+    ``groups`` (sobol, morris) names groups of factors that move together in the sampler
+    and are apportioned together (SALib's ``groups``): D is then the number of groups, and
+    the indices are the groups'.
     """
 
     kind: Literal["grid", "lhs", "sobol", "morris"] = "grid"
@@ -131,6 +134,9 @@ class Design(_Strict):
     second_order: bool = Field(True, description="sobol: also estimate second-order indices")
     trajectories: int | None = Field(None, ge=2, le=100_000, description="morris trajectories")
     levels: int = Field(4, ge=2, le=100, description="morris grid levels (even)")
+    groups: dict[str, list[str]] | None = Field(
+        None, description="sobol, morris: groups of factors apportioned together (name: "
+        "factors); every factor in exactly one group")
 
     @model_validator(mode="after")
     def _sizes(self) -> Design:
@@ -143,7 +149,22 @@ class Design(_Strict):
             raise ValueError("a morris design needs 'trajectories'")
         if self.kind == "morris" and self.levels % 2:
             raise ValueError(f"morris levels = {self.levels} must be even")
+        if self.groups is not None and self.kind not in ("sobol", "morris"):
+            raise ValueError(f"groups: only a sobol or morris design groups factors, not "
+                             f"{self.kind}")
+        if self.groups is not None and second_order_grouped(self):
+            raise ValueError("groups: a grouped sobol design has no second-order indices; "
+                             "set second_order: false")
         return self
+
+    def group_of(self) -> dict[str, str]:
+        """Each grouped factor's group name (empty without groups)."""
+        return {f: g for g, members in (self.groups or {}).items() for f in members}
+
+
+def second_order_grouped(design: Design) -> bool:
+    """Whether a design asks for second-order indices of groups (SALib has none)."""
+    return design.kind == "sobol" and design.second_order and bool(design.groups)
 
 
 class Outputs(_Strict):
@@ -225,6 +246,21 @@ class ExperimentSpec(_Strict):
             if name not in self.factors:
                 raise ValueError(f"paired: {name!r} is not a lever or condition; choose from "
                                  f"{', '.join(self.factors)}")
+        if self.design.groups is not None:
+            seen: dict[str, str] = {}
+            for group, members in self.design.groups.items():
+                for name in members:
+                    if name not in self.factors:
+                        raise ValueError(f"design.groups.{group}: {name!r} is not a lever or "
+                                         f"condition; choose from {', '.join(self.factors)}")
+                    if name in seen:
+                        raise ValueError(f"design.groups: {name!r} is in both {seen[name]!r} "
+                                         f"and {group!r}")
+                    seen[name] = group
+            missing = [n for n in self.factors if n not in seen]
+            if missing:
+                raise ValueError(f"design.groups: {', '.join(missing)} in no group (every "
+                                 "factor belongs to exactly one)")
         for name in self.analysis.heatmap or ():
             if name not in self.factors:
                 raise ValueError(f"analysis.heatmap: {name!r} is not a lever or condition")
@@ -249,7 +285,10 @@ class ExperimentSpec(_Strict):
 
     def digest(self) -> str:
         """Hash the spec's content stably, for the manifest and for resuming."""
-        text = json.dumps(self.model_dump(mode="json"), sort_keys=True)
+        dump = self.model_dump(mode="json")
+        if dump["design"].get("groups") is None:  # specs written before groups keep their digest
+            dump["design"].pop("groups", None)
+        text = json.dumps(dump, sort_keys=True)
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 
     def shrunk(self, *, steps: int | None = None) -> ExperimentSpec:
@@ -265,7 +304,7 @@ class ExperimentSpec(_Strict):
     def sample_count(self) -> int:
         """How many samples the design gives, counted without drawing them."""
         design = self.design
-        d = len(self.factors)
+        d = len(design.groups) if design.groups else len(self.factors)
         if design.kind == "grid":
             return math.prod(len(f.grid_values()) for f in self.factors.values())
         if design.kind == "lhs":

@@ -159,7 +159,41 @@ def test_the_sensitivity_command_runs_end_to_end_and_writes_its_indices(tmp_path
     assert (out / "sweeps" / "quiet" / "manifest.json").exists()
 
 
+def test_by_default_the_sensitivity_apportions_the_groups_of_constants(tmp_path, capsys):
+    from experiments.patterns import PATTERNS, SENSITIVITY_GROUPS, behavioural_constants
+
+    out = tmp_path / "sens"
+    code = main(["patterns", "--sensitivity", "--only", "quiet", "--samples", "2",
+                 "--seeds", "1", "--steps", "6", "--workers", "1", "--quiet",
+                 "--out", str(out)])
+    capsys.readouterr()
+    assert code == 0
+    indices = pd.read_csv(out / "sensitivity.csv")
+    quiet = next(p for p in PATTERNS if p.name == "quiet")
+    varied = set(behavioural_constants(quiet))
+    groups = {g for g, members in SENSITIVITY_GROUPS.items() if varied & set(members)}
+    assert set(indices["constant"]) == groups
+    # each group's row lists the constants it moved, and together they are every one
+    listed = {c.strip() for text in indices["members"] for c in text.split(",")}
+    assert listed == varied
+    # samples x (groups + 2) Sobol points on one seed each
+    manifest = (out / "manifest.json").read_text()
+    assert f'"runs": {2 * (len(groups) + 2)}' in manifest, manifest
+
+
+def test_every_behavioural_constant_is_in_exactly_one_sensitivity_group():
+    from experiments.patterns import PATTERNS, SENSITIVITY_GROUPS, behavioural_constants
+    from simulation.params import PARAMETERS
+
+    members = [c for group in SENSITIVITY_GROUPS.values() for c in group]
+    assert len(members) == len(set(members))
+    assert set(members) <= set(PARAMETERS)
+    varied = {c for p in PATTERNS for c in behavioural_constants(p)}
+    assert varied <= set(members), varied - set(members)
+
+
 @pytest.mark.parametrize("args, word", [
+    (["--seeds", "1"], "at least 2"),
     (["--robustness", "--variants", "bogus"], "bogus"),
     (["--sensitivity", "--constants", "lever_cost,no_such"], "no_such"),
     (["--sensitivity", "--samples", "3"], "power of 2"),

@@ -47,7 +47,8 @@ def patterns(
         min=1, max=100_000, help="months per run (default: the suite's; a shorter run is a "
         "smoke test, not a verdict)")] = None,
     seeds: Annotated[int | None, typer.Option(
-        min=2, max=10_000, help="replications per arm and level (default: the suite's)")]
+        min=1, max=10_000, help="replications per arm and level (default: the suite's; "
+        "at least 2, except for --sensitivity: seeds per sample)")]
     = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="no progress bar")] = False,
     robustness: Annotated[bool, typer.Option(
@@ -62,8 +63,9 @@ def patterns(
         min=1, max=65_536, help="--sensitivity: Saltelli base samples, a power of 2 "
         "(default: the definitions')")] = None,
     constants: Annotated[str | None, typer.Option(
-        help="--sensitivity: comma-separated constants to vary (default: every behavioural "
-        "constant of the parameter table)")] = None,
+        help="--sensitivity: comma-separated constants to vary, each apportioned on its own "
+        "(default: every behavioural constant of the parameter table, apportioned by its "
+        "group)")] = None,
 ) -> None:
     """Run every pattern on paired seeds; print verdicts; write OUT/patterns.html.
 
@@ -77,6 +79,9 @@ def patterns(
     one_backend(workers, scheduler)
     if robustness and sensitivity:
         raise PatternSelectionError("--robustness and --sensitivity: give one of them")
+    if seeds == 1 and not sensitivity:
+        raise PatternSelectionError("--seeds 1: paired checks need at least 2 seeds (1 is "
+                                    "allowed only with --sensitivity)")
     chosen = select([n.strip() for n in only.split(",") if n.strip()] if only else None)
     picked_variants = _variants(variants) if robustness else []
     picked_constants = _constants(chosen, constants, samples) if sensitivity else None

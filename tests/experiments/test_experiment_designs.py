@@ -106,3 +106,54 @@ def test_sobol_analysis_refuses_an_incomplete_design(tmp_path):
     run_sweep(spec, tmp_path / "out", workers=1, max_runs=100)
     with pytest.raises(analysis.AnalysisError, match="need every one of 512 samples"):
         analysis.sensitivity(analysis.load(tmp_path / "out"), "y")
+
+
+def test_grouped_sobol_apportions_ishigami_to_its_groups_as_the_analytic_values(tmp_path):
+    # x1 and x3 act together (sin x1 and x3^4 sin x1), x2 alone and additively: as a group,
+    # {x1, x3} holds S1 = ST = 1 - S1(x2), and x2 its own S1 = ST
+    spec = parse_spec({
+        "name": "ishigami_groups", "model": "experiments.testfunctions:ishigami",
+        "conditions": {k: {"range": [-math.pi, math.pi]} for k in ("x1", "x2", "x3")},
+        "design": {"kind": "sobol", "samples": 1024, "second_order": False,
+                   "groups": {"sine": ["x1", "x3"], "square": ["x2"]}},
+        "seed": 11, "analysis": {"outcomes": ["y"]}})
+    assert planned_samples(spec) == 1024 * (2 + 2)
+    result = run_sweep(spec, tmp_path / "out", workers=1)
+    assert result.completed == 1024 * 4
+    table = analysis.sensitivity(analysis.load(tmp_path / "out"), "y")["first_total"]
+    assert list(table.index) == ["sine", "square"]
+    s2 = ishigami_indices()["S1"]["x2"]
+    for column in ("S1", "ST"):
+        assert table.loc["sine", column] == pytest.approx(1 - s2, abs=0.06)
+        assert table.loc["square", column] == pytest.approx(s2, abs=0.06)
+
+
+@pytest.mark.parametrize(("design", "word"), [
+    ({"kind": "lhs", "samples": 8, "groups": {"g": ["x1", "x2", "x3"]}}, "only a sobol"),
+    ({"kind": "sobol", "samples": 8, "second_order": False,
+      "groups": {"g": ["x1", "x2"]}}, "x3 in no group"),
+    ({"kind": "sobol", "samples": 8, "second_order": False,
+      "groups": {"g": ["x1", "x2", "x3"], "h": ["x1"]}}, "in both"),
+    ({"kind": "sobol", "samples": 8, "second_order": False,
+      "groups": {"g": ["x1", "x2", "x3", "x9"]}}, "'x9' is not a lever or condition"),
+    ({"kind": "sobol", "samples": 8, "groups": {"g": ["x1", "x2", "x3"]}}, "second-order"),
+])
+def test_a_wrong_grouping_is_refused_with_what_is_wrong(design, word):
+    from experiments.spec import SpecError
+
+    with pytest.raises(SpecError, match=word):
+        parse_spec({"name": "g", "model": "experiments.testfunctions:ishigami",
+                    "conditions": {k: {"range": [-1, 1]} for k in ("x1", "x2", "x3")},
+                    "design": design})
+
+
+def test_a_spec_without_groups_keeps_its_digest():
+    # the digest of a spec written before designs had groups (a stored sweep resumes)
+    import hashlib
+    import json
+
+    spec = ishigami_spec(16)
+    dump = spec.model_dump(mode="json")
+    assert dump["design"].pop("groups") is None
+    expected = hashlib.sha256(json.dumps(dump, sort_keys=True).encode()).hexdigest()[:16]
+    assert spec.digest() == expected
