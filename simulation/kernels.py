@@ -27,8 +27,9 @@ import numba
 import numpy as np
 
 from simulation import levers as lv
-from simulation.market import Tally
+from simulation.market import Market, Tally
 from simulation.model import OrgModel
+from simulation.organization import SILO_KINDS, TECHNOLOGY_FRONTIER, Organizations
 
 _jit = numba.njit(cache=True, nogil=True)
 
@@ -187,11 +188,286 @@ def _month(rng: Any, market: Any, offerings: np.ndarray, prices: np.ndarray,
                          market.value, market.per_customer, market.n_active))
 
 
+
+# --- the organizations' month (Organizations.sense, share, decide, alignment) -------------
+@_jit
+def _sense(rng: Any, knowledge: np.ndarray, freshness: np.ndarray, mix: np.ndarray,
+           firm_of: np.ndarray, hear_current: float, ears: np.ndarray, reach_of: np.ndarray,
+           facing: np.ndarray, partnered: np.ndarray, signal_chance: np.ndarray,
+           active: np.ndarray, partner_noise: np.ndarray, own_noise: np.ndarray,
+           noise_scale: np.ndarray, gain: np.ndarray, trend_skill: np.ndarray,
+           needs: np.ndarray, velocity: np.ndarray) -> np.ndarray:
+    # Organizations.sense, draw for draw; returns ``beyond`` (K, S).
+    k_n, s_n, x_n = knowledge.shape
+    d = x_n // 2
+    n_firms = signal_chance.size
+    for k in range(k_n):
+        for s in range(s_n):
+            for j in range(d):
+                knowledge[k, s, j] += trend_skill[k, 0, 0] * knowledge[k, s, d + j]
+    draws = np.empty((2, k_n, s_n))
+    for h in range(2):
+        for k in range(k_n):
+            for s in range(s_n):
+                draws[h, k, s] = rng.random()
+    reporting = np.empty(n_firms, dtype=np.bool_)
+    for f in range(n_firms):
+        reporting[f] = rng.random() < signal_chance[f]
+    beyond = np.zeros((k_n, s_n), dtype=np.bool_)
+    told = np.zeros((k_n, s_n), dtype=np.bool_)
+    seen = np.zeros((k_n, s_n), dtype=np.bool_)
+    anything = False
+    for k in range(k_n):
+        f = firm_of[k]
+        for s in range(s_n):
+            own = 0.0
+            if f < mix.shape[0]:  # a firm that entered this month has no revenue yet
+                own = min(hear_current * mix[f, s], 1.0)
+            own = 1.0 - (1.0 - own) ** ears[k, 0]
+            listening = facing[k] and active[s]
+            heard = draws[0, k, s] < own and listening
+            prospected = draws[1, k, s] < reach_of[k, 0] and listening
+            told[k, s] = partnered[k] and reporting[f] and active[s]
+            beyond[k, s] = prospected or told[k, s]
+            seen[k, s] = heard or beyond[k, s]
+            anything = anything or seen[k, s]
+            freshness[k, s] *= 0.9
+    if not anything:
+        return beyond
+    for k in range(k_n):
+        for s in range(s_n):
+            noise = partner_noise[k, 0] if told[k, s] else own_noise[k, 0]
+            skill = 1.0 if told[k, s] else trend_skill[k, 0, 0]
+            g = gain[k, 0, 0] * seen[k, s]
+            for x in range(x_n):
+                truth = needs[s, x] if x < d else velocity[s, x - d]
+                signal = truth + rng.standard_normal() * noise * noise_scale[x]
+                surprise = signal - knowledge[k, s, x]
+                if x >= d:
+                    surprise *= skill
+                knowledge[k, s, x] += g * surprise
+            if seen[k, s]:
+                freshness[k, s] = 1.0
+    return beyond
+
+
+@_jit
+def _share(rate: np.ndarray, links: np.ndarray, freshness: np.ndarray, knowledge: np.ndarray,
+           alarm: np.ndarray) -> None:
+    # levers.coordination_share, then levers.relay_alarm (both in place).
+    n, s_n, x_n = knowledge.shape
+    if n > 0 and rate.any():
+        total = np.zeros((n, s_n))
+        heard = np.zeros((n, s_n, x_n))
+        relayed = np.zeros((n, s_n))
+        for i in range(n):
+            for j in range(n):
+                w = links[i, j]
+                if w == 0.0:
+                    continue
+                for s in range(s_n):
+                    fresh = freshness[j, s]
+                    total[i, s] += w * fresh
+                    relayed[i, s] = max(relayed[i, s], w * fresh)
+                    for x in range(x_n):
+                        heard[i, s, x] += w * (fresh * knowledge[j, s, x])
+        for i in range(n):
+            for s in range(s_n):
+                step = rate[i] / (total[i, s] + freshness[i, s] + 1e-12)
+                for x in range(x_n):
+                    knowledge[i, s, x] += step * (heard[i, s, x] - total[i, s] * knowledge[i, s, x])
+        for i in range(n):
+            for s in range(s_n):
+                freshness[i, s] = max(freshness[i, s], 0.9 * rate[i] * relayed[i, s])
+    if alarm.size == 0 or not alarm.any():
+        return
+    relay = np.zeros(n)
+    for i in range(n):
+        for j in range(n):
+            relay[i] = max(relay[i], links[i, j] * alarm[j])
+    for i in range(n):
+        alarm[i] = max(alarm[i], 0.9 * rate[i] * relay[i])
+
+
+@_jit
+def _decide(rng: Any, offering: np.ndarray, silos: np.ndarray, knowledge: np.ndarray,
+            firm_of: np.ndarray, silo_row: np.ndarray, horizon: np.ndarray, rights: np.ndarray,
+            partner_rights: np.ndarray, threshold: np.ndarray, cooperation: np.ndarray,
+            dept_cooperation: np.ndarray, limit: np.ndarray, interdependence: float,
+            execution: np.ndarray, moving: np.ndarray, disruption: np.ndarray,
+            max_change: float, capped: bool, ceiling: np.ndarray, active_weights: np.ndarray,
+            follow: float, roadmap: int, roadmap_speed: float) -> tuple[np.ndarray, np.ndarray]:
+    # Organizations.decide, draw for draw; returns (new offering, change).
+    f_n, s_n, d = offering.shape
+    k_n = firm_of.size
+    to_customers = np.empty((k_n, s_n, d))
+    to_silo = np.empty((k_n, s_n, d))
+    customer_pull = np.zeros((f_n, s_n, d))
+    silo_pull = np.zeros((f_n, s_n, d))
+    for k in range(k_n):
+        f, row = firm_of[k], silo_row[k]
+        silo, part = row // f_n, row % f_n
+        for s in range(s_n):
+            for j in range(d):
+                mine = offering[f, s, j]
+                to_customers[k, s, j] = (knowledge[k, s, j] + horizon[k, 0, 0]
+                                         * knowledge[k, s, d + j] - mine)
+                to_silo[k, s, j] = silos[silo, part, s, j] - mine
+                customer_pull[f, s, j] += rights[k, 0, j] * to_customers[k, s, j]
+                silo_pull[f, s, j] += rights[k, 0, j] * to_silo[k, s, j]
+    decided = np.empty((f_n, s_n, d))
+    scale = np.empty((f_n, s_n))  # worth * bound
+    for f in range(f_n):
+        coop = cooperation[f, 0, 0]
+        for s in range(s_n):
+            gap = 0.0
+            for j in range(d):
+                gap += customer_pull[f, s, j] * customer_pull[f, s, j]
+            worth = 1.0 if np.sqrt(gap) > threshold[f, 0, 0] else 0.0
+            norm = 0.0
+            for j in range(d):
+                toward = coop * customer_pull[f, s, j] * worth
+                norm += toward * toward
+            bound = min(1.0, limit[f, 0, 0] / max(np.sqrt(norm), 1e-12))
+            scale[f, s] = worth * bound
+            for j in range(d):
+                toward = coop * customer_pull[f, s, j] * worth
+                decided[f, s, j] = toward * bound + (1.0 - coop) * silo_pull[f, s, j]
+    partners = np.zeros((f_n, s_n, d))
+    accepted = np.empty(d)
+    for k in range(k_n):
+        f = firm_of[k]
+        c = dept_cooperation[k, 0, 0]
+        for s in range(s_n):
+            for j in range(d):
+                proposal = c * (to_customers[k, s, j] * scale[f, s]) + (1.0 - c) * to_silo[k, s, j]
+                dec = decided[f, s, j]
+                ratio = proposal / dec if abs(dec) > 1e-12 else 1.0
+                accepted[j] = min(max(ratio, 0.0), 1.0)
+            for j in range(d):
+                partners[f, s, j] += partner_rights[k, 0, j] * accepted[j]
+    new = np.empty((f_n, s_n, d))
+    for f in range(f_n):
+        for s in range(s_n):
+            for j in range(d):
+                delta = decided[f, s, j] * (1.0 - interdependence
+                                            + interdependence * partners[f, s, j])
+                delta *= (1.0 + execution[f, 0, 0] * rng.standard_normal()) * moving[f, 0, 0]
+                new[f, s, j] = offering[f, s, j] + delta
+    if disruption.any():
+        for f in range(f_n):
+            slip = max_change * disruption[f]
+            for s in range(s_n):
+                for j in range(d):
+                    new[f, s, j] += slip * rng.standard_normal() * moving[f, 0, 0]
+    if capped:
+        for f in range(f_n):
+            for s in range(s_n):
+                new[f, s, 0] = min(new[f, s, 0], ceiling[f])
+    change = np.zeros(f_n)
+    for f in range(f_n):
+        for s in range(s_n):
+            moved = 0.0
+            for j in range(d):
+                moved += abs(new[f, s, j] - offering[f, s, j])
+            change[f] += moved * active_weights[s]
+    for h in range(silos.shape[0]):
+        for f in range(f_n):
+            for s in range(s_n):
+                for j in range(d):
+                    silos[h, f, s, j] += follow * (new[f, s, j] - silos[h, f, s, j])
+    for f in range(f_n):
+        for s in range(s_n):
+            silos[roadmap, f, s, 0] += roadmap_speed
+    return new, change
+
+
+@_jit
+def _alignment(knowledge: np.ndarray, offering: np.ndarray, facing_mean_of: np.ndarray,
+               ideal: np.ndarray, weights: np.ndarray, active_weights: np.ndarray
+               ) -> np.ndarray:
+    # Organizations.alignment: (3, F) awareness gap, action gap, variety.
+    k_n, s_n, x_n = knowledge.shape
+    f_n, _, d = offering.shape
+    out = np.zeros((3, f_n))
+    wrong = np.zeros(k_n)
+    for k in range(k_n):
+        for s in range(s_n):
+            gap = 0.0
+            for j in range(d):
+                gap += abs(ideal[s, j] - knowledge[k, s, j]) * weights[s, j]
+            wrong[k] += gap * active_weights[s]
+    for f in range(f_n):
+        core = np.zeros(d)
+        for s in range(s_n):
+            for j in range(d):
+                core[j] += active_weights[s] * offering[f, s, j]
+        for k in range(k_n):
+            out[0, f] += facing_mean_of[f, k] * wrong[k]
+        for s in range(s_n):
+            action = 0.0
+            variety = 0.0
+            for j in range(d):
+                known = 0.0
+                for k in range(k_n):
+                    known += facing_mean_of[f, k] * knowledge[k, s, j]
+                action += abs(known - offering[f, s, j]) * weights[s, j]
+                variety += abs(offering[f, s, j] - core[j]) * weights[s, j]
+            out[1, f] += action * active_weights[s]
+            out[2, f] += variety * active_weights[s]
+    return out
+
+
+class KernelOrganizations(Organizations):
+    """:class:`Organizations` whose month (sense, share, decide, alignment) is compiled."""
+
+    def sense(self, market: Market, last: Tally, rng: np.random.Generator) -> np.ndarray:
+        """As :meth:`Organizations.sense`, in one compiled call."""
+        if self._dirty:
+            self._refresh()
+        return _sense(rng, self.knowledge, self.freshness, last.revenue_mix, self.firm_of,
+                      float(self.params.hear_current), self.ears, self.reach_of, self.facing,
+                      self.partnered, self.signal_chance, market.active, self.partner_noise,
+                      self.own_noise, self.noise_scale, self.gain, self.trend_skill,
+                      market.needs, market.velocity)
+
+    def share(self) -> None:
+        """As :meth:`Organizations.share`, in one compiled call."""
+        if self._dirty:
+            self._refresh()
+        _share(self.sharing, self.links, self.freshness, self.knowledge, self.alarm)
+
+    def decide(self, market: Market, rng: np.random.Generator) -> None:
+        """As :meth:`Organizations.decide`, in one compiled call."""
+        if self._dirty:
+            self._refresh()
+        p = self.params
+        self.offering, self.change = _decide(
+            rng, self.offering, self.silos, self.knowledge, self.firm_of, self.silo_row,
+            self.horizon, self.rights_by_part, self.partner_rights, self.threshold,
+            self.cooperation, self.dept_cooperation, self.limit, float(p.interdependence),
+            self.execution, self.moving, self.disruption, float(p.max_change), self.capped,
+            self.ceiling, market.active_weights, 1.0 / p.silo_lag, SILO_KINDS.index("roadmap"),
+            float(p.roadmap_speed))
+        if self.capped:  # ... and rises toward the frontier; an incumbent has no ceiling
+            self.ceiling = np.where(np.isfinite(self.ceiling), np.minimum(
+                self.ceiling + self.improvement, TECHNOLOGY_FRONTIER), self.ceiling)
+
+    def alignment(self, market: Market) -> np.ndarray:
+        """As :meth:`Organizations.alignment`, in one compiled call."""
+        if self._dirty:
+            self._refresh()
+        return _alignment(self.knowledge, self.offering, self.facing_mean_of, market.ideal,
+                          market.weights, market.active_weights)
+
+
 class KernelModel(OrgModel):
     """:class:`OrgModel` whose customers choose, and whose market tallies, in compiled code.
 
     The same model, the same random numbers in the same order (see the module's doc).
     """
+
+    organizations = KernelOrganizations
 
     def _choose(self) -> None:
         offerings, prices = self.org.offering, self._prices()
@@ -201,7 +477,8 @@ class KernelModel(OrgModel):
                              capacity, np.asarray(loyalty, dtype=float))
 
 
-KERNELS = (_reconsidering, _pick, _settle, _tally, _choose_month)
+KERNELS = (_reconsidering, _pick, _settle, _tally, _choose_month, _sense, _share, _decide,
+           _alignment)
 """Every compiled function (what :func:`cached` checks)."""
 
 
