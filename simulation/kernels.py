@@ -46,13 +46,13 @@ def _reconsidering(rng: Any, n: int, rate: float, must_choose: np.ndarray, any_m
         expected = n * rate
         draws = int(expected + 6.0 * np.sqrt(expected) + 10)
         idx = np.empty(draws, dtype=np.int64)
-        total = -1
+        total: Any = -1
         for i in range(draws):
             total += rng.geometric(rate)
             idx[i] = total
         while idx[-1] < n:  # more gaps to pass the last customer (as numpy: no -1 now)
             more = np.empty(draws, dtype=np.int64)
-            total = idx[-1]
+            total = int(idx[-1])
             for i in range(draws):
                 total += rng.geometric(rate)
                 more[i] = total
@@ -60,8 +60,8 @@ def _reconsidering(rng: Any, n: int, rate: float, must_choose: np.ndarray, any_m
         idx = idx[:np.searchsorted(idx, n)]
     if any_must:
         mark = must_choose.copy()
-        for i in idx:
-            mark[i] = True
+        for chooser in idx:
+            mark[chooser] = True
         idx = np.flatnonzero(mark)
         must_choose[:] = False
     if not all_active:
@@ -477,8 +477,8 @@ class KernelModel(OrgModel):
                              capacity, np.asarray(loyalty, dtype=float))
 
 
-KERNELS = (_reconsidering, _pick, _settle, _tally, _choose_month, _sense, _share, _decide,
-           _alignment)
+KERNELS: tuple[Any, ...] = (_reconsidering, _pick, _settle, _tally, _choose_month, _sense,
+                            _share, _decide, _alignment)
 """Every compiled function (what :func:`cached` checks)."""
 
 
