@@ -35,52 +35,18 @@ _jit = numba.njit(cache=True, nogil=True)
 
 
 @_jit
-def _reconsidering(rng: Any, n: int, rate: float, must_choose: np.ndarray, any_must: bool,
-                   active_customer: np.ndarray, all_active: bool) -> np.ndarray:
-    # Market._reconsidering, draw for draw.
-    if rate >= 1.0:
-        idx = np.arange(n)
-    elif rate <= 0.0:
-        idx = np.empty(0, dtype=np.int64)
-    else:
-        expected = n * rate
-        draws = int(expected + 6.0 * np.sqrt(expected) + 10)
-        idx = np.empty(draws, dtype=np.int64)
-        total: Any = -1
-        for i in range(draws):
-            total += rng.geometric(rate)
-            idx[i] = total
-        while idx[-1] < n:  # more gaps to pass the last customer (as numpy: no -1 now)
-            more = np.empty(draws, dtype=np.int64)
-            total = int(idx[-1])
-            for i in range(draws):
-                total += rng.geometric(rate)
-                more[i] = total
-            idx = np.concatenate((idx, more))
-        idx = idx[:np.searchsorted(idx, n)]
-    if any_must:
-        mark = must_choose.copy()
-        for chooser in idx:
-            mark[chooser] = True
-        idx = np.flatnonzero(mark)
-        must_choose[:] = False
-    if not all_active:
-        idx = idx[active_customer[idx]]
-    return idx
-
-
-@_jit
-def _pick(rng: Any, idx: np.ndarray, seg: np.ndarray, current: np.ndarray, options: np.ndarray,
-          needs: np.ndarray, offset: np.ndarray, offerings: np.ndarray, prices: np.ndarray,
-          loyalty: np.ndarray, price_weight: np.ndarray, outside_option: float,
-          fit_weights: np.ndarray) -> np.ndarray:
-    # Market._logit_pick: utilities by segment and option, Gumbel noise as -log of standard
-    # exponentials drawn row by row (numpy's C order), the first maximum wins.
+def _pick(idx: np.ndarray, seg: np.ndarray, current: np.ndarray, options: np.ndarray,
+          noise: np.ndarray, needs: np.ndarray, offset: np.ndarray, offerings: np.ndarray,
+          prices: np.ndarray, loyalty: np.ndarray, price_weight: np.ndarray,
+          outside_option: float, fit_weights: np.ndarray) -> np.ndarray:
+    # Market._logit_pick: utilities by segment and option, less the Gumbel noise (numpy's
+    # log of standard exponentials, drawn as the numpy model draws them); the first
+    # maximum wins.
     m, n_opt, d = idx.size, options.size, needs.shape[1]
     chosen = np.empty(m, dtype=np.int64)
     for i in range(m):
         s, c = seg[i], idx[i]
-        best = -(price_weight[s] + outside_option) - np.log(rng.standard_exponential())
+        best = -(price_weight[s] + outside_option) - noise[i, 0]
         pick = -1
         for o in range(n_opt):
             f = options[o]
@@ -90,7 +56,7 @@ def _pick(rng: Any, idx: np.ndarray, seg: np.ndarray, current: np.ndarray, optio
             u = -price_weight[s] * prices[f] - dist
             if current[i] == f:
                 u += loyalty[f]
-            v = u - np.log(rng.standard_exponential())
+            v = u - noise[i, o + 1]
             if v > best:
                 best, pick = v, f
         chosen[i] = pick
@@ -143,82 +109,82 @@ def _tally(counts: np.ndarray, needs: np.ndarray, offerings: np.ndarray, prices:
 
 
 @_jit
-def _choose_month(rng: Any, segment: np.ndarray, supplier: np.ndarray, must_choose: np.ndarray,
-                  any_must: bool, active_customer: np.ndarray, all_active: bool, rate: float,
-                  needs: np.ndarray, offset: np.ndarray, offerings: np.ndarray,
-                  prices: np.ndarray, available: np.ndarray, loyalty: np.ndarray,
-                  price_weight: np.ndarray, outside_option: float, fit_weights: np.ndarray,
-                  limited: bool) -> tuple[bool, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    # Market.choose up to the capacity check: who reconsiders and what each picks; settled
-    # here unless a firm's capacity is limited (then numpy turns customers away first).
-    idx = _reconsidering(rng, segment.size, rate, must_choose, any_must, active_customer,
-                         all_active)
-    empty = np.empty(0, dtype=np.int64)
-    if idx.size == 0 or offerings.shape[0] == 0:
-        return True, empty, empty, empty, empty
+def _choose_month(idx: np.ndarray, noise: np.ndarray, segment: np.ndarray,
+                  supplier: np.ndarray, counts: np.ndarray, needs: np.ndarray,
+                  offset: np.ndarray, offerings: np.ndarray, prices: np.ndarray,
+                  options: np.ndarray, loyalty: np.ndarray, price_weight: np.ndarray,
+                  outside_option: float, fit_weights: np.ndarray, weights: np.ndarray,
+                  value: np.ndarray, per_customer: np.ndarray, n_active: int, limited: bool
+                  ) -> tuple[Any, ...]:
+    # Market.choose after the draws, and Market.tally: what each chooser picks, then (unless
+    # a firm's capacity is limited: numpy turns customers away first) the counts moved and
+    # the month tallied, in one call.
     seg = segment[idx]
     current = supplier[idx]
-    options = np.flatnonzero(available)
     if options.size == 0:
         chosen = np.full(idx.size, -1, dtype=np.int64)
     else:
-        chosen = _pick(rng, idx, seg, current, options, needs, offset, offerings, prices,
+        chosen = _pick(idx, seg, current, options, noise, needs, offset, offerings, prices,
                        loyalty, price_weight, outside_option, fit_weights)
-    return not limited, idx, seg, current, chosen
+    if limited:
+        return False, seg, current, chosen, _tally(counts, needs, offerings, prices, weights,
+                                                   value, per_customer, n_active)
+    _settle(idx, seg, current, chosen, supplier, counts)
+    return True, seg, current, chosen, _tally(counts, needs, offerings, prices, weights, value,
+                                              per_customer, n_active)
 
 
 def _month(rng: Any, market: Any, offerings: np.ndarray, prices: np.ndarray,
            available: np.ndarray, capacity: np.ndarray, loyalty: np.ndarray) -> Tally:
-    """``Market.choose`` then ``Market.tally``, with the compiled kernels."""
+    """``Market.choose`` then ``Market.tally``: numpy's draws, then one compiled call."""
     p = market.params
+    idx = market._reconsidering(rng)  # the reference's own draws (geometric gaps)
     n_firms = offerings.shape[0]
     market._widen(n_firms)
-    limited = bool(float(capacity.min()) < market.segment.size) if n_firms else False
-    settled, idx, seg, current, chosen = _choose_month(
-        rng, market.segment, market.supplier, market.must_choose, market.any_must_choose,
-        market.active_customer, market.all_active, float(p.switch_rate), market.needs,
-        market.offset, offerings, prices, available, loyalty, market.price_weight,
-        float(p.outside_option), market.fit_weights, limited)
-    market.any_must_choose = False
-    if idx.size:
-        if not settled:
-            market._enforce_capacity(rng, current, chosen, capacity)
-        _settle(idx, seg, current, chosen, market.supplier, market.counts)
+    if idx.size == 0 or n_firms == 0:
+        return market.tally(offerings, prices)
+    options = available.nonzero()[0]
+    if options.size:  # Gumbel noise, as logit_choice draws it
+        noise = rng.standard_exponential(size=(idx.size, options.size + 1))
+        np.log(noise, out=noise)
+    else:
+        noise = np.empty((0, 0))
+    limited = bool(float(capacity.min()) < market.segment.size)
+    settled, seg, current, chosen, tally = _choose_month(
+        idx, noise, market.segment, market.supplier, market.counts, market.needs,
+        market.offset, offerings, prices, options, loyalty, market.price_weight,
+        float(p.outside_option), market.fit_weights, market.weights, market.value,
+        market.per_customer, market.n_active, limited)
+    if settled:
+        return Tally(*tally)
+    market._enforce_capacity(rng, current, chosen, capacity)
+    _settle(idx, seg, current, chosen, market.supplier, market.counts)
     return Tally(*_tally(market.counts, market.needs, offerings, prices, market.weights,
                          market.value, market.per_customer, market.n_active))
 
 
-
 # --- the organizations' month (Organizations.sense, share, decide, alignment) -------------
 @_jit
-def _sense(rng: Any, knowledge: np.ndarray, freshness: np.ndarray, mix: np.ndarray,
-           firm_of: np.ndarray, hear_current: float, ears: np.ndarray, reach_of: np.ndarray,
-           facing: np.ndarray, partnered: np.ndarray, signal_chance: np.ndarray,
-           active: np.ndarray, partner_noise: np.ndarray, own_noise: np.ndarray,
-           noise_scale: np.ndarray, gain: np.ndarray, trend_skill: np.ndarray,
-           needs: np.ndarray, velocity: np.ndarray) -> np.ndarray:
-    # Organizations.sense, draw for draw; returns ``beyond`` (K, S).
+def _hear(knowledge: np.ndarray, freshness: np.ndarray, draws: np.ndarray,
+          reporting_draws: np.ndarray, mix: np.ndarray, firm_of: np.ndarray,
+          hear_current: float, ears: np.ndarray, reach_of: np.ndarray, facing: np.ndarray,
+          partnered: np.ndarray, signal_chance: np.ndarray, active: np.ndarray,
+          trend_skill: np.ndarray) -> tuple[bool, np.ndarray, np.ndarray, np.ndarray]:
+    # Organizations.sense up to the signals: beliefs projected along their trend, who hears
+    # what; returns (anything heard, beyond, told, seen).
     k_n, s_n, x_n = knowledge.shape
     d = x_n // 2
-    n_firms = signal_chance.size
     for k in range(k_n):
         for s in range(s_n):
             for j in range(d):
                 knowledge[k, s, j] += trend_skill[k, 0, 0] * knowledge[k, s, d + j]
-    draws = np.empty((2, k_n, s_n))
-    for h in range(2):
-        for k in range(k_n):
-            for s in range(s_n):
-                draws[h, k, s] = rng.random()
-    reporting = np.empty(n_firms, dtype=np.bool_)
-    for f in range(n_firms):
-        reporting[f] = rng.random() < signal_chance[f]
     beyond = np.zeros((k_n, s_n), dtype=np.bool_)
     told = np.zeros((k_n, s_n), dtype=np.bool_)
     seen = np.zeros((k_n, s_n), dtype=np.bool_)
     anything = False
     for k in range(k_n):
         f = firm_of[k]
+        reporting = reporting_draws[f] < signal_chance[f]
         for s in range(s_n):
             own = 0.0
             if f < mix.shape[0]:  # a firm that entered this month has no revenue yet
@@ -227,13 +193,22 @@ def _sense(rng: Any, knowledge: np.ndarray, freshness: np.ndarray, mix: np.ndarr
             listening = facing[k] and active[s]
             heard = draws[0, k, s] < own and listening
             prospected = draws[1, k, s] < reach_of[k, 0] and listening
-            told[k, s] = partnered[k] and reporting[f] and active[s]
+            told[k, s] = partnered[k] and reporting and active[s]
             beyond[k, s] = prospected or told[k, s]
             seen[k, s] = heard or beyond[k, s]
             anything = anything or seen[k, s]
             freshness[k, s] *= 0.9
-    if not anything:
-        return beyond
+    return anything, beyond, told, seen
+
+
+@_jit
+def _learn(knowledge: np.ndarray, freshness: np.ndarray, normal: np.ndarray,
+           told: np.ndarray, seen: np.ndarray, partner_noise: np.ndarray,
+           own_noise: np.ndarray, noise_scale: np.ndarray, gain: np.ndarray,
+           trend_skill: np.ndarray, needs: np.ndarray, velocity: np.ndarray) -> None:
+    # Organizations.sense from the signals on: what was heard moves the beliefs.
+    k_n, s_n, x_n = knowledge.shape
+    d = x_n // 2
     for k in range(k_n):
         for s in range(s_n):
             noise = partner_noise[k, 0] if told[k, s] else own_noise[k, 0]
@@ -241,14 +216,13 @@ def _sense(rng: Any, knowledge: np.ndarray, freshness: np.ndarray, mix: np.ndarr
             g = gain[k, 0, 0] * seen[k, s]
             for x in range(x_n):
                 truth = needs[s, x] if x < d else velocity[s, x - d]
-                signal = truth + rng.standard_normal() * noise * noise_scale[x]
+                signal = truth + normal[k, s, x] * noise * noise_scale[x]
                 surprise = signal - knowledge[k, s, x]
                 if x >= d:
                     surprise *= skill
                 knowledge[k, s, x] += g * surprise
             if seen[k, s]:
                 freshness[k, s] = 1.0
-    return beyond
 
 
 @_jit
@@ -290,14 +264,15 @@ def _share(rate: np.ndarray, links: np.ndarray, freshness: np.ndarray, knowledge
 
 
 @_jit
-def _decide(rng: Any, offering: np.ndarray, silos: np.ndarray, knowledge: np.ndarray,
+def _decide(execution_draws: np.ndarray, slip_draws: np.ndarray, offering: np.ndarray,
+            silos: np.ndarray, knowledge: np.ndarray,
             firm_of: np.ndarray, silo_row: np.ndarray, horizon: np.ndarray, rights: np.ndarray,
             partner_rights: np.ndarray, threshold: np.ndarray, cooperation: np.ndarray,
             dept_cooperation: np.ndarray, limit: np.ndarray, interdependence: float,
             execution: np.ndarray, moving: np.ndarray, disruption: np.ndarray,
             max_change: float, capped: bool, ceiling: np.ndarray, active_weights: np.ndarray,
             follow: float, roadmap: int, roadmap_speed: float) -> tuple[np.ndarray, np.ndarray]:
-    # Organizations.decide, draw for draw; returns (new offering, change).
+    # Organizations.decide after its draws (numpy's); returns (new offering, change).
     f_n, s_n, d = offering.shape
     k_n = firm_of.size
     to_customers = np.empty((k_n, s_n, d))
@@ -352,14 +327,14 @@ def _decide(rng: Any, offering: np.ndarray, silos: np.ndarray, knowledge: np.nda
             for j in range(d):
                 delta = decided[f, s, j] * (1.0 - interdependence
                                             + interdependence * partners[f, s, j])
-                delta *= (1.0 + execution[f, 0, 0] * rng.standard_normal()) * moving[f, 0, 0]
+                delta *= (1.0 + execution[f, 0, 0] * execution_draws[f, s, j]) * moving[f, 0, 0]
                 new[f, s, j] = offering[f, s, j] + delta
     if disruption.any():
         for f in range(f_n):
             slip = max_change * disruption[f]
             for s in range(s_n):
                 for j in range(d):
-                    new[f, s, j] += slip * rng.standard_normal() * moving[f, 0, 0]
+                    new[f, s, j] += slip * slip_draws[f, s, j] * moving[f, 0, 0]
     if capped:
         for f in range(f_n):
             for s in range(s_n):
@@ -422,14 +397,21 @@ class KernelOrganizations(Organizations):
     """:class:`Organizations` whose month (sense, share, decide, alignment) is compiled."""
 
     def sense(self, market: Market, last: Tally, rng: np.random.Generator) -> np.ndarray:
-        """As :meth:`Organizations.sense`, in one compiled call."""
+        """As :meth:`Organizations.sense`: numpy's draws, two compiled calls."""
         if self._dirty:
             self._refresh()
-        return _sense(rng, self.knowledge, self.freshness, last.revenue_mix, self.firm_of,
-                      float(self.params.hear_current), self.ears, self.reach_of, self.facing,
-                      self.partnered, self.signal_chance, market.active, self.partner_noise,
-                      self.own_noise, self.noise_scale, self.gain, self.trend_skill,
-                      market.needs, market.velocity)
+        k, n_seg = self.freshness.shape
+        draws = rng.random((2, k, n_seg))
+        reporting = rng.random(self.n_firms)
+        anything, beyond, told, seen = _hear(
+            self.knowledge, self.freshness, draws, reporting, last.revenue_mix, self.firm_of,
+            float(self.params.hear_current), self.ears, self.reach_of, self.facing,
+            self.partnered, self.signal_chance, market.active, self.trend_skill)
+        if anything:
+            _learn(self.knowledge, self.freshness, rng.normal(size=self.knowledge.shape), told,
+                   seen, self.partner_noise, self.own_noise, self.noise_scale, self.gain,
+                   self.trend_skill, market.needs, market.velocity)
+        return beyond
 
     def share(self) -> None:
         """As :meth:`Organizations.share`, in one compiled call."""
@@ -438,17 +420,20 @@ class KernelOrganizations(Organizations):
         _share(self.sharing, self.links, self.freshness, self.knowledge, self.alarm)
 
     def decide(self, market: Market, rng: np.random.Generator) -> None:
-        """As :meth:`Organizations.decide`, in one compiled call."""
+        """As :meth:`Organizations.decide`: numpy's draws, one compiled call."""
         if self._dirty:
             self._refresh()
         p = self.params
+        shape = self.offering.shape
+        execution = rng.normal(size=shape)
+        slips = rng.normal(size=shape) if self.disruption.any() else np.empty((0, 0, 0))
         self.offering, self.change = _decide(
-            rng, self.offering, self.silos, self.knowledge, self.firm_of, self.silo_row,
-            self.horizon, self.rights_by_part, self.partner_rights, self.threshold,
-            self.cooperation, self.dept_cooperation, self.limit, float(p.interdependence),
-            self.execution, self.moving, self.disruption, float(p.max_change), self.capped,
-            self.ceiling, market.active_weights, 1.0 / p.silo_lag, SILO_KINDS.index("roadmap"),
-            float(p.roadmap_speed))
+            execution, slips, self.offering, self.silos, self.knowledge, self.firm_of,
+            self.silo_row, self.horizon, self.rights_by_part, self.partner_rights,
+            self.threshold, self.cooperation, self.dept_cooperation, self.limit,
+            float(p.interdependence), self.execution, self.moving, self.disruption,
+            float(p.max_change), self.capped, self.ceiling, market.active_weights,
+            1.0 / p.silo_lag, SILO_KINDS.index("roadmap"), float(p.roadmap_speed))
         if self.capped:  # ... and rises toward the frontier; an incumbent has no ceiling
             self.ceiling = np.where(np.isfinite(self.ceiling), np.minimum(
                 self.ceiling + self.improvement, TECHNOLOGY_FRONTIER), self.ceiling)
@@ -477,7 +462,7 @@ class KernelModel(OrgModel):
                              capacity, np.asarray(loyalty, dtype=float))
 
 
-KERNELS: tuple[Any, ...] = (_reconsidering, _pick, _settle, _tally, _choose_month, _sense,
+KERNELS: tuple[Any, ...] = (_pick, _settle, _tally, _choose_month, _hear, _learn,
                             _share, _decide, _alignment)
 """Every compiled function (what :func:`cached` checks)."""
 

@@ -70,7 +70,7 @@ def _load_commands() -> None:
     from simulation.cli import workshop as _workshop  # noqa: F401  (registers `workshop`)
 
 
-def loaded() -> None:
+def imports_done() -> None:
     """A command has imported what it needs: freeze those objects (``gc.freeze``).
 
     The collector never visits the modules' objects again, so a command's work does not
@@ -89,7 +89,7 @@ def main(argv: list[str] | None = None) -> int:
         print(_version_line())
         return 0
     _load_commands()
-    loaded()
+    imports_done()
     try:
         result = app(args=argv, prog_name="outsidein", standalone_mode=False)
     except NoArgsIsHelpError as exc:
