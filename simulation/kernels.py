@@ -1,21 +1,29 @@
-"""The market's month compiled with numba, for studies: the same numbers, fewer calls.
+"""The month compiled with numba, for studies: the same numbers, far fewer calls.
 
-A month of the numpy model (:mod:`simulation.market`) makes a few dozen array operations
-on arrays of a few dozen numbers, and spends most of its time in their call overhead. Here
-the customers' choice and the month's tally (who reconsiders, the logit pick, moving the
-(segment, supplier) counts, customers, shares, satisfaction, revenue) are one compiled call
-per month, drawing from the model's own Generator in exactly the order the numpy model draws.
-:class:`KernelModel` is :class:`simulation.model.OrgModel` with that call in place of
-``Market.choose`` and ``Market.tally``; everything else (sensing, sharing, deciding, the
-firms' books) is the numpy model's own code. Two things stay in numpy because they are rare
-and their draws cannot be replayed cheaply: turning away customers a young disruptor has no
-capacity for (``Market._enforce_capacity``: months with a capacity-limited entrant then make
-a second call for the tally), and the tally after a failure.
+A month of the numpy model spends most of its time in the call overhead of a few dozen array
+operations on arrays of a few dozen numbers. :class:`KernelModel` is
+:class:`simulation.model.OrgModel` with the month's arithmetic compiled:
 
-The numpy model is the reference: ``tests/test_kernels.py`` runs both on 20 seeds and
-requires identical choices and figures within 1e-9 relative. Only the studies (sweeps,
-compare, the pattern suite) import this module, which imports numba; the kernels are cached
-on disk by numba, keyed by this file's source (any change recompiles) and numba's version.
+- the customers' choice and the month's tally (the logit pick, moving the (segment, supplier)
+  counts, customers, shares, satisfaction, revenue, revenue mix): one call a month;
+- the departments' sensing (two calls: who hears what, then what they learn), sharing along
+  the links and the alarm's relay, deciding (proposals, rights, acceptance, the move, silos),
+  and the alignment gaps the month's rows report: one call each.
+
+The random numbers are drawn by numpy, with the very calls the numpy model makes, in the same
+order, from the model's own Generator, and handed to the kernels as arrays (handing numba
+the Generator itself costs more per call than a month's arithmetic). What stays numpy: the
+market's drift, shocks and events, who reconsiders (``Market._reconsidering``), turning away
+the customers a young disruptor has no capacity for (``Market._enforce_capacity``: months with
+a capacity-limited firm make a second call to settle and tally), detecting disruptors, the
+low-cost answer, the firms' books and the month's rows.
+
+The numpy model is the reference and the fallback: ``tests/test_kernels.py`` runs both on
+20 seeds of the default market and 20 of a busy one and requires the same supplier for every
+customer every month, and every other figure within 1e-9 relative. Only studies (sweeps,
+compare, the pattern suite, through :func:`experiments.runner.study_model`) import this
+module, which imports numba. numba caches the compiled kernels on disk, keyed by this file's
+source (any change to it recompiles all of them) and by numba's version.
 """
 
 from __future__ import annotations
