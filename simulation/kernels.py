@@ -404,6 +404,15 @@ def _alignment(knowledge: np.ndarray, offering: np.ndarray, facing_mean_of: np.n
 class KernelOrganizations(Organizations):
     """:class:`Organizations` whose month (sense, share, decide, alignment) is compiled."""
 
+    def _apply_levers(self) -> None:
+        # The same arrays, laid out contiguously (a lever's column is a strided view): numba
+        # compiles a kernel once per layout, and one layout keeps every run on the kernels
+        # compiled once (none compiled in the middle of a study).
+        super()._apply_levers()
+        for name in ("signal_chance", "cooperation", "partner_rights", "rights_by_part",
+                     "dept_cooperation", "ears", "reach_of", "own_noise", "partner_noise"):
+            setattr(self, name, np.ascontiguousarray(getattr(self, name)))
+
     def sense(self, market: Market, last: Tally, rng: np.random.Generator) -> np.ndarray:
         """As :meth:`Organizations.sense`: numpy's draws, two compiled calls."""
         if self._dirty:
@@ -412,7 +421,8 @@ class KernelOrganizations(Organizations):
         draws = rng.random((2, k, n_seg))
         reporting = rng.random(self.n_firms)
         anything, beyond, told, seen = _hear(
-            self.knowledge, self.freshness, draws, reporting, last.revenue_mix, self.firm_of,
+            self.knowledge, self.freshness, draws, reporting,
+            np.ascontiguousarray(last.revenue_mix), self.firm_of,
             float(self.params.hear_current), self.ears, self.reach_of, self.facing,
             self.partnered, self.signal_chance, market.active, self.trend_skill)
         if anything:
@@ -491,6 +501,9 @@ def warm(progress: Callable[[str], object] | None = None) -> None:
     """
     if progress is not None and not cached():
         progress("Compiling the model's kernels once (numba; cached for later runs)...")
-    KernelModel(rng=0, customers=200).run(2)
-    KernelModel(rng=0, customers=200, entrant_steps=(1,), shock_steps=(1,),
-                switch_rate=1.0).run(2)
+    # every path of a month (one firm and several, disruptors, failures, shocks, a new
+    # segment, a reorganization), so that no study compiles in the middle of its runs
+    KernelModel(rng=0, customers=200, rivals=0).run(3)
+    KernelModel(rng=0, customers=200, switch_rate=1.0, entrant_steps=(1,)).run(3)
+    KernelModel(rng=0, customers=300, rivals=2, entrant_rate=0.2, shock_rate=0.1,
+                new_segment_steps=(2,), reorganize_step=2, starting_cash=0.5).run(24)

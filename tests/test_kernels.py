@@ -134,3 +134,17 @@ def test_a_study_imports_numba() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True).stdout
     assert out.strip().endswith("True")
+
+
+def test_one_compiled_version_of_each_kernel_serves_every_run() -> None:
+    # warm() compiles what every run needs: no study compiles in the middle of its runs
+    # (a kernel is compiled once per argument layout; the month keeps one)
+    kernels.warm()
+    for params in ({"rivals": 0}, {"rivals": 3, **BUSY}, {"customers": 50_000},
+                   {"turbulence": 0.0, "shock_rate": 0.0, "need_noise": 0.0}):
+        kernels.KernelModel(rng=5, **params).run(60)
+    # (_pick, called only from _choose_month, may be compiled inside it and not on its own)
+    assert all(len(k.signatures) <= 1 for k in kernels.KERNELS)
+    called = (kernels._choose_month, kernels._settle, kernels._tally, kernels._hear,
+              kernels._learn, kernels._share, kernels._decide, kernels._alignment)
+    assert [len(k.signatures) for k in called] == [1] * len(called)
