@@ -155,13 +155,13 @@ def comparison_run(params: Mapping[str, Any], seed: int, *, steps: int, series_e
     the run contains, keyed ``"<arm>/<outcome>"``, the counts of random events
     (``"random/<kind>"``) and the arms' per-step :data:`simulation.outcomes.TRAJECTORIES`.
     """
-    from simulation.model import OrgModel  # the core, imported where the work happens
+    from experiments.runner import study_model  # the model, imported where the work happens
 
     scenario: Scenario = params["scenario"]
     kwargs, placed = role_model(scenario, params["arms"],
                                 Role(params["framing"], int(params["focal"])),
                                 params.get("overrides") or {})
-    model = OrgModel(rng=seed, **kwargs)
+    model = study_model()(rng=seed, **kwargs)
     model.run(steps)
     columns = model.columns()  # arrays: no per-run DataFrame of the whole table
     names = [f.name for f in model.firms if not f.entrant]

@@ -633,10 +633,10 @@ def pattern_run(params: Mapping[str, Any], seed: int, *, steps: int, series_ever
     ``series_every`` and ``series_columns`` are accepted for the executor's signature and
     not used.
     """
-    from simulation import OrgModel  # deferred: workers import the model only when used
+    from experiments.runner import study_model  # deferred: workers load the model when used
 
     kwargs = {k: v for k, v in params.items() if k not in INTERNAL_KEYS}
-    model = OrgModel(rng=seed, **kwargs)
+    model = study_model()(rng=seed, **kwargs)
     model.run(steps)
     window = params.get("window")
     after = params.get("after", window[1] if window else None)

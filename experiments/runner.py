@@ -11,6 +11,8 @@ test functions such as Ishigami's.
 from __future__ import annotations
 
 import importlib
+import os
+import sys
 import time
 import traceback
 from collections.abc import Callable, Mapping, Sequence
@@ -154,6 +156,32 @@ def model_kwargs(params: Mapping[str, Any]) -> dict[str, Any]:
     return kwargs
 
 
+KERNELS_SWITCH = "OUTSIDEIN_KERNELS"
+"""Set to ``0`` to make studies run the numpy model even where numba is installed."""
+
+
+@cache
+def study_model() -> Any:
+    """The model class studies run: the compiled kernels where numba is installed.
+
+    :class:`simulation.kernels.KernelModel` (its kernels loaded; compiled once, on first
+    use, with one line on stderr saying so), else the numpy ``OrgModel``. The two give the
+    same runs (``tests/test_kernels.py``); the kernels are faster. The fork server calls
+    this before it forks, so workers share the loaded kernels.
+    """
+    if os.environ.get(KERNELS_SWITCH, "1") != "0":
+        try:
+            from simulation import kernels
+        except ImportError:  # numba is the `studies` extra
+            pass
+        else:
+            kernels.warm(lambda line: print(line, file=sys.stderr, flush=True))
+            return kernels.KernelModel
+    from simulation.model import OrgModel
+
+    return OrgModel
+
+
 def org_model(params: Mapping[str, Any], seed: int, *, steps: int, series_every: int = 0,
               series_columns: Sequence[str] = ()) -> tuple[dict[str, Any], pd.DataFrame | None]:
     """Build the OrgModel from keywords and a seed, run it, return its summary.
@@ -161,10 +189,9 @@ def org_model(params: Mapping[str, Any], seed: int, *, steps: int, series_every:
     With ``series_every > 0`` also the focal firm's per-step ``series_columns`` at every
     ``series_every``-th step (and the last one), from ``model.results()``.
     """
-    from simulation import OrgModel  # deferred: workers import the model only when used
     from simulation.outcomes import in_business, in_revenue_months
 
-    model = OrgModel(rng=seed, **model_kwargs(params))
+    model = study_model()(rng=seed, **model_kwargs(params))
     model.run(steps)
     summary = in_revenue_months(model.summary(), model.fair_revenue)
     if series_every <= 0:

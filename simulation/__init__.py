@@ -4,10 +4,10 @@ from typing import TYPE_CHECKING, Any
 
 from simulation.errors import OutsideInError, ParameterError
 from simulation.params import LEVERS, PARAMETERS, FirmSpec, ModelParams, SegmentSpec
-from simulation.structures import PRESETS
 
 if TYPE_CHECKING:
     from simulation.model import OrgModel
+    from simulation.structures import PRESETS
 
 
 def __getattr__(name: str) -> Any:
@@ -18,6 +18,10 @@ def __getattr__(name: str) -> Any:
         from simulation.model import OrgModel
 
         return OrgModel
+    if name == "PRESETS":  # (numpy with it: not for `outsidein --version`)
+        from simulation.structures import PRESETS
+
+        return PRESETS
     raise AttributeError(f"module 'simulation' has no attribute {name!r}")
 
 

@@ -145,12 +145,15 @@ class OrgModel(mesa.Model):
 
     """
 
+    organizations: type[Organizations] = Organizations
+    """The departments' table and behaviour (studies swap in :mod:`simulation.kernels`')."""
+
     def __init__(self, rng: Any = None, **params: Any) -> None:
         self.params = ModelParams.from_kwargs(**params)
         super().__init__(rng=rng)
         p = self.params
         self.market = Market(p, self.rng)
-        self.org = Organizations(p, self.market.n_segments)
+        self.org = self.organizations(p, self.market.n_segments)
         self.firms: list[Firm] = []
         self.events: list[dict[str, Any]] = []
         self._stepping = False

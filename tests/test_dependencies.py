@@ -51,8 +51,14 @@ def _providers() -> dict[str, set[str]]:
     return {m: {_canonical(d) for d in owners.get(m, [])} for m in _imported_modules()}
 
 
+STUDIES_ONLY = {"numba": "simulation/kernels.py, which only studies import (the fallback: numpy)"}
+"""Imported modules whose distribution is an extra, not a dependency (``studies``)."""
+
+
 def test_every_imported_package_is_declared() -> None:
     declared = set(_pins(PROJECT["dependencies"]))
+    assert set(STUDIES_ONLY) == set(_pins(PROJECT["optional-dependencies"]["studies"]))
+    declared |= set(STUDIES_ONLY)
     undeclared = {m: sorted(d) for m, d in _providers().items() if not d & declared}
     assert not undeclared, f"imported but not declared in pyproject.toml: {undeclared}"
 
@@ -66,6 +72,7 @@ def test_every_declared_package_is_imported_or_needed_at_run_time() -> None:
 def test_constraints_pin_what_pyproject_pins() -> None:
     lines = (ROOT / "constraints.txt").read_text().splitlines()
     constraints = _pins([ln for ln in lines if ln.strip() and not ln.startswith("#")])
-    wanted = _pins(PROJECT["dependencies"]) | _pins(PROJECT["optional-dependencies"]["test"])
+    wanted = _pins(PROJECT["dependencies"]) | _pins(PROJECT["optional-dependencies"]["test"]) \
+        | _pins(PROJECT["optional-dependencies"]["studies"])
     differ = {n: (v, constraints.get(n)) for n, v in wanted.items() if constraints.get(n) != v}
     assert not differ, f"run 'make constraints': (pyproject, constraints.txt) {differ}"

@@ -8,6 +8,7 @@ traceback, and nothing is written.
 
 from __future__ import annotations
 
+import gc
 import sys
 from typing import Annotated
 
@@ -29,11 +30,15 @@ app = typer.Typer(
 
 
 
+def _version_line() -> str:
+    from simulation.provenance import version_text
+
+    return f"outsidein {version_text()}"
+
+
 def _print_version(value: bool) -> None:
     if value:
-        from simulation.provenance import version_text
-
-        typer.echo(f"outsidein {version_text()}")
+        typer.echo(_version_line())
         raise Exit(0)
 
 
@@ -51,15 +56,28 @@ def error_lines(message: str) -> str:
     return "\n".join(f"error: {line}" for line in str(message).splitlines() or [""])
 
 
-from simulation.cli import compare as _compare  # noqa: E402,F401  (registers `compare`)
-from simulation.cli import dock as _dock  # noqa: E402,F401  (registers `dock`)
-from simulation.cli import patterns as _patterns  # noqa: E402,F401  (registers `patterns`)
-from simulation.cli import robust as _robust  # noqa: E402,F401  (registers `robust`)
-from simulation.cli import run as _run  # noqa: E402,F401  (registers `run`)
-from simulation.cli import scenarios as _scenarios  # noqa: E402,F401  (`scenarios`, `validate`)
-from simulation.cli import serve as _serve  # noqa: E402,F401  (registers `app`)
-from simulation.cli import sweep as _sweep  # noqa: E402,F401  (registers `sweep`, `analyze`)
-from simulation.cli import workshop as _workshop  # noqa: E402,F401  (registers `workshop`)
+def _load_commands() -> None:
+    # Each command's module registers it on import; they load only when a command runs
+    # (``--version`` alone needs none of them).
+    from simulation.cli import compare as _compare  # noqa: F401  (registers `compare`)
+    from simulation.cli import dock as _dock  # noqa: F401  (registers `dock`)
+    from simulation.cli import patterns as _patterns  # noqa: F401  (registers `patterns`)
+    from simulation.cli import robust as _robust  # noqa: F401  (registers `robust`)
+    from simulation.cli import run as _run  # noqa: F401  (registers `run`)
+    from simulation.cli import scenarios as _scenarios  # noqa: F401  (`scenarios`, `validate`)
+    from simulation.cli import serve as _serve  # noqa: F401  (registers `app`)
+    from simulation.cli import sweep as _sweep  # noqa: F401  (registers `sweep`, `analyze`)
+    from simulation.cli import workshop as _workshop  # noqa: F401  (registers `workshop`)
+
+
+def imports_done() -> None:
+    """A command has imported what it needs: freeze those objects (``gc.freeze``).
+
+    The collector never visits the modules' objects again, so a command's work does not
+    pay for walking them on every full collection.
+    """
+    gc.freeze()
+
 
 USAGE_EXIT = 2
 RUNTIME_EXIT = 1
@@ -67,6 +85,11 @@ RUNTIME_EXIT = 1
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``outsidein`` console script; returns the exit code."""
+    if (sys.argv[1:] if argv is None else argv) == ["--version"]:
+        print(_version_line())
+        return 0
+    _load_commands()
+    imports_done()
     try:
         result = app(args=argv, prog_name="outsidein", standalone_mode=False)
     except NoArgsIsHelpError as exc:

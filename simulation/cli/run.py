@@ -37,8 +37,10 @@ def build_model(scenario: str | None, seed: int | None
     Without a scenario: the default market, on :data:`DEFAULT_SEED` unless ``seed`` is given;
     with one, on the scenario's own seed unless ``seed`` is given.
     """
+    from simulation.cli import imports_done
     from simulation.model import OrgModel
 
+    imports_done()  # Mesa, SciPy, the model: frozen before the run makes garbage
     if scenario is None:
         used = DEFAULT_SEED if seed is None else seed
         return OrgModel(rng=used), DEFAULT_STEPS, "default market", used
