@@ -152,7 +152,7 @@ class Design(_Strict):
         if self.groups is not None and self.kind not in ("sobol", "morris"):
             raise ValueError(f"groups: only a sobol or morris design groups factors, not "
                              f"{self.kind}")
-        if self.groups is not None and second_order_grouped(self):
+        if self.groups is not None and self.kind == "sobol" and self.second_order:
             raise ValueError("groups: a grouped sobol design has no second-order indices; "
                              "set second_order: false")
         return self
@@ -160,11 +160,6 @@ class Design(_Strict):
     def group_of(self) -> dict[str, str]:
         """Each grouped factor's group name (empty without groups)."""
         return {f: g for g, members in (self.groups or {}).items() for f in members}
-
-
-def second_order_grouped(design: Design) -> bool:
-    """Whether a design asks for second-order indices of groups (SALib has none)."""
-    return design.kind == "sobol" and design.second_order and bool(design.groups)
 
 
 class Outputs(_Strict):
