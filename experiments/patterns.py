@@ -704,13 +704,19 @@ def measures(model: Any, steps: int, *, window: tuple[int, int] | None = None,
 
 def _first_times(table: pd.DataFrame, start: str, column: str, incumbents: Sequence[str],
                  last: int) -> dict[str, float]:
-    """Months from the first event to ``column``'s event per incumbent, censored at ``last``."""
-    first = table[table[start] == table[start].min()]
+    """Months from the first event to ``column``'s event per incumbent, censored at ``last``.
+
+    An incumbent with no row for the event (a segment emerged after it had failed: the
+    emergences list only the firms alive then) never reached it: censored at ``last`` too, as
+    a failed firm's time to notice an entrant is.
+    """
+    began = int(table[start].min())
+    first = table[table[start] == began]
     out = {}
     for i, name in enumerate(incumbents):
         rows = first[first["firm"] == name]
         value = float(rows[column].iloc[0]) if len(rows) else float("nan")
-        if np.isnan(value) and len(rows):
-            value = float(last - rows[start].iloc[0])
+        if np.isnan(value):
+            value = float(last - began)
         out[f"f{i}_{column}"] = value
     return out

@@ -1,11 +1,13 @@
 """The pattern definitions are consistent, and the run function measures what they read."""
 
+import numpy as np
+import pandas as pd
 import pytest
 
 from experiments.executors.local import LocalExecutor
 from experiments.pattern_stats import split_measure
 from experiments.pattern_suite import plan, run_params, select
-from experiments.patterns import MEASURES, PATTERNS, pattern_run
+from experiments.patterns import MEASURES, PATTERNS, _first_times, pattern_run
 
 ACROSS_LEVELS = ("slope", "adjacent", "adjacent_proportion")
 
@@ -65,6 +67,18 @@ def test_a_run_without_events_has_no_event_measures():
                        "new_segment_rate": 0.0}, 1, steps=5)
     assert "f0_time_to_detect" not in out and "f0_window_share" not in out
     assert out["entrant_won"] == 0.0
+
+
+def test_a_firm_failed_before_a_segment_emerged_never_serves_it_censored_at_the_end():
+    # emergences() lists only the incumbents alive when the segment emerged: "focal" had
+    # failed by month 36, "rival" served at month 50, and a second segment came later
+    table = pd.DataFrame({"emerge_step": [36, 80], "firm": ["rival", "rival"],
+                          "time_to_serve": [14.0, np.nan]})
+    out = _first_times(table, "emerge_step", "time_to_serve", ["focal", "rival"], 240)
+    assert out == {"f0_time_to_serve": 204.0, "f1_time_to_serve": 14.0}
+    table.loc[0, "time_to_serve"] = np.nan  # listed but never served: censored as well
+    assert _first_times(table, "emerge_step", "time_to_serve", ["rival"], 240) == {
+        "f0_time_to_serve": 204.0}
 
 
 def test_the_executor_runs_the_pattern_function_by_name():
