@@ -12,10 +12,12 @@ operations on arrays of a few dozen numbers. :class:`KernelModel` is
 
 The random numbers are drawn by numpy, with the very calls the numpy model makes, in the same
 order, from the model's own Generator, and handed to the kernels as arrays (handing numba
-the Generator itself costs more per call than a month's arithmetic). What stays numpy: the
-market's drift, shocks and events, who reconsiders (``Market._reconsidering``), turning away
-the customers a young disruptor has no capacity for (``Market._enforce_capacity``: months with
-a capacity-limited firm make a second call to settle and tally), detecting disruptors, the
+the Generator itself costs more per call than a month's arithmetic); the market's drift and
+the choice of who reconsiders (``Market._reconsidering``) are compiled the same way, summing
+as numpy sums so that they are bit-identical, and so is the counting that turns away the
+customers a young disruptor has no capacity for (``Market._enforce_capacity``; numpy still
+draws whom, and months with a capacity-limited firm make a second call to settle and
+tally). What stays numpy: shocks and events, detecting disruptors, the
 low-cost answer, the firms' books and the month's rows.
 
 The numpy model is the reference and the fallback: ``tests/test_kernels.py`` runs both on
@@ -140,6 +142,171 @@ def _choose_month(idx: np.ndarray, noise: np.ndarray, segment: np.ndarray,
     _settle(idx, seg, current, chosen, supplier, counts)
     return True, seg, current, chosen, _tally(counts, needs, offerings, prices, weights, value,
                                               per_customer, n_active)
+
+
+@_jit
+def _unit_row(x: np.ndarray, out: np.ndarray) -> None:
+    # market._unit_rows for one row, summing the squares as numpy's add.reduce does (a
+    # plain loop under 8 terms, eight running sums from 8 on), so the result is bit-identical.
+    d = x.size
+    if d < 8:
+        total = 0.0
+        for k in range(d):
+            total += x[k] * x[k]
+    else:
+        r = np.empty(8)
+        for j in range(8):
+            r[j] = x[j] * x[j]
+        top = d - d % 8
+        for i in range(8, top, 8):
+            for j in range(8):
+                r[j] += x[i + j] * x[i + j]
+        total = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]))
+        for i in range(top, d):
+            total += x[i] * x[i]
+    norm = np.sqrt(total) + 1e-12
+    for k in range(d):
+        out[k] = x[k] / norm
+
+
+@_jit
+def _drift(direction: np.ndarray, ideal: np.ndarray, fresh: np.ndarray, momentum: float,
+           turn: float, turbulence: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    # Market.drift's trend: the new direction, velocity and ideal points.
+    n_seg, d = ideal.shape
+    heading, velocity, moved = np.empty_like(ideal), np.empty_like(ideal), np.empty_like(ideal)
+    unit, mixed = np.empty(d), np.empty(d)
+    for s in range(n_seg):
+        _unit_row(fresh[s], unit)
+        for k in range(d):
+            mixed[k] = momentum * direction[s, k] + turn * unit[k]
+        _unit_row(mixed, heading[s])
+        for k in range(d):
+            velocity[s, k] = turbulence * heading[s, k]
+            moved[s, k] = ideal[s, k] + velocity[s, k]
+    return heading, velocity, moved
+
+
+@_jit
+def _first_past(positions: np.ndarray, n: int) -> int:
+    # The gaps turned into customer numbers in place (their running sum, less one) up to the
+    # first at or past ``n``: how many fall below it, or -1 if none does (more gaps needed).
+    total = -1
+    for i in range(positions.size):
+        total += positions[i]
+        positions[i] = total
+        if total >= n:
+            return i
+    return -1
+
+
+@_jit
+def _who_choose(idx: np.ndarray, must: np.ndarray, any_must: bool, active: np.ndarray,
+                all_active: bool) -> np.ndarray:
+    # Market._reconsidering after the draws: the reconsidering customers joined by those who
+    # must choose (numbers in order, once each), then only customers of active segments.
+    if any_must:
+        for c in idx:
+            must[c] = True
+        idx = np.flatnonzero(must)
+        must[:] = False
+    if all_active:
+        return idx
+    keep = np.empty(idx.size, dtype=np.bool_)
+    for i in range(idx.size):
+        keep[i] = active[idx[i]]
+    return idx[keep]
+
+
+@_jit
+def _kept(counts: np.ndarray, previous: np.ndarray, limited: np.ndarray) -> np.ndarray:
+    # Each limited firm's customers who did not choose this month (the counts are last
+    # month's).
+    kept = np.zeros(limited.size, dtype=np.int64)
+    for j in range(limited.size):
+        f = limited[j]
+        for s in range(counts.shape[0]):
+            kept[j] += counts[s, f + 1]
+        for i in range(previous.size):
+            if previous[i] == f:
+                kept[j] -= 1
+    return kept
+
+
+@_jit
+def _next_over(chosen: np.ndarray, previous: np.ndarray, limited: np.ndarray,
+               kept: np.ndarray, capacity: np.ndarray, start: int
+               ) -> tuple[int, int, np.ndarray]:
+    # From the ``start``-th limited firm on, the first over its capacity with customers who
+    # joined it this month: (its position, by how many, those customers); (-1, 0, none) if
+    # none is.
+    for j in range(start, limited.size):
+        f = limited[j]
+        wanting = 0
+        for i in range(chosen.size):
+            if chosen[i] == f:
+                wanting += 1
+        excess = kept[j] + wanting - int(capacity[f])
+        if excess <= 0:
+            continue
+        joined = np.flatnonzero((chosen == f) & (previous != f))
+        if joined.size:
+            return j, excess, joined
+    return -1, 0, np.empty(0, dtype=np.int64)
+
+
+class KernelMarket(Market):
+    """:class:`Market` whose drift, choice of who reconsiders and capacity check are compiled."""
+
+    def drift(self, rng: np.random.Generator) -> None:
+        """As :meth:`Market.drift`: numpy's draws, one compiled call."""
+        p = self.params
+        if p.turbulence > 0.0:
+            fresh = rng.normal(size=self.ideal.shape)
+            self.direction, self.velocity, self.ideal = _drift(
+                self.direction, self.ideal, fresh, float(p.momentum),
+                float(np.sqrt(1.0 - p.momentum ** 2)), float(p.turbulence))
+        if p.need_noise > 0.0:
+            self.jitter = rng.normal(0.0, p.need_noise, self.ideal.shape)
+        self.needs = self.ideal + self.jitter
+
+    def _enforce_capacity(self, rng: np.random.Generator, previous: np.ndarray,
+                          chosen: np.ndarray, capacity: np.ndarray) -> None:
+        # As Market._enforce_capacity: the counting compiled, numpy's draws in the same order.
+        if float(capacity.min()) >= self.segment.size:
+            return
+        limited = np.flatnonzero(capacity < self.segment.size)
+        kept = _kept(self.counts, previous, limited)
+        turning = True
+        while turning:
+            turning, j = False, 0
+            while True:
+                j, excess, joined = _next_over(chosen, previous, limited, kept, capacity, j)
+                if j < 0:
+                    break
+                turned_away = rng.choice(joined, size=min(excess, joined.size), replace=False)
+                chosen[turned_away] = previous[turned_away]
+                turning, j = True, j + 1
+
+    def _reconsidering(self, rng: np.random.Generator) -> np.ndarray:
+        # As Market._reconsidering: the same geometric gaps, then one compiled call.
+        n, rate = self.segment.size, self.params.switch_rate
+        if not 0.0 < rate < 1.0:
+            return super()._reconsidering(rng)
+        expected = n * rate
+        draws = int(expected + 6.0 * np.sqrt(expected) + 10)
+        idx = rng.geometric(rate, size=draws)
+        below = _first_past(idx, n)
+        if below >= 0:
+            idx = idx[:below]
+        else:  # (almost never) more gaps are needed to pass the last one, as the reference
+            while idx[-1] < n:
+                idx = np.append(idx, idx[-1] + np.cumsum(rng.geometric(rate, size=draws)))
+            idx = idx[:np.searchsorted(idx, n)]
+        chosen = _who_choose(idx, self.must_choose, self.any_must_choose,
+                             self.active_customer, self.all_active)
+        self.any_must_choose = False
+        return chosen
 
 
 def _month(rng: Any, market: Any, offerings: np.ndarray, prices: np.ndarray,
@@ -471,6 +638,7 @@ class KernelModel(OrgModel):
     """
 
     organizations = KernelOrganizations
+    markets = KernelMarket
 
     def _choose(self) -> None:
         offerings, prices = self.org.offering, self._prices()
@@ -480,7 +648,8 @@ class KernelModel(OrgModel):
                              capacity, np.asarray(loyalty, dtype=float))
 
 
-KERNELS: tuple[Any, ...] = (_pick, _settle, _tally, _choose_month, _hear, _learn,
+KERNELS: tuple[Any, ...] = (_pick, _settle, _tally, _choose_month, _unit_row, _drift,
+                            _first_past, _who_choose, _kept, _next_over, _hear, _learn,
                             _share, _decide, _alignment)
 """Every compiled function (what :func:`cached` checks)."""
 

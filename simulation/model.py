@@ -147,12 +147,14 @@ class OrgModel(mesa.Model):
 
     organizations: type[Organizations] = Organizations
     """The departments' table and behaviour (studies swap in :mod:`simulation.kernels`')."""
+    markets: type[Market] = Market
+    """The customers and their needs (studies swap in :mod:`simulation.kernels`')."""
 
     def __init__(self, rng: Any = None, **params: Any) -> None:
         self.params = ModelParams.from_kwargs(**params)
         super().__init__(rng=rng)
         p = self.params
-        self.market = Market(p, self.rng)
+        self.market = self.markets(p, self.rng)
         self.org = self.organizations(p, self.market.n_segments)
         self.firms: list[Firm] = []
         self.events: list[dict[str, Any]] = []

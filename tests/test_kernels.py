@@ -8,7 +8,9 @@ import pytest
 
 from experiments import runner
 from simulation import kernels
+from simulation.market import Market
 from simulation.model import _NUMERIC, OrgModel
+from simulation.params import ModelParams
 
 BUSY = {"entrant_rate": 0.04, "shock_rate": 0.02, "new_segment_steps": (40,),
         "reorganize_step": 30, "rivals": 2}
@@ -79,6 +81,25 @@ def test_the_busy_runs_do_take_every_path() -> None:
 def test_a_large_market_and_every_customer_reconsidering() -> None:
     _assert_same_run(*_run_both(3, 60, customers=20_000))
     _assert_same_run(*_run_both(4, 30, switch_rate=1.0, entrant_steps=(5,)))
+
+
+@pytest.mark.parametrize("dimensions", [2, 4, 7, 8])
+def test_the_compiled_drift_and_reconsidering_are_bit_identical(dimensions: int) -> None:
+    params = ModelParams.from_kwargs(dimensions=dimensions, turbulence=0.05, momentum=0.9,
+                                     need_noise=0.02, emerging_segments=1, customers=2000)
+    ref_rng, got_rng = np.random.default_rng(3), np.random.default_rng(3)
+    reference, compiled = Market(params, ref_rng), kernels.KernelMarket(params, got_rng)
+    for month in range(120):
+        if month == 60:  # a new segment: its customers must choose whatever the draw
+            reference.emerge()
+            compiled.emerge()
+        reference.drift(ref_rng)
+        compiled.drift(got_rng)
+        for name in ("direction", "velocity", "ideal", "jitter", "needs"):
+            np.testing.assert_array_equal(getattr(compiled, name), getattr(reference, name))
+        np.testing.assert_array_equal(compiled._reconsidering(got_rng),
+                                      reference._reconsidering(ref_rng))
+        assert not compiled.must_choose.any() and not compiled.any_must_choose
 
 
 def test_studies_run_the_kernels_and_the_switch_turns_them_off(
