@@ -7,14 +7,19 @@ made it.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import platform
 import subprocess
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import numpy as np
 
 from simulation import __version__
 
@@ -72,3 +77,36 @@ def write_manifest(path: Path, **fields: Any) -> Path:
     temp.write_text(json.dumps(manifest, indent=2, default=str) + "\n", encoding="utf-8")
     os.replace(temp, path)
     return path
+
+
+DIGEST_DIGITS = 6
+"""Significant digits, at each column's own scale, that :func:`results_digest` keeps."""
+
+
+def results_digest(columns: Mapping[str, np.ndarray], digits: int = DIGEST_DIGITS) -> str:
+    """A run's fingerprint: SHA-256 of its table, each number to ``digits`` significant digits.
+
+    A figure is kept to ``digits`` significant digits of its column's largest magnitude (a
+    profit near zero is not asked for six digits of its own), so two runs that agree to
+    rounding (the studies' compiled month against the numpy model: the same choices, other
+    figures within 1e-15 of their column's scale) have the same digest, and two runs that
+    differ anywhere that matters do not. ``columns`` is :meth:`OrgModel.columns`: names to
+    arrays, in order; names and text columns are hashed as they are.
+    """
+    import numpy as np  # deferred: ``outsidein --version`` reads this module, needs no numpy
+
+    digest = hashlib.sha256(f"digits={digits}".encode())
+    for name, values in columns.items():
+        digest.update(f"\0{name}\0".encode())
+        column = np.asarray(values)
+        if column.dtype.kind != "f":
+            digest.update("\0".join(map(str, column.tolist())).encode())
+            continue
+        finite = np.isfinite(column)
+        top = float(np.abs(column[finite]).max()) if finite.any() else 0.0
+        quantum = 10.0 ** (np.floor(np.log10(top)) - digits + 1) if top > 0 else 1.0
+        steps = np.where(finite, np.round(np.where(finite, column, 0.0) / quantum), 0.0)
+        digest.update(steps.astype(np.int64).tobytes())
+        digest.update(np.where(finite, 0, np.sign(np.nan_to_num(column, nan=2.0))
+                               ).astype(np.int8).tobytes())
+    return digest.hexdigest()

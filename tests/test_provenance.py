@@ -9,13 +9,14 @@ from datetime import datetime
 from importlib import metadata
 from pathlib import Path
 
+import numpy as np
 import pytest
 import yaml
 
 from experiments.spec import SpecError, load_spec
 from simulation import __version__
 from simulation.cli import main
-from simulation.provenance import git_describe, version_text
+from simulation.provenance import DIGEST_DIGITS, git_describe, results_digest, version_text
 from simulation.shipped import shipped_folder, shipped_names
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -118,3 +119,27 @@ def test_patterns_write_a_manifest_with_the_version(tmp_path: Path) -> None:
     manifest = json.loads((out / "manifest.json").read_text())
     assert (manifest["command"], manifest["steps"]) == ("patterns", 12)
     _versions_are_recorded(manifest)
+
+
+def test_a_runs_digest_keeps_its_stated_digits_at_each_columns_scale() -> None:
+    base = {"firm": np.array(["a", "b", "a"], dtype=object),
+            "profit": np.array([812.25, -3.5e-11, np.nan]), "share": np.array([0.5, 0.25, 0.0])}
+    same = results_digest(base)
+    # a difference below the sixth digit of the column's largest figure does not count,
+    # even where it is large against the figure itself (a profit crossing zero) ...
+    assert results_digest({**base, "profit": np.array([812.25 + 4e-13, 2e-12, np.nan])}) == same
+    # ... one at the sixth digit does, and so do a name, a NaN and the digits asked for
+    assert results_digest({**base, "profit": np.array([812.26, -3.5e-11, np.nan])}) != same
+    assert results_digest({**base, "firm": np.array(["a", "c", "a"], dtype=object)}) != same
+    assert results_digest({**base, "profit": np.array([812.25, -3.5e-11, 0.0])}) != same
+    assert results_digest(base, digits=DIGEST_DIGITS + 3) != same
+
+
+def test_run_records_its_results_digest(tmp_path: Path) -> None:
+    from simulation.model import OrgModel
+
+    assert main(["run", "--steps", "12", "--out", str(tmp_path)]) == 0
+    manifest = json.loads((tmp_path / "manifest.json").read_text())
+    model = OrgModel(rng=manifest["seed"]).run(12)
+    assert manifest["results_digest"] == {"sha256": results_digest(model.columns()),
+                                          "significant_digits": DIGEST_DIGITS}

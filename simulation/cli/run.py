@@ -202,14 +202,16 @@ def run(
                 model.step()
                 progress.advance(task)
         Console().print(summary_table(model))
-        from simulation.provenance import write_manifest
+        from simulation.provenance import DIGEST_DIGITS, results_digest, write_manifest
 
         try:
             paths = write_outputs(model, out, title)
             paths.append(write_manifest(out / "manifest.json", command="run",
                                         scenario=scenario, seed=used_seed, steps=months,
                                         fair_revenue=model.fair_revenue,
-                                        money=MONEY_NOTE))
+                                        money=MONEY_NOTE, results_digest={
+                                            "sha256": results_digest(model.columns()),
+                                            "significant_digits": DIGEST_DIGITS}))
         except OSError as err:
             raise write_failure(err, out, resumable=False) from None
     for path in paths:
