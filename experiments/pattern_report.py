@@ -262,12 +262,6 @@ def _forest(ax: Axes, check: CheckResult) -> None:
 
 # --- files ----------------------------------------------------------------------------------
 
-def _png(fig: Figure) -> bytes:
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=100)
-    return buffer.getvalue()
-
-
 def _svg(fig: Figure) -> bytes:
     buffer = io.BytesIO()
     fig.savefig(buffer, format="svg")
@@ -339,9 +333,9 @@ def write(suite: SuiteResult, folder: Path) -> Path:
                                              na_rep="n/a")))
     for result, fig in figures:
         name = result.pattern.name
-        svg = _svg(fig)
+        svg = _svg(fig)  # drawn once: the file, and the page's picture
         (folder / "figures" / f"{name}.svg").write_bytes(svg)
-        png = base64.b64encode(_png(fig)).decode()
+        picture = base64.b64encode(svg).decode()
         plt.close(fig)
         parts.append(f'<h2 id="{name}">{html.escape(result.pattern.title)} '
                      f'<small>({html.escape(result.pattern.source)}): '
@@ -356,7 +350,7 @@ def write(suite: SuiteResult, folder: Path) -> Path:
         for note in result.notes:
             parts.append(f"<p>{html.escape(note)}</p>")
         parts.append(f'<img alt="{html.escape(result.pattern.title)}" '
-                     f'src="data:image/png;base64,{png}">')
+                     f'src="data:image/svg+xml;base64,{picture}">')
         detail = _map_display(map_table(result)) if name == MAP else _detail(result)
         parts.append(_coloured(detail.to_html(index=False, border=0, classes="table",
                                               na_rep="n/a")))

@@ -1,5 +1,6 @@
 """``outsidein patterns``: options reach the suite, mistakes are one line, runs are recorded."""
 
+import base64
 import fcntl
 
 import pandas as pd
@@ -79,8 +80,10 @@ def test_two_cheap_patterns_run_end_to_end_and_the_exit_code_follows_the_verdict
     runs = pd.read_csv(out / "runs.csv")
     assert len(runs) == 3 * (5 + 2 * 2)          # seeds x (5 levels + 2 arms x 2 levels)
     page = (out / "patterns.html").read_text()
-    assert page.count("data:image/png;base64,") == 2
-    assert (out / "figures" / "dose_response.svg").stat().st_size > 5_000
+    svg = (out / "figures" / "dose_response.svg").read_bytes()
+    assert len(svg) > 5_000
+    assert page.count("data:image/svg+xml;base64,") == 2    # each figure drawn once
+    assert base64.b64encode(svg).decode() in page
     assert (out / "notes.txt").read_text() == "mine"      # files it did not write stay
     assert not (out / LOCK).exists()
 
