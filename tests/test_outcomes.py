@@ -20,7 +20,7 @@ STATE_COLUMNS = {"step", "firm", "structure", "alive", "in_transition", *LEVERS}
 
 def _shown() -> dict[str, set[str]]:
     """Every outcome name a table, handout, report or app panel uses, by who uses it."""
-    from experiments.spec import load_spec
+    from experiments.sweeps.spec import load_spec
     from simulation.agents import METRICS
     from simulation.figures import PANELS  # what the run figure draws
     from simulation.model import FOCAL_REPORTERS
@@ -78,10 +78,10 @@ def test_every_event_the_model_records_is_registered() -> None:
 
 
 def test_an_undefined_outcome_says_why_and_is_nan_everywhere() -> None:
-    from experiments.compare import compare
-    from experiments.runner import org_model
-    from simulation.report import html_report
-    from simulation.scenario import parse_scenario
+    from experiments.comparison.compare import compare
+    from experiments.comparison.handout import html_report
+    from experiments.engine.runner import org_model
+    from simulation.scenario_files import parse_scenario
 
     undefined = {n for n, o in reg.OUTCOMES.items() if o.undefined}
     assert undefined == {"mean_time_to_recover", "share_in_business"}
@@ -117,7 +117,7 @@ def test_labels_come_from_the_registry(name: str) -> None:
 
 
 def test_a_spec_s_outcomes_are_checked_against_the_registry() -> None:
-    from experiments.spec import SpecError, parse_spec
+    from experiments.sweeps.spec import SpecError, parse_spec
 
     spec = {"name": "t", "base": {"customers": 200}, "analysis": {"outcomes": ["final_shar"]},
             "levers": {"structure": {"levels": ["inside_out", "outside_in"]}}}

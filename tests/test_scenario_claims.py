@@ -24,7 +24,8 @@ import pandas as pd
 import pytest
 
 from simulation.model import OrgModel
-from simulation.scenario import load_scenario, scenario_names
+from simulation.scenario import scenario_names
+from simulation.scenario_files import load_scenario
 
 SEEDS = range(8)
 DETECTION_SEEDS = range(24)

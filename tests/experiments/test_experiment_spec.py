@@ -2,8 +2,8 @@ import subprocess
 
 import pytest
 
-from experiments.spec import SpecError, load_spec, parse_spec
-from experiments.sweep import make_plan
+from experiments.sweeps.spec import SpecError, load_spec, parse_spec
+from experiments.sweeps.sweep import make_plan
 from simulation.params import LEVERS
 from tests.experiments.exp_helpers import REPO, cli, cli_env, run_cli, write_spec
 
@@ -121,8 +121,8 @@ def test_shipped_specs_include_the_crossover_and_the_lever_sobol():
 
 
 def test_out_folder_of_another_experiment_is_refused(tmp_path):
-    from experiments.store import StoreError
-    from experiments.sweep import run_sweep
+    from experiments.sweeps.store import StoreError
+    from experiments.sweeps.sweep import run_sweep
 
     spec = parse_spec({**GOOD, "model": "tests.experiments.exp_helpers:toy",
                        "conditions": {"x": {"levels": [0.0, 1.0]}}})
@@ -149,7 +149,7 @@ def test_dry_run_prints_the_count_and_an_estimate_and_writes_nothing(tmp_path):
 def test_every_sweep_flag_reaches_the_library(tmp_path):
     import json
 
-    from experiments.store import read_runs
+    from experiments.sweeps.store import read_runs
 
     toy = {**GOOD, "model": "tests.experiments.exp_helpers:toy",
            "conditions": {"x": {"levels": [0.0, 1.0, 2.0, 3.0]}}, "replications": 2}

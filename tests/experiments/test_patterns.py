@@ -2,10 +2,10 @@
 
 import pytest
 
-from experiments.executors.local import LocalExecutor
-from experiments.pattern_stats import split_measure
-from experiments.pattern_suite import plan, run_params, select
-from experiments.patterns import MEASURES, PATTERNS, pattern_run
+from experiments.engine.executors.local import LocalExecutor
+from experiments.patterns.catalog import MEASURES, PATTERNS, pattern_run
+from experiments.patterns.stats import split_measure
+from experiments.patterns.suite import plan, run_params, select
 
 ACROSS_LEVELS = ("slope", "adjacent", "adjacent_proportion")
 
@@ -76,8 +76,9 @@ def test_the_executor_runs_the_pattern_function_by_name():
 
 
 def test_the_sensitivity_constants_come_from_the_parameter_table(monkeypatch):
+    import experiments.patterns.catalog as catalog
     import simulation.params as params
-    from experiments.patterns import VARIANTS, behavioural_constants
+    from experiments.patterns.catalog import VARIANTS, behavioural_constants
 
     quiet = next(p for p in PATTERNS if p.name == "quiet")
     found = behavioural_constants(quiet)
@@ -90,13 +91,13 @@ def test_the_sensitivity_constants_come_from_the_parameter_table(monkeypatch):
         assert bound.low <= low < params.PARAMETERS[name].default < high <= bound.high
     renamed = {("lever_upkeep" if k == "lever_cost" else k): v
                for k, v in params.PARAMETERS.items()}
-    monkeypatch.setattr(params, "PARAMETERS", renamed)
+    monkeypatch.setattr(catalog, "PARAMETERS", renamed)  # the table the catalog reads
     again = behavioural_constants(quiet)
     assert "lever_upkeep" in again and "lever_cost" not in again
 
 
 def test_every_variant_is_a_valid_setting_of_the_model():
-    from experiments.patterns import VARIANTS
+    from experiments.patterns.catalog import VARIANTS
     from simulation.params import PARAMETERS, ModelParams
 
     assert len(VARIANTS) >= 15 and len({v.name for v in VARIANTS}) == len(VARIANTS)
