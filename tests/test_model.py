@@ -47,6 +47,8 @@ def test_same_seed_same_numbers_in_another_process(small):
 
 def test_model_reporters_and_batch_run(small):
     model = OrgModel(rng=2, **small).run(5)
+    # the model's own recorder, read as Mesa's DataCollector is read (none of its internals)
+    assert not isinstance(model.datacollector, mesa.DataCollector)
     frame = model.datacollector.get_model_vars_dataframe()
     assert {"market_share", "awareness_gap", "action_gap", "cash"} <= set(frame.columns)
     assert len(frame) == 6
@@ -199,7 +201,7 @@ def test_a_firm_keeps_up_with_a_lasting_trend_below_its_followable_speed_only(fr
     # (measured on other seeds by the calibration) its action gap settles; above it, the gap
     # keeps growing (until the firm fails).
     from simulation.calibration import CALIBRATION_SEEDS, followable_speed
-    from simulation.structures import PRESETS
+    from simulation.presets import PRESETS
 
     assert 4 not in CALIBRATION_SEEDS
     speed = fraction * followable_speed(PRESETS["outside_in"].lever_values())
@@ -318,7 +320,7 @@ def test_a_failed_firm_s_gaps_and_satisfaction_are_no_values_in_its_means(small)
     # After it fails a firm's rows hold 0 for its gaps and satisfaction; a mean over them
     # would flatter a firm that died. The summary averages the months it was in business,
     # and the series a sweep or a comparison keeps hold no value (NaN) there.
-    from experiments.runner import org_model
+    from experiments.engine.runner import org_model
     from simulation.outcomes import IN_BUSINESS_ONLY
 
     kwargs = dict(starting_cash=3.0, fixed_cost=1.2, structure="outside_in",
