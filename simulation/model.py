@@ -439,7 +439,7 @@ class OrgModel(mesa.Model):
                 self.org.raise_alarm(rows.start + noticing)
                 self.detections.append({
                     "entrant": entrant.name, "firm": firm.name, "firm_index": firm.index,
-                    "detect_step": self.steps, "segment": beachhead,
+                    "notice_step": self.steps, "segment": beachhead,
                     "fit": self._fit(firm, beachhead), "answer_step": None})
 
     def _track_service(self) -> None:
@@ -560,14 +560,14 @@ class OrgModel(mesa.Model):
                 if firm.entrant:
                     continue
                 d = found.get((entrant, firm.name), {})
-                detect, answer = d.get("detect_step"), d.get("answer_step")
+                notice, answer = d.get("notice_step"), d.get("answer_step")
                 rows.append({"entrant": entrant, "entry_step": entry, "firm": firm.name,
-                             "detect_step": detect,
-                             "time_to_detect": np.nan if detect is None else detect - entry,
+                             "notice_step": notice,
+                             "time_to_notice": np.nan if notice is None else notice - entry,
                              "answer_step": answer,
                              "time_to_answer": np.nan if answer is None else answer - entry})
-        return pd.DataFrame(rows, columns=["entrant", "entry_step", "firm", "detect_step",
-                                           "time_to_detect", "answer_step", "time_to_answer"])
+        return pd.DataFrame(rows, columns=["entrant", "entry_step", "firm", "notice_step",
+                                           "time_to_notice", "answer_step", "time_to_answer"])
 
     def emergences(self) -> pd.DataFrame:
         """One row per (emerged segment, incumbent alive then): when the firm began serving it.

@@ -184,10 +184,10 @@ def test_disruptor_detection_table(small):
     table = model.disruptions()
     assert table["firm"].tolist() == ["focal", "rival"]
     assert (table["entry_step"] == 3).all()
-    detected = table["time_to_detect"].dropna()
+    detected = table["time_to_notice"].dropna()
     assert (detected >= 0).all() and len(detected) >= 1
     answered = table.dropna(subset=["time_to_answer"])
-    assert (answered["time_to_answer"] >= answered["time_to_detect"]).all()
+    assert (answered["time_to_answer"] >= answered["time_to_notice"]).all()
 
 
 def test_every_lever_is_reported(small):
@@ -222,7 +222,7 @@ def test_a_firm_that_only_listens_to_its_customers_never_notices_a_disruptor():
     # own customers, and none of them buys from the entrant (Christensen).
     deaf = {k: 0.0 for k in ("capability", "connections")}
     model = OrgModel(rng=2, **QUIET, entrant_steps=(3,), **deaf).run(60)
-    noticed = model.disruptions().set_index("firm")["time_to_detect"]
+    noticed = model.disruptions().set_index("firm")["time_to_notice"]
     assert np.isnan(noticed["focal"])
     assert not np.isnan(noticed["rival"])  # the inside-out rival prospects a little
 

@@ -123,3 +123,35 @@ def test_a_spec_s_outcomes_are_checked_against_the_registry() -> None:
             "levers": {"structure": {"levels": ["inside_out", "outside_in"]}}}
     with pytest.raises(SpecError, match="analysis.outcomes: 'final_shar' is not an outcome"):
         parse_spec(spec)
+
+
+def test_every_per_run_outcome_and_encounter_says_how_it_is_computed() -> None:
+    for name, found in {**reg.OUTCOMES, **reg.ENCOUNTERS}.items():
+        assert len(found.computed.split()) >= 5, name
+
+
+def test_one_name_per_encounter_in_the_model_compare_and_the_pattern_measures() -> None:
+    from experiments.comparison.compare import _encounters
+    from experiments.patterns.catalog import MEASURES
+
+    model = OrgModel(customers=200, rng=1, entrant_steps=(2,), new_segment_steps=(2,),
+                     emerging_segments=1)
+    model.run(6)
+    noticed, served = model.disruptions(), model.emergences()
+    assert {"time_to_notice", "time_to_answer"} <= set(noticed.columns)
+    assert "time_to_serve" in served.columns
+    kinds = {key.split("/")[0] for key in _encounters(model, model.focal.name)}
+    assert kinds == {"entry", "emerge", *reg.ENCOUNTERS}
+    assert {"f0_time_to_notice", "f0_time_to_serve"} <= set(MEASURES)
+    every_name = {*noticed.columns, *served.columns, *MEASURES}
+    assert not [n for n in every_name if "detect" in n]
+
+
+def test_the_run_summary_refuses_an_outcome_the_registry_does_not_name(monkeypatch) -> None:
+    import simulation.metrics as metrics
+
+    model = OrgModel(customers=200, rng=1).run(3)
+    fewer = {k: v for k, v in reg.OUTCOMES.items() if k != "share_advantage"}
+    monkeypatch.setattr(metrics, "OUTCOMES", fewer)
+    with pytest.raises(KeyError, match="share_advantage"):
+        model.summary()

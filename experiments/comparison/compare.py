@@ -192,6 +192,12 @@ def comparison_run(params: Mapping[str, Any], seed: int, *, steps: int, series_e
 MAX_ENCOUNTERS = 6
 """Disruptors and new segments a handout's timing table follows per run, in order of arrival."""
 
+_ENCOUNTERS_OF: Mapping[str, tuple[str, ...]] = {
+    kind: tuple(name for name, o in reg.ENCOUNTERS.items() if o.needs == kind)
+    for kind in ("entrant", "new_segment")}
+"""The registry's encounter outcomes by the event they follow (``time_to_notice`` and
+``time_to_answer`` a disruptor, ``time_to_serve`` a new segment)."""
+
 
 def _market_series(columns: Mapping[str, np.ndarray], step: np.ndarray,
                    events: Sequence[Mapping[str, Any]], entrants: list[str]
@@ -217,17 +223,19 @@ def _encounters(model: Any, firm: str) -> dict[str, float]:
     never), with the month each arrived, keyed ``"<what>/<k>"``.
     """
     out: dict[str, float] = {}
+    # the registry's encounter outcomes are the model's own columns, by the same names
     d = model.disruptions()
     d = d[d["firm"] == firm].sort_values(["entry_step", "entrant"]).head(MAX_ENCOUNTERS)
     for k, row in enumerate(d.to_dict("records")):
         out[f"entry/{k}"] = float(row["entry_step"])
-        out[f"time_to_notice/{k}"] = float(row["time_to_detect"])
-        out[f"time_to_answer/{k}"] = float(row["time_to_answer"])
+        for name in _ENCOUNTERS_OF["entrant"]:
+            out[f"{name}/{k}"] = float(row[name])
     g = model.emergences()
     g = g[g["firm"] == firm].sort_values(["emerge_step", "segment"]).head(MAX_ENCOUNTERS)
     for k, row in enumerate(g.to_dict("records")):
         out[f"emerge/{k}"] = float(row["emerge_step"])
-        out[f"time_to_serve/{k}"] = float(row["time_to_serve"])
+        for name in _ENCOUNTERS_OF["new_segment"]:
+            out[f"{name}/{k}"] = float(row[name])
     return out
 
 

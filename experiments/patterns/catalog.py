@@ -416,7 +416,7 @@ PATTERNS: list[Pattern] = [
                       at_least(MIN_WINS, "one run in ten: 'can win' is a real chance, not a "
                                "fluke"), "share of runs"),
                 Check("months to notice: listening-only - outside-in", "difference",
-                      "f0_time_to_detect", ("listening-only", "outside-in"),
+                      "f0_time_to_notice", ("listening-only", "outside-in"),
                       at_least(MIN_MONTHS, WHY_MONTHS), MONTHS)),
         regime="one low-end entrant at month 24 in a slowly changing market (Christensen: "
                "disruptors enter where incumbents listen to their best customers)"),
@@ -607,7 +607,7 @@ def behavioural_constants(pattern: Pattern) -> dict[str, tuple[float, float]]:
 FIRM_MEASURES = ("mean_share", "final_share", "profit", "survived", "months_alive",
                  "awareness", "action",
                  "window_share", "window_profit", "after_share", "after_profit",
-                 "time_to_detect", "time_to_serve")
+                 "time_to_notice", "time_to_serve")
 """What :func:`measures` reports per incumbent, as ``f{i}_{name}``."""
 MEASURES = (*(f"f{i}_{m}" for i in (0, 1) for m in FIRM_MEASURES), "entrant_survived",
             "entrant_final_share", "entrant_won")
@@ -684,7 +684,7 @@ def measures(model: Any, steps: int, *, window: tuple[int, int] | None = None,
             out[key + "after_profit"] = float(later["profit"].mean())
     entry = [e["step"] for e in model.events if e["kind"] == "entrant"]
     if entry:
-        out.update(_first_times(model.disruptions(), "entry_step", "time_to_detect",
+        out.update(_first_times(model.disruptions(), "entry_step", "time_to_notice",
                                 incumbents, last))
     if any(e["kind"] == "new_segment" for e in model.events):
         out.update(_first_times(model.emergences(), "emerge_step", "time_to_serve",

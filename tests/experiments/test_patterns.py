@@ -55,7 +55,7 @@ def test_the_run_function_reports_firm_entrant_and_window_measures():
         assert 0.0 <= out[f"f{i}_mean_share"] <= 1.0
         assert out[f"f{i}_survived"] in (0.0, 1.0)
         assert {f"f{i}_window_share", f"f{i}_after_profit"} <= set(out)
-        assert 0 <= out[f"f{i}_time_to_detect"] <= 30 - 3     # censored at the run's end
+        assert 0 <= out[f"f{i}_time_to_notice"] <= 30 - 3     # censored at the run's end
     assert out["entrant_won"] in (0.0, 1.0)
     assert 0.0 <= out["entrant_survived"] <= 1.0
 
@@ -63,7 +63,7 @@ def test_the_run_function_reports_firm_entrant_and_window_measures():
 def test_a_run_without_events_has_no_event_measures():
     out = pattern_run({"customers": 300, "shock_rate": 0.0, "entrant_rate": 0.0,
                        "new_segment_rate": 0.0}, 1, steps=5)
-    assert "f0_time_to_detect" not in out and "f0_window_share" not in out
+    assert "f0_time_to_notice" not in out and "f0_window_share" not in out
     assert out["entrant_won"] == 0.0
 
 
