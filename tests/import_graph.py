@@ -24,8 +24,8 @@ PACKAGES = ("simulation", "experiments")
 CORE = frozenset(f"simulation.{name}" for name in (
     "agents", "errors", "kernels", "levers", "market", "metrics", "model", "organization",
     "outcomes", "params", "presets", "structures"))
-"""The model itself (ARCHITECTURE.md) and the outcome registry it reports in: pure, they
-import only each other."""
+"""The model itself (CONTRIBUTING.md, "Where each part lives") and the outcome registry it
+reports in: pure, they import only each other."""
 
 FACES = ("simulation.cli", "simulation.viz")
 """The CLI and the app (with the workshop): they call the layers below; nothing calls them."""
@@ -155,7 +155,7 @@ def _in(name: str, prefixes: tuple[str, ...]) -> bool:
 
 
 def layer_breaks(graph: list[Edge]) -> list[str]:
-    """Imports that ARCHITECTURE.md's "never" rules forbid, one line each."""
+    """Imports that the layers forbid (CONTRIBUTING.md, "Where each part lives"), one line each."""
     broken = []
     for e in graph:
         where = f"{e.source}:{e.line} imports {e.target}"

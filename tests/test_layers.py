@@ -1,4 +1,4 @@
-"""ARCHITECTURE.md's "never" rules, read from the source: no import cycles, no layer breaks."""
+"""The layers of CONTRIBUTING.md, read from the source: no import cycles, no layer breaks."""
 
 from pathlib import Path
 

@@ -46,9 +46,14 @@ _REGISTERED: dict[str, None] = {DEFAULT_MODEL: None,
 this program import other code unless the user allows it (``--allow-import``)."""
 
 MOVED_MODELS = {"experiments.runner:org_model": DEFAULT_MODEL,
-                "experiments.testfunctions:ishigami": "experiments.sweeps.testfunctions:ishigami"}
+                "experiments.testfunctions:ishigami": "experiments.sweeps.testfunctions:ishigami",
+                "experiments.pattern_sensitivity:pattern_effects":
+                    "experiments.patterns.sensitivity:pattern_effects"}
 """Model functions by the names they had before ``experiments/`` was split into wings: a spec
-written then still names them so, and is read as naming the function's new place."""
+written then still names them so, and is read as naming the function's new place. Its digest
+is taken with the old name, so an output folder begun before the move still resumes."""
+
+_DIGEST_NAMES = {new: old for old, new in MOVED_MODELS.items()}
 
 MAX_RUNS = 1_000_000
 """Most runs (samples x replications) one spec may plan. Drawing the design and planning the
@@ -300,6 +305,7 @@ class ExperimentSpec(_Strict):
         dump = self.model_dump(mode="json")
         if dump["design"].get("groups") is None:  # specs written before groups keep their digest
             dump["design"].pop("groups", None)
+        dump["model"] = _DIGEST_NAMES.get(dump["model"], dump["model"])  # and moved models
         text = json.dumps(dump, sort_keys=True)
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 

@@ -168,3 +168,27 @@ def test_every_sweep_flag_reaches_the_library(tmp_path):
     assert len(runs) == 3 and runs["x"].nunique() == 3  # spread, not the first three runs
     assert ((runs["y"] - 2 * runs["x"] - (runs["seed"] % 1000) / 1000) * 1000).round(6).eq(
         7).all()
+
+
+@pytest.mark.parametrize(("before", "now", "factor"), [
+    ("experiments.testfunctions:ishigami", "experiments.sweeps.testfunctions:ishigami", "x1"),
+    ("experiments.runner:org_model", "experiments.engine.runner:org_model", "turbulence"),
+])
+def test_a_spec_naming_a_model_by_its_path_before_the_wings_runs_and_resumes(before, now,
+                                                                             factor):
+    def spec(model: str):
+        return parse_spec({"name": "moved", "model": model, "steps": 3,
+                           "conditions": {factor: {"range": [0.0, 0.1]}},
+                           "design": {"kind": "lhs", "samples": 4}})
+
+    import hashlib
+    import json
+
+    old, new = spec(before), spec(now)
+    assert old.model == new.model == now
+    assert old.digest() == new.digest()
+    # the digest a folder begun before the move recorded: the dump with the old name
+    dump = {**new.model_dump(mode="json"), "model": before}
+    dump["design"].pop("groups", None)
+    text = json.dumps(dump, sort_keys=True)
+    assert new.digest() == hashlib.sha256(text.encode()).hexdigest()[:16]
