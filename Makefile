@@ -1,6 +1,7 @@
 # Two commands do everything on a fresh machine:
 #   make demo   - set up, then run the default scenario (table, figure, report in out/)
 #   make test   - set up (with a browser for the end-to-end tests), then lint, type-check, test
+#   make test-fast - the unit tests while you work: no browser tests (tests/viz/), no claims
 # and a few for maintainers:
 #   make constraints - regenerate constraints.txt from pyproject.toml's pins (then: make setup)
 #   make wheel       - build the wheel into dist/ (scenarios and specs inside)
@@ -10,7 +11,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: setup demo test browser lint constraints wheel bench
+.PHONY: setup demo test test-fast browser lint constraints wheel bench
 
 $(STAMP): pyproject.toml constraints.txt
 	@python=$$(scripts/find-python) && "$$python" -m venv $(VENV)
@@ -33,6 +34,11 @@ lint: setup
 
 test: setup browser lint
 	$(PY) -m pytest -q
+
+# The app's and the workshop's tests (tests/viz/, the browser's among them) and the statistical
+# claims (marked slow) are left to `make test`.
+test-fast: setup
+	$(PY) -m pytest -q -m "not slow and not browser" --ignore=tests/viz
 
 constraints:
 	scripts/update-constraints

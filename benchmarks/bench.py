@@ -62,7 +62,7 @@ mesa.batch_run(OrgModel, parameters={{"customers": {customers}, "rivals": 1,
 
 LOOP = """
 import itertools
-from experiments.runner import study_model
+from experiments.engine.runner import study_model
 OrgModel = study_model()  # what the sweep runs: the kernels where numba is installed
 for s, t, k, r in itertools.product({structures}, {turbulence}, {shock_rate},
                                     range(1, {reps} + 1)):
@@ -97,7 +97,7 @@ def whole_processes(customers: int, steps: int, reps: int, folder: str) -> None:
 
 def warm(spec_data: dict, workers: int) -> tuple[int, float, float, float]:
     """Ours on a pool already started (the steady state): what the runs themselves cost."""
-    from experiments.executors.local import LocalExecutor
+    from experiments.engine.executors.local import LocalExecutor
 
     with LocalExecutor(workers) as executor:
         return ours(spec_data, workers, executor)
@@ -106,7 +106,7 @@ def warm(spec_data: dict, workers: int) -> tuple[int, float, float, float]:
 def pool_start(workers: int) -> float:
     """Wall seconds until a new command's pool of ``workers`` is ready to run: the fork
     server starts and loads the model, then forks the workers (measured in a fresh process)."""
-    code = ("import time\nfrom experiments.executors.local import LocalExecutor\n"
+    code = ("import time\nfrom experiments.engine.executors.local import LocalExecutor\n"
             "if __name__ == '__main__':\n    start = time.perf_counter()\n"
             f"    LocalExecutor({workers}).close()\n    print(time.perf_counter() - start)\n")
     out = subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT,
@@ -176,8 +176,8 @@ def sweep_memory(runs: int, folder: str) -> None:
 
 NO_FREEZE = """
 import sys
-import experiments.forkserver as forkserver
-forkserver.PRELOAD = ("experiments.runner", "simulation.model")  # preload.py's, unfrozen
+import experiments.engine.forkserver as forkserver
+forkserver.PRELOAD = ("experiments.engine.runner", "simulation.model")  # preload.py's, unfrozen
 from simulation.cli import main
 sys.exit(main(sys.argv[1:]))
 """

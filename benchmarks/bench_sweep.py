@@ -27,8 +27,8 @@ from typing import Any
 import mesa
 import psutil
 
-from experiments.spec import parse_spec
-from experiments.sweep import make_plan, run_sweep
+from experiments.sweeps.spec import parse_spec
+from experiments.sweeps.sweep import make_plan, run_sweep
 from simulation import OrgModel
 
 STRUCTURES = ["inside_out", "outside_in"]

@@ -17,9 +17,9 @@ import sys
 import tempfile
 import time
 
-from experiments.compare import replication_plan
+from experiments.comparison.compare import replication_plan
 from simulation.model import OrgModel
-from simulation.scenario import load_scenario
+from simulation.scenario_files import load_scenario
 
 
 def command_seconds(scenario: str, reps: int, workers: int) -> tuple[float, float]:

@@ -3,11 +3,11 @@
 from typing import TYPE_CHECKING, Any
 
 from simulation.errors import OutsideInError, ParameterError
-from simulation.params import LEVERS, PARAMETERS, FirmSpec, ModelParams, SegmentSpec
+from simulation.params import PARAMETERS, FirmSpec, ModelParams, SegmentSpec
+from simulation.presets import LEVERS, PRESETS
 
 if TYPE_CHECKING:
     from simulation.model import OrgModel
-    from simulation.structures import PRESETS
 
 
 def __getattr__(name: str) -> Any:
@@ -15,13 +15,9 @@ def __getattr__(name: str) -> Any:
     # process that only reads parameters or scenarios (a sweep's coordinator, a CLI command
     # that checks its input) does not load it.
     if name == "OrgModel":
-        from simulation.model import OrgModel
+        from simulation.model import OrgModel  # deferred: Mesa is heavy (see above)
 
         return OrgModel
-    if name == "PRESETS":  # (numpy with it: not for `outsidein --version`)
-        from simulation.structures import PRESETS
-
-        return PRESETS
     raise AttributeError(f"module 'simulation' has no attribute {name!r}")
 
 

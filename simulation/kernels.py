@@ -23,7 +23,7 @@ low-cost answer, the firms' books and the month's rows.
 The numpy model is the reference and the fallback: ``tests/test_kernels.py`` runs both on
 20 seeds of the default market and 20 of a busy one and requires the same supplier for every
 customer every month, and every other figure within 1e-9 relative. Only studies (sweeps,
-compare, the pattern suite, through :func:`experiments.runner.study_model`) import this
+compare, the pattern suite, through :func:`experiments.engine.runner.study_model`) import this
 module, which imports numba. numba caches the compiled kernels on disk, keyed by this file's
 source (any change to it recompiles all of them) and by numba's version.
 """

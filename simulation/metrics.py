@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from simulation.outcomes import EVENTS, IN_BUSINESS_ONLY
+from simulation.outcomes import EVENTS, IN_BUSINESS_ONLY, OUTCOMES
 
 PRE_SHOCK_MONTHS = 6
 """Months before a shock whose mean performance is the level to recover."""
@@ -98,6 +98,9 @@ def run_summary(results: Mapping[str, Any], resilience: Sequence[Mapping[str, An
                 ) -> dict[str, float]:
     """Per-run outcomes of the focal firm, for sweeps and comparisons (flat floats).
 
+    Exactly the outcomes of :data:`simulation.outcomes.OUTCOMES` (each one's ``computed`` says
+    in words what is computed here), by the registry's names and no other.
+
     Args:
         results: the per-step table's columns (``OrgModel.columns()``; a ``results()``
             DataFrame reads the same).
@@ -140,7 +143,7 @@ def run_summary(results: Mapping[str, Any], resilience: Sequence[Mapping[str, An
         rows = in_business if name in IN_BUSINESS_ONLY else mine
         return float(col[name][rows].mean()) if rows.any() else float("nan")
 
-    return {
+    values = {
         "final_share": focal_final,
         "mean_share": mean("market_share"),
         "cumulative_profit": float(col["profit"][mine].sum()),
@@ -162,3 +165,7 @@ def run_summary(results: Mapping[str, Any], resilience: Sequence[Mapping[str, An
         "rival_final_share": best_rival,
         "share_advantage": focal_final - best_rival,
     }
+    if values.keys() != OUTCOMES.keys():  # one vocabulary: the registry's, no other name
+        raise KeyError(f"run_summary and the outcome registry differ: "
+                       f"{sorted(values.keys() ^ OUTCOMES.keys())}")
+    return values

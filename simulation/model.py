@@ -29,9 +29,9 @@ from simulation.metrics import (
 )
 from simulation.organization import Organizations
 from simulation.params import LEVERS, FirmSpec, ModelParams
+from simulation.presets import PRESETS
 from simulation.structures import (
     LINK_BUILDERS,
-    PRESETS,
     incumbent_specs,
     reorganization_target,
     roles_for,
@@ -96,36 +96,41 @@ class Rows:
         return self._data[:self.n]
 
 
-class FocalCollector(mesa.DataCollector):
-    """A Mesa DataCollector of model attributes that keeps its values in a :class:`Rows`.
+class MonthlyRecorder:
+    """The model's own recorder of its model-level reporters: one row of numbers per month.
 
-    Reads as Mesa's own (``model_vars``, ``get_model_vars_dataframe()``, ``mesa.batch_run``)
-    but a month adds no Python objects.
+    Not a Mesa ``DataCollector`` (nothing of one is overridden): it keeps the values in a
+    :class:`Rows` table, so a month adds no Python objects, and offers what DataCollector
+    users read: ``model_reporters``, ``model_vars`` (views on the table) and
+    ``get_model_vars_dataframe()``. ``mesa.batch_run`` looks up the months collected and the
+    agent records by the names its own DataCollector gives them (``_collection_steps``,
+    ``_agent_records``, ...); those are here under the same names, read-only, and the agent
+    records are empty (the model has model-level reporters only).
     """
 
     def __init__(self, names: tuple[str, ...]) -> None:
+        self.model_reporters: dict[str, str] = {name: name for name in names}
+        self.agent_reporters: dict[str, Any] = {}
+        self.agenttype_reporters: dict[type, dict[str, Any]] = {}
+        self._agent_records: dict[int, list[Any]] = {}
+        self._agenttype_records: dict[int, dict[type, list[Any]]] = {}
         self._names = names
         self._read = attrgetter(*names) if len(names) > 1 else lambda m: (getattr(m, names[0]),)
         self._values = Rows(len(names) + 1)
-        super().__init__(model_reporters={name: name for name in names})
 
-    @property  # type: ignore[override]
-    def model_vars(self) -> dict[str, Any]:
+    @property
+    def model_vars(self) -> dict[str, np.ndarray]:
         """Each reporter's values, one per collection (views on the table)."""
         data = self._values.data
         return {name: data[:, i + 1] for i, name in enumerate(self._names)}
 
-    @model_vars.setter
-    def model_vars(self, value: Any) -> None:  # Mesa's __init__ sets it; the table holds it
-        pass
-
-    @property  # type: ignore[override]
-    def _collection_steps(self) -> list[int]:
+    @property
+    def _collection_steps(self) -> list[int]:  # the name mesa.batch_run reads
         return self._values.data[:, 0].astype(np.int64).tolist()
 
-    @_collection_steps.setter
-    def _collection_steps(self, value: Any) -> None:
-        pass
+    def get_model_vars_dataframe(self) -> pd.DataFrame:
+        """The reporters' values, one column each, one row per collection (as Mesa's)."""
+        return pd.DataFrame(self.model_vars)
 
     def collect(self, model: Any) -> None:
         """Record the reporters' attributes of ``model`` now."""
@@ -181,10 +186,11 @@ class OrgModel(mesa.Model):
         self._choose()
         self._record_month(initial=True)
         # Model-level reporters read plain attributes that each month refreshes (the focal
-        # firm's figures), so mesa.batch_run and DataCollector users see them; the per-firm
+        # firm's figures), so mesa.batch_run and DataCollector users see them (the model's
+        # own recorder, read as Mesa's DataCollector is read); the per-firm
         # table is kept as numbers in a growing array (firm and structure as codes), far
         # cheaper per month than a DataCollector table and no Python objects per month.
-        self.datacollector = FocalCollector((*FOCAL_REPORTERS, "no_purchase"))
+        self.datacollector = MonthlyRecorder((*FOCAL_REPORTERS, "no_purchase"))
         self._rows = Rows(3 + len(_NUMERIC))
         self._structures: dict[str, int] = {}
         self._schedule_timeline()
@@ -435,7 +441,7 @@ class OrgModel(mesa.Model):
                 self.org.raise_alarm(rows.start + noticing)
                 self.detections.append({
                     "entrant": entrant.name, "firm": firm.name, "firm_index": firm.index,
-                    "detect_step": self.steps, "segment": beachhead,
+                    "notice_step": self.steps, "segment": beachhead,
                     "fit": self._fit(firm, beachhead), "answer_step": None})
 
     def _track_service(self) -> None:
@@ -556,14 +562,14 @@ class OrgModel(mesa.Model):
                 if firm.entrant:
                     continue
                 d = found.get((entrant, firm.name), {})
-                detect, answer = d.get("detect_step"), d.get("answer_step")
+                notice, answer = d.get("notice_step"), d.get("answer_step")
                 rows.append({"entrant": entrant, "entry_step": entry, "firm": firm.name,
-                             "detect_step": detect,
-                             "time_to_detect": np.nan if detect is None else detect - entry,
+                             "notice_step": notice,
+                             "time_to_notice": np.nan if notice is None else notice - entry,
                              "answer_step": answer,
                              "time_to_answer": np.nan if answer is None else answer - entry})
-        return pd.DataFrame(rows, columns=["entrant", "entry_step", "firm", "detect_step",
-                                           "time_to_detect", "answer_step", "time_to_answer"])
+        return pd.DataFrame(rows, columns=["entrant", "entry_step", "firm", "notice_step",
+                                           "time_to_notice", "answer_step", "time_to_answer"])
 
     def emergences(self) -> pd.DataFrame:
         """One row per (emerged segment, incumbent alive then): when the firm began serving it.

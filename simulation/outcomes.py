@@ -48,6 +48,10 @@ class Outcome:
             half of it for ten months is 5).
         better: which direction is better for the firm (``neither``: descriptive).
         undefined: when the outcome has no value in a run, and why (empty: always defined).
+        computed: how a run's value is computed from the firm's months, in words (as an EMA
+            Workbench outcome carries its function); every per-run outcome and encounter
+            says it, and :func:`simulation.metrics.run_summary` returns exactly the registered
+            outcomes, in this order.
 
     """
 
@@ -63,6 +67,7 @@ class Outcome:
     """Each run's value is 0 or 1 (a proportion over runs: Wilson intervals)."""
     needs: str = ""
     """The event kind without which there is nothing to measure (empty: none)."""
+    computed: str = ""
 
     @property
     def bounded(self) -> bool:
@@ -90,38 +95,67 @@ NO_SHOCK = ("no shock hit the firm while it was in business, so there was nothin
             "recover from")
 
 OUTCOMES: Mapping[str, Outcome] = _index(
-    Outcome("final_share", "final share", "Market share at the end", "share", "higher"),
-    Outcome("mean_share", "mean share", "Mean market share", "share", "higher"),
+    Outcome("final_share", "final share", "Market share at the end", "share", "higher",
+            computed="its market share in the run's last month"),
+    Outcome("mean_share", "mean share", "Mean market share", "share", "higher",
+            computed="the mean of its monthly market share over months 1 to the end (0 once it "
+            "failed)"),
     Outcome("cumulative_profit", "profit (total)", "Total profit", "revenue-months",
-            "higher"),
-    Outcome("final_cash", "final cash", "Cash at the end", "revenue-months", "higher"),
+            "higher",
+            computed="the sum of its monthly profit over months 1 to the end"),
+    Outcome("final_cash", "final cash", "Cash at the end", "revenue-months", "higher",
+            computed="its cash in the run's last month"),
     Outcome("survived", "survival", "Still in business at the end", "share", "higher",
-            binary=True),
+            binary=True,
+            computed="1 if it is in business in the run's last month, else 0"),
     Outcome("months_in_business", "months in business", "Months until the firm failed (the "
-            "run's length if it did not)", "months", "higher"),
+            "run's length if it did not)", "months", "higher",
+            computed="the first month it was out of business; the run's length if none"),
     Outcome("share_in_business", "share in business", "Mean market share while in business, "
             "after the warm-up", "share", "higher",
-            undefined="the firm failed during the warm-up"),
+            undefined="the firm failed during the warm-up",
+            computed="the mean of its monthly share over the months after the warm-up in which it "
+            "was in business"),
     Outcome("early_share", "early share", "Mean market share in the first half after the "
-            "warm-up", "share", "higher"),
+            "warm-up", "share", "higher",
+            computed="the mean of its monthly share over the first half of the months after the "
+            "warm-up"),
     Outcome("late_share", "late share", "Mean market share in the second half after the "
-            "warm-up", "share", "higher"),
+            "warm-up", "share", "higher",
+            computed="the mean of its monthly share over the second half of the months after the "
+            "warm-up"),
     Outcome("mean_satisfaction", "satisfaction", "Mean customer satisfaction", "index",
-            "higher"),
+            "higher",
+            computed="the mean of its customers' satisfaction over its months in business"),
     Outcome("resilience_loss", "resilience loss", "Share lost after shocks (area)",
-            "pre-shock-months", "lower", needs="shock"),
+            "pre-shock-months", "lower", needs="shock",
+            computed="the mean, over the shocks that hit it in business, of the share lost "
+            "below the pre-shock level until it recovered or the window ended; 0 without "
+            "such a shock"),
     Outcome("resilience_depth", "resilience depth", "Deepest fall after a shock", "share",
-            "lower", needs="shock"),
+            "lower", needs="shock",
+            computed="the mean, over those shocks, of the deepest fall below the pre-shock "
+            "share; 0 without such a shock"),
     Outcome("mean_time_to_recover", "months to recover", "Months to recover from a shock",
-            "months", "lower", undefined=NO_SHOCK, needs="shock"),
-    Outcome("mean_awareness_gap", "awareness gap", "Mean awareness gap", "distance", "lower"),
-    Outcome("mean_action_gap", "action gap", "Mean action gap", "distance", "lower"),
-    Outcome("shocks", "shocks", "Needs shocks in the run", "count", "neither"),
-    Outcome("entrants", "entrants", "Disruptors that entered", "count", "neither"),
+            "months", "lower", undefined=NO_SHOCK, needs="shock",
+            computed="the mean, over those shocks, of the months until its share was back to "
+            "recovery_fraction of the pre-shock level (the window's length if never)"),
+    Outcome("mean_awareness_gap", "awareness gap", "Mean awareness gap", "distance", "lower",
+            computed="the mean of the distance between its customers' needs and its belief "
+            "over its months in business"),
+    Outcome("mean_action_gap", "action gap", "Mean action gap", "distance", "lower",
+            computed="the mean of the distance between its belief and its offer over its "
+            "months in business"),
+    Outcome("shocks", "shocks", "Needs shocks in the run", "count", "neither",
+            computed="the needs shocks of the run"),
+    Outcome("entrants", "entrants", "Disruptors that entered", "count", "neither",
+            computed="the disruptors that entered in the run"),
     Outcome("rival_final_share", "best rival's share", "Best rival's final share", "share",
-            "neither"),
+            "neither",
+            computed="the largest final share of the other incumbents (0 if none)"),
     Outcome("share_advantage", "share advantage", "Final share minus the best rival's",
-            "share", "higher"),
+            "share", "higher",
+            computed="its final share minus the best rival's"),
 )
 """Per-run outcomes of one firm (``OrgModel.summary()``, sweeps, ``compare``), in order."""
 
@@ -156,13 +190,16 @@ MARKET_SERIES: Mapping[str, Outcome] = _index(
 ENCOUNTERS: Mapping[str, Outcome] = _index(
     Outcome("time_to_notice", "months to notice", "Months from a disruptor's entry until "
             "the firm noticed it", "months", "lower", needs="entrant",
-            undefined="the firm never noticed that disruptor"),
+            undefined="the firm never noticed that disruptor",
+            computed="the month it noticed the disruptor minus the disruptor's entry month"),
     Outcome("time_to_answer", "months to answer", "Months from a disruptor's entry until "
             "the firm began a low-cost answer to it", "months", "lower", needs="entrant",
-            undefined="the firm never answered that disruptor"),
+            undefined="the firm never answered that disruptor",
+            computed="the first month of its low-cost answer minus the disruptor's entry month"),
     Outcome("time_to_serve", "months to serve", "Months from a segment's emergence until "
             "the firm served it", "months", "lower", needs="new_segment",
-            undefined="the firm never served that segment"),
+            undefined="the firm never served that segment",
+            computed="the first month it served the segment minus the segment's first month"),
 )
 """How soon a firm notices and answers each disruptor and serves each new segment
 (``OrgModel.disruptions()`` and ``OrgModel.emergences()``)."""

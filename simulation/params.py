@@ -15,9 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from simulation.errors import ParameterError
-
-LEVERS: tuple[str, ...] = ("coordination", "cooperation", "clout", "capability", "connections")
-"""The five levers of the outside-in organization (Gulati), each a number in [0, 1]."""
+from simulation.presets import LEVERS, PRESETS
 
 
 @dataclass(frozen=True)
@@ -190,8 +188,6 @@ class ModelParams:
     def __post_init__(self) -> None:
         for f in dataclasses.fields(self):
             _check_field(f.name, getattr(self, f.name), f.metadata.get("bound"))
-        from simulation.structures import PRESETS  # local: structures imports params
-
         for name in ("structure", "rival_structure"):
             value = getattr(self, name)
             if value is not None and value not in PRESETS:
@@ -243,6 +239,10 @@ PARAMETERS: dict[str, dataclasses.Field[Any]] = {
     f.name: f for f in dataclasses.fields(ModelParams)}
 """Parameter name -> dataclass field; ``field.metadata`` holds ``doc`` and ``bound``."""
 
+DEFAULT_SEED = 42
+"""The seed of the default market when none is given: every face (``outsidein run``, the app,
+the workshop) starts from this one. A scenario file names its own seed."""
+
 
 def _check_number(name: str, value: Any, bound: Bound) -> None:
     kind = "a whole number" if bound.integer else "a number"
@@ -268,8 +268,6 @@ def check_levers(name: str, levers: Mapping[str, float]) -> None:
 
 
 def _check_firm(name: str, firm: Any) -> None:
-    from simulation.structures import PRESETS
-
     if not isinstance(firm, FirmSpec):
         raise ParameterError(name, f"{firm!r} is not a FirmSpec")
     if firm.structure not in PRESETS:

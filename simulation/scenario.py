@@ -35,9 +35,11 @@ from pydantic import (
 )
 
 from simulation.errors import OutsideInError, ParameterError
+from simulation.outcomes import SUBJECT_NEEDS, SUBJECTS
 from simulation.params import LEVERS, PARAMETERS, FirmSpec, ModelParams, SegmentSpec
+from simulation.presets import PRESETS
 from simulation.shipped import shipped_folder
-from simulation.structures import PRESETS, with_listed_firms
+from simulation.structures import with_listed_firms
 
 SCENARIO_DIR: Path = shipped_folder("scenarios")
 """Where the shipped scenarios live: the checkout's ``scenarios/``, or the installed copy."""
@@ -520,7 +522,6 @@ class Scenario(_Strict):
         return arms
 
     def _check_answers(self) -> None:
-        from simulation.outcomes import SUBJECT_NEEDS, SUBJECTS
 
         if self.answered_by and len(self.answered_by) != len(self.questions):
             raise _FieldValueError(("answered_by",), f"has {len(self.answered_by)} entries for "
@@ -704,37 +705,6 @@ class _FieldValueError(ValueError):
 def _suggest(word: Any, choices: list[str]) -> str:
     close = difflib.get_close_matches(str(word), choices, n=1, cutoff=0.6)
     return f"; did you mean {close[0]!r}?" if close else ""
-
-
-# --- files (implemented in simulation.scenario_files, imported late: it imports this) ----
-
-def load_scenario(name_or_path: str | Path) -> Scenario:
-    """Load, merge (``extends``) and validate a scenario file.
-
-    Args:
-        name_or_path: a shipped scenario's name (``turbulent-market``) or a file path.
-
-    Raises:
-        ScenarioError: anything wrong with the file, with its path, line and field.
-
-    """
-    from simulation import scenario_files
-
-    return scenario_files.load_scenario(name_or_path)
-
-
-def parse_scenario(text: str, source: str = "<scenario>") -> Scenario:
-    """Validate a scenario given as YAML text (no ``extends``); for tests and the app."""
-    from simulation import scenario_files
-
-    return scenario_files.parse_scenario(text, source)
-
-
-def resolve(name_or_path: str | Path, base: Path | None = None) -> Path:
-    """The file a scenario name or path refers to (see :func:`scenario_files.resolve`)."""
-    from simulation import scenario_files
-
-    return scenario_files.resolve(name_or_path, base)
 
 
 def scenario_names(directory: Path = SCENARIO_DIR) -> list[str]:

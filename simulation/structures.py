@@ -1,4 +1,4 @@
-"""Organizational structures: departments' roles, their links, and the named presets.
+"""Organizational structures: departments' roles and their links.
 
 A structure is data, never a branch in the mechanics: a link graph between departments and
 a set of lever values. ``inside_out`` and ``outside_in`` are the two poles of Gulati's argument;
@@ -8,13 +8,13 @@ any lever mix on either graph is a legal organization, and the mechanics read on
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from simulation.errors import ParameterError
-from simulation.params import LEVERS, FirmSpec, ModelParams, check_levers
+from simulation.params import FirmSpec, ModelParams, check_levers
+from simulation.presets import LEVERS, PRESETS, other_preset
 
 ROLES: tuple[str, ...] = ("sales", "marketing", "service", "product", "operations", "finance")
 """Department roles; a firm of more than six departments has a team of these six per six
@@ -177,53 +177,6 @@ LINK_BUILDERS: Mapping[str, Callable[[tuple[str, ...]], np.ndarray]] = {
     "functional_hierarchy": functional_hierarchy,
     "segment_teams": segment_teams,
 }
-
-
-@dataclass(frozen=True)
-class Preset:
-    """A named organization: a link graph and the five lever values."""
-
-    links: str
-    levers: Mapping[str, float]
-    description: str
-
-    def lever_values(self, overrides: Mapping[str, float] | None = None) -> dict[str, float]:
-        """The preset's levers with some of them overridden."""
-        values = dict(self.levers)
-        values.update(overrides or {})
-        return {name: float(values[name]) for name in LEVERS}
-
-
-PRESETS: Mapping[str, Preset] = {
-    "inside_out": Preset(
-        links="functional_hierarchy",
-        levers={"coordination": 0.2, "cooperation": 0.2, "clout": 0.2, "capability": 0.3,
-                "connections": 0.1},
-        description="Functional silos, product push, power with product and operations.",
-    ),
-    "outside_in": Preset(
-        links="segment_teams",
-        levers={"coordination": 0.8, "cooperation": 0.8, "clout": 0.8, "capability": 0.7,
-                "connections": 0.6},
-        description="Customer-segment teams, shared customer goals, power with the "
-                    "customer-facing roles, broad skills and partners.",
-    ),
-    "entrant": Preset(
-        links="segment_teams",
-        levers={"coordination": 0.9, "cooperation": 0.9, "clout": 0.9, "capability": 0.4,
-                "connections": 0.2},
-        description="A disruptive start-up: no silos, few skills and partners yet.",
-    ),
-}
-"""The named organizations; scenarios and the app choose among these."""
-
-FOCAL_PRESETS: tuple[str, ...] = ("inside_out", "outside_in")
-"""Presets an incumbent is usually given; each is the other's default rival."""
-
-
-def other_preset(name: str) -> str:
-    """The opposite pole of ``name`` (outside_in for inside_out and vice versa)."""
-    return "inside_out" if name == "outside_in" else "outside_in"
 
 
 def reorganization_target(levers: Mapping[str, float], structure: str,

@@ -11,7 +11,7 @@ in ``docs/ODD.md``; when the model changes, these two lists are updated from it.
 import pandas as pd
 import pytest
 
-from experiments.patterns import PATTERNS, SEEDS
+from experiments.patterns.catalog import PATTERNS, SEEDS
 from simulation.cli import main
 
 pytestmark = pytest.mark.slow

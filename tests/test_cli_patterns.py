@@ -6,11 +6,11 @@ import fcntl
 import pandas as pd
 import pytest
 
-import experiments.pattern_suite as suite
-from experiments.executors.local import LocalExecutor
-from experiments.outdir import LOCK_NAME as LOCK
-from experiments.pattern_suite import run_suite
-from experiments.patterns import HEAD_TO_HEAD, Arm, Check, Pattern, at_least
+import experiments.patterns.suite as suite
+from experiments.engine.executors.local import LocalExecutor
+from experiments.engine.outdir import LOCK_NAME as LOCK
+from experiments.patterns.catalog import HEAD_TO_HEAD, Arm, Check, Pattern, at_least
+from experiments.patterns.suite import run_suite
 from simulation.cli import main
 
 TINY = ["--steps", "24", "--seeds", "3", "--workers", "1", "--quiet"]
@@ -163,7 +163,7 @@ def test_the_sensitivity_command_runs_end_to_end_and_writes_its_indices(tmp_path
 
 
 def test_by_default_the_sensitivity_apportions_the_groups_of_constants(tmp_path, capsys):
-    from experiments.patterns import PATTERNS, SENSITIVITY_GROUPS, behavioural_constants
+    from experiments.patterns.catalog import PATTERNS, SENSITIVITY_GROUPS, behavioural_constants
 
     out = tmp_path / "sens"
     code = main(["patterns", "--sensitivity", "--only", "quiet", "--samples", "2",
@@ -185,7 +185,7 @@ def test_by_default_the_sensitivity_apportions_the_groups_of_constants(tmp_path,
 
 
 def test_every_behavioural_constant_is_in_exactly_one_sensitivity_group():
-    from experiments.patterns import PATTERNS, SENSITIVITY_GROUPS, behavioural_constants
+    from experiments.patterns.catalog import PATTERNS, SENSITIVITY_GROUPS, behavioural_constants
     from simulation.params import PARAMETERS
 
     members = [c for group in SENSITIVITY_GROUPS.values() for c in group]
@@ -210,7 +210,7 @@ def test_bad_robustness_and_sensitivity_options_exit_2_and_write_nothing(tmp_pat
 
 
 def test_decided_by_names_only_constants_whose_total_index_is_told_from_a_small_one():
-    from experiments.pattern_sensitivity import NONE_STANDS_OUT, decided_by
+    from experiments.patterns.sensitivity import NONE_STANDS_OUT, decided_by
 
     indices = pd.DataFrame({"pattern": "p", "check": "c",
                             "constant": ["lever_cost", "fixed_cost", "loyalty"],

@@ -87,3 +87,17 @@ def test_the_table_lists_a_disruptor_that_failed_as_the_figure_draws_it():
     assert list(rows) == [f.name for f in model.firms]
     for name in failed:
         assert rows[name][3:6] == ("-", "-", "-") and rows[name][7] == "no"
+
+
+def test_the_default_market_runs_on_the_parameter_tables_seed(tmp_path):
+    from simulation.cli.run import build_model
+    from simulation.params import DEFAULT_SEED
+
+    assert DEFAULT_SEED == 42
+    model, _, title, used = build_model(None, None)
+    assert (title, used) == ("default market", DEFAULT_SEED)
+    assert build_model(None, 7)[3] == 7
+    for name, seed in (("default", []), ("given", ["--seed", str(DEFAULT_SEED)])):
+        assert main(["run", "--steps", "3", *seed, "--out", str(tmp_path / name)]) == 0
+    assert (tmp_path / "default" / "results.csv").read_text() == (
+        tmp_path / "given" / "results.csv").read_text()

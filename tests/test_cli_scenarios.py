@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 
 from simulation.cli import main
-from simulation.scenario import load_scenario, scenario_names
+from simulation.scenario import scenario_names
+from simulation.scenario_files import load_scenario
 
 GOOD = """\
 title: Tiny

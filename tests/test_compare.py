@@ -10,13 +10,14 @@ import numpy as np
 import pytest
 import yaml
 
-from experiments.compare import RunsFailedError, compare
-from experiments.executors import Executor, MissingRunsError
-from experiments.runner import Record, Task, replication_seed, run_tasks
+from experiments.comparison.compare import RunsFailedError, compare
+from experiments.comparison.handout import figure_png, html_report, table_rows
+from experiments.engine.executors import Executor, MissingRunsError
+from experiments.engine.runner import Record, Task, replication_seed, run_tasks
 from simulation import outcomes as reg
 from simulation.errors import OutsideInError, ParameterError
-from simulation.report import figure_png, html_report, table_rows
-from simulation.scenario import Scenario, ScenarioError, load_scenario, parse_scenario
+from simulation.scenario import Scenario, ScenarioError
+from simulation.scenario_files import load_scenario, parse_scenario
 
 SMALL = """\
 title: Small
@@ -65,7 +66,7 @@ def test_table_matches_the_runs_by_hand(small: Scenario) -> None:
 def test_compare_is_the_same_on_one_worker_two_workers_and_dask(small: Scenario) -> None:
     from distributed import LocalCluster
 
-    from experiments.executors.dask import DaskExecutor
+    from experiments.engine.executors.dask import DaskExecutor
 
     one = compare(small, name="small", reps=3, workers=1)
     two = compare(small, name="small", reps=3, workers=2)
@@ -87,9 +88,9 @@ def test_compare_is_the_same_on_one_worker_two_workers_and_dask(small: Scenario)
 
 def test_a_replication_has_the_same_seed_and_run_in_compare_and_in_a_sweep(
         small: Scenario, tmp_path: Path) -> None:
-    from experiments.spec import parse_spec
-    from experiments.store import read_runs
-    from experiments.sweep import run_sweep
+    from experiments.sweeps.spec import parse_spec
+    from experiments.sweeps.store import read_runs
+    from experiments.sweeps.sweep import run_sweep
 
     path = tmp_path / "small.yaml"
     path.write_text(SMALL, encoding="utf-8")
@@ -303,7 +304,7 @@ def test_every_compare_flag_reaches_the_library(
 def test_a_role_read_from_its_twin_is_the_same_model_run(name: str) -> None:
     # twins() may skip a run only where the two roles build the very same model: run both
     # on one seed and compare their whole per-month tables.
-    from experiments.compare import head_to_head_problem, role_model, roles, twins
+    from experiments.comparison.compare import head_to_head_problem, role_model, roles, twins
     from simulation.model import OrgModel
 
     scenario = load_scenario(name)
@@ -322,7 +323,7 @@ def test_a_role_read_from_its_twin_is_the_same_model_run(name: str) -> None:
 
 def test_reading_twins_gives_the_comparison_running_every_role_gives(
         small: Scenario, monkeypatch: pytest.MonkeyPatch) -> None:
-    import experiments.compare as module
+    import experiments.comparison.compare as module
 
     ran: list[int] = []
     real_run_all = module.run_all

@@ -127,8 +127,8 @@ def test_a_noticed_disruptor_changes_what_the_firm_does(monkeypatch):
     monkeypatch.setattr(Organizations, "raise_alarm", lambda self, rows: None)
     erased = OrgModel(rng=3, **QUIET).run(60)
     noticed = heard.disruptions().set_index("firm")
-    assert noticed.loc["focal", "time_to_detect"] <= 3
-    assert noticed.loc["focal", "time_to_answer"] >= noticed.loc["focal", "time_to_detect"]
+    assert noticed.loc["focal", "time_to_notice"] <= 3
+    assert noticed.loc["focal", "time_to_answer"] >= noticed.loc["focal", "time_to_notice"]
     # the outside-in firm's answer: a low-cost programme that lowers its cost and price
     assert heard.focal.unit_cost < heard.params.unit_cost
     assert heard.focal.price < 1.0
@@ -142,7 +142,7 @@ def test_the_rights_holders_decide_whether_a_noticed_disruptor_is_answered():
     model = OrgModel(rng=3, **QUIET, structure="inside_out", rival_structure="inside_out"
                      ).run(60)
     found = model.disruptions().set_index("firm")
-    assert not np.isnan(found.loc["focal", "time_to_detect"])
+    assert not np.isnan(found.loc["focal", "time_to_notice"])
     assert np.isnan(found.loc["focal", "time_to_answer"])
     assert model.focal.price == 1.0
 
@@ -151,9 +151,9 @@ def test_a_firm_that_never_prospects_is_blindsided_for_over_a_year():
     deaf = {"capability": 0.0, "connections": 0.0}
     model = OrgModel(rng=2, **QUIET, **deaf).run(24 + 36)
     found = model.disruptions().set_index("firm")
-    assert np.isnan(found.loc["focal", "time_to_detect"])  # 36 months after its entry
+    assert np.isnan(found.loc["focal", "time_to_notice"])  # 36 months after its entry
     assert model.focal.price == 1.0
-    assert not np.isnan(found.loc["rival", "time_to_detect"])
+    assert not np.isnan(found.loc["rival", "time_to_notice"])
 
 
 # --- departments are resolution ----------------------------------------------------------------

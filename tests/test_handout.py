@@ -11,10 +11,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from experiments.compare import Comparison, compare
+from experiments.comparison.compare import Comparison, compare
+from experiments.comparison.handout import figure_png, html_report, subjects_shown
 from simulation import outcomes as reg
-from simulation.report import figure_png, html_report, subjects_shown
-from simulation.scenario import ScenarioError, load_scenario, parse_scenario, scenario_names
+from simulation.scenario import ScenarioError, scenario_names
+from simulation.scenario_files import load_scenario, parse_scenario
 
 SHIPPED = scenario_names()
 

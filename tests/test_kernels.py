@@ -6,7 +6,7 @@ import sys
 import numpy as np
 import pytest
 
-from experiments import runner
+from experiments.engine import runner
 from simulation import kernels
 from simulation.market import Market
 from simulation.model import _NUMERIC, OrgModel
@@ -153,7 +153,7 @@ def test_commands_that_are_not_studies_never_import_numba(args: list[str], tmp_p
 
 def test_a_study_imports_numba() -> None:
     # the check above can fail: a study's run does load the kernels
-    code = ("import sys\nfrom experiments.runner import org_model\n"
+    code = ("import sys\nfrom experiments.engine.runner import org_model\n"
             "org_model({}, 1, steps=2)\nprint('numba' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True).stdout

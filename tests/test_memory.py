@@ -122,8 +122,8 @@ def test_a_sweeps_coordinator_does_not_load_the_model() -> None:
     # (and Mesa, SciPy) to its workers: a 2-worker sweep's memory is the coordinator's
     # tables and the workers' shared model, not three copies of the model.
     code = ("import simulation, simulation.scenario\n"
-            "from experiments.spec import parse_spec\n"
-            "from experiments.sweep import run_sweep\n"
+            "from experiments.sweeps.spec import parse_spec\n"
+            "from experiments.sweeps.sweep import run_sweep\n"
             "import simulation.cli")
     assert _loaded_after(code, ("mesa", "scipy", "simulation.model")) == []
     # ... and the package's own export still gives the model when asked for it
@@ -135,9 +135,9 @@ def test_a_sweeps_coordinator_does_not_load_the_model() -> None:
 def test_a_comparisons_coordinator_does_not_load_the_model() -> None:
     # compare's own process plans both framings (the head-to-head firms by the model's rule)
     # and writes the handout; the runs load the model in the workers
-    code = ("from simulation.scenario import load_scenario, resolve\n"
-            "from experiments.compare import compare\n"
-            "from simulation.report import html_report\n"
+    code = ("from simulation.scenario_files import load_scenario, resolve\n"
+            "from experiments.comparison.compare import compare\n"
+            "from experiments.comparison.handout import html_report\n"
             "s = load_scenario(resolve('turbulent-market'))\n"
             "a = s.arms('turbulent-market')\n"
             "assert len(s.head_to_head_kwargs(a[0], a[1])['firms']) == 2")

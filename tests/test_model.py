@@ -47,6 +47,8 @@ def test_same_seed_same_numbers_in_another_process(small):
 
 def test_model_reporters_and_batch_run(small):
     model = OrgModel(rng=2, **small).run(5)
+    # the model's own recorder, read as Mesa's DataCollector is read (none of its internals)
+    assert not isinstance(model.datacollector, mesa.DataCollector)
     frame = model.datacollector.get_model_vars_dataframe()
     assert {"market_share", "awareness_gap", "action_gap", "cash"} <= set(frame.columns)
     assert len(frame) == 6
@@ -182,10 +184,10 @@ def test_disruptor_detection_table(small):
     table = model.disruptions()
     assert table["firm"].tolist() == ["focal", "rival"]
     assert (table["entry_step"] == 3).all()
-    detected = table["time_to_detect"].dropna()
+    detected = table["time_to_notice"].dropna()
     assert (detected >= 0).all() and len(detected) >= 1
     answered = table.dropna(subset=["time_to_answer"])
-    assert (answered["time_to_answer"] >= answered["time_to_detect"]).all()
+    assert (answered["time_to_answer"] >= answered["time_to_notice"]).all()
 
 
 def test_every_lever_is_reported(small):
@@ -199,7 +201,7 @@ def test_a_firm_keeps_up_with_a_lasting_trend_below_its_followable_speed_only(fr
     # (measured on other seeds by the calibration) its action gap settles; above it, the gap
     # keeps growing (until the firm fails).
     from simulation.calibration import CALIBRATION_SEEDS, followable_speed
-    from simulation.structures import PRESETS
+    from simulation.presets import PRESETS
 
     assert 4 not in CALIBRATION_SEEDS
     speed = fraction * followable_speed(PRESETS["outside_in"].lever_values())
@@ -220,7 +222,7 @@ def test_a_firm_that_only_listens_to_its_customers_never_notices_a_disruptor():
     # own customers, and none of them buys from the entrant (Christensen).
     deaf = {k: 0.0 for k in ("capability", "connections")}
     model = OrgModel(rng=2, **QUIET, entrant_steps=(3,), **deaf).run(60)
-    noticed = model.disruptions().set_index("firm")["time_to_detect"]
+    noticed = model.disruptions().set_index("firm")["time_to_notice"]
     assert np.isnan(noticed["focal"])
     assert not np.isnan(noticed["rival"])  # the inside-out rival prospects a little
 
@@ -318,7 +320,7 @@ def test_a_failed_firm_s_gaps_and_satisfaction_are_no_values_in_its_means(small)
     # After it fails a firm's rows hold 0 for its gaps and satisfaction; a mean over them
     # would flatter a firm that died. The summary averages the months it was in business,
     # and the series a sweep or a comparison keeps hold no value (NaN) there.
-    from experiments.runner import org_model
+    from experiments.engine.runner import org_model
     from simulation.outcomes import IN_BUSINESS_ONLY
 
     kwargs = dict(starting_cash=3.0, fixed_cost=1.2, structure="outside_in",

@@ -20,7 +20,7 @@ STATE_COLUMNS = {"step", "firm", "structure", "alive", "in_transition", *LEVERS}
 
 def _shown() -> dict[str, set[str]]:
     """Every outcome name a table, handout, report or app panel uses, by who uses it."""
-    from experiments.spec import load_spec
+    from experiments.sweeps.spec import load_spec
     from simulation.agents import METRICS
     from simulation.figures import PANELS  # what the run figure draws
     from simulation.model import FOCAL_REPORTERS
@@ -78,10 +78,10 @@ def test_every_event_the_model_records_is_registered() -> None:
 
 
 def test_an_undefined_outcome_says_why_and_is_nan_everywhere() -> None:
-    from experiments.compare import compare
-    from experiments.runner import org_model
-    from simulation.report import html_report
-    from simulation.scenario import parse_scenario
+    from experiments.comparison.compare import compare
+    from experiments.comparison.handout import html_report
+    from experiments.engine.runner import org_model
+    from simulation.scenario_files import parse_scenario
 
     undefined = {n for n, o in reg.OUTCOMES.items() if o.undefined}
     assert undefined == {"mean_time_to_recover", "share_in_business"}
@@ -117,9 +117,41 @@ def test_labels_come_from_the_registry(name: str) -> None:
 
 
 def test_a_spec_s_outcomes_are_checked_against_the_registry() -> None:
-    from experiments.spec import SpecError, parse_spec
+    from experiments.sweeps.spec import SpecError, parse_spec
 
     spec = {"name": "t", "base": {"customers": 200}, "analysis": {"outcomes": ["final_shar"]},
             "levers": {"structure": {"levels": ["inside_out", "outside_in"]}}}
     with pytest.raises(SpecError, match="analysis.outcomes: 'final_shar' is not an outcome"):
         parse_spec(spec)
+
+
+def test_every_per_run_outcome_and_encounter_says_how_it_is_computed() -> None:
+    for name, found in {**reg.OUTCOMES, **reg.ENCOUNTERS}.items():
+        assert len(found.computed.split()) >= 5, name
+
+
+def test_one_name_per_encounter_in_the_model_compare_and_the_pattern_measures() -> None:
+    from experiments.comparison.compare import _encounters
+    from experiments.patterns.catalog import MEASURES
+
+    model = OrgModel(customers=200, rng=1, entrant_steps=(2,), new_segment_steps=(2,),
+                     emerging_segments=1)
+    model.run(6)
+    noticed, served = model.disruptions(), model.emergences()
+    assert {"time_to_notice", "time_to_answer"} <= set(noticed.columns)
+    assert "time_to_serve" in served.columns
+    kinds = {key.split("/")[0] for key in _encounters(model, model.focal.name)}
+    assert kinds == {"entry", "emerge", *reg.ENCOUNTERS}
+    assert {"f0_time_to_notice", "f0_time_to_serve"} <= set(MEASURES)
+    every_name = {*noticed.columns, *served.columns, *MEASURES}
+    assert not [n for n in every_name if "detect" in n]
+
+
+def test_the_run_summary_refuses_an_outcome_the_registry_does_not_name(monkeypatch) -> None:
+    import simulation.metrics as metrics
+
+    model = OrgModel(customers=200, rng=1).run(3)
+    fewer = {k: v for k, v in reg.OUTCOMES.items() if k != "share_advantage"}
+    monkeypatch.setattr(metrics, "OUTCOMES", fewer)
+    with pytest.raises(KeyError, match="share_advantage"):
+        model.summary()

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 import yaml
 
-from experiments.spec import SpecError, load_spec
+from experiments.sweeps.spec import SpecError, load_spec
 from simulation import __version__
 from simulation.cli import main
 from simulation.provenance import DIGEST_DIGITS, git_describe, results_digest, version_text
@@ -65,7 +65,7 @@ def test_compare_writes_a_manifest_with_the_version(tmp_path: Path) -> None:
 def test_sweep_writes_a_manifest_with_the_version(tmp_path: Path) -> None:
     spec = tmp_path / "toy.yaml"
     spec.write_text(yaml.safe_dump({
-        "name": "toy", "model": "experiments.testfunctions:ishigami", "steps": 2, "seed": 1,
+        "name": "toy", "model": "experiments.sweeps.testfunctions:ishigami", "steps": 2, "seed": 1,
         "base": {"x2": 0.0, "x3": 0.0}, "conditions": {"x1": {"levels": [0.0, 1.0]}}}))
     out = tmp_path / "out"
     assert main(["sweep", str(spec), "--workers", "1", "--out", str(out), "-q"]) == 0

@@ -8,13 +8,8 @@ import pytest
 
 from simulation.errors import ParameterError
 from simulation.params import PARAMETERS, FirmSpec, SegmentSpec
-from simulation.scenario import (
-    SCENARIO_DIR,
-    ScenarioError,
-    load_scenario,
-    parse_scenario,
-    scenario_names,
-)
+from simulation.scenario import SCENARIO_DIR, ScenarioError, scenario_names
+from simulation.scenario_files import load_scenario, parse_scenario
 
 REQUIRED = ["stable-market", "turbulent-market", "low-end-disruption", "new-market-disruption",
             "commodity-trap", "narrow-customer", "freeze-up", "partner-ecosystem",

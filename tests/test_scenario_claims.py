@@ -24,7 +24,8 @@ import pandas as pd
 import pytest
 
 from simulation.model import OrgModel
-from simulation.scenario import load_scenario, scenario_names
+from simulation.scenario import scenario_names
+from simulation.scenario_files import load_scenario
 
 SEEDS = range(8)
 DETECTION_SEEDS = range(24)
@@ -239,7 +240,7 @@ def test_low_end_disruption__the_newcomer_wins_a_large_share() -> None:
 def test_low_end_disruption__outside_in_notices_sooner_and_answers_inside_out_does_not() -> None:
     inside, outside = swapped("low-end-disruption", DETECTION_SEEDS)
     steps = load_scenario("low-end-disruption").steps
-    assert_positive(paired_times(inside, outside, "disruptions", "time_to_detect", "entry_step",
+    assert_positive(paired_times(inside, outside, "disruptions", "time_to_notice", "entry_step",
                                  steps),
                     "an inside-out focal firm notices each newcomer later than an outside-in one")
 
@@ -315,7 +316,7 @@ def test_partner_ecosystem__partners_bring_knowledge_and_earlier_sight() -> None
     assert_positive(differences(alone, partnered, focal_alive_mean("awareness_gap")),
                     "the partnered firm's picture of its customers is closer to the truth")
     steps = load_scenario("partner-ecosystem").steps
-    assert_positive(paired_times(alone, partnered, "disruptions", "time_to_detect", "entry_step",
+    assert_positive(paired_times(alone, partnered, "disruptions", "time_to_notice", "entry_step",
                                  steps),
                     "the partnered firm notices each newcomer sooner")
 

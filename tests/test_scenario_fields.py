@@ -15,10 +15,11 @@ import pytest
 import yaml
 from pydantic import BaseModel
 
+from experiments.comparison.handout import html_report
 from simulation.model import OrgModel
 from simulation.params import PARAMETERS
-from simulation.report import html_report
-from simulation.scenario import Scenario, parse_scenario
+from simulation.scenario import Scenario
+from simulation.scenario_files import parse_scenario
 
 STEPS = 36
 
@@ -266,7 +267,7 @@ def test_compare_field_changes_the_organizations(field: str) -> None:
 
 
 def test_text_fields_reach_the_handout() -> None:
-    from experiments.compare import compare
+    from experiments.comparison.compare import compare
 
     scenario = build("listed")
     result = compare(scenario, reps=2, steps=8)
@@ -276,7 +277,7 @@ def test_text_fields_reach_the_handout() -> None:
 
 
 def test_answered_by_shows_where_to_look() -> None:
-    from experiments.compare import compare
+    from experiments.comparison.compare import compare
     from simulation.outcomes import SUBJECTS
 
     scenario = build("listed", {"answered_by": [["notice", "cash"]]})

@@ -11,7 +11,8 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from simulation.scenario import SCENARIO_DIR, Scenario, ScenarioError, load_scenario
+from simulation.scenario import SCENARIO_DIR, Scenario, ScenarioError
+from simulation.scenario_files import load_scenario
 
 FUZZ = settings(max_examples=150, deadline=None,
                 suppress_health_check=[HealthCheck.function_scoped_fixture,

@@ -3,13 +3,8 @@
 from __future__ import annotations
 
 from simulation.params import PARAMETERS
-from simulation.scenario import (
-    SECTIONS,
-    Competitors,
-    field_parameters,
-    load_scenario,
-    parameter_paths,
-)
+from simulation.scenario import SECTIONS, Competitors, field_parameters, parameter_paths
+from simulation.scenario_files import load_scenario
 
 
 def test_every_declared_field_maps_to_its_parameter_and_back() -> None:

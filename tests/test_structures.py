@@ -1,14 +1,13 @@
 import numpy as np
 import pytest
 
+from simulation.presets import PRESETS, other_preset
 from simulation.structures import (
     CUSTOMER_FACING,
-    PRESETS,
     budget_owners,
     component_partners,
     functional_hierarchy,
     internal_owners,
-    other_preset,
     roles_for,
     segment_teams,
 )

@@ -1,7 +1,7 @@
 """Run a docking study on the experiment engine and write its figure and target table.
 
-The runs are a sweep like any other (:func:`experiments.sweep.run_sweep`): the study's spec,
-the local or Dask executor, the seed rule of :func:`experiments.runner.replication_seed`,
+The runs are a sweep like any other (:func:`experiments.sweeps.sweep.run_sweep`): the study's spec,
+the local or Dask executor, the seed rule of :func:`experiments.engine.runner.replication_seed`,
 and the store (Parquet parts and a manifest) in ``OUT/runs``, so an interrupted study
 resumes where it stopped. The targets then read the stored runs table. Layout of ``OUT``::
 
@@ -20,10 +20,10 @@ import pandas as pd
 
 from experiments.docking.studies import ROOT_SEED, STUDIES, Study
 from experiments.docking.targets import TargetResult
-from experiments.executors import Executor
-from experiments.outdir import FolderLock
-from experiments.store import read_failed, read_runs
-from experiments.sweep import ProgressHook, SweepResult, run_sweep
+from experiments.engine.executors import Executor
+from experiments.engine.outdir import FolderLock
+from experiments.sweeps.store import read_failed, read_runs
+from experiments.sweeps.sweep import ProgressHook, SweepResult, run_sweep
 from simulation.errors import OutsideInError, RunFailedError
 
 

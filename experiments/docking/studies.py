@@ -27,11 +27,11 @@ from experiments.docking.references import (
     expected_peaks_random,
 )
 from experiments.docking.targets import TargetResult, every_run, gap, level
-from experiments.spec import ExperimentSpec
+from experiments.sweeps.spec import ExperimentSpec
 
 MARCH_MODEL = "experiments.docking.march:march_run"
 NK_MODEL = "experiments.docking.nk:nk_run"
-"""The docking models' functions; registered in :mod:`experiments.spec`, so that a spec
+"""The docking models' functions; registered in :mod:`experiments.sweeps.spec`, so that a spec
 file may name them too (``outsidein sweep``)."""
 
 ROOT_SEED = 1991

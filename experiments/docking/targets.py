@@ -1,6 +1,6 @@
 """Docking targets: a published result, the measured value beside it, and the verdict.
 
-Each check reads a runs table (one row per run, as :func:`experiments.store.read_runs` gives
+Each check reads a runs table (one row per run, as :func:`experiments.sweeps.store.read_runs` gives
 it) and returns a :class:`TargetResult`. Three kinds of check:
 
 - :func:`level`: a cell's mean lies within a stated absolute tolerance of a published value;
@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from experiments.docking.outcomes import outcome
-from experiments.intervals import Interval, bootstrap_interval, mean_interval
+from experiments.intervals import Interval, bootstrap_interval, mean_interval, wilson_interval
 
 
 @dataclass(frozen=True)
@@ -119,8 +119,6 @@ def every_run(runs: pd.DataFrame, *, name: str, claim: str, source: str, outcome
     The measured value is the share of runs in which it holds (its interval is Wilson's,
     so it stays in [0, 1]).
     """
-    from experiments.intervals import wilson_interval
-
     cell = values(runs, outcome_name, where).to_numpy(dtype=float)
     hits = np.asarray(holds(cell), dtype=float)
     measured = wilson_interval(hits)

@@ -4,61 +4,28 @@ Each command lives in its own module and registers itself here with one line. Th
 rules of its own: it builds validated inputs and calls the library. A user's mistake (a bad
 value, an unknown option, a broken file) is one line on stderr and exit code 2, never a
 traceback, and nothing is written.
+
+Every command module loads on every call (:func:`_load_commands`), so a command imports its
+heavy library (the experiments with pandas and SciPy, the model with Mesa, the app's server)
+inside its function, each such import marked ``# deferred:``; ``outsidein scenarios`` does
+not pay for Mesa.
 """
 
 from __future__ import annotations
 
-import gc
 import sys
-from typing import Annotated
-
-import typer
 
 # Typer 0.29 ships its own copy of click; its exceptions are what a command line raises.
 from typer import Abort, Exit
 from typer._click.exceptions import ClickException, NoArgsIsHelpError, UsageError
 
+from simulation.cli.root import app, error_lines, imports_done, version_line
 from simulation.errors import OutsideInError
-
-app = typer.Typer(
-    name="outsidein",
-    help="Outside-In: simulate inside-out and outside-in organizations in a shifting market.",
-    no_args_is_help=True,
-    pretty_exceptions_enable=False,
-    add_completion=False,
-)
-
-
-
-def _version_line() -> str:
-    from simulation.provenance import version_text
-
-    return f"outsidein {version_text()}"
-
-
-def _print_version(value: bool) -> None:
-    if value:
-        typer.echo(_version_line())
-        raise Exit(0)
-
-
-@app.callback()
-def _outsidein(
-    version: Annotated[bool, typer.Option(
-        "--version", is_eager=True, callback=_print_version,
-        help="Print the version (and the git commit in a checkout), then exit.")] = False,
-) -> None:
-    """Outside-In: simulate inside-out and outside-in organizations in a shifting market."""
-
-
-def error_lines(message: str) -> str:
-    """A message as error lines, each marked: several mistakes in one file are several lines."""
-    return "\n".join(f"error: {line}" for line in str(message).splitlines() or [""])
 
 
 def _load_commands() -> None:
     # Each command's module registers it on import; they load only when a command runs
-    # (``--version`` alone needs none of them).
+    # (deferred: ``--version`` alone needs none of them, nor the pandas and pydantic they load).
     from simulation.cli import compare as _compare  # noqa: F401  (registers `compare`)
     from simulation.cli import dock as _dock  # noqa: F401  (registers `dock`)
     from simulation.cli import patterns as _patterns  # noqa: F401  (registers `patterns`)
@@ -70,15 +37,6 @@ def _load_commands() -> None:
     from simulation.cli import workshop as _workshop  # noqa: F401  (registers `workshop`)
 
 
-def imports_done() -> None:
-    """A command has imported what it needs: freeze those objects (``gc.freeze``).
-
-    The collector never visits the modules' objects again, so a command's work does not
-    pay for walking them on every full collection.
-    """
-    gc.freeze()
-
-
 USAGE_EXIT = 2
 RUNTIME_EXIT = 1
 
@@ -86,7 +44,7 @@ RUNTIME_EXIT = 1
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``outsidein`` console script; returns the exit code."""
     if (sys.argv[1:] if argv is None else argv) == ["--version"]:
-        print(_version_line())
+        print(version_line())
         return 0
     _load_commands()
     imports_done()

@@ -10,11 +10,13 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 from rich.table import Table
 
-from experiments.forkserver import start_early
-from experiments.limits import MAX_WORKERS, default_workers, one_backend
-from experiments.outdir import check_out_path, out_folder
-from simulation.cli import app
+from experiments.engine.forkserver import start_early
+from experiments.engine.limits import MAX_WORKERS, default_workers, one_backend
+from experiments.engine.outdir import FolderLock, check_out_path, out_folder, write_failure
+from simulation.cli.root import app
 from simulation.errors import OutsideInError
+from simulation.outcomes import label
+from simulation.provenance import write_manifest
 
 DEFAULT_SCENARIO = "turbulent-market"
 
@@ -57,12 +59,11 @@ def compare(
     n_workers = default_workers(workers, runs=4 * reps)
     # the workers' fork server loads the model while this process loads its own modules
     start_early(n_workers, scheduler)
-    from experiments.compare import FRAMING_TEXT, FRAMINGS
-    from experiments.outdir import FolderLock
-    from experiments.resources import estimate, require
-    from simulation.outcomes import label
-    from simulation.report import table_header, table_rows
-    from simulation.scenario import load_scenario, resolve
+    # deferred: the experiments (pandas, SciPy), only when this command runs
+    from experiments.comparison.compare import FRAMING_TEXT, FRAMINGS
+    from experiments.comparison.handout import table_header, table_rows
+    from experiments.engine.resources import estimate, require
+    from simulation.scenario_files import load_scenario, resolve
 
     if framing is not None and framing not in FRAMINGS:
         raise OutsideInError(f"--framing: {framing!r} is not one of {', '.join(FRAMINGS)}")
@@ -104,11 +105,10 @@ def _compare_and_write(loaded: Any, path: Path, out: Path, *, reps: int, workers
     """Run the comparison with a progress bar and write the handout into ``out``."""
     import pandas as pd
 
-    from experiments.compare import compare as run_comparison
-    from experiments.outdir import write_failure
-    from experiments.runner import SEED_RULE
-    from simulation.provenance import write_manifest
-    from simulation.report import figure_png, html_report
+    # deferred: the experiments (pandas, SciPy), only when this command runs
+    from experiments.comparison.compare import compare as run_comparison
+    from experiments.comparison.handout import figure_png, html_report
+    from experiments.engine.runner import SEED_RULE
 
     with Progress("[progress.description]{task.description}", BarColumn(),
                   MofNCompleteColumn(), TimeElapsedColumn(), console=err,

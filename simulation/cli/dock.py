@@ -14,9 +14,10 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from experiments.limits import MAX_WORKERS, one_backend
-from experiments.outdir import check_out_path, out_folder
-from simulation.cli import app
+from experiments.engine.limits import MAX_WORKERS, one_backend
+from experiments.engine.outdir import check_out_path, out_folder
+from simulation.cli.root import app
+from simulation.cli.sweep import _progress
 
 if TYPE_CHECKING:
     from experiments.docking.run import DockResult
@@ -49,6 +50,7 @@ def dock(
     (OUT/runs, a sweep's store: running the same command again resumes it). Exit 1 if a
     target is missed.
     """
+    # deferred: the experiments (pandas, SciPy), only when this command runs
     from experiments.docking.run import run_study, study
     from experiments.docking.studies import ROOT_SEED
 
@@ -56,8 +58,7 @@ def dock(
     one_backend(workers, scheduler)
     folder = check_out_path(out if out is not None else
                             Path("dock") / (f"{name}-quick" if quick else name))
-    from experiments.executors import make_executor
-    from simulation.cli.sweep import _progress
+    from experiments.engine.executors import make_executor
 
     with make_executor(workers, scheduler) as executor, _progress(quiet) as hook:
         result = run_study(chosen, folder, quick=quick,

@@ -1,6 +1,6 @@
 """``outsidein patterns``: run the pattern suite, print its verdicts, write its report.
 
-A thin face over :mod:`experiments.pattern_suite` and :mod:`experiments.pattern_report`:
+A thin face over :mod:`experiments.patterns.suite` and :mod:`experiments.patterns.report`:
 bad options (an unknown pattern, an output path that is a file or is being written) are one
 line and exit code 2, checked before anything runs; a pattern that fails (or whose runs
 fail) gives exit code 1 after the report is written; 0 when every pattern passes.
@@ -14,15 +14,16 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from experiments.forkserver import start_early
-from experiments.limits import MAX_WORKERS, default_workers, one_backend
-from experiments.outdir import check_out_path
-from simulation.cli import app
+from experiments.engine.forkserver import start_early
+from experiments.engine.limits import MAX_WORKERS, default_workers, one_backend
+from experiments.engine.outdir import FolderLock, check_out_path
+from simulation.cli.root import app
+from simulation.cli.sweep import _progress
 
 if TYPE_CHECKING:
     import pandas as pd
 
-    from experiments.pattern_suite import SuiteResult
+    from experiments.patterns.suite import SuiteResult
 
 EXIT_PATTERN_FAILED = 1
 VERDICT_STYLE = {"PASS": "bold green", "FAIL": "bold red", "ERROR": "bold red",
@@ -74,7 +75,8 @@ def patterns(
     With --robustness, the matrix of every pattern at every structural variant instead;
     with --sensitivity, the Sobol indices of every pattern's effects.
     """
-    from experiments.pattern_suite import PatternSelectionError, select
+    # deferred: the experiments (pandas, SciPy), only when this command runs
+    from experiments.patterns.suite import PatternSelectionError, select
 
     one_backend(workers, scheduler)
     if robustness and sensitivity:
@@ -88,24 +90,22 @@ def patterns(
     check_out_path(out)
     # the workers' fork server loads the model while this process loads its own modules
     start_early(default_workers(workers), scheduler)
-    from experiments.executors import make_executor
-    from experiments.outdir import FolderLock
-    from experiments.patterns import ROOT_SEED
-    from simulation.cli.sweep import _progress
+    from experiments.engine.executors import make_executor
+    from experiments.patterns.catalog import ROOT_SEED
 
     root = ROOT_SEED if seed is None else seed
     # the executor first: an unreachable scheduler is refused before the folder is made
     with make_executor(workers, scheduler) as executor, FolderLock(out), \
             _progress(quiet) as hook:
         if robustness:
-            from experiments import pattern_robustness as rb
+            from experiments.patterns import robustness as rb
 
             matrix = rb.run_robustness(chosen, executor, picked_variants, quick=quick,
                                        root_seed=root, steps=steps, replications=seeds,
                                        progress=hook)
             page = rb.write(matrix, out)
         elif sensitivity:
-            from experiments import pattern_sensitivity as sn
+            from experiments.patterns import sensitivity as sn
 
             found = sn.run_sensitivity(
                 chosen, executor, out, samples=samples or sn.SENSITIVITY_SAMPLES,
@@ -113,8 +113,8 @@ def patterns(
                 quick=quick, constants=picked_constants)
             page = sn.write(found, out)
         else:
-            from experiments.pattern_report import write
-            from experiments.pattern_suite import run_suite
+            from experiments.patterns.report import write
+            from experiments.patterns.suite import run_suite
 
             suite = run_suite(chosen, executor, quick=quick, root_seed=root, steps=steps,
                               replications=seeds, progress=hook)
@@ -129,7 +129,7 @@ def patterns(
             typer.echo(note, err=True)
         typer.echo(f"report: {page}  ({found.runs} runs, {found.wall_seconds:.1f} s)")
         return
-    from experiments.pattern_report import summary_rows
+    from experiments.patterns.report import summary_rows
 
     _print_table(summary_rows(suite), suite)
     typer.echo(f"report: {page}  ({suite.runs} runs, {suite.failed} failed, "
@@ -139,7 +139,8 @@ def patterns(
 
 
 def _variants(names: str | None) -> list[Any]:
-    from experiments.pattern_robustness import select_variants
+    # deferred: the experiments (pandas, SciPy), only when this command runs
+    from experiments.patterns.robustness import select_variants
 
     return select_variants([n.strip() for n in names.split(",") if n.strip()]
                            if names else None)
@@ -147,8 +148,9 @@ def _variants(names: str | None) -> list[Any]:
 
 def _constants(chosen: list[Any], names: str | None, samples: int | None) -> list[str] | None:
     """Check --constants and --samples before anything runs."""
-    from experiments.pattern_suite import PatternSelectionError
-    from experiments.patterns import behavioural_constants
+    # deferred: the experiments (pandas, SciPy), only when this command runs
+    from experiments.patterns.catalog import behavioural_constants
+    from experiments.patterns.suite import PatternSelectionError
 
     if samples is not None and samples & (samples - 1):
         raise PatternSelectionError(f"--samples: {samples} must be a power of 2")
@@ -170,7 +172,8 @@ def _print_table(summary: pd.DataFrame, suite: SuiteResult) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    from experiments.pattern_stats import Estimate
+    # deferred: the experiments (pandas, SciPy), only when this command runs
+    from experiments.patterns.stats import Estimate
 
     mode = "quick" if suite.quick else "full"
     table = Table(title=f"Outside-In patterns ({mode} run, 95% intervals; the deciding "

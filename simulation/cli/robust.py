@@ -1,4 +1,4 @@
-"""``outsidein robust``: a thin face over ``experiments.robust``.
+"""``outsidein robust``: a thin face over ``experiments.sweeps.robust``.
 
 Validates the spec and options, runs (or resumes) the search with a progress bar, writes
 the Pareto set, the figure and the report, and says in words what it found. A user mistake
@@ -15,9 +15,9 @@ from typing import Annotated
 
 import typer
 
-from experiments.limits import MAX_WORKERS, one_backend
-from experiments.outdir import check_out_path, out_folder
-from simulation.cli import app
+from experiments.engine.limits import MAX_WORKERS, one_backend
+from experiments.engine.outdir import check_out_path, out_folder
+from simulation.cli.root import app
 
 
 @app.command()
@@ -45,10 +45,11 @@ def robust(
     one_backend(workers, scheduler)
     if out is not None:
         check_out_path(out)
-    from experiments.executors import make_executor
-    from experiments.robust import identity, load_robust_spec, run_robust
-    from experiments.robust_report import in_words, write_report
-    from experiments.store import Store
+    # deferred: the experiments (pandas, SciPy), only when this command runs
+    from experiments.engine.executors import make_executor
+    from experiments.sweeps.robust import identity, load_robust_spec, run_robust
+    from experiments.sweeps.robust_report import in_words, write_report
+    from experiments.sweeps.store import Store
 
     parsed = load_robust_spec(spec, allow_import=allow_import)
     folder = out or Path("runs") / parsed.name

@@ -11,10 +11,12 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from experiments.outdir import out_folder
-from simulation.cli import app
+from experiments.engine.outdir import FolderLock, check_out_path, out_folder, write_failure
+from simulation.cli.root import app, imports_done
 from simulation.outcomes import MONEY, RESULT_COLUMNS, in_revenue_months
-from simulation.scenario import load_scenario
+from simulation.params import DEFAULT_SEED, ModelParams
+from simulation.provenance import DIGEST_DIGITS, results_digest, write_manifest
+from simulation.scenario_files import load_scenario
 
 if TYPE_CHECKING:  # the model (and Mesa) load only when a command runs one
     from simulation.model import OrgModel
@@ -26,10 +28,6 @@ FIGURE_POINTS = 2_000
 """Most months a figure line shows; a longer run is drawn every k-th month."""
 
 
-DEFAULT_SEED = 42
-"""The seed of a run of the default market when none is given."""
-
-
 def build_model(scenario: str | None, seed: int | None
                 ) -> tuple[OrgModel, int, str, int]:
     """The model to run, its number of steps, a title and the seed it runs on.
@@ -37,7 +35,7 @@ def build_model(scenario: str | None, seed: int | None
     Without a scenario: the default market, on :data:`DEFAULT_SEED` unless ``seed`` is given;
     with one, on the scenario's own seed unless ``seed`` is given.
     """
-    from simulation.cli import imports_done
+    # deferred: the model (Mesa), only when this command runs
     from simulation.model import OrgModel
 
     imports_done()  # Mesa, SciPy, the model: frozen before the run makes garbage
@@ -141,6 +139,7 @@ def write_outputs(model: OrgModel, out: Path, title: str) -> list[Path]:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
+    # deferred: the figures (matplotlib), only when this command runs
     from simulation.figures import run_figure
 
     out.mkdir(parents=True, exist_ok=True)
@@ -183,8 +182,8 @@ def run(
                                       parser=out_folder)] = Path("out"),
 ) -> None:
     """Run one model, print a summary, write the per-step table and a figure."""
-    from experiments.outdir import FolderLock, check_out_path, write_failure
-    from experiments.resources import estimate, require
+    # deferred: the experiments (pandas, SciPy), only when this command runs
+    from experiments.engine.resources import estimate, require
 
     check_out_path(out)
     memory = require(estimate(_customers(scenario), 1))
@@ -202,7 +201,6 @@ def run(
                 model.step()
                 progress.advance(task)
         Console().print(summary_table(model))
-        from simulation.provenance import DIGEST_DIGITS, results_digest, write_manifest
 
         try:
             paths = write_outputs(model, out, title)
@@ -220,8 +218,6 @@ def run(
 
 def _customers(scenario: str | None) -> int:
     """Customers of the run (to estimate its memory before building it)."""
-    from simulation.params import ModelParams
-
     if scenario is None:
         return int(ModelParams().customers)
     return int(load_scenario(scenario).to_params().customers)

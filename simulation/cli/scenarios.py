@@ -7,9 +7,10 @@ from typing import Annotated
 
 import typer
 
-from simulation.cli import app, error_lines
+from simulation.cli.root import app, error_lines
 from simulation.errors import OutsideInError
-from simulation.scenario import SCENARIO_DIR, load_scenario, scenario_names
+from simulation.scenario import SCENARIO_DIR, scenario_names
+from simulation.scenario_files import load_scenario
 
 scenarios_app = typer.Typer(help="List the shipped scenarios, or show one in full.",
                             invoke_without_command=True)

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from simulation.cli import app
+from simulation.cli.root import app
 from simulation.errors import OutsideInError
 from simulation.viz import scenarios
 
@@ -18,7 +18,8 @@ def check_scenario(name_or_path: str) -> Path:
     A shipped scenario's name (``freeze-up``) is accepted as ``run`` and ``compare`` accept
     it. The scenario layer's error names the file, line and field; ``main`` prints it.
     """
-    from simulation.scenario import resolve
+    # deferred: pydantic and YAML, only when this command runs
+    from simulation.scenario_files import resolve
 
     path = resolve(name_or_path)
     scenarios.load(path)
@@ -38,6 +39,7 @@ def app_command(
         show_default=False)] = None,
 ) -> None:
     """Serve the browser app on http://127.0.0.1:PORT/ (offline; this machine only)."""
+    # deferred: the app's server (Solara, uvicorn), only when this command runs
     from simulation.viz import server
 
     path = check_scenario(scenario) if scenario is not None else None

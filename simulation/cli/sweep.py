@@ -16,10 +16,10 @@ from typing import Annotated
 
 import typer
 
-from experiments.forkserver import start_early
-from experiments.limits import MAX_WORKERS, default_workers, one_backend
-from experiments.outdir import check_out_path, out_folder
-from simulation.cli import app
+from experiments.engine.forkserver import start_early
+from experiments.engine.limits import MAX_WORKERS, default_workers, one_backend
+from experiments.engine.outdir import check_out_path, out_folder
+from simulation.cli.root import app
 
 EXIT_RUNS_FAILED = 1
 
@@ -62,12 +62,13 @@ def sweep(
         check_out_path(out)
     if not dry_run:  # the workers' fork server loads the model while this process loads
         start_early(default_workers(workers), scheduler)
-    from experiments.designs import coverage_warnings
-    from experiments.executors import make_executor
-    from experiments.resources import check_memory
-    from experiments.spec import load_spec
-    from experiments.store import Store
-    from experiments.sweep import estimate_seconds, identity, make_plan, run_sweep
+    # deferred: the experiments (pandas, SciPy), only when this command runs
+    from experiments.engine.executors import make_executor
+    from experiments.engine.resources import check_memory
+    from experiments.sweeps.designs import coverage_warnings
+    from experiments.sweeps.spec import load_spec
+    from experiments.sweeps.store import Store
+    from experiments.sweeps.sweep import estimate_seconds, identity, make_plan, run_sweep
 
     parsed = load_spec(spec, allow_import=allow_import).shrunk(steps=steps)
     count = default_workers(workers)
@@ -117,7 +118,8 @@ def analyze(
         help="analyse a store that is incomplete or damaged (its whole parts only)")] = False,
 ) -> None:
     """Summary tables, sensitivity indices, interactions, scenario discovery and figures."""
-    from experiments import analysis, report
+    # deferred: the experiments (pandas, SciPy), only when this command runs
+    from experiments.sweeps import analysis, report
 
     exp = analysis.load(folder, allow_incomplete=allow_incomplete)
     for problem in exp.problems:

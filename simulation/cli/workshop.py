@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from simulation.cli import app
+from simulation.cli.root import app
 from simulation.cli.serve import check_scenario
 from simulation.errors import OutsideInError
 
@@ -87,6 +87,7 @@ def workshop_command(
     qr: Annotated[bool, typer.Option(help="Show the join link as a QR code.")] = True,
 ) -> None:
     """Serve a workshop: teams join with a link, a facilitator runs the rounds."""
+    # deferred: the app's server (Solara, uvicorn), only when this command runs
     from simulation.viz import server
     from simulation.viz.workshop.session import KEY_NAME, Config, Workshop
 

@@ -26,7 +26,8 @@ from simulation.errors import OutsideInError
 from simulation.model import OrgModel
 from simulation.outcomes import in_revenue_months
 from simulation.params import LEVERS, PARAMETERS, FirmSpec, ModelParams
-from simulation.structures import PRESETS, with_listed_firms
+from simulation.presets import PRESETS
+from simulation.structures import with_listed_firms
 from simulation.viz import scenarios, svg
 from simulation.viz.texts import EVENT_TEXT, LEVER_TEXT, METRIC_TEXT, METRIC_UNITS
 

@@ -47,6 +47,6 @@ def list_scenarios(extra: Path | None = None, folder: Path | None = None) -> lis
 
 def load(path: Path) -> Any:
     """Load and validate a scenario file; raises the scenario layer's error on bad input."""
-    from simulation.scenario import load_scenario
+    from simulation.scenario_files import load_scenario
 
     return load_scenario(path)

@@ -6,7 +6,7 @@ toy functions in ``exp_helpers`` are registered here, as a project registers its
 
 from __future__ import annotations
 
-from experiments.spec import register_model
+from experiments.sweeps.spec import register_model
 
 HELPER_MODELS = ("toy", "fragile", "toy_with_series", "killer")
 

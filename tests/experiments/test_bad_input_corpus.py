@@ -61,7 +61,7 @@ SPECS: dict[str, tuple[bytes | str | Callable[[Path], Path], str]] = {
     "too big": ("name: x\n" + "#" * 300_000 + "\n", "a spec file is at most"),
     "empty": ("# nothing\n", "is empty; a spec needs"),
     "not a mapping": ("- a\n- b\n", "must be a mapping"),
-    "grid 7 x 1000 levels": (spec_text(model="experiments.testfunctions:ishigami", base={},
+    "grid 7 x 1000 levels": (spec_text(model="experiments.sweeps.testfunctions:ishigami", base={},
                                        conditions={k: {"range": [0, 1], "points": 1000}
                                                    for k in "abcdefg"}),
                              "at most 1,000,000 runs per spec"),

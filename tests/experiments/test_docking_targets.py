@@ -13,10 +13,10 @@ import pytest
 from experiments.docking.references import expected_peaks_random
 from experiments.docking.studies import MARCH_MODEL, march_spec, nk_spec
 from experiments.docking.targets import every_run, gap, level, values
-from experiments.runner import replication_seed
-from experiments.spec import ExperimentSpec
-from experiments.store import read_runs
-from experiments.sweep import run_sweep
+from experiments.engine.runner import replication_seed
+from experiments.sweeps.spec import ExperimentSpec
+from experiments.sweeps.store import read_runs
+from experiments.sweeps.sweep import run_sweep
 
 
 def table(cells: dict[float, list[float]], name: str = "code_score") -> pd.DataFrame:
@@ -99,9 +99,9 @@ BRIDGE = Path(__file__).resolve().parents[2] / "experiments" / "docking" / "spec
 
 @pytest.mark.parametrize("name", ["bridge_march", "bridge_coordination"])
 def test_the_bridge_specs_load_and_their_first_and_last_runs_succeed(name):
-    from experiments.runner import run_task
-    from experiments.spec import load_spec
-    from experiments.sweep import make_plan
+    from experiments.engine.runner import run_task
+    from experiments.sweeps.spec import load_spec
+    from experiments.sweeps.sweep import make_plan
 
     spec = load_spec(BRIDGE / f"{name}.yaml")
     plan = make_plan(spec)

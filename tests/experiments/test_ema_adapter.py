@@ -6,7 +6,8 @@ import pytest
 from ema_workbench import ScalarOutcome, SequentialEvaluator, perform_experiments
 from ema_workbench.util import EMAError
 
-from experiments.ema import (
+from experiments.engine.runner import replication_seed
+from experiments.sweeps.ema import (
     MARKET_UNCERTAINTIES,
     ORGANIZATION_LEVERS,
     OrgReplications,
@@ -16,10 +17,9 @@ from experiments.ema import (
     parameter,
     registry_outcomes,
 )
-from experiments.ema_evaluators import DaskEvaluator, ExecutorEvaluator
-from experiments.runner import replication_seed
-from experiments.spec import parse_spec
-from experiments.store import read_runs
+from experiments.sweeps.ema_evaluators import DaskEvaluator, ExecutorEvaluator
+from experiments.sweeps.spec import parse_spec
+from experiments.sweeps.store import read_runs
 from simulation.outcomes import OUTCOMES
 from simulation.params import PARAMETERS
 from tests.experiments.exp_helpers import run_cli, write_spec
@@ -193,7 +193,7 @@ def test_a_sampled_design_pairs_each_policy_with_its_own_scenario(tmp_path):
     exp = from_spec(spec)
     assert exp.combine == "cycle"
     experiments, outcomes = exp.perform()
-    from experiments.sweep import run_sweep
+    from experiments.sweeps.sweep import run_sweep
 
     run_sweep(spec, tmp_path / "out", workers=1)
     runs = read_runs(tmp_path / "out")

@@ -6,14 +6,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from experiments import analysis
-from experiments.analysis import AnalysisError, Experiment, discover, interactions
-from experiments.spec import load_spec, parse_spec
-from experiments.store import read_runs
-from experiments.sweep import run_sweep
+from experiments.sweeps import analysis
+from experiments.sweeps.analysis import AnalysisError, Experiment, discover, interactions
+from experiments.sweeps.spec import load_spec, parse_spec
+from experiments.sweeps.store import read_runs
+from experiments.sweeps.sweep import run_sweep
 from tests.experiments.exp_helpers import REPO, run_cli
 
-ISHIGAMI = "experiments.testfunctions:ishigami"
+ISHIGAMI = "experiments.sweeps.testfunctions:ishigami"
 
 
 def test_prim_finds_a_known_box():

@@ -6,11 +6,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from experiments.executors.local import LocalExecutor
-from experiments.runner import replication_seed
-from experiments.spec import parse_spec
-from experiments.store import read_runs, read_series
-from experiments.sweep import run_sweep
+from experiments.engine.executors.local import LocalExecutor
+from experiments.engine.runner import replication_seed
+from experiments.sweeps.spec import parse_spec
+from experiments.sweeps.store import read_runs, read_series
+from experiments.sweeps.sweep import run_sweep
 
 SPEC = {
     "name": "backends", "base": {"customers": 300, "rivals": 1}, "steps": 20,
@@ -84,7 +84,7 @@ def test_seeds_depend_on_identity_not_order():
 
 
 def test_the_executor_bounds_the_runs_in_flight():
-    from experiments.runner import Task
+    from experiments.engine.runner import Task
 
     drawn, back, most = 0, 0, 0
 
@@ -110,7 +110,7 @@ def test_the_executor_bounds_the_runs_in_flight():
 
 def test_forkserver_and_spawned_workers_give_identical_results(reference, tmp_path,
                                                                monkeypatch):
-    import experiments.executors.local as local
+    import experiments.engine.executors.local as local
 
     for method in ("forkserver", "spawn"):
         monkeypatch.setattr(local, "start_method", lambda m=method: m)
@@ -123,7 +123,7 @@ def test_forkserver_and_spawned_workers_give_identical_results(reference, tmp_pa
 
 
 def test_an_unreachable_scheduler_is_exit_2_and_writes_nothing(tmp_path, monkeypatch):
-    import experiments.executors.dask as dask_backend
+    import experiments.engine.executors.dask as dask_backend
     from tests.experiments.exp_helpers import run_cli, write_spec
 
     monkeypatch.setattr(dask_backend, "CONNECT_TIMEOUT", 0.5)

@@ -3,7 +3,7 @@
 import mesa
 import pytest
 
-from experiments.runner import org_model
+from experiments.engine.runner import org_model
 from simulation import OrgModel
 
 

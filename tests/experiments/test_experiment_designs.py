@@ -3,11 +3,11 @@ import math
 import numpy as np
 import pytest
 
-from experiments import analysis
-from experiments.designs import planned_samples, sample
-from experiments.spec import parse_spec
-from experiments.sweep import run_sweep
-from experiments.testfunctions import ishigami_indices
+from experiments.sweeps import analysis
+from experiments.sweeps.designs import planned_samples, sample
+from experiments.sweeps.spec import parse_spec
+from experiments.sweeps.sweep import run_sweep
+from experiments.sweeps.testfunctions import ishigami_indices
 from simulation.params import LEVERS
 
 
@@ -62,7 +62,7 @@ def test_samples_depend_on_the_root_seed_only():
 
 def ishigami_spec(n: int):
     return parse_spec({
-        "name": "ishigami", "model": "experiments.testfunctions:ishigami",
+        "name": "ishigami", "model": "experiments.sweeps.testfunctions:ishigami",
         "conditions": {k: {"range": [-math.pi, math.pi]} for k in ("x1", "x2", "x3")},
         "design": {"kind": "sobol", "samples": n}, "seed": 11,
         "analysis": {"outcomes": ["y"]}})
@@ -88,7 +88,7 @@ def test_sobol_indices_of_ishigami_match_the_analytic_values(tmp_path):
 
 def test_morris_ranks_ishigami_inputs(tmp_path):
     spec = parse_spec({
-        "name": "ishigami_morris", "model": "experiments.testfunctions:ishigami",
+        "name": "ishigami_morris", "model": "experiments.sweeps.testfunctions:ishigami",
         "conditions": {k: {"range": [-math.pi, math.pi]} for k in ("x1", "x2", "x3")},
         "design": {"kind": "morris", "trajectories": 200, "levels": 6}, "seed": 3,
         "analysis": {"outcomes": ["y"]}})
@@ -112,7 +112,7 @@ def test_grouped_sobol_apportions_ishigami_to_its_groups_as_the_analytic_values(
     # x1 and x3 act together (sin x1 and x3^4 sin x1), x2 alone and additively: as a group,
     # {x1, x3} holds S1 = ST = 1 - S1(x2), and x2 its own S1 = ST
     spec = parse_spec({
-        "name": "ishigami_groups", "model": "experiments.testfunctions:ishigami",
+        "name": "ishigami_groups", "model": "experiments.sweeps.testfunctions:ishigami",
         "conditions": {k: {"range": [-math.pi, math.pi]} for k in ("x1", "x2", "x3")},
         "design": {"kind": "sobol", "samples": 1024, "second_order": False,
                    "groups": {"sine": ["x1", "x3"], "square": ["x2"]}},
@@ -139,10 +139,10 @@ def test_grouped_sobol_apportions_ishigami_to_its_groups_as_the_analytic_values(
     ({"kind": "sobol", "samples": 8, "groups": {"g": ["x1", "x2", "x3"]}}, "second-order"),
 ])
 def test_a_wrong_grouping_is_refused_with_what_is_wrong(design, word):
-    from experiments.spec import SpecError
+    from experiments.sweeps.spec import SpecError
 
     with pytest.raises(SpecError, match=word):
-        parse_spec({"name": "g", "model": "experiments.testfunctions:ishigami",
+        parse_spec({"name": "g", "model": "experiments.sweeps.testfunctions:ishigami",
                     "conditions": {k: {"range": [-1, 1]} for k in ("x1", "x2", "x3")},
                     "design": design})
 

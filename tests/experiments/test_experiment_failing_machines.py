@@ -17,10 +17,10 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
-from experiments.executors.local import WORKER_DIED, LocalExecutor
-from experiments.spec import parse_spec
-from experiments.store import read_failed, read_manifest, read_runs, read_series
-from experiments.sweep import run_sweep
+from experiments.engine.executors.local import WORKER_DIED, LocalExecutor
+from experiments.sweeps.spec import parse_spec
+from experiments.sweeps.store import read_failed, read_manifest, read_runs, read_series
+from experiments.sweeps.sweep import run_sweep
 from tests.experiments.exp_helpers import run_cli, write_spec
 
 RUNS = 12
@@ -103,7 +103,7 @@ def test_a_full_disk_is_one_line_exit_1_and_the_sweep_resumes(small_disk, tmp_pa
 
 def test_a_write_that_fails_with_enospc_anywhere_is_resumable(tmp_path, monkeypatch):
     # the same failure without a small file system: the third part cannot be written
-    import experiments.store as store
+    import experiments.sweeps.store as store
 
     real, calls = store.pq.write_table, {"n": 0}
 
@@ -168,7 +168,7 @@ def scheduler():
 
 
 def test_a_scheduler_without_workers_times_out_with_a_message(scheduler, tmp_path, monkeypatch):
-    import experiments.executors.dask as dask_backend
+    import experiments.engine.executors.dask as dask_backend
 
     monkeypatch.setattr(dask_backend, "WORKERS_TIMEOUT", 2.0)
     _, address = scheduler

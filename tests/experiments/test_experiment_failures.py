@@ -4,11 +4,11 @@ import json
 
 import pytest
 
-from experiments.executors import Executor, MissingRunsError
-from experiments.runner import Task, run_task
-from experiments.spec import SpecError, parse_spec
-from experiments.store import read_failed, read_runs
-from experiments.sweep import run_sweep
+from experiments.engine.executors import Executor, MissingRunsError
+from experiments.engine.runner import Task, run_task
+from experiments.sweeps.spec import SpecError, parse_spec
+from experiments.sweeps.store import read_failed, read_runs
+from experiments.sweeps.sweep import run_sweep
 from tests.experiments.exp_helpers import run_cli, write_spec
 
 FRAGILE = {"name": "fragile", "model": "tests.experiments.exp_helpers:fragile", "steps": 5,
@@ -78,7 +78,7 @@ class LosingExecutor(Executor):
     """A broken backend that silently drops the last run of every chunk."""
 
     def map_unordered(self, chunks):
-        from experiments.runner import run_tasks
+        from experiments.engine.runner import run_tasks
 
         for chunk in chunks:
             yield run_tasks(chunk[:-1])

@@ -9,10 +9,10 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
-from experiments.outdir import LOCK_NAME, FolderBusyError, FolderLock
-from experiments.spec import SpecError, parse_spec
-from experiments.store import StoreError, read_runs
-from experiments.sweep import run_sweep
+from experiments.engine.outdir import LOCK_NAME, FolderBusyError, FolderLock
+from experiments.sweeps.spec import SpecError, parse_spec
+from experiments.sweeps.store import StoreError, read_runs
+from experiments.sweeps.sweep import run_sweep
 from tests.experiments.exp_helpers import cli, cli_env, run_cli, write_spec
 
 RUNS = 24

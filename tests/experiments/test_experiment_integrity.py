@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from experiments.spec import parse_spec
-from experiments.store import StoreError, read_runs, read_series
-from experiments.sweep import run_sweep
+from experiments.sweeps.spec import parse_spec
+from experiments.sweeps.store import StoreError, read_runs, read_series
+from experiments.sweeps.sweep import run_sweep
 from tests.experiments.exp_helpers import run_cli, write_spec
 
 RUNS = 20
@@ -90,9 +90,9 @@ def test_the_cli_reports_a_repair_in_one_line_and_exits_0(tmp_path):
 
 
 def test_a_run_is_never_stored_twice_even_if_handed_back_twice(tmp_path):
-    from experiments.runner import run_task
-    from experiments.store import Store
-    from experiments.sweep import identity, make_plan
+    from experiments.engine.runner import run_task
+    from experiments.sweeps.store import Store
+    from experiments.sweeps.sweep import identity, make_plan
 
     out = tmp_path / "out"
     spec = parse_spec(spec_data())
@@ -121,7 +121,7 @@ def test_resuming_under_another_spec_or_seed_is_refused_without_the_manifest(tmp
 def test_a_folder_begun_under_another_seed_rule_is_refused(tmp_path, monkeypatch):
     # A folder started by a program that derived seeds (or chose --max-runs runs) otherwise
     # would give its remaining runs other seeds: it is refused, not silently mixed.
-    import experiments.sweep as sweep
+    import experiments.sweeps.sweep as sweep
 
     out = tmp_path / "out"
     monkeypatch.setattr(sweep, "SEED_RULE", "an older rule")

@@ -10,9 +10,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from experiments.designs import coverage_warnings
-from experiments.spec import load_spec, parse_spec
-from experiments.sweep import _level_keys, _pick_spread, make_plan
+from experiments.sweeps.designs import coverage_warnings
+from experiments.sweeps.spec import load_spec, parse_spec
+from experiments.sweeps.sweep import _level_keys, _pick_spread, make_plan
 
 SPECS = sorted((Path(__file__).resolve().parents[2] / "experiments" / "specs").glob("*.yaml"))
 
@@ -60,7 +60,7 @@ def test_one_level_and_an_empty_where_are_warned_about() -> None:
 
 
 def test_paired_names_a_factor() -> None:
-    from experiments.spec import SpecError
+    from experiments.sweeps.spec import SpecError
 
     with pytest.raises(SpecError, match="paired: 'structur' is not a lever or condition"):
         parse_spec({"name": "t", "base": {"customers": 200}, "paired": ["structur"],

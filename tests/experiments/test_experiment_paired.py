@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from experiments import analysis, report
-from experiments.spec import parse_spec
-from experiments.sweep import run_sweep
+from experiments.sweeps import analysis, report
+from experiments.sweeps.spec import parse_spec
+from experiments.sweeps.sweep import run_sweep
 
 SPEC = {
     "name": "paired", "base": {"customers": 200, "rivals": 1}, "steps": 30,
@@ -59,7 +59,7 @@ def test_the_analysis_pairs_the_lever_s_levels_run_by_run(swept: analysis.Experi
 
 
 def test_a_spec_can_unpair_its_levers(tmp_path: Path) -> None:
-    from experiments.store import read_runs
+    from experiments.sweeps.store import read_runs
 
     run_sweep(parse_spec({**SPEC, "paired": [], "replications": 1}), tmp_path / "out",
               workers=1)

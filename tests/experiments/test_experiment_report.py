@@ -10,16 +10,16 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from experiments import analysis, plots, report
-from experiments.spec import parse_spec
-from experiments.sweep import run_sweep
+from experiments.sweeps import analysis, plots, report
+from experiments.sweeps.spec import parse_spec
+from experiments.sweeps.sweep import run_sweep
 
 PI = math.pi
 
 
 def _sweep(tmp_path: Path, design: dict[str, object]) -> Path:
     spec = parse_spec({
-        "name": f"small-{design['kind']}", "model": "experiments.testfunctions:ishigami",
+        "name": f"small-{design['kind']}", "model": "experiments.sweeps.testfunctions:ishigami",
         "seed": 7, "design": design,
         "levers": {"x1": {"range": [-PI, PI]}},
         "conditions": {"x2": {"range": [-PI, PI]}, "x3": {"range": [-PI, PI]}},
@@ -70,9 +70,9 @@ def test_a_sobol_report_warns_on_indices_it_cannot_tell_from_zero(tmp_path: Path
 
 
 def test_a_constant_outcome_is_left_out_with_a_note() -> None:
-    from experiments.analysis import Experiment
+    from experiments.sweeps.analysis import Experiment
 
-    spec = parse_spec({"name": "c", "model": "experiments.testfunctions:ishigami",
+    spec = parse_spec({"name": "c", "model": "experiments.sweeps.testfunctions:ishigami",
                        "design": {"kind": "lhs", "samples": 20},
                        "levers": {"x1": {"range": [0, 1]}, "x2": {"range": [0, 1]}},
                        "analysis": {"outcomes": ["y", "survived"]}})
@@ -98,9 +98,9 @@ def test_heatmap_labels_read_on_dark_and_light_cells() -> None:
 
 @pytest.mark.parametrize("kinds", [("x1", "x2", "lever × condition")])
 def test_interactions_are_named_for_what_they_are(kinds: tuple[str, str, str]) -> None:
-    from experiments.analysis import Experiment, interaction_kind
+    from experiments.sweeps.analysis import Experiment, interaction_kind
 
-    spec = parse_spec({"name": "k", "model": "experiments.testfunctions:ishigami",
+    spec = parse_spec({"name": "k", "model": "experiments.sweeps.testfunctions:ishigami",
                        "design": {"kind": "lhs", "samples": 4},
                        "levers": {"x1": {"range": [0, 1]}},
                        "conditions": {"x2": {"range": [0, 1]}, "x3": {"range": [0, 1]}}})
@@ -111,7 +111,7 @@ def test_interactions_are_named_for_what_they_are(kinds: tuple[str, str, str]) -
 
 def test_main_effects_draw_the_interval_made_for_each_outcome_kind() -> None:
     from experiments.intervals import bootstrap_interval, mean_interval, wilson_interval
-    from experiments.plots import main_effects
+    from experiments.sweeps.plots import main_effects
 
     survived = np.array([1.0, 1.0, 1.0, 0.0, 1.0, 1.0, 1.0, 1.0])  # 7 of 8 at one level
     runs = pd.DataFrame({"turbulence": [0.0] * 8 + [0.1] * 8,
@@ -156,9 +156,9 @@ def test_shares_are_shown_in_percent_as_their_labels_say() -> None:
 
 
 def test_a_report_of_part_of_a_design_says_so() -> None:
-    from experiments.analysis import Experiment
+    from experiments.sweeps.analysis import Experiment
 
-    spec = parse_spec({"name": "c", "model": "experiments.testfunctions:ishigami",
+    spec = parse_spec({"name": "c", "model": "experiments.sweeps.testfunctions:ishigami",
                        "design": {"kind": "lhs", "samples": 20},
                        "levers": {"x1": {"range": [0, 1]}, "x2": {"range": [0, 1]}},
                        "analysis": {"outcomes": ["y"]}})

@@ -7,9 +7,9 @@ import sys
 
 import pytest
 
-import experiments.resources as resources
-from experiments.resources import estimate, run_bytes, spec_customers
-from experiments.spec import parse_spec
+import experiments.engine.resources as resources
+from experiments.engine.resources import estimate, run_bytes, spec_customers
+from experiments.sweeps.spec import parse_spec
 from tests.experiments.exp_helpers import REPO, cli_env, run_cli, write_spec
 
 SPEC = {"name": "big", "base": {"customers": 300}, "steps": 2,
@@ -25,7 +25,7 @@ def test_the_estimate_grows_with_customers_and_workers():
 
 def test_a_spec_is_costed_by_its_largest_run():
     assert spec_customers(parse_spec(SPEC)) == 1_500_000
-    other = parse_spec({"name": "t", "model": "experiments.testfunctions:ishigami",
+    other = parse_spec({"name": "t", "model": "experiments.sweeps.testfunctions:ishigami",
                         "conditions": {"x1": {"levels": [0.0]}}})
     assert spec_customers(other) == 0
 
@@ -79,7 +79,7 @@ def test_a_large_sweep_says_what_it_will_take_before_it_starts(tmp_path):
 def test_default_workers_is_one_per_core_within_the_limits(monkeypatch) -> None:
     import os
 
-    from experiments.limits import MAX_WORKERS, default_workers
+    from experiments.engine.limits import MAX_WORKERS, default_workers
 
     monkeypatch.setattr(os, "cpu_count", lambda: 8)
     assert default_workers(3) == 3  # given: kept

@@ -10,9 +10,9 @@ from collections import Counter
 import pandas as pd
 import pyarrow.parquet as pq
 
-from experiments.spec import parse_spec
-from experiments.store import read_runs
-from experiments.sweep import run_sweep
+from experiments.sweeps.spec import parse_spec
+from experiments.sweeps.store import read_runs
+from experiments.sweeps.sweep import run_sweep
 from tests.experiments.exp_helpers import cli, cli_env, write_spec
 
 RUNS = 60
@@ -98,8 +98,8 @@ def test_a_journal_left_by_a_kill_is_replayed_and_a_torn_line_ignored(tmp_path):
     reference = read_runs(out)
     # simulate a kill after 10 runs were journaled but before any part was written
     journal_lines = []
-    from experiments.runner import Record
-    from experiments.store import _record_to_json
+    from experiments.engine.runner import Record
+    from experiments.sweeps.store import _record_to_json
 
     for row in reference.head(10).itertuples():
         record = Record(row.run_id, row.sample_id, row.replication, row.seed, {"x": row.x},

@@ -2,11 +2,11 @@
 
 import pytest
 
-from experiments.spec import SpecError, parse_spec
-from experiments.store import read_runs
-from experiments.sweep import run_sweep
+from experiments.sweeps.spec import SpecError, parse_spec
+from experiments.sweeps.store import read_runs
+from experiments.sweeps.sweep import run_sweep
 from simulation import OrgModel
-from simulation.scenario import load_scenario
+from simulation.scenario_files import load_scenario
 
 SPEC = {"name": "on_a_scenario", "base": "turbulent-market", "steps": 4,
         "levers": {"structure": {"levels": ["inside_out", "outside_in"]}},

@@ -2,8 +2,8 @@ import subprocess
 
 import pytest
 
-from experiments.spec import SpecError, load_spec, parse_spec
-from experiments.sweep import make_plan
+from experiments.sweeps.spec import SpecError, load_spec, parse_spec
+from experiments.sweeps.sweep import make_plan
 from simulation.params import LEVERS
 from tests.experiments.exp_helpers import REPO, cli, cli_env, run_cli, write_spec
 
@@ -121,8 +121,8 @@ def test_shipped_specs_include_the_crossover_and_the_lever_sobol():
 
 
 def test_out_folder_of_another_experiment_is_refused(tmp_path):
-    from experiments.store import StoreError
-    from experiments.sweep import run_sweep
+    from experiments.sweeps.store import StoreError
+    from experiments.sweeps.sweep import run_sweep
 
     spec = parse_spec({**GOOD, "model": "tests.experiments.exp_helpers:toy",
                        "conditions": {"x": {"levels": [0.0, 1.0]}}})
@@ -149,7 +149,7 @@ def test_dry_run_prints_the_count_and_an_estimate_and_writes_nothing(tmp_path):
 def test_every_sweep_flag_reaches_the_library(tmp_path):
     import json
 
-    from experiments.store import read_runs
+    from experiments.sweeps.store import read_runs
 
     toy = {**GOOD, "model": "tests.experiments.exp_helpers:toy",
            "conditions": {"x": {"levels": [0.0, 1.0, 2.0, 3.0]}}, "replications": 2}
@@ -168,3 +168,27 @@ def test_every_sweep_flag_reaches_the_library(tmp_path):
     assert len(runs) == 3 and runs["x"].nunique() == 3  # spread, not the first three runs
     assert ((runs["y"] - 2 * runs["x"] - (runs["seed"] % 1000) / 1000) * 1000).round(6).eq(
         7).all()
+
+
+@pytest.mark.parametrize(("before", "now", "factor"), [
+    ("experiments.testfunctions:ishigami", "experiments.sweeps.testfunctions:ishigami", "x1"),
+    ("experiments.runner:org_model", "experiments.engine.runner:org_model", "turbulence"),
+])
+def test_a_spec_naming_a_model_by_its_path_before_the_wings_runs_and_resumes(before, now,
+                                                                             factor):
+    def spec(model: str):
+        return parse_spec({"name": "moved", "model": model, "steps": 3,
+                           "conditions": {factor: {"range": [0.0, 0.1]}},
+                           "design": {"kind": "lhs", "samples": 4}})
+
+    import hashlib
+    import json
+
+    old, new = spec(before), spec(now)
+    assert old.model == new.model == now
+    assert old.digest() == new.digest()
+    # the digest a folder begun before the move recorded: the dump with the old name
+    dump = {**new.model_dump(mode="json"), "model": before}
+    dump["design"].pop("groups", None)
+    text = json.dumps(dump, sort_keys=True)
+    assert new.digest() == hashlib.sha256(text.encode()).hexdigest()[:16]

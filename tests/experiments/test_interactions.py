@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from experiments.interactions import interaction_table
+from experiments.sweeps.interactions import interaction_table
 from simulation.params import LEVERS
 
 

@@ -8,7 +8,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from experiments.pattern_stats import (
+from experiments.engine.runner import replication_seed
+from experiments.patterns.catalog import Arm, Check, Pattern, at_least, equivalent, no_worse
+from experiments.patterns.stats import (
     Estimate,
     claim_p_value,
     decide,
@@ -21,8 +23,6 @@ from experiments.pattern_stats import (
     t_p_value,
     wins_for_power,
 )
-from experiments.patterns import Arm, Check, Pattern, at_least, equivalent, no_worse
-from experiments.runner import replication_seed
 
 
 def test_newcombe_paired_difference_matches_a_hand_computation():
@@ -219,7 +219,7 @@ def test_a_criterion_needs_a_positive_size_and_its_reason():
 def test_a_lead_in_share_keeps_its_interval_within_what_a_lead_can_be():
     # Two seeds with leads 0.98 and 0.90: the t interval reaches past 1; a lead in share
     # cannot, so the interval is cut at 1 and the mean and lower bound are unchanged.
-    from experiments.pattern_stats import estimate_check, share_range
+    from experiments.patterns.stats import estimate_check, share_range
 
     check = Check("OI - IO mean share", "mean", "f0_mean_share - f1_mean_share",
                   arms=("h2h",), criterion=None)

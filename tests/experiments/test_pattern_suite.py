@@ -2,10 +2,10 @@
 
 import numpy as np
 
-from experiments.executors import Executor
-from experiments.pattern_suite import applicable, run_params, run_suite, varied_keywords
-from experiments.patterns import PATTERNS, SEEDS, Arm, Check, Pattern, at_least
-from experiments.runner import Record
+from experiments.engine.executors import Executor
+from experiments.engine.runner import Record
+from experiments.patterns.catalog import PATTERNS, SEEDS, Arm, Check, Pattern, at_least
+from experiments.patterns.suite import applicable, run_params, run_suite, varied_keywords
 
 WHY = "a synthetic size"
 

@@ -4,10 +4,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from experiments.executors.local import LocalExecutor
-from experiments.pattern_stats import split_measure
-from experiments.pattern_suite import plan, run_params, select
-from experiments.patterns import MEASURES, PATTERNS, _first_times, pattern_run
+from experiments.engine.executors.local import LocalExecutor
+from experiments.patterns.catalog import MEASURES, PATTERNS, _first_times, pattern_run
+from experiments.patterns.stats import split_measure
+from experiments.patterns.suite import plan, run_params, select
 
 ACROSS_LEVELS = ("slope", "adjacent", "adjacent_proportion")
 
@@ -57,7 +57,7 @@ def test_the_run_function_reports_firm_entrant_and_window_measures():
         assert 0.0 <= out[f"f{i}_mean_share"] <= 1.0
         assert out[f"f{i}_survived"] in (0.0, 1.0)
         assert {f"f{i}_window_share", f"f{i}_after_profit"} <= set(out)
-        assert 0 <= out[f"f{i}_time_to_detect"] <= 30 - 3     # censored at the run's end
+        assert 0 <= out[f"f{i}_time_to_notice"] <= 30 - 3     # censored at the run's end
     assert out["entrant_won"] in (0.0, 1.0)
     assert 0.0 <= out["entrant_survived"] <= 1.0
 
@@ -65,7 +65,7 @@ def test_the_run_function_reports_firm_entrant_and_window_measures():
 def test_a_run_without_events_has_no_event_measures():
     out = pattern_run({"customers": 300, "shock_rate": 0.0, "entrant_rate": 0.0,
                        "new_segment_rate": 0.0}, 1, steps=5)
-    assert "f0_time_to_detect" not in out and "f0_window_share" not in out
+    assert "f0_time_to_notice" not in out and "f0_window_share" not in out
     assert out["entrant_won"] == 0.0
 
 
@@ -90,8 +90,9 @@ def test_the_executor_runs_the_pattern_function_by_name():
 
 
 def test_the_sensitivity_constants_come_from_the_parameter_table(monkeypatch):
+    import experiments.patterns.catalog as catalog
     import simulation.params as params
-    from experiments.patterns import VARIANTS, behavioural_constants
+    from experiments.patterns.catalog import VARIANTS, behavioural_constants
 
     quiet = next(p for p in PATTERNS if p.name == "quiet")
     found = behavioural_constants(quiet)
@@ -104,13 +105,13 @@ def test_the_sensitivity_constants_come_from_the_parameter_table(monkeypatch):
         assert bound.low <= low < params.PARAMETERS[name].default < high <= bound.high
     renamed = {("lever_upkeep" if k == "lever_cost" else k): v
                for k, v in params.PARAMETERS.items()}
-    monkeypatch.setattr(params, "PARAMETERS", renamed)
+    monkeypatch.setattr(catalog, "PARAMETERS", renamed)  # the table the catalog reads
     again = behavioural_constants(quiet)
     assert "lever_upkeep" in again and "lever_cost" not in again
 
 
 def test_every_variant_is_a_valid_setting_of_the_model():
-    from experiments.patterns import VARIANTS
+    from experiments.patterns.catalog import VARIANTS
     from simulation.params import PARAMETERS, ModelParams
 
     assert len(VARIANTS) >= 15 and len({v.name for v in VARIANTS}) == len(VARIANTS)

@@ -7,16 +7,16 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from experiments.robust import (
+from experiments.engine.runner import replication_seed
+from experiments.sweeps.robust import (
     candidate_upkeep,
     futures,
     load_robust_spec,
     parse_robust_spec,
     run_robust,
 )
-from experiments.runner import replication_seed
-from experiments.spec import SpecError, register_model
-from experiments.store import read_runs
+from experiments.sweeps.spec import SpecError, register_model
+from experiments.sweeps.store import read_runs
 from tests.experiments.exp_helpers import run_cli, write_spec
 
 TOY = "tests.experiments.test_robust:robust_toy"
@@ -207,7 +207,7 @@ def test_upkeep_is_the_levers_price_over_the_preset():
 
 
 def test_the_walkthroughs_sweep_spec_loads():
-    from experiments.spec import load_spec
+    from experiments.sweeps.spec import load_spec
     from tests.experiments.exp_helpers import REPO
 
     spec = load_spec(REPO / "docs" / "specs" / "lever_futures.yaml")
@@ -263,8 +263,8 @@ def unregistered_toy(params, seed, **kwargs):
 
 
 def test_every_option_reaches_the_search(tmp_path, monkeypatch):
-    import experiments.executors.dask as dask_backend
-    from experiments.outdir import FolderLock
+    import experiments.engine.executors.dask as dask_backend
+    from experiments.engine.outdir import FolderLock
 
     path = write_spec(tmp_path / "toy.yaml", toy_spec())
     out = str(tmp_path / "out")

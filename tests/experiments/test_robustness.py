@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from experiments.robustness import (
+from experiments.sweeps.robustness import (
     Requirement,
     max_regret,
     mean_regret,

@@ -283,7 +283,7 @@ def test_hostile_scenario_text_shows_as_text_and_runs_nothing(page: Any) -> None
 
 
 def test_the_info_panel_shows_the_scenarios_questions(page: Any) -> None:
-    from simulation.scenario import load_scenario
+    from simulation.scenario_files import load_scenario
 
     questions = load_scenario("freeze-up").questions
     page.get_by_role("button", name="Info").click()

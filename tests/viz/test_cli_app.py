@@ -116,7 +116,7 @@ def test_a_real_broken_scenario_is_refused_with_the_scenario_layers_words(
 
 
 def test_a_shipped_scenario_may_be_named(served: list[tuple[Any, ...]]) -> None:
-    from simulation.scenario import resolve
+    from simulation.scenario_files import resolve
 
     assert main(["app", "freeze-up"]) == 0
     assert served == [(resolve("freeze-up"), 8765, None)]

@@ -12,7 +12,7 @@ import pytest
 from simulation import OrgModel
 from simulation import outcomes as reg
 from simulation.params import PARAMETERS, FirmSpec
-from simulation.structures import PRESETS
+from simulation.presets import PRESETS
 from simulation.viz import scenarios
 from simulation.viz.controller import METRICS, RunController
 from tests.viz.browser import ROOT

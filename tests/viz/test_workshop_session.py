@@ -14,7 +14,7 @@ import pytest
 
 from simulation.errors import OutsideInError
 from simulation.params import LEVERS
-from simulation.structures import PRESETS
+from simulation.presets import PRESETS
 from simulation.viz.workshop import views
 from simulation.viz.workshop.records import Start, line, seal_start
 from simulation.viz.workshop.session import (
@@ -305,7 +305,7 @@ def test_log_lines_are_written_as_things_happen(shop: Workshop) -> None:
 
 
 def test_a_scenarios_firms_come_first_then_more_of_their_kind(tmp_path: Path) -> None:
-    from simulation.scenario import resolve
+    from simulation.scenario_files import resolve
 
     path = resolve("freeze-up")
     shop = Workshop.create(Config(scenario=path, teams=4, round_months=2), tmp_path / "log")
@@ -324,7 +324,7 @@ def test_a_scenarios_firms_come_first_then_more_of_their_kind(tmp_path: Path) ->
 
 
 def test_resume_refuses_a_scenario_file_changed_since_the_start(tmp_path: Path) -> None:
-    from simulation.scenario import resolve
+    from simulation.scenario_files import resolve
 
     path = tmp_path / "market.yaml"
     path.write_bytes(resolve("freeze-up").read_bytes())

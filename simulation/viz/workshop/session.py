@@ -36,7 +36,8 @@ from simulation.errors import OutsideInError
 from simulation.levers import upkeep
 from simulation.model import OrgModel
 from simulation.params import LEVERS, FirmSpec
-from simulation.structures import PRESETS, with_listed_firms
+from simulation.presets import PRESETS
+from simulation.structures import with_listed_firms
 from simulation.viz.workshop.messages import (
     ACTIONS,
     GHOSTS,

@@ -1,0 +1,1 @@
+"""Two-arm paired comparisons (``outsidein compare``) and their handout."""

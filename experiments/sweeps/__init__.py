@@ -1,0 +1,1 @@
+"""Sweeps: specs, designs, the sweep itself, its store, analysis, figures and reports."""
