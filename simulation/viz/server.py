@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import os
 import warnings
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -92,19 +92,107 @@ your facilitator gives you.</p></body></html>
 """
 """What the gate answers for an address without a valid secret (no session is made)."""
 
+TICKET_COOKIE = "outsidein-ticket"
+"""The cookie by which a page the gate let in opens its websocket."""
 
-def build_app(gate: Callable[[str], bool] | None = None) -> Any:
+STRANGERS = 8
+"""Most websockets open at once without a valid ticket (a browser that refuses cookies)."""
+
+
+class Admission:
+    """Who may open a websocket, that is a solara session with its kernel and thread.
+
+    A page load the gate lets in gets a ticket (a cookie); a websocket that brings a valid
+    one is served. Without one it is a stranger: at most ``strangers`` of them are served
+    at once, each holding its place until its kernel is gone (``alive(kernel_id)`` says
+    whether it is still there), and any other is refused with HTTP 403 before solara makes
+    a session, so a script that floods the websocket with made-up sessions costs the server
+    a few kernels at a time. A ticket is a random name and its HMAC under a secret of this
+    process: checking one stores nothing, however many page loads there were.
+    """
+
+    def __init__(self, strangers: int = STRANGERS,
+                 alive: Callable[[str], bool] | None = None) -> None:
+        import secrets
+
+        self._secret = secrets.token_bytes(32)
+        self._alive = alive
+        self._waiting: set[Any] = set()
+        self.strangers = strangers
+        self.open_strangers = 0
+        self.refused = 0
+
+    def _mac(self, name: str) -> str:
+        import hashlib
+        import hmac
+
+        return hmac.new(self._secret, name.encode("utf-8"), hashlib.sha256).hexdigest()[:32]
+
+    def issue(self) -> str:
+        """A new ticket."""
+        import secrets
+
+        name = secrets.token_urlsafe(12)
+        return f"{name}.{self._mac(name)}"
+
+    def valid(self, ticket: str | None) -> bool:
+        """Whether ``ticket`` is one this process issued (compared in constant time)."""
+        import hmac
+
+        name, _, mac = (ticket or "").partition(".")
+        return bool(name) and hmac.compare_digest(mac.encode("utf-8"),
+                                                  self._mac(name).encode("utf-8"))
+
+    async def serve(self, ws: Any, endpoint: Callable[[Any], Awaitable[None]]) -> None:
+        """Hand ``ws`` to solara's ``endpoint``, or refuse it (HTTP 403) without a session."""
+        import asyncio
+
+        if self.valid(ws.cookies.get(TICKET_COOKIE)):
+            await endpoint(ws)
+            return
+        if self.open_strangers >= self.strangers:
+            self.refused += 1
+            await ws.close(code=1008)  # before accept: the client gets 403, solara nothing
+            return
+        self.open_strangers += 1  # one event loop: no other task runs between check and count
+        try:
+            await endpoint(ws)
+        finally:
+            task = asyncio.create_task(self._release(str(ws.path_params.get("kernel_id"))))
+            self._waiting.add(task)
+            task.add_done_callback(self._waiting.discard)
+
+    async def _release(self, kernel_id: str, every: float = 0.25) -> None:
+        """Free a stranger's place once its kernel is gone (solara culls it after a while)."""
+        import asyncio
+
+        try:
+            while self._alive is not None and self._alive(kernel_id):
+                await asyncio.sleep(every)
+        finally:
+            self.open_strangers -= 1
+
+
+KERNELS_PATH = "/jupyter/api/kernels/{kernel_id}/{name}"
+"""Solara's websocket route (one per open page)."""
+
+
+def build_app(gate: Callable[[str], bool] | None = None,
+              admission: Admission | None = None) -> Any:
     """Solara's ASGI app with the front end served read-only from ``assets_folder()``.
 
     Call after :func:`configure`: importing solara's server reads the environment.
     ``gate(query)`` says whether a page load of ``/`` with that query string may start a
     session; one it refuses gets :data:`GATE_PAGE` and costs the server no session,
-    no thread and no widgets.
+    no thread and no widgets. One it lets in gets a ticket from ``admission`` (a new
+    :class:`Admission` if none is given), and solara's websocket is then served only with
+    a ticket, or to a few strangers at once.
     """
     from starlette.requests import Request
     from starlette.responses import HTMLResponse, Response
-    from starlette.routing import Mount, Route
+    from starlette.routing import Mount, Route, WebSocketRoute
     from starlette.staticfiles import StaticFiles
+    from starlette.websockets import WebSocket
 
     folder = assets_folder()
     import solara.settings
@@ -118,15 +206,31 @@ def build_app(gate: Callable[[str], bool] | None = None) -> Any:
         # first, so solara's catch-all page route never sees these paths
         app.router.routes.insert(0, Mount(ASSETS_URL, app=StaticFiles(directory=folder)))
     app.router.routes[:] = [r for r in app.router.routes
-                            if getattr(r, "name", None) != "outsidein_gate"]
+                            if getattr(r, "name", None) not in ("outsidein_gate",
+                                                                "outsidein_admission")]
     if gate is not None:
+        from solara.server import kernel_context
+
+        def alive(kernel_id: str) -> bool:
+            context = kernel_context.contexts.get(kernel_id)
+            return context is not None and not context.closed_event.is_set()
+
+        tickets = admission or Admission(alive=alive)
+
         async def gated(request: Request) -> Response:
             if not gate(request.url.query):
                 return HTMLResponse(GATE_PAGE)
             response: Response = await solara_starlette.root(request)
+            response.set_cookie(TICKET_COOKIE, tickets.issue(), httponly=True,
+                                samesite="lax", path="/")
             return response
 
+        async def admitted(ws: WebSocket) -> None:
+            await tickets.serve(ws, solara_starlette.kernel_connection)
+
         app.router.routes.insert(0, Route("/", endpoint=gated, name="outsidein_gate"))
+        app.router.routes.insert(0, WebSocketRoute(KERNELS_PATH, endpoint=admitted,
+                                                   name="outsidein_admission"))
     return app
 
 
