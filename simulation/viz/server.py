@@ -14,7 +14,7 @@ import os
 import warnings
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from simulation.errors import OutsideInError
 
@@ -98,29 +98,82 @@ TICKET_COOKIE = "outsidein-ticket"
 STRANGERS = 8
 """Most websockets open at once without a valid ticket (a browser that refuses cookies)."""
 
+KEPT = 64
+"""Most dropped sessions (a page gone without closing: a laptop asleep, a lost network) the
+server keeps at once for their pages to come back to; beyond it the oldest is closed."""
+
+
+class Kernels(Protocol):
+    """What the admission asks about solara's sessions, by kernel id."""
+
+    def alive(self, kernel_id: str) -> bool:
+        """Whether the session exists and is not closed."""
+
+    def connected(self, kernel_id: str) -> bool:
+        """Whether a page of the session is connected."""
+
+    def close(self, kernel_id: str) -> None:
+        """Close the session unless a page is connected (one coming back is told to reload)."""
+
+
+class SolaraKernels:
+    """:class:`Kernels` of this process's solara server."""
+
+    @staticmethod
+    def _context(kernel_id: str) -> Any:
+        from solara.server import kernel_context
+
+        context = kernel_context.contexts.get(kernel_id)
+        return None if context is None or context.closed_event.is_set() else context
+
+    def alive(self, kernel_id: str) -> bool:
+        """Whether the session exists and is not closed."""
+        return self._context(kernel_id) is not None
+
+    def connected(self, kernel_id: str) -> bool:
+        """Whether a page of the session is connected."""
+        from solara.server.kernel_context import PageStatus
+
+        context = self._context(kernel_id)
+        return context is not None and PageStatus.CONNECTED in dict(context.page_status).values()
+
+    def close(self, kernel_id: str) -> None:
+        """Close the session unless a page is connected (as solara's own cull does)."""
+        context = self._context(kernel_id)
+        if context is not None and not self.connected(kernel_id):
+            context.close(reason="cull")
+
 
 class Admission:
     """Who may open a websocket, that is a solara session with its kernel and thread.
 
     A page load the gate lets in gets a ticket (a cookie); a websocket that brings a valid
     one is served. Without one it is a stranger: at most ``strangers`` of them are served
-    at once, each holding its place until its kernel is gone (``alive(kernel_id)`` says
-    whether it is still there), and any other is refused with HTTP 403 before solara makes
-    a session, so a script that floods the websocket with made-up sessions costs the server
-    a few kernels at a time. A ticket is a random name and its HMAC under a secret of this
-    process: checking one stores nothing, however many page loads there were.
+    at once, each holding its place until its session is gone, and any other is refused
+    with HTTP 403 before solara makes a session, so a script that floods the websocket with
+    made-up sessions costs the server a few sessions at a time. A ticket is a random name
+    and its HMAC under a secret of this process: checking one stores nothing, however many
+    page loads there were.
+
+    Solara keeps a dropped session (its websocket closed without the page saying goodbye)
+    for minutes so that its page can come back; at most ``kept`` of them are kept at once,
+    the oldest closed first, so pages dropped by the hundred (a team's link opened by a
+    script) hold a bounded share of the server's memory and threads.
     """
 
-    def __init__(self, strangers: int = STRANGERS,
-                 alive: Callable[[str], bool] | None = None) -> None:
+    def __init__(self, kernels: Kernels | None = None, strangers: int = STRANGERS,
+                 kept: int = KEPT) -> None:
         import secrets
 
         self._secret = secrets.token_bytes(32)
-        self._alive = alive
+        self._kernels = kernels
         self._waiting: set[Any] = set()
+        self._dropped: dict[str, None] = {}  # kernel ids, oldest first
         self.strangers = strangers
+        self.kept = kept
         self.open_strangers = 0
         self.refused = 0
+        self.closed = 0
 
     def _mac(self, name: str) -> str:
         import hashlib
@@ -145,10 +198,12 @@ class Admission:
 
     async def serve(self, ws: Any, endpoint: Callable[[Any], Awaitable[None]]) -> None:
         """Hand ``ws`` to solara's ``endpoint``, or refuse it (HTTP 403) without a session."""
-        import asyncio
-
+        kernel_id = str(ws.path_params.get("kernel_id"))
         if self.valid(ws.cookies.get(TICKET_COOKIE)):
-            await endpoint(ws)
+            try:
+                await endpoint(ws)
+            finally:
+                await self._dropped_one(kernel_id)
             return
         if self.open_strangers >= self.strangers:
             self.refused += 1
@@ -158,19 +213,43 @@ class Admission:
         try:
             await endpoint(ws)
         finally:
-            task = asyncio.create_task(self._release(str(ws.path_params.get("kernel_id"))))
-            self._waiting.add(task)
-            task.add_done_callback(self._waiting.discard)
+            await self._dropped_one(kernel_id)
+            self._later(self._release(kernel_id))
+
+    def _later(self, coroutine: Any) -> None:
+        import asyncio
+
+        task = asyncio.create_task(coroutine)
+        self._waiting.add(task)
+        task.add_done_callback(self._waiting.discard)
 
     async def _release(self, kernel_id: str, every: float = 0.25) -> None:
-        """Free a stranger's place once its kernel is gone (solara culls it after a while)."""
+        """Free a stranger's place once its session is gone (solara culls it after a while)."""
         import asyncio
 
         try:
-            while self._alive is not None and self._alive(kernel_id):
+            while self._kernels is not None and self._kernels.alive(kernel_id):
                 await asyncio.sleep(every)
         finally:
             self.open_strangers -= 1
+
+    async def _dropped_one(self, kernel_id: str) -> None:
+        """A session's websocket closed: keep it, and close the oldest beyond ``kept``."""
+        import asyncio
+
+        kernels = self._kernels
+        if kernels is None:
+            return
+        self._dropped.pop(kernel_id, None)
+        self._dropped[kernel_id] = None
+        for old in list(self._dropped):  # forget those gone or back
+            if not kernels.alive(old) or kernels.connected(old):
+                del self._dropped[old]
+        while len(self._dropped) > self.kept:
+            old = next(iter(self._dropped))
+            del self._dropped[old]
+            self.closed += 1
+            await asyncio.to_thread(kernels.close, old)
 
 
 KERNELS_PATH = "/jupyter/api/kernels/{kernel_id}/{name}"
@@ -185,8 +264,8 @@ def build_app(gate: Callable[[str], bool] | None = None,
     ``gate(query)`` says whether a page load of ``/`` with that query string may start a
     session; one it refuses gets :data:`GATE_PAGE` and costs the server no session,
     no thread and no widgets. One it lets in gets a ticket from ``admission`` (a new
-    :class:`Admission` if none is given), and solara's websocket is then served only with
-    a ticket, or to a few strangers at once.
+    :class:`Admission` of solara's sessions if none is given), and solara's websocket is
+    then served only with a ticket, or to a few strangers at once.
     """
     from starlette.requests import Request
     from starlette.responses import HTMLResponse, Response
@@ -209,13 +288,7 @@ def build_app(gate: Callable[[str], bool] | None = None,
                             if getattr(r, "name", None) not in ("outsidein_gate",
                                                                 "outsidein_admission")]
     if gate is not None:
-        from solara.server import kernel_context
-
-        def alive(kernel_id: str) -> bool:
-            context = kernel_context.contexts.get(kernel_id)
-            return context is not None and not context.closed_event.is_set()
-
-        tickets = admission or Admission(alive=alive)
+        tickets = admission or Admission(SolaraKernels())
 
         async def gated(request: Request) -> Response:
             if not gate(request.url.query):

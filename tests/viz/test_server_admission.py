@@ -12,6 +12,25 @@ from typing import Any
 from simulation.viz.server import TICKET_COOKIE, Admission
 
 
+class Kernels:
+    """Sessions as the admission sees them: which exist, which have a page connected."""
+
+    def __init__(self) -> None:
+        self.alive_ids: set[str] = set()
+        self.connected_ids: set[str] = set()
+        self.closed: list[str] = []
+
+    def alive(self, kernel_id: str) -> bool:
+        return kernel_id in self.alive_ids
+
+    def connected(self, kernel_id: str) -> bool:
+        return kernel_id in self.connected_ids
+
+    def close(self, kernel_id: str) -> None:
+        self.alive_ids.discard(kernel_id)
+        self.closed.append(kernel_id)
+
+
 class Socket:
     """As much of a starlette websocket as the admission reads: its cookies and a close."""
 
@@ -37,8 +56,9 @@ def test_a_ticket_is_valid_only_as_this_process_issued_it() -> None:
 
 
 def test_strangers_beyond_the_limit_are_refused_before_solara_sees_them() -> None:
-    kernels: set[str] = set()
-    door = Admission(strangers=2, alive=kernels.__contains__)
+    sessions = Kernels()
+    kernels = sessions.alive_ids
+    door = Admission(sessions, strangers=2)
     served: list[Any] = []
     release = asyncio.Event()
 
@@ -74,7 +94,7 @@ def test_strangers_beyond_the_limit_are_refused_before_solara_sees_them() -> Non
 
 
 def test_a_forged_ticket_is_a_stranger() -> None:
-    door = Admission(strangers=0)
+    door = Admission(Kernels(), strangers=0)
 
     async def endpoint(ws: Any) -> None:
         raise AssertionError("solara was handed a websocket with a forged ticket")
@@ -82,3 +102,25 @@ def test_a_forged_ticket_is_a_stranger() -> None:
     ws = Socket(f"forged.{'0' * 32}")
     asyncio.run(door.serve(ws, endpoint))
     assert ws.closed == 1008 and door.refused == 1
+
+
+def test_dropped_sessions_beyond_the_limit_are_closed_oldest_first() -> None:
+    sessions = Kernels()
+    door = Admission(sessions, kept=3)
+    ticket = door.issue()
+
+    async def endpoint(ws: Any) -> None:  # a page drawn, then its websocket closes
+        sessions.alive_ids.add(ws.path_params["kernel_id"])
+
+    async def scene() -> None:
+        sessions.alive_ids.add("back")  # a page that came back to its session
+        sessions.connected_ids.add("back")
+        await door.serve(Socket(ticket, kernel="back"), endpoint)
+        for i in range(6):
+            await door.serve(Socket(ticket, kernel=f"k{i}"), endpoint)
+        sessions.alive_ids.discard("k4")  # solara culled one itself
+        await door.serve(Socket(ticket, kernel="k6"), endpoint)
+
+    asyncio.run(scene())
+    assert sessions.closed == ["k0", "k1", "k2"]  # the page that came back is never closed
+    assert sessions.alive_ids == {"back", "k3", "k5", "k6"} and door.closed == 3
