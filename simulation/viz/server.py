@@ -152,8 +152,9 @@ class Admission:
     at once, each holding its place until its session is gone, and any other is refused
     with HTTP 403 before solara makes a session, so a script that floods the websocket with
     made-up sessions costs the server a few sessions at a time. A ticket is a random name
-    and its HMAC under a secret of this process: checking one stores nothing, however many
-    page loads there were.
+    and its HMAC under ``secret`` (a random one of this process if none is given; a
+    workshop's own, so that its pages' tickets hold across a restart): checking one stores
+    nothing, however many page loads there were.
 
     Solara keeps a dropped session (its websocket closed without the page saying goodbye)
     for minutes so that its page can come back; at most ``kept`` of them are kept at once,
@@ -162,10 +163,10 @@ class Admission:
     """
 
     def __init__(self, kernels: Kernels | None = None, strangers: int = STRANGERS,
-                 kept: int = KEPT) -> None:
+                 kept: int = KEPT, secret: bytes | None = None) -> None:
         import secrets
 
-        self._secret = secrets.token_bytes(32)
+        self._secret = secret or secrets.token_bytes(32)
         self._kernels = kernels
         self._waiting: set[Any] = set()
         self._dropped: dict[str, None] = {}  # kernel ids, oldest first
@@ -337,10 +338,11 @@ def serve(scenario: Path | None, port: int, folder: Path | None = None) -> None:
     run(port)
 
 
-def run(port: int, host: str = HOST, gate: Callable[[str], bool] | None = None) -> None:
+def run(port: int, host: str = HOST, gate: Callable[[str], bool] | None = None,
+        ticket_secret: bytes | None = None) -> None:
     """Serve the configured app on ``host:port`` until interrupted (with :func:`tidy`).
 
-    ``gate``: see :func:`build_app`.
+    ``gate``: see :func:`build_app`; ``ticket_secret``: the :class:`Admission`'s secret.
     """
     quiet_known_warnings()
     import asyncio
@@ -349,8 +351,8 @@ def run(port: int, host: str = HOST, gate: Callable[[str], bool] | None = None) 
 
     os.environ["SERVER_NAME"] = host
     os.environ["SERVER_PORT"] = str(port)
-    server = uvicorn.Server(uvicorn.Config(build_app(gate), host=host, port=port,
-                                           log_level="warning"))
+    app = build_app(gate, Admission(SolaraKernels(), secret=ticket_secret))
+    server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning"))
 
     async def serve() -> None:
         tidying = asyncio.create_task(tidy())
