@@ -190,7 +190,7 @@ class Admission:
         return f"{name}.{self._mac(name)}"
 
     def valid(self, ticket: str | None) -> bool:
-        """Whether ``ticket`` is one this process issued (compared in constant time)."""
+        """Whether ``ticket`` was signed with this admission's secret (in constant time)."""
         import hmac
 
         name, _, mac = (ticket or "").partition(".")
