@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -29,6 +29,18 @@ def default_log_folder() -> Path:
     while folder.exists():
         folder, n = base / f"workshop-{stamp}-{n}", n + 1
     return folder
+
+
+def ticket_secret(start: Any) -> bytes:
+    """The secret of the pages' tickets: the workshop's own, so they hold across a restart.
+
+    Made from the start record's hash of the facilitator's key and its join code; the log that
+    holds them is readable by its owner only.
+    """
+    import hashlib
+
+    return hashlib.sha256(b"outside-in tickets\0" + start.key_sha256.encode("ascii") + b"\0"
+                          + start.code.encode("ascii")).digest()
 
 
 def _public_host(host: str) -> str:
@@ -123,6 +135,6 @@ def workshop_command(
             print_links(host, port, None, shop.start.code, qr)
         else:
             print_links(host, port, shop.key, shop.start.code, qr)
-        server.run(port, host, gate=admits)
+        server.run(port, host, gate=admits, ticket_secret=ticket_secret(shop.start))
     finally:
         shop.close()

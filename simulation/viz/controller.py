@@ -606,6 +606,11 @@ class RunController:
         last = df[df["step"] == df["step"].max()]
         return list(last.to_dict("records"))
 
+    def fail(self, message: str) -> None:
+        """Show ``message`` as the run's error (a fault the page caught); the run stays."""
+        with self.lock:
+            self._fail(message)
+
     def _fail(self, message: str) -> None:
         self.error = message
         self.version += 1

@@ -14,6 +14,7 @@ script into the page. The pictures are SVG strings whose texts ``svg`` escapes.
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 import time
@@ -41,6 +42,12 @@ makes every redraw start over."""
 
 DRAW_WAIT = 2.0
 """Most seconds the play loop waits for the page to draw a month before it goes on."""
+
+PLAY_FAULT = ("Something went wrong while this run played; it paused (the other tabs play "
+              "on). Play tries again, Reset starts afresh.")
+"""What a tab says when its play loop failed (the fault is in the server's output)."""
+
+LOG = logging.getLogger(__name__)
 
 _BUTTON = {"text-transform": "none", "font-size": "15px"}
 _FIRM_LABELS = ("Firm A (focal)", "Firm B (rival)")
@@ -377,6 +384,11 @@ def Page() -> None:  # noqa: N802
                     return
                 pause = GATE.interval(SPEEDS[speed]) - (time.perf_counter() - start)
                 cancel.wait(max(MIN_PAUSE, pause))
+        except Exception:  # a fault in this tab's run pauses this tab, never the others
+            LOG.exception("the play loop of a tab failed")
+            ctrl.fail(PLAY_FAULT)
+            set_version(ctrl.version)
+            set_playing(False)
         finally:
             GATE.leave(ctrl)
 

@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import os
 import warnings
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from simulation.errors import OutsideInError
 
@@ -92,19 +92,187 @@ your facilitator gives you.</p></body></html>
 """
 """What the gate answers for an address without a valid secret (no session is made)."""
 
+TICKET_COOKIE = "outsidein-ticket"
+"""The cookie by which a page the gate let in opens its websocket."""
 
-def build_app(gate: Callable[[str], bool] | None = None) -> Any:
+STRANGERS = 8
+"""Most websockets open at once without a valid ticket (a browser that refuses cookies)."""
+
+KEPT = 64
+"""Most dropped sessions (a page gone without closing: a laptop asleep, a lost network) the
+server keeps at once for their pages to come back to; beyond it the oldest is closed."""
+
+
+class Kernels(Protocol):
+    """What the admission asks about solara's sessions, by kernel id."""
+
+    def alive(self, kernel_id: str) -> bool:
+        """Whether the session exists and is not closed."""
+
+    def connected(self, kernel_id: str) -> bool:
+        """Whether a page of the session is connected."""
+
+    def close(self, kernel_id: str) -> None:
+        """Close the session unless a page is connected (one coming back is told to reload)."""
+
+
+class SolaraKernels:
+    """:class:`Kernels` of this process's solara server."""
+
+    @staticmethod
+    def _context(kernel_id: str) -> Any:
+        from solara.server import kernel_context
+
+        context = kernel_context.contexts.get(kernel_id)
+        return None if context is None or context.closed_event.is_set() else context
+
+    def alive(self, kernel_id: str) -> bool:
+        """Whether the session exists and is not closed."""
+        return self._context(kernel_id) is not None
+
+    def connected(self, kernel_id: str) -> bool:
+        """Whether a page of the session is connected."""
+        from solara.server.kernel_context import PageStatus
+
+        context = self._context(kernel_id)
+        return context is not None and PageStatus.CONNECTED in dict(context.page_status).values()
+
+    def close(self, kernel_id: str) -> None:
+        """Close the session unless a page is connected (as solara's own cull does)."""
+        context = self._context(kernel_id)
+        if context is not None and not self.connected(kernel_id):
+            context.close(reason="cull")
+
+
+class Admission:
+    """Who may open a websocket, that is a solara session with its kernel and thread.
+
+    A page load the gate lets in gets a ticket (a cookie); a websocket that brings a valid
+    one is served. Without one it is a stranger: at most ``strangers`` of them are served
+    at once, each holding its place until its session is gone, and any other is refused
+    with HTTP 403 before solara makes a session, so a script that floods the websocket with
+    made-up sessions costs the server a few sessions at a time. A ticket is a random name
+    and its HMAC under ``secret`` (a random one of this process if none is given; a
+    workshop's own, so that its pages' tickets hold across a restart): checking one stores
+    nothing, however many page loads there were.
+
+    Solara keeps a dropped session (its websocket closed without the page saying goodbye)
+    for minutes so that its page can come back; at most ``kept`` of them are kept at once,
+    the oldest closed first, so pages dropped by the hundred (a team's link opened by a
+    script) hold a bounded share of the server's memory and threads.
+    """
+
+    def __init__(self, kernels: Kernels | None = None, strangers: int = STRANGERS,
+                 kept: int = KEPT, secret: bytes | None = None) -> None:
+        import secrets
+
+        self._secret = secret or secrets.token_bytes(32)
+        self._kernels = kernels
+        self._waiting: set[Any] = set()
+        self._dropped: dict[str, None] = {}  # kernel ids, oldest first
+        self.strangers = strangers
+        self.kept = kept
+        self.open_strangers = 0
+        self.refused = 0
+        self.closed = 0
+
+    def _mac(self, name: str) -> str:
+        import hashlib
+        import hmac
+
+        return hmac.new(self._secret, name.encode("utf-8"), hashlib.sha256).hexdigest()[:32]
+
+    def issue(self) -> str:
+        """A new ticket."""
+        import secrets
+
+        name = secrets.token_urlsafe(12)
+        return f"{name}.{self._mac(name)}"
+
+    def valid(self, ticket: str | None) -> bool:
+        """Whether ``ticket`` was signed with this admission's secret (in constant time)."""
+        import hmac
+
+        name, _, mac = (ticket or "").partition(".")
+        return bool(name) and hmac.compare_digest(mac.encode("utf-8"),
+                                                  self._mac(name).encode("utf-8"))
+
+    async def serve(self, ws: Any, endpoint: Callable[[Any], Awaitable[None]]) -> None:
+        """Hand ``ws`` to solara's ``endpoint``, or refuse it (HTTP 403) without a session."""
+        kernel_id = str(ws.path_params.get("kernel_id"))
+        if self.valid(ws.cookies.get(TICKET_COOKIE)):
+            try:
+                await endpoint(ws)
+            finally:
+                await self._dropped_one(kernel_id)
+            return
+        if self.open_strangers >= self.strangers:
+            self.refused += 1
+            await ws.close(code=1008)  # before accept: the client gets 403, solara nothing
+            return
+        self.open_strangers += 1  # one event loop: no other task runs between check and count
+        try:
+            await endpoint(ws)
+        finally:
+            await self._dropped_one(kernel_id)
+            self._later(self._release(kernel_id))
+
+    def _later(self, coroutine: Any) -> None:
+        import asyncio
+
+        task = asyncio.create_task(coroutine)
+        self._waiting.add(task)
+        task.add_done_callback(self._waiting.discard)
+
+    async def _release(self, kernel_id: str, every: float = 0.25) -> None:
+        """Free a stranger's place once its session is gone (solara culls it after a while)."""
+        import asyncio
+
+        try:
+            while self._kernels is not None and self._kernels.alive(kernel_id):
+                await asyncio.sleep(every)
+        finally:
+            self.open_strangers -= 1
+
+    async def _dropped_one(self, kernel_id: str) -> None:
+        """A session's websocket closed: keep it, and close the oldest beyond ``kept``."""
+        import asyncio
+
+        kernels = self._kernels
+        if kernels is None:
+            return
+        self._dropped.pop(kernel_id, None)
+        self._dropped[kernel_id] = None
+        for old in list(self._dropped):  # forget those gone or back
+            if not kernels.alive(old) or kernels.connected(old):
+                del self._dropped[old]
+        while len(self._dropped) > self.kept:
+            old = next(iter(self._dropped))
+            del self._dropped[old]
+            self.closed += 1
+            await asyncio.to_thread(kernels.close, old)
+
+
+KERNELS_PATH = "/jupyter/api/kernels/{kernel_id}/{name}"
+"""Solara's websocket route (one per open page)."""
+
+
+def build_app(gate: Callable[[str], bool] | None = None,
+              admission: Admission | None = None) -> Any:
     """Solara's ASGI app with the front end served read-only from ``assets_folder()``.
 
     Call after :func:`configure`: importing solara's server reads the environment.
     ``gate(query)`` says whether a page load of ``/`` with that query string may start a
     session; one it refuses gets :data:`GATE_PAGE` and costs the server no session,
-    no thread and no widgets.
+    no thread and no widgets. One it lets in gets a ticket from ``admission`` (a new
+    :class:`Admission` of solara's sessions if none is given), and solara's websocket is
+    then served only with a ticket, or to a few strangers at once.
     """
     from starlette.requests import Request
     from starlette.responses import HTMLResponse, Response
-    from starlette.routing import Mount, Route
+    from starlette.routing import Mount, Route, WebSocketRoute
     from starlette.staticfiles import StaticFiles
+    from starlette.websockets import WebSocket
 
     folder = assets_folder()
     import solara.settings
@@ -118,15 +286,25 @@ def build_app(gate: Callable[[str], bool] | None = None) -> Any:
         # first, so solara's catch-all page route never sees these paths
         app.router.routes.insert(0, Mount(ASSETS_URL, app=StaticFiles(directory=folder)))
     app.router.routes[:] = [r for r in app.router.routes
-                            if getattr(r, "name", None) != "outsidein_gate"]
+                            if getattr(r, "name", None) not in ("outsidein_gate",
+                                                                "outsidein_admission")]
     if gate is not None:
+        tickets = admission or Admission(SolaraKernels())
+
         async def gated(request: Request) -> Response:
             if not gate(request.url.query):
                 return HTMLResponse(GATE_PAGE)
             response: Response = await solara_starlette.root(request)
+            response.set_cookie(TICKET_COOKIE, tickets.issue(), httponly=True,
+                                samesite="lax", path="/")
             return response
 
+        async def admitted(ws: WebSocket) -> None:
+            await tickets.serve(ws, solara_starlette.kernel_connection)
+
         app.router.routes.insert(0, Route("/", endpoint=gated, name="outsidein_gate"))
+        app.router.routes.insert(0, WebSocketRoute(KERNELS_PATH, endpoint=admitted,
+                                                   name="outsidein_admission"))
     return app
 
 
@@ -160,10 +338,11 @@ def serve(scenario: Path | None, port: int, folder: Path | None = None) -> None:
     run(port)
 
 
-def run(port: int, host: str = HOST, gate: Callable[[str], bool] | None = None) -> None:
+def run(port: int, host: str = HOST, gate: Callable[[str], bool] | None = None,
+        ticket_secret: bytes | None = None) -> None:
     """Serve the configured app on ``host:port`` until interrupted (with :func:`tidy`).
 
-    ``gate``: see :func:`build_app`.
+    ``gate``: see :func:`build_app`; ``ticket_secret``: the :class:`Admission`'s secret.
     """
     quiet_known_warnings()
     import asyncio
@@ -172,8 +351,8 @@ def run(port: int, host: str = HOST, gate: Callable[[str], bool] | None = None) 
 
     os.environ["SERVER_NAME"] = host
     os.environ["SERVER_PORT"] = str(port)
-    server = uvicorn.Server(uvicorn.Config(build_app(gate), host=host, port=port,
-                                           log_level="warning"))
+    app = build_app(gate, Admission(SolaraKernels(), secret=ticket_secret))
+    server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning"))
 
     async def serve() -> None:
         tidying = asyncio.create_task(tidy())

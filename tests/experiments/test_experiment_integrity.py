@@ -135,8 +135,10 @@ def test_a_deleted_commit_record_makes_analyze_refuse_the_store_in_one_line(tmp_
     out = tmp_path / "out"
     fresh(out)
     (out / ".commits" / "1").unlink()
-    analyzed = run_cli("analyze", str(out))
+    analyzed = run_cli("analyze", str(out), "--out", str(tmp_path / "refused"),
+                       "--outcome", "y")
     assert analyzed.exit_code == 2 and "Traceback" not in analyzed.output
+    assert not (tmp_path / "refused").exists()
     said = analyzed.stderr.strip()
     assert len(said.splitlines()) == 1
     assert "incomplete" in said and "part-000001.parquet has no commit record" in said
@@ -167,7 +169,7 @@ def test_analyze_refuses_a_sweep_stopped_before_every_planned_run(tmp_path):
     manifest = out / "manifest.json"
     manifest.write_text(manifest.read_text().replace(f'"planned": {RUNS}',
                                                      f'"planned": {RUNS + 4}'))
-    analyzed = run_cli("analyze", str(out))
+    analyzed = run_cli("analyze", str(out), "--out", str(tmp_path / "r"), "--outcome", "y")
     assert analyzed.exit_code == 2 and f"{RUNS} of {RUNS + 4} planned runs" in analyzed.stderr
 
 
@@ -175,6 +177,7 @@ def test_analyze_refuses_a_sweep_stopped_before_every_planned_run(tmp_path):
 def test_a_symlinked_part_folder_is_refused_and_nothing_is_written_through_it(tmp_path, kind):
     out, elsewhere = tmp_path / "out", tmp_path / "elsewhere"
     fresh(out)
+    (out / ".commits" / "1").unlink()  # so that the next sweep has runs to write again
     elsewhere.mkdir()
     (elsewhere / "theirs.txt").write_text("not the sweep's")
     folder = out / kind
@@ -183,13 +186,13 @@ def test_a_symlinked_part_folder_is_refused_and_nothing_is_written_through_it(tm
     folder.rmdir()
     folder.symlink_to(elsewhere, target_is_directory=True)
     before = sorted(p.name for p in elsewhere.iterdir())
-    spec = write_spec(tmp_path / "s.yaml", {**spec_data(), "replications": 2})
-    result = run_cli("sweep", str(spec), "--out", str(out), "-q")
-    assert result.exit_code == 2 and "symbolic link" in result.stderr
-    assert len(result.stderr.strip().splitlines()) == 1
     again = run_cli("sweep", str(write_spec(tmp_path / "t.yaml", spec_data())), "--out",
                     str(out), "-q")
-    assert again.exit_code == 2 and "symbolic link" in again.stderr
     assert sorted(p.name for p in elsewhere.iterdir()) == before  # nothing written there
+    assert again.exit_code == 2 and "symbolic link" in again.stderr
+    assert len(again.stderr.strip().splitlines()) == 1
+    spec = write_spec(tmp_path / "s.yaml", {**spec_data(), "replications": 2})
+    other = run_cli("sweep", str(spec), "--out", str(out), "-q")
+    assert other.exit_code == 2 and "symbolic link" in other.stderr
     analyzed = run_cli("analyze", str(out))
     assert analyzed.exit_code == 2 and "symbolic link" in analyzed.stderr

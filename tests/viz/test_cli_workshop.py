@@ -113,3 +113,18 @@ def test_the_log_folder_and_its_files_are_readable_by_their_owner_only(
     assert stat.S_IMODE(log.stat().st_mode) == 0o700
     for path in log.iterdir():
         assert stat.S_IMODE(path.stat().st_mode) == 0o600, path.name
+
+
+def test_a_resumed_workshop_keeps_its_pages_tickets(monkeypatch: pytest.MonkeyPatch,
+                                                    tmp_path: Path) -> None:
+    given: list[bytes] = []
+    monkeypatch.setattr(server, "configure", lambda *args: None)
+    monkeypatch.setattr(server, "run", lambda *args, **kw: given.append(kw["ticket_secret"]))
+    for args in (["--log", str(tmp_path / "a")], ["--resume", str(tmp_path / "a")],
+                 ["--log", str(tmp_path / "b")]):
+        assert main(["workshop", "--no-qr", *args]) == 0
+    first, resumed, other = given
+    assert first == resumed != other and len(first) == 32
+    ticket = server.Admission(secret=first).issue()  # a page open before the restart
+    assert server.Admission(secret=resumed).valid(ticket)
+    assert not server.Admission(secret=other).valid(ticket)

@@ -259,3 +259,37 @@ def test_scenario_titles_are_read_once_per_version_of_a_file(tmp_path: Path,
     assert len(calls) == 1
     path.write_text(SCENARIO.replace("Hostile", "Changed title"))  # another size
     assert app_page.scenario_choices([path])[0]["text"].startswith("Changed")
+
+
+def test_a_play_loop_that_fails_pauses_its_own_tab_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    import time
+
+    monkeypatch.delenv(SCENARIO_ENV, raising=False)
+    monkeypatch.delenv(FOLDER_ENV, raising=False)
+    first: list[RunController] = []
+    play_step = RunController.play_step
+
+    def faulty(self: RunController) -> bool:  # the first tab's run breaks at its month 2
+        if not first:
+            first.append(self)
+        if self is first[0] and self.month >= 2:
+            raise RuntimeError("a fault in this run")
+        return play_step(self)
+
+    monkeypatch.setattr(RunController, "play_step", faulty)
+    _, broken = solara.render(app_page.Page(), handle_error=False)
+    _, other = solara.render(app_page.Page(), handle_error=False)
+    button(broken, "Play").click()
+    button(other, "Play").click()
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline and (button(broken, "Play").disabled
+                                           or month(other) in ("Month 0", "Month 1",
+                                                               "Month 2", "Month 3")):
+        time.sleep(0.05)
+    seen = month(other)
+    time.sleep(0.5)
+    assert month(broken) == "Month 2"
+    assert not button(broken, "Play").disabled  # paused: Play again is offered
+    assert str(broken.find(v.Alert, class_="oi-error").widget.children[0]) == app_page.PLAY_FAULT
+    assert button(other, "Play").disabled and month(other) != seen  # the other tab plays on
+    button(other, "Pause").click()
