@@ -160,8 +160,9 @@ class NeedsView:
     """What a team sees of customers' needs: segment by segment, dimension by dimension.
 
     ``believed`` is what the firm's customer-facing departments believe; ``survey`` (only
-    in a round the team bought research for) is the mean of a sample of each segment's
-    customers, with its standard error ``survey_se``.
+    in a round the team bought research for) is the mean of what a sample of each segment's
+    customers value lastingly (their persistent needs, without the month's transient
+    noise), with its standard error ``survey_se``.
     """
 
     segments: list[str]
@@ -490,8 +491,7 @@ class Market:
         return {"month": self.month, "ideal": m.ideal.copy(),
                 "buying": m.counts[:, 1:].sum(axis=1).astype(float),
                 "share": {f.name: float((f.metrics or {}).get("market_share", 0.0))
-                          for f in self.model.firms},
-                "events": len(self.model.events)}
+                          for f in self.model.firms}}
 
     def _report(self, before: dict[str, Any]) -> dict[str, Any]:
         """The industry report of the round just run, the same for every team.
@@ -529,7 +529,8 @@ class Market:
                        if f.alive else 0.0, "price": float(f.price),
                        "performance": float(np.mean(f.offering[:, 0])) if f.alive
                        else math.nan} for f in model.firms if f.entrant]
-        events = [dict(e) for e in model.events[before["events"]:]]
+        events = [dict(e) for e in model.events
+                  if before["month"] < e["step"] <= self.month]
         return {"round": self.round, "from_month": before["month"], "to_month": self.month,
                 "firms": firms, "segments": segments, "disruptors": disruptors,
                 "events": events}
@@ -555,9 +556,12 @@ class Market:
         rng = np.random.default_rng([self.start.seed, self.resets, self.round, firm.index])
         means, errors = [], []
         for s in active:
+            # a study of what the customers asked value lastingly (their segment's persistent
+            # needs and their own tastes), not this month's whims: its error is the sampling
+            # error of the customers asked
             members = np.flatnonzero(market.segment == s)
             asked = rng.choice(members, size=min(SURVEY_SIZE, members.size), replace=False)
-            said = market.positions(asked)
+            said = market.ideal[s] + market.offset[asked]
             means.append(said.mean(axis=0))
             errors.append(said.std(axis=0, ddof=1) / math.sqrt(max(asked.size, 1)))
             view.asked = int(asked.size)
