@@ -43,7 +43,7 @@ from simulation.viz.workshop.session import (
     WorkshopError,
     read_log,
 )
-from tests.viz.test_workshop_messages import page_text, send, served
+from tests.viz.test_workshop_messages import page_text, served
 
 
 @pytest.fixture
