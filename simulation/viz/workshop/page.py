@@ -448,7 +448,7 @@ def TeamPage(shop: Workshop, token: str, version: int) -> None:  # noqa: N802
             researched = team.name in view["researched"]
             _text("Customers' needs", style={"font-weight": "bold", "font-size": "16px"})
             _svg(views.needs_html(shop.needs_view(token), researched), testid="team-needs")
-            solara.Button(f"Buy market research ({RESEARCH_COST:g} months of revenue)",
+            solara.Button(f"Buy market research ({RESEARCH_COST:g} months)",
                           on_click=research, disabled=researched or view["locked"]
                           or not card["alive"], style=_BUTTON, outlined=True)
         _report(view, "team")

@@ -109,7 +109,8 @@ def snapshot(shop: Workshop) -> dict[str, Any]:
 
 # --- the industry report and market research ------------------------------------------------
 _TABLE = ("border-collapse: collapse; font-size: 14px; margin: 4px 0 10px 0")
-_CELL = "border-top: 1px solid #ddd; padding: 2px 6px; text-align: right"
+_CELL = ("border-top: 1px solid #ddd; padding: 2px 6px; text-align: right; "
+         "white-space: nowrap")
 _HEAD = "padding: 2px 6px; text-align: right"
 
 
@@ -173,21 +174,23 @@ def needs_html(view: NeedsView, researched: bool) -> str:
     Research shows each segment's surveyed needs with their standard error (±): the view
     narrows, for this round only.
     """
-    head = ["Segment", *(d.capitalize() for d in view.dimensions)]
+    head = ["Segment", "", *(d[:4].capitalize() + "." for d in view.dimensions)]
     rows = []
     for s, segment in enumerate(view.segments):
-        believed = [f"{x:.2f}" for x in view.believed[s]]
-        rows.append([f"{segment}: your departments believe", *believed])
+        rows.append([segment, "believed", *(f"{x:.2f}" for x in view.believed[s])])
         if view.survey is not None and view.survey_se is not None:
-            rows.append([f"{segment}: research says",
-                         *(f"{m:.2f} ± {e:.2f}" for m, e in zip(view.survey[s],
-                                                                view.survey_se[s],
-                                                                strict=True))])
-    note = (f"Research: a survey of {view.asked} customers a segment, for this round only."
+            rows.append(["", f"research ±{float(view.survey_se[s].max()):.2f}",
+                         *(f"{m:.2f}" for m in view.survey[s])])
+    names = ", ".join(f"{d[:4].capitalize()}. {d}" for d in view.dimensions)
+    note = (f"Believed: what your customer-facing departments believe. Research: what "
+            f"{view.asked} customers a segment value lastingly (± its largest error), for this "
+            f"round only. {names}."
             if researched else
-            f"Market research ({RESEARCH_COST:g} months of revenue) surveys customers for "
-            "this round: what your departments believe may be off by your awareness gap.")
-    return (f"<div class='oi-needs'>{_table(head, rows, 'oi-needs-table')}"
+            f"Believed: what your customer-facing departments believe; it may be off by "
+            f"your awareness gap. Market research ({RESEARCH_COST:g} months of revenue) "
+            f"asks customers, for this round only. {names}.")
+    return (f"<div class='oi-needs' style='overflow-x: auto'>"
+            f"{_table(head, rows, 'oi-needs-table')}"
             f"<div style='font-size: 13px; color: #555'>{escape(note)}</div></div>")
 
 
