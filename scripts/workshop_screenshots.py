@@ -26,6 +26,7 @@ PHONE = {"width": 390, "height": 844}
 
 
 def stage(folder: Path, practice_only: bool = False) -> dict[str, str]:
+    """A workshop in its log folder, as a class leaves it; the links' secrets."""
     shop = Workshop.create(Config(teams=4, round_months=6, team_cap=3, password="sesame"),
                            folder)
     red, blue, green = (shop.join(n, "sesame") for n in ("Red", "Blue", "Green"))
@@ -54,12 +55,14 @@ def stage(folder: Path, practice_only: bool = False) -> dict[str, str]:
 
 
 def shoot(pg: object, name: str) -> None:
+    """Save the page's viewport as docs/img/NAME."""
     pg.wait_for_timeout(1000)  # type: ignore[attr-defined]  # the page's fade-in
     pg.screenshot(path=str(OUT / name))  # type: ignore[attr-defined]
     print("wrote", OUT / name)
 
 
 def main() -> None:
+    """Stage, serve and photograph every page of the workshop."""
     with tempfile.TemporaryDirectory() as tmp, launched_chromium() as browser:
         links = stage(Path(tmp) / "main")
         with app_server("--resume", str(Path(tmp) / "main"), "--no-qr",
@@ -96,18 +99,13 @@ def main() -> None:
                 pg.locator(".oi-what-if").first.scroll_into_view_if_needed()
                 shoot(pg, f"workshop-what-if-{tag}.png")
                 pg.context.close()
-        stage(Path(tmp) / "practice", practice_only=True)
+        team = stage(Path(tmp) / "practice", practice_only=True)["red"]
         with app_server("--resume", str(Path(tmp) / "practice"), "--no-qr",
                         command="workshop") as (url, _):
-            shop_links = _links(Path(tmp) / "practice")
-            pg = loopback_page(browser, f"{url}?key={shop_links}", PHONE)
+            pg = loopback_page(browser, f"{url}?team={team}", PHONE)
             pg.locator(".oi-practice").wait_for()
             shoot(pg, "workshop-practice-390x844.png")
             pg.context.close()
-
-
-def _links(folder: Path) -> str:
-    return (folder / "facilitator.key").read_text().strip()
 
 
 if __name__ == "__main__":

@@ -355,7 +355,7 @@ def test_a_team_page_buys_research_and_shows_it(shop: Workshop) -> None:
     assert shop.market.research == {"Red": 1}
     rc = served(f"/?team={red.token}")
     assert rc.find(v.Btn, children=[button]).widget.disabled
-    assert any(">research ±" in w.unsafe_innerHTML for w in _html_widgets(rc))
+    assert any(">· research ±" in w.unsafe_innerHTML for w in _html_widgets(rc))
 
 
 # --- exports ------------------------------------------------------------------------------------

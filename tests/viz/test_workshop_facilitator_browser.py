@@ -129,10 +129,10 @@ def test_a_whole_workshop_with_practice_observer_deadline_grant_and_debrief(
     blue = teams[1]
     blue.get_by_role("button", name=re.compile("^Buy market research")).click()
     needs = blue.locator("[data-testid=team-needs]")
-    needs.get_by_text(re.compile(r"^research ±")).first.wait_for()
+    needs.get_by_text(re.compile(r"^· research ±")).first.wait_for()
     assert blue.get_by_role("button", name=re.compile("^Buy market research")).is_disabled()
     assert teams[0].locator("[data-testid=team-needs]").get_by_text(
-        re.compile(r"^research ±")).count() == 0  # Red bought none: no survey
+        re.compile(r"^· research ±")).count() == 0  # Red bought none: no survey
     for pg in teams:
         pg.get_by_role("button", name="Submit decisions").click()
         pg.locator(".oi-submitted").wait_for()

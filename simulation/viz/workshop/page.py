@@ -76,7 +76,8 @@ _RUNNER: list[whatif.Runner] = []
 _BUTTON = {"text-transform": "none", "font-size": "15px"}
 _SMALL = {"font-size": "13px", "color": "#555"}
 _BIG = {"font-size": "24px", "font-weight": "bold"}
-_GRID = {"display": "grid", "grid-template-columns": "repeat(auto-fill, minmax(380px, 1fr))",
+_GRID = {"display": "grid",
+         "grid-template-columns": "repeat(auto-fill, minmax(min(380px, 100%), 1fr))",
          "gap": "8px", "align-items": "start", "width": "100%"}
 _REORGANIZE = {"": "no: the sliders", "inside_out": "inside-out preset",
                "outside_in": "outside-in preset"}
@@ -307,15 +308,16 @@ def JoinPage(shop: Workshop, on_joined: Any, role: str = "team") -> None:  # noq
             on_joined(shop.join(message.name, message.password).token)
 
     joined, allowed = shop.joined()[role]
+    full = " The workshop is full." if joined >= allowed else ""
     if role == "observer":
         _text("Observe the workshop", style=_BIG)
         _text(f"Month {shop.month} · round {shop.round}. An observer sees every team's page "
-              f"and changes nothing. Observers: {joined} / {allowed}.",
+              f"and changes nothing. Observers: {joined} / {allowed}.{full}",
               style={"font-size": "16px"}, classes="oi-caps")
     else:
         _text("Join the workshop", style=_BIG)
         _text(f"Month {shop.month} · round {shop.round}. Each team steers one firm of the "
-              f"market. Teams: {joined} / {allowed}.", style={"font-size": "16px"},
+              f"market. Teams: {joined} / {allowed}.{full}", style={"font-size": "16px"},
               classes="oi-caps")
     with solara.Row(style={"align-items": "center", "max-width": "560px",
                            "flex-wrap": "wrap"}):
@@ -597,7 +599,7 @@ def Facilitator(shop: Workshop, version: int, key: str) -> None:  # noqa: N802
                   f"all); the last, from the {who}: {said}", classes="oi-refusals",
                   style=_SMALL)
     with solara.Div(style=_GRID):
-        with solara.Card(style={"margin": "0", "grid-column": "span 2"},
+        with solara.Card(style={"margin": "0", "grid-column": "1 / -1"},
                          classes=["oi-leaderboard"]):
             _text("Leaderboard", style={"font-weight": "bold", "font-size": "17px"})
             Leaderboard(view["leaderboard"], shop, act)
@@ -749,27 +751,28 @@ def Leaderboard(rows: list[dict[str, Any]], shop: Workshop, act: Any) -> None:  
     head = ["#", "Team", "Firm", "Share", "Cash (months of revenue)", "Satisfaction",
             "Loss after shock",
             "Decisions", ""]
-    with v.Html(tag="table", class_="oi-board",
-                style_="border-collapse: collapse; font-size: 15px; width: 100%"):
-        with v.Html(tag="tr"):
-            for h in head:
-                v.Html(tag="th", children=[h], style_="text-align: left; padding: 2px 6px")
-        for r in rows:
-            res = r["resilience"]
-            cells = [str(r["rank"]), r["team"], r["firm"],
-                     f"{r['share']:.1%} ({r['share_rank']})",
-                     f"{_money(r['cash'])} ({r['cash_rank']})",
-                     f"{r['satisfaction']:.2f} ({r['satisfaction_rank']})",
-                     "–" if res != res else f"{res:.2f} ({r['resilience_rank']})",
-                     "submitted" if r["submitted"] else "waiting"]
-            with v.Html(tag="tr", class_="oi-board-row"):
-                for c in cells:
-                    v.Html(tag="td", children=[c],
-                           style_="padding: 2px 6px; border-top: 1px solid #ddd")
-                with v.Html(tag="td"):
-                    if act is not None:
-                        solara.Button("Remove", small=True, text=True, style=_BUTTON,
-                                      on_click=lambda name=r["team"]: set_asked(name))
+    with v.Html(tag="div", style_="overflow-x: auto; max-width: 100%"), \
+            v.Html(tag="table", class_="oi-board",
+                   style_="border-collapse: collapse; font-size: 15px; width: 100%"):
+            with v.Html(tag="tr"):
+                for h in head:
+                    v.Html(tag="th", children=[h], style_="text-align: left; padding: 2px 6px")
+            for r in rows:
+                res = r["resilience"]
+                cells = [str(r["rank"]), r["team"], r["firm"],
+                         f"{r['share']:.1%} ({r['share_rank']})",
+                         f"{_money(r['cash'])} ({r['cash_rank']})",
+                         f"{r['satisfaction']:.2f} ({r['satisfaction_rank']})",
+                         "–" if res != res else f"{res:.2f} ({r['resilience_rank']})",
+                         "submitted" if r["submitted"] else "waiting"]
+                with v.Html(tag="tr", class_="oi-board-row"):
+                    for c in cells:
+                        v.Html(tag="td", children=[c],
+                               style_="padding: 2px 6px; border-top: 1px solid #ddd")
+                    with v.Html(tag="td"):
+                        if act is not None:
+                            solara.Button("Remove", small=True, text=True, style=_BUTTON,
+                                          on_click=lambda name=r["team"]: set_asked(name))
     _text("Ranks in brackets (1 best); loss after shock: share lost after the last shock, "
           "lower is better.", style=_SMALL)
 
@@ -785,7 +788,7 @@ def ObserverPage(shop: Workshop, name: str, version: int) -> None:  # noqa: N802
         _text(f"Observer: {name} (read-only)", classes="oi-observer",
               style={"font-size": "16px", "font-weight": "bold"})
     with solara.Div(style=_GRID):
-        with solara.Card(style={"margin": "0", "grid-column": "span 2"},
+        with solara.Card(style={"margin": "0", "grid-column": "1 / -1"},
                          classes=["oi-leaderboard"]):
             _text("Leaderboard", style={"font-weight": "bold", "font-size": "17px"})
             Leaderboard(view["leaderboard"], shop, None)

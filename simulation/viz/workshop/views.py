@@ -165,7 +165,7 @@ def industry_html(report: dict[str, Any]) -> str:
             + (f" ({e['firm']})" if e["firm"] else "") for e in report["events"]]
     parts.append(f"<div style='font-size: 13px; color: #555'>"
                  f"{escape('; '.join(said) or 'No events this round.')}</div>")
-    return f"<div class='oi-report'>{''.join(parts)}</div>"
+    return f"<div class='oi-report' style='overflow-x: auto'>{''.join(parts)}</div>"
 
 
 def needs_html(view: NeedsView, researched: bool) -> str:
@@ -174,20 +174,20 @@ def needs_html(view: NeedsView, researched: bool) -> str:
     Research shows each segment's surveyed needs with their standard error (±): the view
     narrows, for this round only.
     """
-    head = ["Segment", "", *(d[:4].capitalize() + "." for d in view.dimensions)]
+    head = ["Segment", *(d[:4].capitalize() + "." for d in view.dimensions)]
     rows = []
     for s, segment in enumerate(view.segments):
-        rows.append([segment, "believed", *(f"{x:.2f}" for x in view.believed[s])])
+        rows.append([segment, *(f"{x:.2f}" for x in view.believed[s])])
         if view.survey is not None and view.survey_se is not None:
-            rows.append(["", f"research ±{float(view.survey_se[s].max()):.2f}",
+            rows.append([f"· research ±{float(view.survey_se[s].max()):.2f}",
                          *(f"{m:.2f}" for m in view.survey[s])])
     names = ", ".join(f"{d[:4].capitalize()}. {d}" for d in view.dimensions)
-    note = (f"Believed: what your customer-facing departments believe. Research: what "
-            f"{view.asked} customers a segment value lastingly (± its largest error), for this "
-            f"round only. {names}."
+    note = (f"Each segment's line: what your customer-facing departments believe. "
+            f"Research: what {view.asked} customers a segment value lastingly (± its largest "
+            f"error), for this round only. {names}."
             if researched else
-            f"Believed: what your customer-facing departments believe; it may be off by "
-            f"your awareness gap. Market research ({RESEARCH_COST:g} months of revenue) "
+            f"Each segment's line: what your customer-facing departments believe; it may be "
+            f"off by your awareness gap. Market research ({RESEARCH_COST:g} months of revenue) "
             f"asks customers, for this round only. {names}.")
     return (f"<div class='oi-needs' style='overflow-x: auto'>"
             f"{_table(head, rows, 'oi-needs-table')}"
@@ -197,7 +197,8 @@ def needs_html(view: NeedsView, researched: bool) -> str:
 # --- the debrief ---------------------------------------------------------------------------
 _STYLE = """
 .oi-debrief { font-family: sans-serif; color: #222; }
-.oi-debrief table { border-collapse: collapse; margin: 6px 0 14px 0; font-size: 14px; }
+.oi-debrief table { border-collapse: collapse; margin: 6px 0 14px 0; font-size: 14px;
+  display: block; overflow-x: auto; max-width: 100%; }
 .oi-debrief th, .oi-debrief td { border: 1px solid #ccc; padding: 3px 7px; text-align: right; }
 .oi-debrief th:first-child, .oi-debrief td:first-child { text-align: left; }
 .oi-debrief .charts { display: flex; flex-wrap: wrap; gap: 8px; }
