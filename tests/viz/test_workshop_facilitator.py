@@ -189,10 +189,10 @@ def test_the_message_models_refuse_every_action_from_an_observer(
 
 
 # --- deadlines ------------------------------------------------------------------------------
-def wait_for(condition: Any, seconds: float = 5.0) -> None:
+def wait_for(condition: Any, seconds: float = 5.0, every: float = 0.02) -> None:
     end = time.monotonic() + seconds
     while not condition() and time.monotonic() < end:
-        time.sleep(0.02)
+        time.sleep(every)
     assert condition()
 
 
@@ -452,15 +452,20 @@ def test_a_future_on_the_rooms_own_seed_is_the_room(shop: Workshop) -> None:
         assert out[f"cash|{team}"] == rows[-1].cash
 
 
-def test_the_debrief_has_a_what_if_row_for_every_team(shop: Workshop) -> None:
+def test_the_debrief_has_a_what_if_row_for_every_team(shop: Workshop,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
     played(shop)
+    monkeypatch.setattr(whatif, "FUTURES", 8)
     futures = whatif.what_if(shop, run_seeds, runs=8)
     html = views.debrief_html(shop, futures)
     assert html.count("class='oi-what-if'") == 2
     assert "In 8 futures" in html
     rc = served(f"/?key={shop.key}&view=debrief")
-    labels = [w.children for w in rc.find(v.Btn).widgets]
-    assert [f"What if: replay each team's decisions in {whatif.FUTURES} futures"] in labels
+    label = f"What if: replay each team's decisions in {whatif.FUTURES} futures"
+    rc.find(v.Btn, children=[label]).widget.click()
+    wait_for(lambda: shop.version >= 0 and rc.find(
+        v.Alert, class_="oi-what-if-done").widgets != [], 60.0, every=0.25)
+    assert "8 futures replayed" in page_text(rc)
 
 
 def test_a_future_skips_the_practice_rounds_and_gives_the_same_room(shop: Workshop) -> None:

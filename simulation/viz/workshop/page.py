@@ -820,15 +820,26 @@ def ObserverPage(shop: Workshop, name: str, version: int) -> None:  # noqa: N802
 def Debrief(shop: Workshop, version: int) -> None:  # noqa: N802
     """The debrief, its "what if" futures, and its downloads (HTML, CSV tables, .xlsx)."""
     futures, set_futures = solara.use_state(cast(whatif.WhatIf | None, None))
+    running, set_running = solara.use_state(False)
     error, set_error = solara.use_state(cast(str | None, None))
     current = futures if futures is not None and futures.version == version else None
     body = solara.use_memo(lambda: views.debrief_body(shop, current),
                            [version, id(current) if current is not None else 0])
 
-    @guarded(shop, "facilitator", "what if", set_error)
+    def compute() -> None:  # in a thread of its own: the page stays live meanwhile
+        @guarded(shop, "facilitator", "what if", set_error)
+        def work() -> None:
+            set_futures(whatif.what_if(shop, _RUNNER[0], whatif.FUTURES))
+            set_error(None)
+        try:
+            work()
+        finally:
+            set_running(False)
+
     def run_futures() -> None:
-        set_futures(whatif.what_if(shop, _RUNNER[0], whatif.FUTURES))
-        set_error(None)
+        if not running:
+            set_running(True)
+            threading.Thread(target=compute, name="workshop-what-if", daemon=True).start()
 
     stem = f"workshop-month{shop.month}"
     with solara.Row(style={"align-items": "center", "flex-wrap": "wrap"}, gap="8px"):
@@ -840,10 +851,14 @@ def Debrief(shop: Workshop, version: int) -> None:  # noqa: N802
         solara.FileDownload(lambda: exports.csv_zip(shop), filename=f"{stem}-tables.zip",
                             label="Download the tables (CSV, zip)")
         solara.Button(f"What if: replay each team's decisions in {whatif.FUTURES} futures",
-                      on_click=run_futures, disabled=not _RUNNER, style=_BUTTON,
+                      on_click=run_futures, disabled=not _RUNNER or running, style=_BUTTON,
                       color="primary", outlined=True)
     with solara.Div():  # always there, so that what follows keeps its place (and state)
-        if error:
+        if running:
+            solara.Info(f"Replaying {whatif.FUTURES} futures: this takes a while (some "
+                        "seconds for a short workshop, a minute for a long one).",
+                        dense=True, classes=["oi-what-if-running"])
+        elif error:
             solara.Error(error, dense=True, classes=["oi-error"])
         elif current is not None:
             solara.Success(f"What if: {current.runs} futures replayed (seeds from "
