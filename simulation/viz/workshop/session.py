@@ -190,19 +190,22 @@ class Config:
     password: str = ""
 
 
-def check_team_name(name: str, taken: Sequence[str]) -> str:
-    """The team name to use, or a :class:`WorkshopError` saying what is wrong with it."""
+def check_team_name(name: str, taken: Sequence[str], what: str = "Team name") -> str:
+    """The team (or observer) name to use, or a :class:`WorkshopError` saying what is wrong.
+
+    ``what`` names the field in the message.
+    """
     text = str(name).strip()
     if not text:
-        raise WorkshopError("Team name: type a name.")
+        raise WorkshopError(f"{what}: type a name.")
     if len(text) > NAME_MAX:
-        raise WorkshopError(f"Team name: at most {NAME_MAX} characters (this one has "
+        raise WorkshopError(f"{what}: at most {NAME_MAX} characters (this one has "
                             f"{len(text)}).")
     if not _NAME_OK.match(text):
-        raise WorkshopError("Team name: use letters, digits, spaces and . , ' ( ) ! ? + - "
+        raise WorkshopError(f"{what}: use letters, digits, spaces and . , ' ( ) ! ? + - "
                             "only (no < > & or quotes).")
     if text.casefold() in {t.casefold() for t in taken}:
-        raise WorkshopError(f"Team name: “{text}” is taken; choose another.")
+        raise WorkshopError(f"{what}: “{text}” is taken; choose another.")
     return text
 
 
@@ -336,7 +339,7 @@ class Market:
             if record.token_sha256 in self.teams:
                 raise WorkshopError("join: a token already in use")
         elif kind == "observer":
-            check_team_name(record.name, list(self.observers.values()))
+            check_team_name(record.name, list(self.observers.values()), "Observer name")
             seen, cap = self.joined()["observer"]
             if seen >= cap:
                 raise WorkshopError(f"Observers: {seen} / {cap} have joined; no more are "
@@ -837,7 +840,8 @@ class Workshop:
         """An observer joins with that name; its token (only the hash is logged)."""
         with self.lock:
             self._check_password(password)
-            text = check_team_name(name, list(self.market.observers.values()))
+            text = check_team_name(name, list(self.market.observers.values()),
+                                   "Observer name")
             token = secrets.token_urlsafe(18)
             self._commit(Watch(name=text, token_sha256=sha256(token)))
             return token
