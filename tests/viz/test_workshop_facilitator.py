@@ -461,7 +461,7 @@ def test_the_debrief_has_a_what_if_row_for_every_team(shop: Workshop,
     assert html.count("class='oi-what-if'") == 2
     assert "In 8 futures" in html
     rc = served(f"/?key={shop.key}&view=debrief")
-    label = f"What if: replay each team's decisions in {whatif.FUTURES} futures"
+    label = f"What if ({whatif.FUTURES} futures)"
     rc.find(v.Btn, children=[label]).widget.click()
     wait_for(lambda: shop.version >= 0 and rc.find(
         v.Alert, class_="oi-what-if-done").widgets != [], 60.0, every=0.25)

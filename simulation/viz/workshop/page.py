@@ -850,9 +850,11 @@ def Debrief(shop: Workshop, version: int) -> None:  # noqa: N802
                             label="Download the spreadsheet (.xlsx)")
         solara.FileDownload(lambda: exports.csv_zip(shop), filename=f"{stem}-tables.zip",
                             label="Download the tables (CSV, zip)")
-        solara.Button(f"What if: replay each team's decisions in {whatif.FUTURES} futures",
-                      on_click=run_futures, disabled=not _RUNNER or running, style=_BUTTON,
-                      color="primary", outlined=True)
+        solara.Button(f"What if ({whatif.FUTURES} futures)", on_click=run_futures,
+                      disabled=not _RUNNER or running, style=_BUTTON, color="primary",
+                      outlined=True)
+        _text(f"replays each team's decisions in {whatif.FUTURES} other futures: skill or "
+              "luck?", tag="span", style=_SMALL)
     with solara.Div():  # always there, so that what follows keeps its place (and state)
         if running:
             solara.Info(f"Replaying {whatif.FUTURES} futures: this takes a while (some "

@@ -202,7 +202,7 @@ _STYLE = """
 .oi-debrief th, .oi-debrief td { border: 1px solid #ccc; padding: 3px 7px; text-align: right; }
 .oi-debrief th:first-child, .oi-debrief td:first-child { text-align: left; }
 .oi-debrief .charts { display: flex; flex-wrap: wrap; gap: 8px; }
-.oi-debrief .charts > div { width: 420px; }
+.oi-debrief .charts > div { width: 420px; max-width: 100%; overflow-x: auto; }
 .oi-debrief h1 { font-size: 26px; }
 .oi-debrief h2 { font-size: 20px; margin-top: 22px; border-bottom: 2px solid #ddd; }
 """
