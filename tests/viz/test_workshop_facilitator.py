@@ -200,14 +200,26 @@ def test_a_deadline_locks_the_round_by_itself_and_the_log_says_so(shop: Workshop
     red = shop.join("Red")
     shop.set_deadline(0.01, "lock")  # 0.6 s
     assert shop.market.deadline is not None
-    countdown = page_text(served(f"/?team={red.token}"))
-    assert "Round 1 closes in 0:01, then it locks." in countdown
+    shown = served(f"/?team={red.token}").find(page.CountdownWidget).widget
+    assert (shown.round, shown.then) == (1, "lock") and 0 < shown.seconds <= 0.6
+    assert page.countdown_text(shown.seconds, shown.round, shown.then) == \
+        "Round 1 closes in 0:01, then it locks."
     wait_for(lambda: shop.market.locked)
     last = read_log(shop.folder / LOG_NAME)[-1]
     assert (last.kind, last.auto) == ("lock", True)
     assert shop.market.deadline is None
     with pytest.raises(WorkshopError, match="locked"):
         shop.submit(red.token, red.decisions.levers, 1.0, "")
+
+
+@pytest.mark.parametrize(("seconds", "said"), [
+    (125.2, "Round 2 closes in 2:06, then it runs."), (60.0, "Round 2 closes in 1:00, then "
+                                                         "it runs."),
+    (0.01, "Round 2 closes in 0:01, then it runs."), (0.0, "Round 2 is closing…")])
+def test_the_countdown_says_minutes_and_seconds_left(seconds: float, said: str) -> None:
+    assert page.countdown_text(seconds, 2, "advance") == said
+    # the browser's template computes the same text by the same rule
+    assert "Math.ceil(left)" in page.CountdownWidget.template.default_value
 
 
 def test_a_deadline_that_runs_the_round_advances_once(shop: Workshop) -> None:

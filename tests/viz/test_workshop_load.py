@@ -3,9 +3,9 @@
 Thirty teams are joined in the log beforehand and the server resumes it (so the pages open
 straight onto their firms); the workshop has been through a practice round and its reset,
 one real round (so every page shows an industry report), ten teams bought market research,
-and the round has a deadline (so every page counts down, once a second). Thirty team pages
-and the facilitator's console are open when the facilitator presses Advance. Each page
-notes, by the machine's clock, when its month changes. Bounded in time (under two minutes
+and the round has a deadline (so every page counts down; the browser ticks it). Thirty
+team pages and the facilitator's console are open when the facilitator presses Advance.
+Each page notes, by the machine's clock, when its month changes. Bounded in time (under two minutes
 on a 2-core machine); it prints the delays, the server's memory and how long it took.
 """
 

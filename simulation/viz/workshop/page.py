@@ -28,8 +28,10 @@ import urllib.parse
 from collections.abc import Callable
 from typing import Any, cast
 
+import ipyvuetify
 import reacton.ipyvuetify as v
 import solara
+import traitlets
 
 from simulation.outcomes import MONTHS_OF_REVENUE
 from simulation.params import LEVERS
@@ -332,9 +334,52 @@ def JoinPage(shop: Workshop, on_joined: Any, role: str = "team") -> None:  # noq
         solara.Error(error, dense=True, classes=["oi-error"])
 
 
-def _clock(seconds: float) -> str:
-    seconds = max(0, math.ceil(seconds))
-    return f"{seconds // 60}:{seconds % 60:02d}"
+_COUNTDOWN = """
+<template>
+  <span class="oi-countdown"
+        style="background: #e3f2fd; padding: 2px 8px; font-weight: bold; font-size: 16px"
+  >{{ text }}</span>
+</template>
+<script>
+module.exports = {
+  data() { return { now: Date.now(), base: Date.now(), timer: null }; },
+  watch: { seconds() { this.base = Date.now(); this.now = this.base; } },
+  computed: {
+    text() {
+      const left = this.seconds - (this.now - this.base) / 1000;
+      const then = this.then === 'advance' ? 'then it runs' : 'then it locks';
+      if (left <= 0) { return 'Round ' + this.round + ' is closing…'; }
+      const s = Math.ceil(left);
+      return 'Round ' + this.round + ' closes in ' + Math.floor(s / 60) + ':'
+        + String(s % 60).padStart(2, '0') + ', ' + then + '.';
+    },
+  },
+  mounted() { this.timer = setInterval(() => { this.now = Date.now(); }, 250); },
+  destroyed() { clearInterval(this.timer); },
+};
+</script>
+"""
+"""The countdown's face: the browser ticks it (from the seconds left when the page was
+drawn, by its own clock, so a device whose clock is off still counts right); the server
+sends nothing while it counts."""
+
+
+class CountdownWidget(ipyvuetify.VuetifyTemplate):  # type: ignore[misc]
+    """A round's countdown: the seconds left when drawn, the round, and what comes then."""
+
+    template = traitlets.Unicode(_COUNTDOWN).tag(sync=True)
+    seconds = traitlets.Float(0.0).tag(sync=True)
+    round = traitlets.Int(1).tag(sync=True)
+    then = traitlets.Unicode("lock").tag(sync=True)
+
+
+def countdown_text(seconds: float, round_: int, then: str) -> str:
+    """What the countdown says with ``seconds`` left (the browser's template says the same)."""
+    if seconds <= 0:
+        return f"Round {round_} is closing…"
+    left = math.ceil(seconds)
+    said = "then it runs" if then == "advance" else "then it locks"
+    return f"Round {round_} closes in {left // 60}:{left % 60:02d}, {said}."
 
 
 @solara.component
@@ -342,15 +387,6 @@ def RoundBanner(shop: Workshop, version: int) -> None:  # noqa: N802
     """On every page: a practice round says so; a round's deadline counts down."""
     view = views.snapshot(shop)
     deadline = view["deadline"]
-    now, set_now = solara.use_state(time.time())
-
-    def tick(cancel: threading.Event) -> None:
-        while deadline is not None and not cancel.is_set():
-            cancel.wait(1.0)
-            if not cancel.is_set():
-                set_now(time.time())
-
-    solara.use_thread(tick, dependencies=[deadline], intrusive_cancel=False)
     with solara.Row(style={"flex-wrap": "wrap", "align-items": "center"}, gap="12px"):
         if view["practice"]:
             _text("PRACTICE ROUND: the market goes back to month 0 before the real rounds.",
@@ -358,13 +394,8 @@ def RoundBanner(shop: Workshop, version: int) -> None:  # noqa: N802
                   style={"background": "#fff3cd", "padding": "2px 8px", "font-weight": "bold",
                          "font-size": "15px"})
         if deadline is not None:
-            then = "then it runs" if deadline[1] == "advance" else "then it locks"
-            left = deadline[0] - now
-            said = (f"Round {view['round']} closes in {_clock(left)}, {then}." if left > 0
-                    else f"Round {view['round']} is closing…")
-            _text(said, classes="oi-countdown", tag="span",
-                  style={"background": "#e3f2fd", "padding": "2px 8px", "font-weight": "bold",
-                         "font-size": "16px"})
+            CountdownWidget.element(seconds=max(0.0, deadline[0] - time.time()),
+                                    round=view["round"], then=deadline[1])
 
 
 @solara.component
