@@ -244,16 +244,21 @@ def test_a_cleared_or_overtaken_deadline_does_nothing(shop: Workshop) -> None:
         shop.set_deadline(None)
 
 
-def test_a_deadline_passed_while_the_server_was_down_closes_on_resume(tmp_path: Path) -> None:
+def test_a_deadline_passed_while_the_server_was_down_closes_on_resume(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     shop = Workshop.create(Config(teams=2, round_months=2), tmp_path / "log")
     shop.join("Red")
-    shop.set_deadline(60.0, "advance", clock=lambda: time.time() - 3600)  # already past
-    shop.close()  # the timer dies with the server...
-    shop2 = Workshop.resume(tmp_path / "log")
-    try:  # ...and the resumed one closes the round at once
-        wait_for(lambda: shop2.month == 2)
+    with monkeypatch.context() as m:  # the server stops before its timer could fire
+        m.setattr(Workshop, "_arm", lambda self: None)
+        shop.set_deadline(1.0, "advance", clock=lambda: time.time() - 3600)  # long past
+        shop.close()
+    assert shop.month == 0 and read_log(tmp_path / "log" / LOG_NAME)[-1].kind == "deadline"
+    again = Workshop.resume(tmp_path / "log")
+    try:  # the resumed server closes the round at once
+        wait_for(lambda: again.month == 2)
+        assert read_log(tmp_path / "log" / LOG_NAME)[-1].auto
     finally:
-        shop2.close()
+        again.close()
 
 
 # --- grants and fines ---------------------------------------------------------------------------
