@@ -28,10 +28,8 @@ import urllib.parse
 from collections.abc import Callable
 from typing import Any, cast
 
-import ipyvuetify
 import reacton.ipyvuetify as v
 import solara
-import traitlets
 
 from simulation.outcomes import MONTHS_OF_REVENUE
 from simulation.params import LEVERS
@@ -334,43 +332,12 @@ def JoinPage(shop: Workshop, on_joined: Any, role: str = "team") -> None:  # noq
         solara.Error(error, dense=True, classes=["oi-error"])
 
 
-_COUNTDOWN = """
-<template>
-  <span class="oi-countdown"
-        style="background: #e3f2fd; padding: 2px 8px; font-weight: bold; font-size: 16px"
-  >{{ text }}</span>
-</template>
-<script>
-module.exports = {
-  data() { return { now: Date.now(), base: Date.now(), timer: null }; },
-  watch: { seconds() { this.base = Date.now(); this.now = this.base; } },
-  computed: {
-    text() {
-      const left = this.seconds - (this.now - this.base) / 1000;
-      const then = this.then === 'advance' ? 'then it runs' : 'then it locks';
-      if (left <= 0) { return 'Round ' + this.round + ' is closing…'; }
-      const s = Math.ceil(left);
-      return 'Round ' + this.round + ' closes in ' + Math.floor(s / 60) + ':'
-        + String(s % 60).padStart(2, '0') + ', ' + then + '.';
-    },
-  },
-  mounted() { this.timer = setInterval(() => { this.now = Date.now(); }, 250); },
-  destroyed() { clearInterval(this.timer); },
-};
-</script>
-"""
-"""The countdown's face: the browser ticks it (from the seconds left when the page was
-drawn, by its own clock, so a device whose clock is off still counts right); the server
-sends nothing while it counts."""
+@solara.component_vue("countdown.vue")
+def Countdown(seconds: float, number: int, then: str) -> None:  # noqa: N802
+    """A round's countdown: the seconds left when drawn, the round, and what comes then.
 
-
-class CountdownWidget(ipyvuetify.VuetifyTemplate):  # type: ignore[misc]
-    """A round's countdown: the seconds left when drawn, the round, and what comes then."""
-
-    template = traitlets.Unicode(_COUNTDOWN).tag(sync=True)
-    seconds = traitlets.Float(0.0).tag(sync=True)
-    round = traitlets.Int(1).tag(sync=True)
-    then = traitlets.Unicode("lock").tag(sync=True)
+    The browser ticks it (``countdown.vue``); the server sends nothing while it counts.
+    """
 
 
 def countdown_text(seconds: float, round_: int, then: str) -> str:
@@ -394,8 +361,8 @@ def RoundBanner(shop: Workshop, version: int) -> None:  # noqa: N802
                   style={"background": "#fff3cd", "padding": "2px 8px", "font-weight": "bold",
                          "font-size": "15px"})
         if deadline is not None:
-            CountdownWidget.element(seconds=max(0.0, deadline[0] - time.time()),
-                                    round=view["round"], then=deadline[1])
+            Countdown(seconds=max(0.0, deadline[0] - time.time()), number=view["round"],
+                      then=deadline[1])
 
 
 @solara.component
