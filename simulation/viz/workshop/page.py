@@ -79,6 +79,12 @@ _BIG = {"font-size": "24px", "font-weight": "bold"}
 _GRID = {"display": "grid",
          "grid-template-columns": "repeat(auto-fill, minmax(min(380px, 100%), 1fr))",
          "gap": "8px", "align-items": "start", "width": "100%"}
+_CSS = """
+.oi-wide { grid-column: span 2; }
+@media (max-width: 820px) { .oi-wide { grid-column: 1 / -1; } }
+"""
+"""A card two columns wide on a projector, the page's width on a phone."""
+
 _REORGANIZE = {"": "no: the sliders", "inside_out": "inside-out preset",
                "outside_in": "outside-in preset"}
 
@@ -248,6 +254,7 @@ def Body(shop: Workshop) -> None:  # noqa: N802
 
     solara.use_thread(watch, dependencies=[live], intrusive_cancel=False)
     solara.Title("Outside-In workshop")
+    solara.Style(_CSS)
     with solara.Column(gap="4px", style={"padding": "4px 10px"}):
         messages = shop.messages()
         with solara.Div():  # always there, so that what follows keeps its place (and state)
@@ -597,8 +604,7 @@ def Facilitator(shop: Workshop, version: int, key: str) -> None:  # noqa: N802
                   f"all); the last, from the {who}: {said}", classes="oi-refusals",
                   style=_SMALL)
     with solara.Div(style=_GRID):
-        with solara.Card(style={"margin": "0", "grid-column": "1 / -1"},
-                         classes=["oi-leaderboard"]):
+        with solara.Card(style={"margin": "0"}, classes=["oi-leaderboard", "oi-wide"]):
             _text("Leaderboard", style={"font-weight": "bold", "font-size": "17px"})
             Leaderboard(view["leaderboard"], shop, act)
             with solara.Row(style={"align-items": "center"}):
@@ -786,8 +792,7 @@ def ObserverPage(shop: Workshop, name: str, version: int) -> None:  # noqa: N802
         _text(f"Observer: {name} (read-only)", classes="oi-observer",
               style={"font-size": "16px", "font-weight": "bold"})
     with solara.Div(style=_GRID):
-        with solara.Card(style={"margin": "0", "grid-column": "1 / -1"},
-                         classes=["oi-leaderboard"]):
+        with solara.Card(style={"margin": "0"}, classes=["oi-leaderboard", "oi-wide"]):
             _text("Leaderboard", style={"font-weight": "bold", "font-size": "17px"})
             Leaderboard(view["leaderboard"], shop, None)
         for row in view["leaderboard"]:
