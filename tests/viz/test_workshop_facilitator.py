@@ -18,6 +18,8 @@ import ipyvuetify as v
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from experiments.many_seeds import run_seeds
 from simulation.params import LEVERS
@@ -276,8 +278,12 @@ def test_a_grant_or_fine_moves_the_teams_cash_by_exactly_its_amount(shop: Worksh
     red, blue = shop.join("Red"), shop.join("Blue")
     firm, other = shop.market.firm(red.firm), shop.market.firm(blue.firm)
     before, other_before = firm.cash_months, other.cash_months
+    ghost_before = shop.ghost("outside_in").firm(red.firm).cash_months
     shop.grant("Red", 1.5, "a good question")
     assert firm.cash_months == pytest.approx(before + 1.5, abs=1e-12)
+    # the ghosts get the same grant: the same events for the firm
+    assert shop.ghost("outside_in").firm(red.firm).cash_months == pytest.approx(
+        ghost_before + 1.5, abs=1e-12)
     shop.grant("Red", -0.5, "late")
     assert firm.cash_months == pytest.approx(before + 1.0, abs=1e-12)
     assert other.cash_months == other_before
@@ -293,6 +299,29 @@ def test_a_grant_or_fine_moves_the_teams_cash_by_exactly_its_amount(shop: Worksh
     shop.advance()
     html = views.debrief_html(shop)
     assert "a good question" in html and "+1.50" in html and "-0.50" in html
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.lists(st.floats(min_value=-GRANT_MAX, max_value=GRANT_MAX, allow_nan=False)
+                .filter(lambda x: x != 0), min_size=1, max_size=6))
+def test_any_grants_and_fines_move_cash_by_their_sum_and_replay(
+        tmp_path_factory: pytest.TempPathFactory, amounts: list[float]) -> None:
+    folder = tmp_path_factory.mktemp("grants") / "log"
+    live = Workshop.create(Config(teams=2, round_months=1), folder)
+    red = live.join("Red")
+    start = live.market.firm(red.firm).cash_months
+    for amount in amounts:
+        live.grant("Red", amount)
+    assert live.market.firm(red.firm).cash_months == pytest.approx(start + sum(amounts),
+                                                                   abs=1e-9)
+    live.advance()
+    live.close()
+    again = Workshop.resume(folder)
+    try:
+        assert again.market.grants == live.market.grants
+        assert again.history() == live.history()
+    finally:
+        again.close()
 
 
 # --- the industry report --------------------------------------------------------------------------
