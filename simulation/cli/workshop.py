@@ -55,13 +55,16 @@ def _public_host(host: str) -> str:
         return host
 
 
-def print_links(host: str, port: int, key: str | None, code: str, qr: bool = True) -> None:
-    """Print the facilitator's and the teams' links, and the join link as a QR code."""
+def print_links(host: str, port: int, key: str | None, code: str, qr: bool = True,
+                observe: str | None = None) -> None:
+    """Print the facilitator's, the teams' and the observers' links; the join link as a QR."""
     base = f"http://{_public_host(host)}:{port}/"
     join = f"{base}?join={code}"
     if key is not None:
         typer.echo(f"facilitator: {base}?key={key}")
     typer.echo(f"join: {join}")
+    if observe is not None:
+        typer.echo(f"observe: {base}?observe={observe}")
     if host in ("0.0.0.0", "::") and _public_host(host).startswith("127."):
         typer.echo("(this machine's name resolves to a loopback address: replace it in the "
                    "links with the address the class's devices reach it by)")
@@ -97,15 +100,25 @@ def workshop_command(
         help="Carry on the workshop whose log is in this folder.", show_default=False)
     ] = None,
     qr: Annotated[bool, typer.Option(help="Show the join link as a QR code.")] = True,
+    team_cap: Annotated[int | None, typer.Option(
+        help="Most teams that may join (default: one a firm, --teams).", min=1, max=60,
+        show_default=False)] = None,
+    observer_cap: Annotated[int, typer.Option(
+        help="Most observers (teaching assistants: every team's page, read-only).", min=0,
+        max=20)] = 2,
+    password: Annotated[str, typer.Option(
+        help="A room password everyone who joins must type (default: none).",
+        envvar="OUTSIDEIN_WORKSHOP_PASSWORD", show_default=False)] = "",
 ) -> None:
     """Serve a workshop: teams join with a link, a facilitator runs the rounds."""
     # deferred: the app's server (Solara, uvicorn), only when this command runs
     from simulation.viz import server
     from simulation.viz.workshop.session import KEY_NAME, Config, Workshop
 
-    if resume is not None and (scenario is not None or log is not None or seed is not None):
-        raise OutsideInError("resume: a resumed workshop takes its scenario, seed and log "
-                             "from its log; give --resume alone")
+    if resume is not None and (scenario is not None or log is not None or seed is not None
+                               or team_cap is not None or password):
+        raise OutsideInError("resume: a resumed workshop takes its scenario, seed, caps, "
+                             "password and log from its log; give --resume alone")
     if not server.port_is_free(port, host):
         raise OutsideInError(f"port: {port} is already in use on {host}; choose another "
                              "with --port")
@@ -120,21 +133,25 @@ def workshop_command(
 
                 found = scenarios.load(path).to_model_kwargs().get("rng")
                 seed = found if isinstance(found, int) and found >= 0 else 1
-        shop = Workshop.create(Config(path, seed, teams, round_months),
-                               log or default_log_folder())
+        if team_cap is not None and team_cap > teams:
+            raise OutsideInError(f"team cap: {team_cap} is more than the {teams} firms "
+                                 "(--teams); at most one team a firm")
+        shop = Workshop.create(Config(path, seed, teams, round_months, team_cap,
+                                      observer_cap, password), log or default_log_folder())
     try:
         server.configure(None, None, APP_MODULE)  # before solara is first imported
+        from experiments.engine.many_seeds import run_seeds
         from simulation.viz.workshop.page import admits, install
 
-        install(shop)
+        install(shop, run_seeds)
         typer.echo(f"Outside-In workshop, month {shop.month}, round {shop.round}; "
                    f"log in {shop.folder} (Ctrl+C to stop)")
         if shop.key is None:
             typer.echo(f"facilitator: the link printed when the workshop started ("
                        f"{shop.folder / KEY_NAME} is missing or does not match)")
-            print_links(host, port, None, shop.start.code, qr)
+            print_links(host, port, None, shop.start.code, qr, shop.start.observe_code)
         else:
-            print_links(host, port, shop.key, shop.start.code, qr)
+            print_links(host, port, shop.key, shop.start.code, qr, shop.start.observe_code)
         server.run(port, host, gate=admits, ticket_secret=ticket_secret(shop.start))
     finally:
         shop.close()

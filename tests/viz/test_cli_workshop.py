@@ -128,3 +128,38 @@ def test_a_resumed_workshop_keeps_its_pages_tickets(monkeypatch: pytest.MonkeyPa
     ticket = server.Admission(secret=first).issue()  # a page open before the restart
     assert server.Admission(secret=resumed).valid(ticket)
     assert not server.Admission(secret=other).valid(ticket)
+
+
+def test_caps_and_a_password_go_into_the_start_and_the_observers_link_is_printed(
+        served: list[tuple[Any, ...]], tmp_path: Path,
+        capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    log = tmp_path / "log"
+    monkeypatch.setenv("OUTSIDEIN_WORKSHOP_PASSWORD", "blue sky")
+    assert main(["workshop", "--teams", "4", "--team-cap", "3", "--observer-cap", "1",
+                 "--port", "8897", "--log", str(log), "--no-qr"]) == 0
+    start = read_log(log / LOG_NAME)[0]
+    assert (start.teams, start.team_cap, start.observer_cap) == (4, 3, 1)
+    assert start.password_sha256 is not None
+    assert "blue sky" not in (log / LOG_NAME).read_text()
+    assert f"observe: http://127.0.0.1:8897/?observe={start.observe_code}" in \
+        capsys.readouterr().out
+
+
+@pytest.mark.parametrize(("args", "said"), [
+    (["--teams", "3", "--team-cap", "4"], "team cap: 4 is more than the 3 firms"),
+    (["--observer-cap", "21"], "--observer-cap")])
+def test_a_cap_that_cannot_be_is_one_line_and_exit_2(
+        served: list[tuple[Any, ...]], tmp_path: Path, capsys: pytest.CaptureFixture[str],
+        args: list[str], said: str) -> None:
+    assert main(["workshop", *args, "--log", str(tmp_path / "log"), "--no-qr"]) == 2
+    assert said in capsys.readouterr().err
+    assert not (tmp_path / "log").exists()
+
+
+def test_a_resumed_workshop_takes_its_caps_and_password_from_its_log(
+        served: list[tuple[Any, ...]], tmp_path: Path,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    log = tmp_path / "log"
+    assert main(["workshop", "--log", str(log), "--no-qr", "--password", "x"]) == 0
+    assert main(["workshop", "--resume", str(log), "--password", "y"]) == 2
+    assert "give --resume alone" in capsys.readouterr().err

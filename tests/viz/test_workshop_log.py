@@ -122,7 +122,7 @@ def chained(start: Start, *bodies: Any) -> list[str]:
 def _start(teams: int = 2) -> Start:
     return Start(scenario=None, seed=1, teams=teams, round_months=2,
                  version=__import__("simulation").__version__, key_sha256=sha256("k" * 24),
-                 code="ABCDEF")
+                 code="ABCDEF", observe_code="observers")
 
 
 def _decisions() -> Decisions:

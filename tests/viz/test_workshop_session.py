@@ -230,6 +230,50 @@ def test_replay_of_the_log_gives_the_live_state(tmp_path: Path) -> None:
         again.close()
 
 
+def test_replay_of_a_log_with_practice_caps_deadlines_grants_and_research(
+        tmp_path: Path) -> None:
+    import time
+
+    live = Workshop.create(Config(teams=4, round_months=3, seed=11, team_cap=3,
+                                  password="pw"), tmp_path / "log")
+    red, blue = live.join("Red", "pw"), live.join("Blue", "pw")
+    watcher = live.watch("TA", "pw")
+    live.act("practice")
+    live.submit(red.token, {**red.decisions.levers, "clout": 0.9}, 1.8, "")
+    live.grant("Blue", 2.0, "practice")
+    live.advance()
+    live.act("reset")
+    live.research(red.token)
+    live.submit(blue.token, blue.decisions.levers, 0.9, "inside_out")
+    live.grant("Red", -1.0, "late")
+    live.set_deadline(0.01, "advance")  # the server runs this round by itself
+    end = time.monotonic() + 5
+    while live.month != 3 and time.monotonic() < end:
+        time.sleep(0.02)
+    live.disruptor()
+    live.research(blue.token)
+    live.set_deadline(30.0, "lock")  # still pending when the server stops
+    live.advance()
+    live.join("Green", "pw")
+    live.close()
+    again = Workshop.resume(tmp_path / "log")
+    try:
+        assert again.month == live.month == 6 and again.round == live.round == 3
+        pd.testing.assert_frame_equal(again.market.model.results(),
+                                      live.market.model.results())
+        assert again.market.model.events == live.market.model.events
+        assert again.history() == live.history()
+        assert again.market.grants == live.market.grants
+        assert again.market.bought == live.market.bought == [(1, 0, "Red"), (2, 3, "Blue")]
+        assert again.market.reports == live.market.reports
+        assert again.market.deadline is None and again.joined() == live.joined()
+        assert again.observer(watcher) == "TA"
+        assert [r.kind for r in again.records if getattr(r, "auto", False)] == ["advance"]
+        assert views.debrief_html(again) == views.debrief_html(live)
+    finally:
+        again.close()
+
+
 def test_a_log_folder_serves_one_workshop_at_a_time(shop: Workshop, tmp_path: Path) -> None:
     with pytest.raises(OutsideInError, match="in use"):
         Workshop.resume(shop.folder)

@@ -14,11 +14,18 @@ move a lever's slider     :class:`LeverMessage`               a team's page
 type the price            :class:`PriceMessage`               a team's page
 choose "reorganize to…"   :class:`ReorganizeMessage`          a team's page
 submit the round          :class:`Decisions`                  a team's page
+buy market research       :class:`ResearchMessage`            a team's page
 advance, shock, lock…     :class:`ActMessage`                 the facilitator's console
+set a round's deadline    :class:`DeadlineMessage`            the facilitator's console
+grant or fine a team      :class:`GrantMessage`               the facilitator's console
 remove a team             :class:`RemoveMessage`              the facilitator's console
 type, send a broadcast    :class:`DraftMessage`,              the facilitator's console
                           :class:`BroadcastMessage`
 ========================  ==================================  =============================
+
+Every message that changes the market names the ``role`` of the page that sends it (the page
+knows it from its address's secret), and its model lists the roles that may send it: an
+observer's page (read-only) sending any of them is refused by the model itself.
 
 :func:`parse` turns a refusal into :class:`RefusedError`, whose text is one line naming the
 field, what was wrong and what is allowed; the page shows it and the session logs it as a
@@ -28,7 +35,7 @@ a ``submit`` record of the log holds, so a replayed log is checked by the same r
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal, get_args
+from typing import Annotated, Any, ClassVar, Literal, get_args
 
 from pydantic import (
     AfterValidator,
@@ -62,10 +69,31 @@ Reorganize = Literal["", "inside_out", "outside_in"]
 
 REORGANIZE_CHOICES: tuple[str, ...] = get_args(Reorganize)
 
-ACTIONS: tuple[str, ...] = ("advance", "shock", "disruptor", "lock", "reopen")
-"""The facilitator's actions without arguments."""
+Action = Literal["advance", "shock", "disruptor", "lock", "reopen", "practice", "reset"]
+"""The facilitator's actions without arguments (``practice``: the rounds until ``reset``
+are a practice; ``reset``: back to month 0, same teams, same firms)."""
 
-Action = Literal["advance", "shock", "disruptor", "lock", "reopen"]
+ACTIONS: tuple[str, ...] = get_args(Action)
+
+Role = Literal["facilitator", "team", "observer"]
+"""Who a page is for: the facilitator's console, a team's page, an observer's (read-only)."""
+
+ROLES: tuple[str, ...] = get_args(Role)
+
+CloseThen = Literal["lock", "advance"]
+"""What a round's deadline does when it comes: lock the round, or run it."""
+
+GRANT_MAX = 3.0
+"""The largest grant or fine, in months of revenue (one firm's fair share of revenue)."""
+
+REASON_MAX = 100
+"""Most characters in a grant's or fine's reason."""
+
+DEADLINE_MINUTES = (0.05, 240.0)
+"""The shortest and longest deadline of a round, in minutes (3 s to 4 hours)."""
+
+PASSWORD_MAX = 64
+"""Most characters in a room password."""
 
 
 def _price_bounds() -> tuple[float, float]:
@@ -118,13 +146,36 @@ class Query(_Message):
     key: Secret | None = None
     join: Secret | None = None
     team: Secret | None = None
+    observe: Secret | None = None
+    """The observers' join code."""
+    observer: Secret | None = None
+    """An observer's token (given when the observer joins)."""
     view: Literal["debrief"] | None = None
 
 
 class JoinMessage(_Message):
-    """A team asks to join with a name (the session's rules then check the name)."""
+    """A team (or an observer) asks to join with a name, and the room's password if any.
+
+    The session's rules then check the name, the password and the role's cap.
+    """
 
     name: str = Field(max_length=4 * NAME_MAX)
+    password: str = Field(default="", max_length=PASSWORD_MAX)
+
+
+class _Acting(_Message):
+    """A message that changes the market: it names the role of the page that sent it."""
+
+    ROLES: ClassVar[tuple[str, ...]] = ("facilitator",)
+    role: Role
+
+    @field_validator("role", mode="after")
+    @classmethod
+    def _may_send(cls, role: str) -> str:
+        if role not in cls.ROLES:
+            raise ValueError(f"the {role}'s page may not send this (read-only for the "
+                             f"{role}; only the {' or '.join(cls.ROLES)} may)")
+        return role
 
 
 class LeverMessage(_Message):
@@ -166,13 +217,49 @@ class Decisions(_Message):
         return {lever: float(levers[lever]) for lever in LEVERS}  # in the levers' order
 
 
-class ActMessage(_Message):
+class SubmitMessage(_Acting):
+    """A team's Submit click: its decisions for the round."""
+
+    ROLES: ClassVar[tuple[str, ...]] = ("team",)
+    decisions: Decisions
+
+
+class ResearchMessage(_Acting):
+    """A team buys market research for this round."""
+
+    ROLES: ClassVar[tuple[str, ...]] = ("team",)
+
+
+class ActMessage(_Acting):
     """A facilitator's action without arguments."""
 
     kind: Action
 
 
-class RemoveMessage(_Message):
+class DeadlineMessage(_Acting):
+    """The round closes in ``minutes`` (``None``: no deadline), then locks or advances."""
+
+    minutes: Annotated[float, Field(ge=DEADLINE_MINUTES[0], le=DEADLINE_MINUTES[1],
+                                    allow_inf_nan=False)] | None
+    then: CloseThen = "lock"
+
+
+class GrantMessage(_Acting):
+    """A cash grant (positive) or fine (negative) for one team, in months of revenue."""
+
+    team: str = Field(min_length=1, max_length=NAME_MAX)
+    amount: Annotated[float, Field(ge=-GRANT_MAX, le=GRANT_MAX, allow_inf_nan=False)]
+    reason: str = Field(default="", max_length=REASON_MAX)
+
+    @field_validator("amount", mode="after")
+    @classmethod
+    def _not_zero(cls, amount: float) -> float:
+        if amount == 0:
+            raise ValueError("a grant or fine of 0 changes nothing")
+        return amount
+
+
+class RemoveMessage(_Acting):
     """The facilitator removes a team, by name."""
 
     team: str = Field(min_length=1, max_length=NAME_MAX)
@@ -184,7 +271,7 @@ class DraftMessage(_Message):
     text: str = Field(max_length=4 * TEXT_MAX)
 
 
-class BroadcastMessage(_Message):
+class BroadcastMessage(_Acting):
     """A message for every page."""
 
     text: str = Field(min_length=1, max_length=TEXT_MAX)
@@ -203,7 +290,8 @@ def parse[M: BaseModel](model: type[M], **fields: Any) -> M:
 
 
 _NUMBERS = {"coordination": (0.0, 1.0), "cooperation": (0.0, 1.0), "clout": (0.0, 1.0),
-            "capability": (0.0, 1.0), "connections": (0.0, 1.0), "price": PRICE_RANGE}
+            "capability": (0.0, 1.0), "connections": (0.0, 1.0), "price": PRICE_RANGE,
+            "amount": (-GRANT_MAX, GRANT_MAX), "minutes": DEADLINE_MINUTES}
 """The numbers a person sets, by field, and their ranges (for a message in their words)."""
 
 

@@ -3,8 +3,9 @@
 One address serves them all; the query says which page it is and carries its secret:
 ``?join=CODE`` (the join page), ``?team=TOKEN`` (a team's page, given when it joins: a reload
 brings the team back to its firm, and without the token no page can steer it), ``?key=KEY``
-(the facilitator's console; ``&view=debrief`` for the debrief). An address without a valid
-secret shows a line saying so and no controls.
+(the facilitator's console; ``&view=debrief`` for the debrief), ``?observe=CODE`` (the
+observers' join page) and ``?observer=TOKEN`` (an observer's page: every team, read-only).
+An address without a valid secret shows a line saying so and no controls.
 
 The market is the process's one :class:`~simulation.viz.workshop.session.Workshop`; each
 browser session keeps only what its user is typing, and a thread per page (with a secret)
@@ -20,7 +21,9 @@ the fault is logged for the facilitator.
 from __future__ import annotations
 
 import logging
+import math
 import threading
+import time
 import urllib.parse
 from collections.abc import Callable
 from typing import Any, cast
@@ -33,11 +36,15 @@ from simulation.params import LEVERS
 from simulation.viz.controller import preset_levers
 from simulation.viz.page import _svg, _text
 from simulation.viz.texts import LEVER_TEXT
-from simulation.viz.workshop import views
+from simulation.viz.workshop import exports, views, whatif
 from simulation.viz.workshop.messages import (
+    GRANT_MAX,
     PRICE_RANGE,
     ActMessage,
+    BroadcastMessage,
+    DeadlineMessage,
     DraftMessage,
+    GrantMessage,
     JoinMessage,
     LeverMessage,
     PriceMessage,
@@ -45,10 +52,12 @@ from simulation.viz.workshop.messages import (
     RefusedError,
     RemoveMessage,
     ReorganizeMessage,
+    ResearchMessage,
+    SubmitMessage,
     WorkshopError,
     parse,
 )
-from simulation.viz.workshop.session import Team, Workshop
+from simulation.viz.workshop.session import RESEARCH_COST, Team, Workshop
 
 LOG = logging.getLogger(__name__)
 
@@ -61,19 +70,35 @@ NEVER_JOINED_CULL_S = 2.0
 _SHOP: list[Workshop] = []
 """The process's workshop (set by the server before the first page is served)."""
 
+_RUNNER: list[whatif.Runner] = []
+"""The engine that runs the debrief's futures (handed over by the command that serves)."""
+
 _BUTTON = {"text-transform": "none", "font-size": "15px"}
 _SMALL = {"font-size": "13px", "color": "#555"}
 _BIG = {"font-size": "24px", "font-weight": "bold"}
-_GRID = {"display": "grid", "grid-template-columns": "repeat(auto-fill, minmax(380px, 1fr))",
+_GRID = {"display": "grid",
+         "grid-template-columns": "repeat(auto-fill, minmax(min(380px, 100%), 1fr))",
          "gap": "8px", "align-items": "start", "width": "100%"}
+_CSS = """
+.oi-wide { grid-column: span 2; }
+@media (max-width: 820px) { .oi-wide { grid-column: 1 / -1; } }
+"""
+"""A card two columns wide on a projector, the page's width on a phone."""
+
 _REORGANIZE = {"": "no: the sliders", "inside_out": "inside-out preset",
                "outside_in": "outside-in preset"}
 
 
-def install(shop: Workshop) -> None:
-    """Make ``shop`` the workshop every page of this process shows."""
+def install(shop: Workshop, runner: whatif.Runner | None = None) -> None:
+    """Make ``shop`` the workshop every page of this process shows.
+
+    ``runner`` runs the debrief's "what if" futures (without one the debrief has none).
+    """
     _SHOP.clear()
     _SHOP.append(shop)
+    _RUNNER.clear()
+    if runner is not None:
+        _RUNNER.append(runner)
 
 
 def shared() -> Workshop:
@@ -95,8 +120,9 @@ def _query(search: str | None) -> Query | None:
 def admits(query: str) -> bool:
     """Whether a page load with this query string opens a page (the server's gate).
 
-    Only an address with the facilitator's key, a team's token or the join code starts a
-    session; any other gets a plain page and costs the server nothing.
+    Only an address with the facilitator's key, a team's or an observer's token, the join
+    code or the observers' code starts a session; any other gets a plain page and costs the
+    server nothing.
     """
     parsed = _query(query)
     if parsed is None or not _SHOP:
@@ -104,7 +130,8 @@ def admits(query: str) -> bool:
     shop = _SHOP[0]
     return (shop.check_key(parsed.key) or (parsed.team is not None
                                            and shop.team(parsed.team) is not None)
-            or shop.check_code(parsed.join))
+            or (parsed.observer is not None and shop.observer(parsed.observer) is not None)
+            or shop.check_code(parsed.join) or shop.check_observe_code(parsed.observe))
 
 
 def guarded(shop: Workshop, page: str, action: str, set_error: Callable[[str | None], None],
@@ -211,7 +238,8 @@ def Body(shop: Workshop) -> None:  # noqa: N802
     version, set_version = solara.use_state(shop.version)
     facilitator = query is not None and shop.check_key(query.key)
     team = shop.team(query.team) if query is not None and query.team else None
-    live = facilitator or team is not None
+    observer = shop.observer(query.observer) if query is not None and query.observer else None
+    live = facilitator or team is not None or observer is not None
     context = _context()
     solara.use_effect(lambda: _cull_soon(context, not live), [live])
 
@@ -226,12 +254,16 @@ def Body(shop: Workshop) -> None:  # noqa: N802
 
     solara.use_thread(watch, dependencies=[live], intrusive_cancel=False)
     solara.Title("Outside-In workshop")
+    solara.Style(_CSS)
     with solara.Column(gap="4px", style={"padding": "4px 10px"}):
         messages = shop.messages()
         with solara.Div():  # always there, so that what follows keeps its place (and state)
             if messages:
                 solara.Warning(f"From the facilitator: {messages[-1]}", dense=True,
                                classes=["oi-broadcast"])
+        with solara.Div():  # always there, so that what follows keeps its place (and state)
+            if live:
+                RoundBanner(shop, version)
         if facilitator:
             assert query is not None
             if query.view == "debrief":
@@ -241,12 +273,17 @@ def Body(shop: Workshop) -> None:  # noqa: N802
             return
         if team is not None:
             TeamPage(shop, str(query.team if query else ""), version)
-        elif query is not None and query.team is not None:
-            _text("This team's link is not valid (the team may have been removed). "
+        elif observer is not None:
+            ObserverPage(shop, observer, version)
+        elif query is not None and (query.team is not None or query.observer is not None):
+            _text("This link is not valid (the team may have been removed). "
                   "Ask the facilitator for the join link.", classes="oi-refused",
                   style={"font-size": "18px"})
         elif query is not None and shop.check_code(query.join):
             JoinPage(shop, lambda token: router.push(f"{router.path}?team={token}"))
+        elif query is not None and shop.check_observe_code(query.observe):
+            JoinPage(shop, lambda token: router.push(f"{router.path}?observer={token}"),
+                     role="observer")
         else:
             _text("Outside-In workshop. Open the join link your facilitator gives you; "
                   "this address alone has no controls.", classes="oi-refused",
@@ -254,9 +291,10 @@ def Body(shop: Workshop) -> None:  # noqa: N802
 
 
 @solara.component
-def JoinPage(shop: Workshop, on_joined: Any) -> None:  # noqa: N802
-    """A team types its name and joins."""
+def JoinPage(shop: Workshop, on_joined: Any, role: str = "team") -> None:  # noqa: N802
+    """A team (or an observer) types its name, and the room's password if it has one."""
     name, set_name = solara.use_state("")
+    password, set_password = solara.use_state("")
     error, set_error = solara.use_state(cast(str | None, None))
     guard = guarded(shop, "join", "join", set_error)
 
@@ -265,19 +303,73 @@ def JoinPage(shop: Workshop, on_joined: Any) -> None:  # noqa: N802
         set_name(parse(JoinMessage, name=value).name)
 
     @guard
-    def join() -> None:
-        team = shop.join(parse(JoinMessage, name=name).name)
-        on_joined(team.token)
+    def type_password(value: Any) -> None:
+        set_password(parse(JoinMessage, name="", password=value).password)
 
-    _text("Join the workshop", style=_BIG)
-    _text(f"Month {shop.month} · round {shop.round}. Each team steers one firm of the market.",
-          style={"font-size": "16px"})
-    with solara.Row(style={"align-items": "center", "max-width": "560px"}):
-        v.TextField(label="Team name", v_model=name, on_v_model=type_name,
-                    class_="oi-team-name")
-        solara.Button("Join", on_click=join, color="primary", style=_BUTTON)
+    @guard
+    def join() -> None:
+        message = parse(JoinMessage, name=name, password=password)
+        if role == "observer":
+            on_joined(shop.watch(message.name, message.password))
+        else:
+            on_joined(shop.join(message.name, message.password).token)
+
+    joined, allowed = shop.joined()[role]
+    full = " The workshop is full." if joined >= allowed else ""
+    if role == "observer":
+        _text("Observe the workshop", style=_BIG)
+        _text(f"Month {shop.month} · round {shop.round}. An observer sees every team's page "
+              f"and changes nothing. Observers: {joined} / {allowed}.{full}",
+              style={"font-size": "16px"}, classes="oi-caps")
+    else:
+        _text("Join the workshop", style=_BIG)
+        _text(f"Month {shop.month} · round {shop.round}. Each team steers one firm of the "
+              f"market. Teams: {joined} / {allowed}.{full}", style={"font-size": "16px"},
+              classes="oi-caps")
+    with solara.Row(style={"align-items": "center", "max-width": "560px",
+                           "flex-wrap": "wrap"}):
+        v.TextField(label="Observer name" if role == "observer" else "Team name",
+                    v_model=name, on_v_model=type_name, class_="oi-team-name")
+        if shop.has_password:
+            v.TextField(label="Room password", v_model=password, on_v_model=type_password,
+                        type="password", class_="oi-password")
+        solara.Button("Watch" if role == "observer" else "Join", on_click=join,
+                      color="primary", style=_BUTTON)
     if error:
         solara.Error(error, dense=True, classes=["oi-error"])
+
+
+@solara.component_vue("countdown.vue")
+def Countdown(seconds: float, number: int, then: str) -> None:  # noqa: N802
+    """A round's countdown: the seconds left when drawn, the round, and what comes then.
+
+    The browser ticks it (``countdown.vue``); the server sends nothing while it counts.
+    """
+
+
+def countdown_text(seconds: float, round_: int, then: str) -> str:
+    """What the countdown says with ``seconds`` left (the browser's template says the same)."""
+    if seconds <= 0:
+        return f"Round {round_} is closing…"
+    left = math.ceil(seconds)
+    said = "then it runs" if then == "advance" else "then it locks"
+    return f"Round {round_} closes in {left // 60}:{left % 60:02d}, {said}."
+
+
+@solara.component
+def RoundBanner(shop: Workshop, version: int) -> None:  # noqa: N802
+    """On every page: a practice round says so; a round's deadline counts down."""
+    view = views.snapshot(shop)
+    deadline = view["deadline"]
+    with solara.Row(style={"flex-wrap": "wrap", "align-items": "center"}, gap="12px"):
+        if view["practice"]:
+            _text("PRACTICE ROUND: the market goes back to month 0 before the real rounds.",
+                  classes="oi-practice", tag="span",
+                  style={"background": "#fff3cd", "padding": "2px 8px", "font-weight": "bold",
+                         "font-size": "15px"})
+        if deadline is not None:
+            Countdown(seconds=max(0.0, deadline[0] - time.time()), number=view["round"],
+                      then=deadline[1])
 
 
 @solara.component
@@ -313,7 +405,15 @@ def TeamPage(shop: Workshop, token: str, version: int) -> None:  # noqa: N802
         if not PRICE_RANGE[0] <= value <= PRICE_RANGE[1]:  # typed: a person's slip
             raise WorkshopError(f"Price: {price.strip()} is outside [{PRICE_RANGE[0]:g}, "
                                 f"{PRICE_RANGE[1]:g}].")
-        shop.submit(token, levers, value, target)
+        d = parse(SubmitMessage, role="team", decisions={
+            "levers": levers, "price": value, "reorganize": target}).decisions
+        shop.submit(token, d.levers, d.price, d.reorganize)
+        set_error(None)
+
+    @guarded(shop, "team", "research", set_error, team.name)
+    def research() -> None:
+        parse(ResearchMessage, role="team")
+        shop.research(token)
         set_error(None)
 
     done = team.submitted
@@ -351,7 +451,22 @@ def TeamPage(shop: Workshop, token: str, version: int) -> None:  # noqa: N802
                   + "  ".join(f"{k} {val:.2f}" for k, val in card["levers"].items()),
                   style=_SMALL)
             _svg(view["networks"][team.firm], testid="team-network")
+        with solara.Card(style={"margin": "0"}, classes=["oi-research"]):
+            researched = team.name in view["researched"]
+            _text("Customers' needs", style={"font-weight": "bold", "font-size": "16px"})
+            _svg(views.needs_html(shop.needs_view(token), researched), testid="team-needs")
+            solara.Button(f"Buy market research ({RESEARCH_COST:g} months)",
+                          on_click=research, disabled=researched or view["locked"]
+                          or not card["alive"], style=_BUTTON, outlined=True)
+        _report(view, "team")
         _share_and_market(view, "team")
+
+
+def _report(view: dict[str, Any], who: str) -> None:
+    """The last round's industry report, as a card of a page's grid (none before round 1)."""
+    if view["report"]:
+        with solara.Card(style={"margin": "0"}):
+            _svg(view["report"], testid=f"{who}-report")
 
 
 def _share_and_market(view: dict[str, Any], who: str) -> None:
@@ -434,7 +549,7 @@ def Facilitator(shop: Workshop, version: int, key: str) -> None:  # noqa: N802
 
     def do(kind: str, said: str | None = None) -> Any:
         def action() -> None:
-            shop.act(parse(ActMessage, kind=kind).kind)
+            shop.act(parse(ActMessage, kind=kind, role="facilitator").kind)
         return act(action, said, kind)
 
     @guarded(shop, "facilitator", "message", set_error)
@@ -442,7 +557,10 @@ def Facilitator(shop: Workshop, version: int, key: str) -> None:  # noqa: N802
         set_message(parse(DraftMessage, text=value).text)
 
     def send() -> None:
-        act(lambda: shop.broadcast(message), name="broadcast")()
+        def action() -> None:
+            shop.broadcast(parse(BroadcastMessage, text=message.strip(),
+                                 role="facilitator").text)
+        act(action, name="broadcast")()
         set_message("")
 
     with solara.Row(style={"align-items": "center", "flex-wrap": "wrap"}, gap="8px"):
@@ -460,10 +578,15 @@ def Facilitator(shop: Workshop, version: int, key: str) -> None:  # noqa: N802
             solara.Button("Lock round", on_click=do("lock"), style=_BUTTON)
         solara.Button("Debrief", href=f"?key={key}&view=debrief", target="_blank",
                       style=_BUTTON, outlined=True)
+    Session(shop, view, act, do)
     teams = view["leaderboard"]
+    (joined, cap), (watching, watchers) = view["joined"]["team"], view["joined"]["observer"]
     _text(f"{sum(r['submitted'] for r in teams)} of {len(teams)} teams have submitted. "
           f"{shop.start.round_months} months a round. Join code {shop.start.code}.",
           classes="oi-status", style={"font-size": "15px"})
+    _text(f"Teams {joined} / {cap} · observers {watching} / {watchers} · room password: "
+          f"{'on' if shop.has_password else 'off'} · observers' link: "
+          f"?observe={shop.start.observe_code}", classes="oi-caps", style=_SMALL)
     with solara.Div():  # always there, so that what follows keeps its place (and state)
         if error:
             solara.Error(error, dense=True, classes=["oi-error"])
@@ -481,20 +604,138 @@ def Facilitator(shop: Workshop, version: int, key: str) -> None:  # noqa: N802
                   f"all); the last, from the {who}: {said}", classes="oi-refusals",
                   style=_SMALL)
     with solara.Div(style=_GRID):
-        with solara.Card(style={"margin": "0", "grid-column": "span 2"},
-                         classes=["oi-leaderboard"]):
+        with solara.Card(style={"margin": "0"}, classes=["oi-leaderboard", "oi-wide"]):
             _text("Leaderboard", style={"font-weight": "bold", "font-size": "17px"})
             Leaderboard(view["leaderboard"], shop, act)
             with solara.Row(style={"align-items": "center"}):
                 v.TextField(label="Message to every page", v_model=message,
                             on_v_model=type_message, class_="oi-message")
                 solara.Button("Broadcast", on_click=send, style=_BUTTON)
+        with solara.Card(style={"margin": "0"}, classes=["oi-grants"]):
+            GrantForm(shop, [r["team"] for r in teams], act)
+        _report(view, "facilitator")
         _share_and_market(view, "facilitator")
 
 
 @solara.component
+def Session(shop: Workshop, view: dict[str, Any], act: Any, do: Any) -> None:  # noqa: N802
+    """The practice round, the reset to month 0, and the round's deadline."""
+    minutes, set_minutes = solara.use_state("5")
+    then, set_then = solara.use_state("lock")
+    asked, set_asked = solara.use_state(False)
+
+    @guarded(shop, "facilitator", "deadline", lambda e: None)
+    def type_minutes(value: Any) -> None:
+        set_minutes(parse(DraftMessage, text=value).text)
+
+    @guarded(shop, "facilitator", "deadline", lambda e: None)
+    def choose_then(value: Any) -> None:
+        set_then(parse(DeadlineMessage, role="facilitator", minutes=None, then=value).then)
+
+    def set_deadline() -> None:
+        try:
+            wanted = float(minutes.strip())
+        except ValueError:
+            raise WorkshopError(f"Deadline: {minutes.strip()[:20]!r} is not a number of "
+                                "minutes.") from None
+        message = parse(DeadlineMessage, role="facilitator", minutes=wanted, then=then)
+        shop.set_deadline(message.minutes, message.then)
+
+    def clear_deadline() -> None:
+        parse(DeadlineMessage, role="facilitator", minutes=None)
+        shop.set_deadline(None)
+
+    with solara.Row(style={"align-items": "center", "flex-wrap": "wrap"}, gap="8px",
+                    classes=["oi-session"]):
+        if view["month"] == 0 and not view["practice"]:
+            solara.Button("Practice round", on_click=do("practice"), style=_BUTTON,
+                          outlined=True)
+        if view["month"] > 0 or view["practice"]:
+            solara.Button("Reset to month 0", on_click=lambda: set_asked(True), style=_BUTTON,
+                          outlined=True, color="warning")
+        v.TextField(label="Deadline (minutes)", v_model=minutes, on_v_model=type_minutes,
+                    class_="oi-deadline-minutes", style_="max-width: 150px", dense=True,
+                    hide_details=True)
+        v.Select(label="then", items=[{"text": "lock the round", "value": "lock"},
+                                      {"text": "run the round", "value": "advance"}],
+                 v_model=then, on_v_model=choose_then, class_="oi-deadline-then",
+                 style_="max-width: 170px", dense=True, hide_details=True)
+        solara.Button("Set deadline", on_click=act(set_deadline, name="deadline"),
+                      style=_BUTTON, disabled=view["locked"])
+        if view["deadline"] is not None:
+            solara.Button("Clear deadline", on_click=act(clear_deadline, name="deadline"),
+                          style=_BUTTON, text=True)
+    with solara.Div():  # always there, so that what follows keeps its place (and state)
+        if asked:
+            with solara.Card(classes=["oi-confirm-reset"], style={"background": "#fff4e5"}):
+                _text("Reset to month 0? The same teams keep the same firms; every decision, "
+                      "grant and research since month 0 is undone, and the rounds start "
+                      "again. The log keeps the practice.")
+                with solara.Row():
+                    solara.Button("Reset the market", color="warning", style=_BUTTON,
+                                  on_click=lambda: (do("reset")(), set_asked(False)))
+                    solara.Button("Keep going", style=_BUTTON, on_click=lambda: set_asked(False))
+
+
+@solara.component
+def GrantForm(shop: Workshop, teams: list[str], act: Any) -> None:  # noqa: N802
+    """A cash grant or a fine for one team, with a reason (logged; the debrief lists it)."""
+    team, set_team = solara.use_state(cast(str | None, None))
+    amount, set_amount = solara.use_state("1")
+    reason, set_reason = solara.use_state("")
+
+    @guarded(shop, "facilitator", "grant", lambda e: None)
+    def choose(value: Any) -> None:
+        set_team(parse(RemoveMessage, role="facilitator", team=value).team)
+
+    @guarded(shop, "facilitator", "grant", lambda e: None)
+    def type_amount(value: Any) -> None:
+        set_amount(parse(DraftMessage, text=value).text)
+
+    @guarded(shop, "facilitator", "grant", lambda e: None)
+    def type_reason(value: Any) -> None:
+        set_reason(parse(DraftMessage, text=value).text)
+
+    def give(sign: float) -> Any:
+        def action() -> None:
+            if team is None:
+                raise WorkshopError("Grant: choose a team.")
+            try:
+                value = abs(float(amount.strip()))
+            except ValueError:
+                raise WorkshopError(f"Grant: {amount.strip()[:20]!r} is not a number of "
+                                    "months of revenue.") from None
+            message = parse(GrantMessage, role="facilitator", team=team, amount=sign * value,
+                            reason=reason.strip())
+            shop.grant(message.team, message.amount, message.reason)
+            set_reason("")
+        return act(action, name="grant")
+
+    _text("Grant or fine a team", style={"font-weight": "bold", "font-size": "16px"})
+    _text(f"Cash, in months of revenue (at most {GRANT_MAX:g}); logged and shown in the "
+          "debrief.", style=_SMALL)
+    with solara.Row(style={"align-items": "center", "flex-wrap": "wrap"}, gap="6px"):
+        v.Select(label="Team", items=teams, v_model=team, on_v_model=choose,
+                 class_="oi-grant-team", style_="max-width: 170px", dense=True,
+                 hide_details=True)
+        v.TextField(label="Months of revenue", v_model=amount, on_v_model=type_amount,
+                    class_="oi-grant-amount", style_="max-width: 130px", dense=True,
+                    hide_details=True)
+        v.TextField(label="Reason", v_model=reason, on_v_model=type_reason,
+                    class_="oi-grant-reason", dense=True, hide_details=True)
+    with solara.Row(gap="6px"):
+        solara.Button("Grant", on_click=give(1.0), style=_BUTTON, color="success",
+                      outlined=True)
+        solara.Button("Fine", on_click=give(-1.0), style=_BUTTON, color="error",
+                      outlined=True)
+
+
+@solara.component
 def Leaderboard(rows: list[dict[str, Any]], shop: Workshop, act: Any) -> None:  # noqa: N802
-    """The balanced scorecard, one team a row, with its submitted mark and Remove."""
+    """The balanced scorecard, one team a row, with its submitted mark and Remove.
+
+    Without ``act`` (an observer's page) there is no Remove.
+    """
     asked, set_asked = solara.use_state(cast(str | None, None))
     with solara.Div():  # always there, so that what follows keeps its place (and state)
         if asked is not None:
@@ -504,7 +745,8 @@ def Leaderboard(rows: list[dict[str, Any]], shop: Workshop, act: Any) -> None:  
                 with solara.Row():
                     solara.Button("Remove the team", color="warning", style=_BUTTON,
                                   on_click=lambda: (act(lambda: shop.remove(
-                                      parse(RemoveMessage, team=asked).team), name="remove")(),
+                                      parse(RemoveMessage, team=asked, role="facilitator"
+                                            ).team), name="remove")(),
                                       set_asked(None)))
                     solara.Button("Keep it", style=_BUTTON, on_click=lambda: set_asked(None))
     if not rows:
@@ -513,35 +755,118 @@ def Leaderboard(rows: list[dict[str, Any]], shop: Workshop, act: Any) -> None:  
     head = ["#", "Team", "Firm", "Share", "Cash (months of revenue)", "Satisfaction",
             "Loss after shock",
             "Decisions", ""]
-    with v.Html(tag="table", class_="oi-board",
-                style_="border-collapse: collapse; font-size: 15px; width: 100%"):
-        with v.Html(tag="tr"):
-            for h in head:
-                v.Html(tag="th", children=[h], style_="text-align: left; padding: 2px 6px")
-        for r in rows:
-            res = r["resilience"]
-            cells = [str(r["rank"]), r["team"], r["firm"],
-                     f"{r['share']:.1%} ({r['share_rank']})",
-                     f"{_money(r['cash'])} ({r['cash_rank']})",
-                     f"{r['satisfaction']:.2f} ({r['satisfaction_rank']})",
-                     "–" if res != res else f"{res:.2f} ({r['resilience_rank']})",
-                     "submitted" if r["submitted"] else "waiting"]
-            with v.Html(tag="tr", class_="oi-board-row"):
-                for c in cells:
-                    v.Html(tag="td", children=[c],
-                           style_="padding: 2px 6px; border-top: 1px solid #ddd")
-                with v.Html(tag="td"):
-                    solara.Button("Remove", small=True, text=True, style=_BUTTON,
-                                  on_click=lambda name=r["team"]: set_asked(name))
+    with v.Html(tag="div", style_="overflow-x: auto; max-width: 100%"), \
+            v.Html(tag="table", class_="oi-board",
+                   style_="border-collapse: collapse; font-size: 15px; width: 100%"):
+            with v.Html(tag="tr"):
+                for h in head:
+                    v.Html(tag="th", children=[h], style_="text-align: left; padding: 2px 6px")
+            for r in rows:
+                res = r["resilience"]
+                cells = [str(r["rank"]), r["team"], r["firm"],
+                         f"{r['share']:.1%} ({r['share_rank']})",
+                         f"{_money(r['cash'])} ({r['cash_rank']})",
+                         f"{r['satisfaction']:.2f} ({r['satisfaction_rank']})",
+                         "–" if res != res else f"{res:.2f} ({r['resilience_rank']})",
+                         "submitted" if r["submitted"] else "waiting"]
+                with v.Html(tag="tr", class_="oi-board-row"):
+                    for c in cells:
+                        v.Html(tag="td", children=[c],
+                               style_="padding: 2px 6px; border-top: 1px solid #ddd")
+                    with v.Html(tag="td"):
+                        if act is not None:
+                            solara.Button("Remove", small=True, text=True, style=_BUTTON,
+                                          on_click=lambda name=r["team"]: set_asked(name))
     _text("Ranks in brackets (1 best); loss after shock: share lost after the last shock, "
           "lower is better.", style=_SMALL)
 
 
 @solara.component
+def ObserverPage(shop: Workshop, name: str, version: int) -> None:  # noqa: N802
+    """Every team's page at once, read-only: figures, decisions, networks, the market."""
+    view = views.snapshot(shop)
+    with solara.Row(style={"align-items": "center", "flex-wrap": "wrap"}, gap="14px"):
+        _text(f"Month {view['month']}", classes="oi-month", style=_BIG)
+        _text(f"Round {view['round']}{' (locked)' if view['locked'] else ''}",
+              classes="oi-round", style={"font-size": "18px"})
+        _text(f"Observer: {name} (read-only)", classes="oi-observer",
+              style={"font-size": "16px", "font-weight": "bold"})
+    with solara.Div(style=_GRID):
+        with solara.Card(style={"margin": "0"}, classes=["oi-leaderboard", "oi-wide"]):
+            _text("Leaderboard", style={"font-weight": "bold", "font-size": "17px"})
+            Leaderboard(view["leaderboard"], shop, None)
+        for row in view["leaderboard"]:
+            card = view["cards"][row["firm"]]
+            d = view["decisions"].get(row["team"])
+            with solara.Card(style={"margin": "0"}, classes=["oi-observed-team"]):
+                _text(f"■ {row['team']} — firm {row['firm']}",
+                      style={"font-weight": "bold", "font-size": "16px",
+                             "color": view["colors"].get(row["firm"], "#222")})
+                _text(f"Share {card['share']:.1%} · cash {_money(card['cash'])} "
+                      f"{MONTHS_OF_REVENUE} · awareness gap {card['awareness_gap']:.3f} · "
+                      f"action gap {card['action_gap']:.3f}"
+                      f"{'' if card['alive'] else ' · FAILED'}", style=_SMALL)
+                if d is not None:
+                    research = " · research bought" if row["team"] in view["researched"] \
+                        else ""
+                    _text(("submitted: " if row["submitted"] else "in force: ")
+                          + "  ".join(f"{k[:5]} {val:.2f}" for k, val in d.levers.items())
+                          + f"; price {d.price:.2f}"
+                          + (f"; to {d.reorganize.replace('_', '-')}" if d.reorganize else "")
+                          + research, style=_SMALL, classes="oi-observed-decisions")
+                _svg(view["networks"][row["firm"]], testid="observer-network")
+        _report(view, "observer")
+        _share_and_market(view, "observer")
+
+
+@solara.component
 def Debrief(shop: Workshop, version: int) -> None:  # noqa: N802
-    """The debrief, and its download as one HTML file."""
-    body = solara.use_memo(lambda: views.debrief_body(shop), [version])
-    solara.FileDownload(lambda: views.debrief_html(shop).encode(),
-                        filename=f"workshop-debrief-month{shop.month}.html",
-                        label="Download the debrief (HTML)")
+    """The debrief, its "what if" futures, and its downloads (HTML, CSV tables, .xlsx)."""
+    futures, set_futures = solara.use_state(cast(whatif.WhatIf | None, None))
+    running, set_running = solara.use_state(False)
+    error, set_error = solara.use_state(cast(str | None, None))
+    current = futures if futures is not None and futures.version == version else None
+    body = solara.use_memo(lambda: views.debrief_body(shop, current),
+                           [version, id(current) if current is not None else 0])
+
+    def compute() -> None:  # in a thread of its own: the page stays live meanwhile
+        @guarded(shop, "facilitator", "what if", set_error)
+        def work() -> None:
+            set_futures(whatif.what_if(shop, _RUNNER[0], whatif.FUTURES))
+            set_error(None)
+        try:
+            work()
+        finally:
+            set_running(False)
+
+    def run_futures() -> None:
+        if not running:
+            set_running(True)
+            threading.Thread(target=compute, name="workshop-what-if", daemon=True).start()
+
+    stem = f"workshop-month{shop.month}"
+    with solara.Row(style={"align-items": "center", "flex-wrap": "wrap"}, gap="8px"):
+        solara.FileDownload(lambda: views.debrief_html(shop, current).encode(),
+                            filename=f"{stem}-debrief.html",
+                            label="Download the debrief (HTML)")
+        solara.FileDownload(lambda: exports.xlsx(shop), filename=f"{stem}.xlsx",
+                            label="Download the spreadsheet (.xlsx)")
+        solara.FileDownload(lambda: exports.csv_zip(shop), filename=f"{stem}-tables.zip",
+                            label="Download the tables (CSV, zip)")
+        solara.Button(f"What if ({whatif.FUTURES} futures)", on_click=run_futures,
+                      disabled=not _RUNNER or running, style=_BUTTON, color="primary",
+                      outlined=True)
+        _text(f"replays each team's decisions in {whatif.FUTURES} other futures: skill or "
+              "luck?", tag="span", style=_SMALL)
+    with solara.Div():  # always there, so that what follows keeps its place (and state)
+        if running:
+            solara.Info(f"Replaying {whatif.FUTURES} futures: this takes a while (some "
+                        "seconds for a short workshop, a minute for a long one).",
+                        dense=True, classes=["oi-what-if-running"])
+        elif error:
+            solara.Error(error, dense=True, classes=["oi-error"])
+        elif current is not None:
+            solara.Success(f"What if: {current.runs} futures replayed (seeds from "
+                           f"{current.root_seed}); each team's row ends its section.",
+                           dense=True, classes=["oi-what-if-done"])
     _svg(body, testid="debrief")

@@ -40,14 +40,17 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 from simulation.errors import OutsideInError
 from simulation.viz.workshop.messages import (
+    GRANT_MAX,
     NAME_MAX,
+    REASON_MAX,
     TEXT_MAX,
     Action,
+    CloseThen,
     Decisions,
     describe,
 )
 
-FORMAT = 2
+FORMAT = 3
 """The log's format; a log of another format is refused on resume."""
 
 Hex = Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
@@ -64,7 +67,7 @@ class Start(_Record):
     """The first line: what the market is made of, and the hash of the facilitator's key."""
 
     kind: Literal["start"] = "start"
-    format: Literal[2] = 2
+    format: Literal[3] = 3
     scenario: str | None
     scenario_sha256: str | None = None
     version: str | None = None
@@ -73,6 +76,14 @@ class Start(_Record):
     round_months: int = Field(ge=1, le=120)
     key_sha256: Hex
     code: str = Field(min_length=4, max_length=16, pattern=r"^[A-Z0-9]+$")
+    observe_code: str = Field(min_length=4, max_length=32, pattern=r"^[A-Za-z0-9_-]+$")
+    """The observers' join code (their link: ``?observe=CODE``)."""
+    team_cap: int | None = Field(default=None, ge=1, le=60)
+    """Most teams at once (``None``: one a firm)."""
+    observer_cap: int = Field(default=2, ge=0, le=20)
+    """Most observers."""
+    password_sha256: Hex | None = None
+    """The room password's hash, salted with the join code (``None``: no password)."""
 
 
 class Join(_Record):
@@ -84,6 +95,14 @@ class Join(_Record):
     firm: str = Field(min_length=1, max_length=200)
 
 
+class Watch(_Record):
+    """An observer joined (read-only: sees every team, changes nothing)."""
+
+    kind: Literal["observer"] = "observer"
+    name: str = Field(min_length=1, max_length=NAME_MAX)
+    token_sha256: Hex
+
+
 class Submit(_Record):
     """A team submitted its decisions for the current round."""
 
@@ -93,9 +112,38 @@ class Submit(_Record):
 
 
 class Act(_Record):
-    """A facilitator's action without arguments."""
+    """A facilitator's action without arguments (``auto``: the round's deadline did it)."""
 
     kind: Action
+    auto: bool = False
+
+
+class Deadline(_Record):
+    """The round closes at ``closes_at`` (seconds since the epoch), then locks or advances.
+
+    ``closes_at`` ``None`` clears the deadline. When the time comes the server logs the
+    ``lock`` or ``advance`` itself (``auto``), so a replay needs no clock.
+    """
+
+    kind: Literal["deadline"] = "deadline"
+    closes_at: float | None = Field(ge=0, allow_inf_nan=False)
+    then: CloseThen = "lock"
+
+
+class Grant(_Record):
+    """A cash grant (positive) or fine (negative) for one team, in months of revenue."""
+
+    kind: Literal["grant"] = "grant"
+    team: str = Field(min_length=1, max_length=NAME_MAX)
+    amount: float = Field(ge=-GRANT_MAX, le=GRANT_MAX, allow_inf_nan=False)
+    reason: str = Field(default="", max_length=REASON_MAX)
+
+
+class Research(_Record):
+    """A team bought market research for the current round (its cash pays for it)."""
+
+    kind: Literal["research"] = "research"
+    team: str = Field(min_length=1, max_length=NAME_MAX)
 
 
 class Remove(_Record):
@@ -116,7 +164,7 @@ class Refusal(_Record):
     """A message from a page that its action's model refused (nothing changed)."""
 
     kind: Literal["refused"] = "refused"
-    page: Literal["join", "team", "facilitator", "none"]
+    page: Literal["join", "team", "facilitator", "observer", "none"]
     team: str | None = Field(default=None, max_length=NAME_MAX)
     action: str = Field(max_length=40)
     reason: str = Field(max_length=TEXT_MAX)
@@ -126,16 +174,17 @@ class Fault(_Record):
     """Something went wrong while serving a page (the page said so; nothing changed)."""
 
     kind: Literal["fault"] = "fault"
-    page: Literal["join", "team", "facilitator", "none"]
+    page: Literal["join", "team", "facilitator", "observer", "none"]
     error: str = Field(max_length=TEXT_MAX)
 
 
-Record = Annotated[Start | Join | Submit | Act | Remove | Broadcast | Refusal | Fault,
-                   Field(discriminator="kind")]
+Record = Annotated[Start | Join | Watch | Submit | Act | Deadline | Grant | Research | Remove
+                   | Broadcast | Refusal | Fault, Field(discriminator="kind")]
 _RECORD: TypeAdapter[Any] = TypeAdapter(Record)
 
 SETTINGS = ("format", "scenario", "scenario_sha256", "version", "seed", "teams",
-            "round_months", "key_sha256", "code")
+            "round_months", "key_sha256", "code", "observe_code", "team_cap", "observer_cap",
+            "password_sha256")
 """The start record's fields its ``prev`` hashes."""
 
 

@@ -11,7 +11,15 @@ JSON object a line, flushed at once). The market is a function of the seed and t
 :meth:`Workshop.resume` reads them back, validates each line, and applies them in order to a
 new market, so a restarted server carries on with the same state. The same records, with the
 teams' decisions left out and every team firm set to one preset, give the debrief's "ghost"
-markets.
+markets; with another seed, the debrief's "what if" futures.
+
+A workshop may start with a practice round: ``practice``, some rounds, then ``reset`` takes
+the market back to month 0 with the same teams on the same firms (a record like any other,
+so a replay passes through the practice too). A round may get a deadline; when it comes, the
+server logs the round's ``lock`` (or ``advance``) itself, so a replay needs no clock. After
+each round every team gets the same industry report (:class:`Market.reports`), and a team
+may buy market research for one round: a survey of customers that narrows its view of
+their needs (:meth:`Market.needs_view`) and costs it cash.
 """
 
 from __future__ import annotations
@@ -26,10 +34,13 @@ import re
 import secrets
 import stat
 import threading
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 from simulation import __version__
 from simulation.errors import OutsideInError
@@ -41,8 +52,11 @@ from simulation.structures import with_listed_firms
 from simulation.viz.workshop.messages import (
     ACTIONS,
     GHOSTS,
+    GRANT_MAX,
     NAME_MAX,
+    PASSWORD_MAX,
     PRICE_RANGE,
+    REASON_MAX,
     REORGANIZE_CHOICES,
     TEXT_MAX,
     Decisions,
@@ -52,12 +66,16 @@ from simulation.viz.workshop.messages import (
 from simulation.viz.workshop.records import (
     Act,
     Broadcast,
+    Deadline,
     Fault,
+    Grant,
     Join,
     Refusal,
     Remove,
+    Research,
     Start,
     Submit,
+    Watch,
     append,
     read_lines,
     read_log,
@@ -67,8 +85,9 @@ from simulation.viz.workshop.records import (
     write_private,
 )
 
-__all__ = ["GHOSTS", "LOG_NAME", "PRICE_RANGE", "REORGANIZE_CHOICES", "Config", "Decisions",
-           "Market", "RoundRow", "Team", "Workshop", "WorkshopError", "read_log"]
+__all__ = ["GHOSTS", "GRANT_MAX", "LOG_NAME", "PRICE_RANGE", "REORGANIZE_CHOICES",
+           "RESEARCH_COST", "Config", "Decisions", "Market", "RoundRow", "Team", "Workshop",
+           "WorkshopError", "read_log"]
 
 LOG_NAME = "workshop.jsonl"
 """The decision log's file name inside ``--log DIR``."""
@@ -82,6 +101,12 @@ itself while it writes there, so deleting this file frees nothing."""
 
 REFUSALS_KEPT = 20
 """Refused messages and faults the facilitator's console keeps (the log keeps them all)."""
+
+RESEARCH_COST = 0.25
+"""What a round's market research costs a team, in months of revenue."""
+
+SURVEY_SIZE = 100
+"""Customers of each segment that market research asks (fewer if the segment is smaller)."""
 
 _NAME_OK = re.compile(r"^[\w .,'()!?+-]+$")
 """Letters (any alphabet), digits, spaces and a little punctuation: no markup."""
@@ -121,28 +146,67 @@ class RoundRow:
 
 
 @dataclass
+class GrantRow:
+    """A grant (positive) or fine (negative) the facilitator gave a team."""
+
+    round: int
+    month: int
+    team: str
+    amount: float
+    reason: str
+
+
+@dataclass
+class NeedsView:
+    """What a team sees of customers' needs: segment by segment, dimension by dimension.
+
+    ``believed`` is what the firm's customer-facing departments believe; ``survey`` (only
+    in a round the team bought research for) is the mean of what a sample of each segment's
+    customers value lastingly (their persistent needs, without the month's transient
+    noise), with its standard error ``survey_se``.
+    """
+
+    segments: list[str]
+    dimensions: list[str]
+    believed: np.ndarray
+    survey: np.ndarray | None = None
+    survey_se: np.ndarray | None = None
+    asked: int = 0
+
+
+@dataclass
 class Config:
-    """What a workshop is started with (the log's first line says the same)."""
+    """What a workshop is started with (the log's first line says the same).
+
+    ``team_cap`` (at most ``teams``; ``None``: one team a firm) and ``observer_cap`` bound
+    who may join; ``password`` (``""``: none) is asked of everyone who joins.
+    """
 
     scenario: Path | None = None
     seed: int = 1
     teams: int = 4
     round_months: int = 6
+    team_cap: int | None = None
+    observer_cap: int = 2
+    password: str = ""
 
 
-def check_team_name(name: str, taken: Sequence[str]) -> str:
-    """The team name to use, or a :class:`WorkshopError` saying what is wrong with it."""
+def check_team_name(name: str, taken: Sequence[str], what: str = "Team name") -> str:
+    """The team (or observer) name to use, or a :class:`WorkshopError` saying what is wrong.
+
+    ``what`` names the field in the message.
+    """
     text = str(name).strip()
     if not text:
-        raise WorkshopError("Team name: type a name.")
+        raise WorkshopError(f"{what}: type a name.")
     if len(text) > NAME_MAX:
-        raise WorkshopError(f"Team name: at most {NAME_MAX} characters (this one has "
+        raise WorkshopError(f"{what}: at most {NAME_MAX} characters (this one has "
                             f"{len(text)}).")
     if not _NAME_OK.match(text):
-        raise WorkshopError("Team name: use letters, digits, spaces and . , ' ( ) ! ? + - "
+        raise WorkshopError(f"{what}: use letters, digits, spaces and . , ' ( ) ! ? + - "
                             "only (no < > & or quotes).")
     if text.casefold() in {t.casefold() for t in taken}:
-        raise WorkshopError(f"Team name: “{text}” is taken; choose another.")
+        raise WorkshopError(f"{what}: “{text}” is taken; choose another.")
     return text
 
 
@@ -188,15 +252,45 @@ class Market:
         kwargs, specs = firm_specs(scenario, start.seed, start.teams)
         self.specs = specs
         # a ghost market runs the teams' firms by one preset from the first month
-        built = [dataclasses.replace(s, structure=ghost, levers={})
-                 if ghost is not None and s.name in ghost_firms else s for s in specs]
-        self.model: Any = OrgModel(rng=start.seed, firms=tuple(built), **kwargs)
+        self._built = tuple(dataclasses.replace(s, structure=ghost, levers={})
+                            if ghost is not None and s.name in ghost_firms else s
+                            for s in specs)
+        self._kwargs = kwargs
+        self.model: Any = OrgModel(rng=start.seed, firms=self._built, **kwargs)
         self.teams: dict[str, Team] = {}
+        self.observers: dict[str, str] = {}
+        """Observers' token hashes to their names."""
+        self.messages: list[str] = []
+        self.refusals: collections.deque[Any] = collections.deque(maxlen=REFUSALS_KEPT)
+        self.resets = 0
+        self._fresh()
+
+    def _fresh(self) -> None:
+        """The state of month 0 besides the model: round 1, no history, no deadline."""
         self.round = 1
         self.locked = False
-        self.messages: list[str] = []
-        self.history: dict[str, list[RoundRow]] = {}
-        self.refusals: collections.deque[Any] = collections.deque(maxlen=REFUSALS_KEPT)
+        self.practice = False
+        self.history: dict[str, list[RoundRow]] = {t.name: [] for t in self.teams.values()}
+        self.reports: list[dict[str, Any]] = []
+        """The industry report of each round, oldest first (see :meth:`_report`)."""
+        self.grants: list[GrantRow] = []
+        self.research: dict[str, int] = {}
+        """Each team's last round with market research."""
+        self.bought: list[tuple[int, int, str]] = []
+        """(round, month, team) of every research bought since month 0."""
+        self.deadline: tuple[float, str] | None = None
+        """When the round closes (seconds since the epoch) and what it does then."""
+
+    @property
+    def team_cap(self) -> int:
+        """Most teams at once: the start's cap, or one a firm."""
+        return min(self.start.team_cap or len(self.specs), len(self.specs))
+
+    def joined(self) -> dict[str, tuple[int, int]]:
+        """Each role's (joined, allowed): ``team`` and ``observer``."""
+        active = sum(not t.removed for t in self.teams.values())
+        return {"team": (active, self.team_cap),
+                "observer": (len(self.observers), self.start.observer_cap)}
 
     @property
     def month(self) -> int:
@@ -232,6 +326,10 @@ class Market:
             raise WorkshopError("a second start record")
         if kind == "join":
             check_team_name(record.team, [t.name for t in self.teams.values()])
+            active, cap = self.joined()["team"]
+            if active >= cap:
+                raise WorkshopError(f"The workshop is full: {active} / {cap} teams have "
+                                    "joined. Ask the facilitator.")
             firm = self.free_firm()
             if firm is None:
                 raise WorkshopError(f"The workshop is full: all {len(self.specs)} firms have "
@@ -241,6 +339,31 @@ class Market:
                                     f"but the next free firm is {firm!r}")
             if record.token_sha256 in self.teams:
                 raise WorkshopError("join: a token already in use")
+        elif kind == "observer":
+            check_team_name(record.name, list(self.observers.values()), "Observer name")
+            seen, cap = self.joined()["observer"]
+            if seen >= cap:
+                raise WorkshopError(f"Observers: {seen} / {cap} have joined; no more are "
+                                    "allowed. Ask the facilitator.")
+            if record.token_sha256 in self.observers or record.token_sha256 in self.teams:
+                raise WorkshopError("observer: a token already in use")
+        elif kind in ("practice", "reset"):
+            self._check_practice(kind)
+        elif kind == "deadline":
+            if record.closes_at is not None and self.locked:
+                raise WorkshopError(f"Deadline: round {self.round} is locked already.")
+            if record.closes_at is None and self.deadline is None:
+                raise WorkshopError("Deadline: this round has none to clear.")
+        elif kind in ("grant", "research"):
+            team = self.active(record.team)
+            if team is None:
+                raise WorkshopError(f"{kind.capitalize()}: there is no team "
+                                    f"“{record.team}” in the workshop.")
+            if not self.firm(team.firm).alive:
+                raise WorkshopError(f"{kind.capitalize()}: the firm of “{team.name}” has "
+                                    "failed.")
+            if kind == "research":
+                self._check_research(team)
         elif kind in ("submit", "remove"):
             team = self.active(record.team)
             if team is None:
@@ -252,6 +375,25 @@ class Market:
             if kind == "submit" and team.submitted:
                 raise WorkshopError(f"Decisions of “{team.name}” for round {self.round} are "
                                     "already in.")
+
+    def _check_practice(self, kind: str) -> None:
+        if kind == "practice" and (self.month > 0 or self.practice):
+            raise WorkshopError("Practice: a practice round starts at month 0, before the "
+                                "real rounds" + (" (this one is one already)."
+                                                 if self.practice else "."))
+        if kind == "reset" and self.month == 0 and not self.practice:
+            raise WorkshopError("Reset: the market is at month 0 already.")
+
+    def _check_research(self, team: Team) -> None:
+        if self.locked:
+            raise WorkshopError(f"Research: round {self.round} is locked.")
+        if self.research.get(team.name) == self.round:
+            raise WorkshopError(f"Research: “{team.name}” has it for round {self.round} "
+                                "already.")
+        cash = self.firm(team.firm).cash_months
+        if cash < RESEARCH_COST:
+            raise WorkshopError(f"Research costs {RESEARCH_COST:g} months of revenue; the "
+                                f"firm has {cash:.2f}.")
 
     def active(self, name: str) -> Team | None:
         """The team of that name still in the workshop (``None``: none, or removed)."""
@@ -266,6 +408,25 @@ class Market:
             self.teams[record.token_sha256] = Team(record.team, record.token_sha256,
                                                    record.firm, self.current_decisions(firm))
             self.history.setdefault(record.team, [])
+        elif kind == "observer":
+            self.observers[record.token_sha256] = record.name
+        elif kind == "practice":
+            self.practice = True
+        elif kind == "reset":
+            self._reset()
+        elif kind == "deadline":
+            self.deadline = None if record.closes_at is None else (record.closes_at,
+                                                                   record.then)
+        elif kind == "grant":
+            firm = self.firm(self.by_name(record.team).firm)
+            firm.cash += record.amount * self.model.fair_revenue
+            self.grants.append(GrantRow(self.round, self.month, record.team, record.amount,
+                                        record.reason))
+        elif kind == "research":
+            firm = self.firm(self.by_name(record.team).firm)
+            firm.cash -= RESEARCH_COST * self.model.fair_revenue
+            self.research[record.team] = self.round
+            self.bought.append((self.round, self.month, record.team))
         elif kind in ("refused", "fault"):
             self.refusals.append(record)
         elif kind == "submit":
@@ -280,6 +441,7 @@ class Market:
             self.model.add_entrant()
         elif kind == "lock":
             self.locked = True
+            self.deadline = None
         elif kind == "reopen":
             self.locked = False
         elif kind == "remove":
@@ -293,12 +455,23 @@ class Market:
         assert team is not None, f"no team {name!r}: check() the record first"
         return team
 
+    def _reset(self) -> None:
+        """Month 0 again: the same seed, firms and teams; decisions as the firms start."""
+        self.model = OrgModel(rng=self.start.seed, firms=self._built, **self._kwargs)
+        self.resets += 1
+        for team in self.teams.values():
+            team.decisions = self.current_decisions(self.firm(team.firm))
+            team.submitted = False
+        self._fresh()
+
     def _advance(self) -> None:
         for team in self.teams.values():
             if not team.removed and self.ghost is None:
                 self._decide(self.firm(team.firm), team)
+        before = self._industry()
         for _ in range(self.start.round_months):
             self.model.step()
+        self.reports.append(self._report(before))
         steered = {t.firm for t in self.teams.values() if not t.removed}
         for team in self.teams.values():
             if team.removed and team.firm in steered:
@@ -313,6 +486,102 @@ class Market:
             team.submitted = False
         self.round += 1
         self.locked = False
+        self.deadline = None
+
+    # --- the industry report and market research -------------------------------------
+    def _industry(self) -> dict[str, Any]:
+        """What the industry report compares a round's end with: the market at its start."""
+        m = self.model.market
+        return {"month": self.month, "ideal": m.ideal.copy(),
+                "buying": m.counts[:, 1:].sum(axis=1).astype(float),
+                "share": {f.name: float((f.metrics or {}).get("market_share", 0.0))
+                          for f in self.model.firms}}
+
+    def _report(self, before: dict[str, Any]) -> dict[str, Any]:
+        """The industry report of the round just run, the same for every team.
+
+        ``firms``: every firm's share (and its change), price and whether it is in business;
+        ``segments``: how far each segment's needs moved and along which dimension, and its
+        buying customers (growth: their change); ``disruptors``: each entrant's share, price
+        and performance; ``events``: what happened during the round.
+        """
+        model, market = self.model, self.model.market
+        steering = {t.firm: t.name for t in self.teams.values() if not t.removed}
+        firms = []
+        for f in model.firms:
+            share = float((f.metrics or {}).get("market_share", 0.0)) if f.alive else 0.0
+            firms.append({"firm": f.name, "team": steering.get(f.name, ""),
+                          "entrant": bool(f.entrant), "alive": bool(f.alive),
+                          "share": share,
+                          "share_change": share - before["share"].get(f.name, 0.0),
+                          "price": float(f.price)})
+        moved = market.ideal - before["ideal"]
+        buying = market.counts[:, 1:].sum(axis=1).astype(float)
+        segments = []
+        for s, name in enumerate(market.segment_names):
+            if not market.active[s]:
+                continue
+            d = int(np.argmax(np.abs(moved[s])))
+            segments.append({"segment": name, "needs_moved": float(np.linalg.norm(moved[s])),
+                             "most_moved": market.dimension_names[d],
+                             "most_moved_by": float(moved[s, d]),
+                             "buying": int(buying[s]),
+                             "growth": float(buying[s] / before["buying"][s] - 1.0)
+                             if before["buying"][s] > 0 else math.nan})
+        disruptors = [{"firm": f.name, "alive": bool(f.alive),
+                       "share": float((f.metrics or {}).get("market_share", 0.0))
+                       if f.alive else 0.0, "price": float(f.price),
+                       "performance": float(np.mean(f.offering[:, 0])) if f.alive
+                       else math.nan} for f in model.firms if f.entrant]
+        events = [dict(e) for e in model.events
+                  if before["month"] < e["step"] <= self.month]
+        return {"round": self.round, "from_month": before["month"], "to_month": self.month,
+                "firms": firms, "segments": segments, "disruptors": disruptors,
+                "events": events}
+
+    def needs_view(self, name: str) -> NeedsView:
+        """What team ``name`` sees of customers' needs this round (see :class:`NeedsView`).
+
+        The survey is drawn from the workshop's seed, the resets, the round and the firm
+        (never from the model's random numbers, so buying it changes nothing else).
+        """
+        team = self.by_name(name)
+        firm = self.firm(team.firm)
+        model, market = self.model, self.model.market
+        org = model.org
+        k = org.beliefs.shape[0]
+        shape = market.ideal.shape
+        believed = (org.facing_mean_of[firm.index] @ org.beliefs.reshape(k, -1)).reshape(shape)
+        active = np.flatnonzero(market.active)
+        view = NeedsView([market.segment_names[s] for s in active],
+                         list(market.dimension_names), believed[active])
+        if self.research.get(name) != self.round or not firm.alive:
+            return view
+        rng = np.random.default_rng([self.start.seed, self.resets, self.round, firm.index])
+        means, errors = [], []
+        for s in active:
+            # a study of what the customers asked value lastingly (their segment's persistent
+            # needs and their own tastes), not this month's whims: its error is the sampling
+            # error of the customers asked
+            members = np.flatnonzero(market.segment == s)
+            asked = rng.choice(members, size=min(SURVEY_SIZE, members.size), replace=False)
+            said = market.ideal[s] + market.offset[asked]
+            means.append(said.mean(axis=0))
+            errors.append(said.std(axis=0, ddof=1) / math.sqrt(max(asked.size, 1)))
+            view.asked = int(asked.size)
+        view.survey, view.survey_se = np.array(means), np.array(errors)
+        return view
+
+    def view_error(self, points: np.ndarray) -> float:
+        """How far a view of the active segments' needs is from their persistent needs.
+
+        The importance-weighted distance the awareness gap uses, averaged over the active
+        segments by their weight.
+        """
+        market = self.model.market
+        full = market.ideal.copy()  # latent segments: no gap (and no weight)
+        full[market.active] = points
+        return float(market.gap(full) @ market.active_weights)
 
     def _decide(self, firm: Any, team: Team) -> None:
         d = team.decisions
@@ -362,6 +631,8 @@ class Workshop:
             self._head = record.digest
         # each preset's ghost market, the teams it was built for and the records applied
         self._ghosts: dict[str, tuple[Market, list[str], int]] = {}
+        self._timer: threading.Timer | None = None
+        self._arm()
 
     # --- creating and resuming ------------------------------------------------------------
     @classmethod
@@ -374,11 +645,20 @@ class Workshop:
         scenario = _load_scenario(config.scenario)
         source = config.scenario.resolve() if config.scenario else None
         key = secrets.token_urlsafe(18)
+        if config.team_cap is not None and not 1 <= config.team_cap <= config.teams:
+            raise OutsideInError(f"team cap: {config.team_cap} is outside [1, {config.teams}] "
+                                 "(at most one team a firm)")
+        if len(config.password) > PASSWORD_MAX:
+            raise OutsideInError(f"password: at most {PASSWORD_MAX} characters")
+        code = _join_code()
         start = seal_start(Start(
             scenario=str(source) if source else None,
             scenario_sha256=_digest(source) if source else None, seed=config.seed,
             teams=config.teams, round_months=config.round_months, version=__version__,
-            key_sha256=sha256(key), code=_join_code()))
+            key_sha256=sha256(key), code=code, observe_code=secrets.token_urlsafe(9),
+            team_cap=config.team_cap, observer_cap=config.observer_cap,
+            password_sha256=_password_hash(code, config.password) if config.password
+            else None))
         _private_folder(folder)
         lock_fd = _lock(folder)
         path = folder / LOG_NAME
@@ -442,8 +722,11 @@ class Workshop:
         return shop
 
     def close(self) -> None:
-        """Close the log (the folder's lock goes with it)."""
+        """Close the log (the folder's lock goes with it) and stop the deadline's timer."""
         with self.lock:
+            if self._timer is not None:
+                self._timer.cancel()
+                self._timer = None
             for fd in (self._fd, self._lock_fd):
                 if fd >= 0:
                     os.close(fd)
@@ -487,6 +770,37 @@ class Workshop:
         given = str(code or "").upper().encode("utf-8")
         return secrets.compare_digest(given, self.start.code.encode("ascii"))
 
+    def check_observe_code(self, code: str | None) -> bool:
+        """Whether ``code`` is the observers' join code."""
+        given = str(code or "").encode("utf-8")
+        return secrets.compare_digest(given, self.start.observe_code.encode("ascii"))
+
+    def observer(self, token: str | None) -> str | None:
+        """The name of the observer whose token this is (``None``: none)."""
+        digest = sha256(str(token or ""))
+        with self.lock:
+            found = None
+            for hashed, name in self.market.observers.items():
+                if secrets.compare_digest(digest, hashed):
+                    found = name
+            return found
+
+    @property
+    def has_password(self) -> bool:
+        """Whether joining asks for the room's password."""
+        return self.start.password_sha256 is not None
+
+    def _check_password(self, password: str) -> None:
+        want = self.start.password_sha256
+        if want is not None and not secrets.compare_digest(
+                _password_hash(self.start.code, str(password)), want):
+            raise WorkshopError("Room password: that is not it; ask the facilitator.")
+
+    def joined(self) -> dict[str, tuple[int, int]]:
+        """Each role's (joined, allowed): ``team`` and ``observer``."""
+        with self.lock:
+            return self.market.joined()
+
     def refusals(self) -> list[Any]:
         """The latest refused messages and faults (``refused`` and ``fault`` records)."""
         with self.lock:
@@ -500,13 +814,18 @@ class Workshop:
             return self.version
 
     # --- acting ---------------------------------------------------------------------------
-    def join(self, name: str) -> Team:
+    def join(self, name: str, password: str = "") -> Team:
         """A team joins with that name and gets the first free firm.
 
         The returned team's ``token`` is its secret (only its hash is logged).
         """
         with self.lock:
+            self._check_password(password)
             text = check_team_name(name, [t.name for t in self.market.teams.values()])
+            active, cap = self.market.joined()["team"]
+            if active >= cap:
+                raise WorkshopError(f"The workshop is full: {active} / {cap} teams have "
+                                    "joined. Ask the facilitator.")
             firm = self.market.free_firm()
             if firm is None:
                 raise WorkshopError(f"The workshop is full: all {len(self.market.specs)} "
@@ -517,6 +836,80 @@ class Workshop:
             team = self.market.teams[record.token_sha256]
             team.token = token
             return team
+
+    def watch(self, name: str, password: str = "") -> str:
+        """An observer joins with that name; its token (only the hash is logged)."""
+        with self.lock:
+            self._check_password(password)
+            text = check_team_name(name, list(self.market.observers.values()),
+                                   "Observer name")
+            token = secrets.token_urlsafe(18)
+            self._commit(Watch(name=text, token_sha256=sha256(token)))
+            return token
+
+    def research(self, token: str) -> None:
+        """The team buys market research for this round (:data:`RESEARCH_COST`)."""
+        with self.lock:
+            team = self.team(token)
+            if team is None:
+                raise WorkshopError("This team is not in the workshop (removed?).")
+            self._commit(Research(team=team.name))
+
+    def needs_view(self, token: str) -> NeedsView:
+        """What the team of that token sees of customers' needs this round."""
+        with self.lock:
+            team = self.team(token)
+            if team is None:
+                raise WorkshopError("This team is not in the workshop (removed?).")
+            return self.market.needs_view(team.name)
+
+    def grant(self, name: str, amount: float, reason: str = "") -> None:
+        """Give team ``name`` a cash grant (``amount`` > 0) or a fine (< 0).
+
+        In months of revenue, at most :data:`GRANT_MAX` either way.
+        """
+        with self.lock:
+            if not isinstance(name, str) or self.market.active(name) is None:
+                raise WorkshopError(f"Grant: there is no team “{str(name)[:NAME_MAX]}”.")
+            if not (isinstance(amount, int | float) and math.isfinite(amount)
+                    and 0 < abs(amount) <= GRANT_MAX):
+                raise WorkshopError(f"Grant: an amount between -{GRANT_MAX:g} and "
+                                    f"{GRANT_MAX:g} months of revenue, not 0.")
+            self._commit(Grant(team=name, amount=float(amount),
+                               reason=str(reason).strip()[:REASON_MAX]))
+
+    def set_deadline(self, minutes: float | None, then: str = "lock",
+                     clock: Callable[[], float] = time.time) -> None:
+        """The round closes in ``minutes`` (``None``: clear the deadline), then ``then``.
+
+        ``then`` is ``lock`` (no more submissions) or ``advance`` (the round runs).
+        """
+        with self.lock:
+            closes = None if minutes is None else clock() + 60.0 * float(minutes)
+            self._commit(Deadline(closes_at=closes, then=then))  # type: ignore[arg-type]
+
+    def _arm(self) -> None:
+        """Start (or stop) the timer that closes the round at its deadline."""
+        with self.lock:
+            if self._timer is not None:
+                self._timer.cancel()
+                self._timer = None
+            due = self.market.deadline
+            if due is None or self._fd < 0:
+                return
+            wait = max(0.0, due[0] - time.time())
+            self._timer = threading.Timer(wait, self._expire, args=(due,))
+            self._timer.daemon = True
+            self._timer.start()
+
+    def _expire(self, due: tuple[float, str]) -> None:
+        """The deadline came: log the round's lock or advance (unless it changed since)."""
+        with self.lock:
+            if self.market.deadline != due or self._fd < 0:
+                return
+            self._timer = None
+            with contextlib.suppress(WorkshopError):
+                self._commit(Act(kind=due[1], auto=True))  # type: ignore[arg-type]
 
     def submit(self, token: str, levers: Any, price: Any, reorganize: Any) -> None:
         """Lock a team's decisions for the current round."""
@@ -613,9 +1006,12 @@ class Workshop:
                                     f"({exc.strerror or exc}); nothing changed. Free space on "
                                     "the disk, then try again.") from None
             self._head = record.digest
+            due = self.market.deadline
             self.market.apply(record)
             self.records.append(record)
             self.version += 1
+            if self.market.deadline != due:
+                self._arm()
             self.changed.notify_all()
 
     # --- scores and the debrief -----------------------------------------------------------
@@ -674,7 +1070,7 @@ class Workshop:
             if market is None or built_for != joined:  # a team joined since: start again
                 market, applied = Market(self.start, self.scenario, preset, joined), 0
             for record in self.records[applied:]:  # only what came since the last look
-                if record.kind != "submit":
+                if record.kind not in TEAMS_OWN:
                     market.apply(record)
             self._ghosts[preset] = (market, joined, len(self.records))
             return market
@@ -688,6 +1084,15 @@ class Workshop:
         """The facilitator's broadcast messages, oldest first."""
         with self.lock:
             return list(self.market.messages)
+
+
+TEAMS_OWN = ("submit", "research")
+"""The records a ghost market leaves out: the teams' own decisions."""
+
+
+def _password_hash(code: str, password: str) -> str:
+    """The room password's hash, salted with the workshop's join code."""
+    return sha256(f"{code}:{password}")
 
 
 def _rank(rows: list[dict[str, Any]], column: str, best_high: bool) -> None:
