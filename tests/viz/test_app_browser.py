@@ -150,9 +150,13 @@ def test_at_1920x1080_the_grid_uses_the_width(browser: Any, server: dict[str, An
 
 
 def test_large_puts_one_chart_full_width(page: Any) -> None:
+    from playwright.sync_api import expect
+
     page.locator(".oi-large-action_gap").click()
     page.get_by_role("button", name="smaller").wait_for()
-    box = page.locator('[data-testid="chart-box-action_gap"]').bounding_box()
+    chart = page.locator('[data-testid="chart-box-action_gap"]')
+    expect(chart).to_have_count(1)  # the grid's small copy is gone once the page has redrawn
+    box = chart.bounding_box()
     assert box["width"] > 1000
     shot(page, "app-large-chart")
     page.get_by_role("button", name="smaller").click()
