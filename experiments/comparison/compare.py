@@ -224,18 +224,14 @@ def _encounters(model: Any, firm: str) -> dict[str, float]:
     """
     out: dict[str, float] = {}
     # the registry's encounter outcomes are the model's own columns, by the same names
-    d = model.disruptions()
-    d = d[d["firm"] == firm].sort_values(["entry_step", "entrant"]).head(MAX_ENCOUNTERS)
-    for k, row in enumerate(d.to_dict("records")):
-        out[f"entry/{k}"] = float(row["entry_step"])
-        for name in _ENCOUNTERS_OF["entrant"]:
-            out[f"{name}/{k}"] = float(row[name])
-    g = model.emergences()
-    g = g[g["firm"] == firm].sort_values(["emerge_step", "segment"]).head(MAX_ENCOUNTERS)
-    for k, row in enumerate(g.to_dict("records")):
-        out[f"emerge/{k}"] = float(row["emerge_step"])
-        for name in _ENCOUNTERS_OF["new_segment"]:
-            out[f"{name}/{k}"] = float(row[name])
+    for table, start, key, order, kind in (
+            (model.disruptions(), "entry_step", "entry", "entrant", "entrant"),
+            (model.emergences(), "emerge_step", "emerge", "segment", "new_segment")):
+        mine = table[table["firm"] == firm].sort_values([start, order]).head(MAX_ENCOUNTERS)
+        for k, row in enumerate(mine.to_dict("records")):
+            out[f"{key}/{k}"] = float(row[start])
+            for name in _ENCOUNTERS_OF[kind]:
+                out[f"{name}/{k}"] = float(row[name])
     return out
 
 
