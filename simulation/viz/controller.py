@@ -25,7 +25,7 @@ import numpy as np
 from simulation.errors import OutsideInError
 from simulation.model import OrgModel
 from simulation.outcomes import in_revenue_months
-from simulation.params import LEVERS, PARAMETERS, FirmSpec, ModelParams
+from simulation.params import DEFAULT_SEED, LEVERS, PARAMETERS, FirmSpec, ModelParams
 from simulation.presets import PRESETS
 from simulation.structures import with_listed_firms
 from simulation.viz import scenarios, svg
@@ -53,7 +53,7 @@ class Settings:
     levers: list[dict[str, float]] = field(default_factory=list)
     turbulence: float = ModelParams().turbulence
     entrant_rate: float = ModelParams().entrant_rate
-    seed: int = 1
+    seed: int = DEFAULT_SEED
 
 
 @dataclass

@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 
 from simulation.errors import OutsideInError
-from simulation.params import LEVERS
+from simulation.params import DEFAULT_SEED, LEVERS
 from simulation.presets import PRESETS
 from simulation.viz.workshop import views
 from simulation.viz.workshop.records import Start, line, seal_start
@@ -37,6 +37,10 @@ def levers_of(firm: object) -> dict[str, float]:
     t = getattr(firm, "transition", None)
     source = t.to_levers if t is not None else firm.levers  # type: ignore[attr-defined]
     return {k: float(source[k]) for k in LEVERS}
+
+
+def test_a_workshop_without_a_seed_starts_on_the_parameter_tables_seed() -> None:
+    assert Config().seed == DEFAULT_SEED == 42
 
 
 def test_teams_join_each_with_its_own_firm_until_the_market_is_full(shop: Workshop) -> None:

@@ -46,7 +46,7 @@ from simulation import __version__
 from simulation.errors import OutsideInError
 from simulation.levers import upkeep
 from simulation.model import OrgModel
-from simulation.params import LEVERS, FirmSpec
+from simulation.params import DEFAULT_SEED, LEVERS, FirmSpec
 from simulation.presets import PRESETS
 from simulation.structures import with_listed_firms
 from simulation.viz.workshop.messages import (
@@ -183,7 +183,7 @@ class Config:
     """
 
     scenario: Path | None = None
-    seed: int = 1
+    seed: int = DEFAULT_SEED
     teams: int = 4
     round_months: int = 6
     team_cap: int | None = None
