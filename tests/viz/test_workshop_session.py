@@ -167,6 +167,28 @@ def test_leaderboard_ranks_every_team_on_four_measures(shop: Workshop) -> None:
     assert [r["score"] for r in board] == sorted(r["score"] for r in board)
 
 
+def test_a_failed_firm_has_no_satisfaction_on_the_leaderboard_as_in_its_history(
+        shop: Workshop) -> None:
+    # the outcome registry's rule: a failed firm's satisfaction and gaps are no values
+    for name in ("Red", "Blue"):
+        shop.join(name)
+    for _ in range(3):
+        shop.grant("Red", -3.0)  # 6 months of starting cash less 9: Red fails in month 1
+    shop.advance()
+    board = {r["team"]: r for r in shop.leaderboard()}
+    red, blue = shop.history()["Red"][-1], shop.history()["Blue"][-1]
+    assert not board["Red"]["alive"] and not red.alive and board["Blue"]["alive"]
+    assert math.isnan(board["Red"]["satisfaction"]) and math.isnan(red.satisfaction)
+    assert math.isnan(red.awareness_gap) and math.isnan(red.action_gap)
+    assert board["Red"]["share"] == red.share == 0.0
+    assert board["Blue"]["satisfaction"] == blue.satisfaction > 0.0
+    assert (board["Blue"]["satisfaction_rank"], board["Red"]["satisfaction_rank"]) == (1, 2)
+    card = views.snapshot(shop)["cards"][shop.market.by_name("Red").firm]
+    assert math.isnan(card["satisfaction"]) and views.number(card["satisfaction"]) == "–"
+    row = views.debrief_body(shop).split("<td>Red</td>", 1)[1].split("</tr>")[0]
+    assert row.count("<td>–</td>") == 2  # no satisfaction, and no shock to lose share after
+
+
 def test_ghosts_run_the_team_firms_by_each_preset_on_the_same_events(shop: Workshop) -> None:
     red = shop.join("Red")
     shop.submit(red.token, {k: 0.05 for k in LEVERS}, 2.0, "")

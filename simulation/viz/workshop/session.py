@@ -46,6 +46,7 @@ from simulation import __version__
 from simulation.errors import OutsideInError
 from simulation.levers import upkeep
 from simulation.model import OrgModel
+from simulation.outcomes import IN_BUSINESS_ONLY, in_business
 from simulation.params import DEFAULT_SEED, LEVERS, FirmSpec
 from simulation.presets import PRESETS
 from simulation.structures import with_listed_firms
@@ -477,12 +478,10 @@ class Market:
             if team.removed and team.firm in steered:
                 continue  # a new team steers its firm now: the rows are the new team's
             firm = self.firm(team.firm)
-            m = firm.metrics or {}
+            m = standing(firm)
             self.history[team.name].append(RoundRow(
-                self.round, self.month, team.decisions, float(m.get("market_share", 0.0)),
-                firm.cash_months, float(m.get("satisfaction", math.nan)),
-                float(m.get("awareness_gap", math.nan)), float(m.get("action_gap", math.nan)),
-                bool(firm.alive)))
+                self.round, self.month, team.decisions, m["market_share"], firm.cash_months,
+                m["satisfaction"], m["awareness_gap"], m["action_gap"], bool(firm.alive)))
             team.submitted = False
         self.round += 1
         self.locked = False
@@ -1031,7 +1030,9 @@ class Workshop:
         """The balanced scorecard: per team share, cash, satisfaction, resilience and ranks.
 
         Resilience is the share lost after the last shock (months of pre-shock share; lower
-        is better; ``nan`` before any shock). ``rank`` orders the teams by their mean rank.
+        is better; ``nan`` before any shock). A failed firm has no satisfaction (``nan``, as
+        in its history: :func:`standing`); a ``nan`` ranks last. ``rank`` orders the teams
+        by their mean rank.
         """
         with self.lock:
             model = self.market.model
@@ -1044,11 +1045,11 @@ class Workshop:
             rows: list[dict[str, Any]] = []
             for team in self.teams():
                 firm = self.market.firm(team.firm)
-                m = firm.metrics or {}
+                m = standing(firm)
                 rows.append({"team": team.name, "firm": team.firm, "alive": bool(firm.alive),
-                             "share": float(m.get("market_share", 0.0)),
+                             "share": m["market_share"],
                              "cash": firm.cash_months,
-                             "satisfaction": float(m.get("satisfaction", 0.0)),
+                             "satisfaction": m["satisfaction"],
                              "resilience": loss.get(team.firm, math.nan),
                              "submitted": team.submitted})
             for column, best_high in (("share", True), ("cash", True), ("satisfaction", True),
@@ -1088,6 +1089,19 @@ class Workshop:
 
 TEAMS_OWN = ("submit", "research")
 """The records a ghost market leaves out: the teams' own decisions."""
+
+
+def standing(firm: Any) -> dict[str, float]:
+    """A firm's latest share, satisfaction and gaps, as the outcome registry treats a failure.
+
+    A failed firm's share is 0 and its satisfaction and gaps are no values (``nan``:
+    :data:`simulation.outcomes.IN_BUSINESS_ONLY`); the leaderboard, the history and the
+    firm cards all read them from here.
+    """
+    m = firm.metrics or {}
+    values = {"market_share": float(m.get("market_share", 0.0)),
+              **{k: float(m.get(k, math.nan)) for k in IN_BUSINESS_ONLY}}
+    return {k: float(v) for k, v in in_business(values, firm.alive).items()}
 
 
 def _password_hash(code: str, password: str) -> str:
