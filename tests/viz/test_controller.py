@@ -43,7 +43,11 @@ class Scenario:
         self.title = title
         self.description = self.teaches = ""
         self.questions: list[str] = []
+        self.steps = 240  # a scenario's default length
         self.kwargs = {**SMALL, **kwargs}
+
+    def scheduled_events(self) -> list[tuple[int, str]]:
+        return []
 
     def to_model_kwargs(self, **overrides: Any) -> dict[str, Any]:
         return {**self.kwargs, **overrides}

@@ -18,7 +18,7 @@ import numpy as np
 from simulation.outcomes import MONTHS_OF_REVENUE
 from simulation.params import LEVERS
 from simulation.viz import svg
-from simulation.viz.controller import (
+from simulation.viz.pictures import (
     event_marks,
     market_picture,
     network_picture,
