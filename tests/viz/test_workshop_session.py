@@ -245,7 +245,7 @@ def test_replay_of_the_log_gives_the_live_state(tmp_path: Path) -> None:
         assert again.month == live.month == 12 and again.round == live.round
         assert again.market.model.results().equals(live.market.model.results())
         assert again.market.model.events == live.market.model.events
-        assert again.history() == live.history()
+        assert repr(again.history()) == repr(live.history())  # nan: as written
         assert again.messages() == ["Halfway"]
         assert again.team(red.token).name == "Red"  # type: ignore[union-attr]
         assert again.key == live.key and again.check_key(live.key)
@@ -288,7 +288,7 @@ def test_replay_of_a_log_with_practice_caps_deadlines_grants_and_research(
         pd.testing.assert_frame_equal(again.market.model.results(),
                                       live.market.model.results())
         assert again.market.model.events == live.market.model.events
-        assert again.history() == live.history()
+        assert repr(again.history()) == repr(live.history())  # nan: as written
         assert again.market.grants == live.market.grants
         assert again.market.bought == live.market.bought == [(1, 0, "Red"), (2, 3, "Blue")]
         assert again.market.reports == live.market.reports
