@@ -11,6 +11,7 @@ import typer
 from simulation.cli.root import app
 from simulation.cli.serve import check_scenario
 from simulation.errors import OutsideInError
+from simulation.params import DEFAULT_SEED
 
 APP_MODULE = "simulation.viz.workshop.page"
 
@@ -90,7 +91,8 @@ def workshop_command(
         help="Firms teams can take: the scenario's, then more of its kind.", min=1,
         max=60)] = 4,
     seed: Annotated[int | None, typer.Option(
-        help="Random seed (default: the scenario's, or 1).", min=0, show_default=False)
+        help=f"Random seed (default: the scenario's, or {DEFAULT_SEED}).", min=0,
+        show_default=False)
     ] = None,
     log: Annotated[Path | None, typer.Option(
         help="Folder for the decision log (default: a new workshop-DATE-TIME folder under "
@@ -127,12 +129,12 @@ def workshop_command(
     else:
         path = check_scenario(scenario) if scenario is not None else None
         if seed is None:
-            seed = 1
+            seed = DEFAULT_SEED
             if path is not None:
                 from simulation.viz import scenarios
 
                 found = scenarios.load(path).to_model_kwargs().get("rng")
-                seed = found if isinstance(found, int) and found >= 0 else 1
+                seed = found if isinstance(found, int) and found >= 0 else DEFAULT_SEED
         if team_cap is not None and team_cap > teams:
             raise OutsideInError(f"team cap: {team_cap} is more than the {teams} firms "
                                  "(--teams); at most one team a firm")

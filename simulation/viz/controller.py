@@ -18,18 +18,30 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
-
+from simulation.agents import Firm
 from simulation.errors import OutsideInError
 from simulation.model import OrgModel
 from simulation.outcomes import in_revenue_months
-from simulation.params import LEVERS, PARAMETERS, FirmSpec, ModelParams
+from simulation.params import DEFAULT_SEED, LEVERS, PARAMETERS, FirmSpec, ModelParams
 from simulation.presets import PRESETS
 from simulation.structures import with_listed_firms
-from simulation.viz import scenarios, svg
-from simulation.viz.texts import EVENT_TEXT, LEVER_TEXT, METRIC_TEXT, METRIC_UNITS
+from simulation.viz import export, info, scenarios, svg
+from simulation.viz.pictures import (
+    event_marks,
+    market_picture,
+    network_picture,
+    spread_dimensions,
+)
+from simulation.viz.texts import METRIC_TEXT, METRIC_UNITS
+
+if TYPE_CHECKING:
+    from simulation.scenario import Scenario
+
+__all__ = ["METRICS", "SHOWN_FIRMS", "STRUCTURES", "FirmTrace", "ModelFactory", "RunController",
+           "Settings", "event_marks", "market_picture", "network_picture", "preset_levers",
+           "spread_dimensions"]
 
 METRICS: tuple[str, ...] = tuple(METRIC_TEXT)
 """The metrics plotted per firm, in order."""
@@ -53,7 +65,7 @@ class Settings:
     levers: list[dict[str, float]] = field(default_factory=list)
     turbulence: float = ModelParams().turbulence
     entrant_rate: float = ModelParams().entrant_rate
-    seed: int = 1
+    seed: int = DEFAULT_SEED
 
 
 @dataclass
@@ -73,7 +85,11 @@ def _bound(name: str) -> tuple[float, float]:
     return float(b.low), float(b.high)
 
 
-def _default_factory(scenario: Any, **kwargs: Any) -> Any:
+ModelFactory = Callable[..., OrgModel]
+"""``factory(scenario, rng=..., **overrides)``: builds the run's model."""
+
+
+def _default_factory(scenario: Scenario | None, **kwargs: Any) -> OrgModel:
     if scenario is None:
         return OrgModel(**kwargs)
     return OrgModel.from_scenario(scenario, **kwargs)
@@ -95,15 +111,14 @@ class RunController:
     """
 
     def __init__(self, scenario_path: Path | None = None,
-                 model_factory: Callable[..., Any] | None = None) -> None:
+                 model_factory: ModelFactory | None = None) -> None:
         self.lock = threading.RLock()
-        self.factory = model_factory or _default_factory
+        self.factory: ModelFactory = model_factory or _default_factory
         self.error: str | None = None
         self.notice: str | None = None
         self.scenario_path: Path | None = None
-        self.scenario: Any = None
+        self.scenario: Scenario | None = None
         self.settings = Settings()
-        self.model: Any = None
         self.traces: dict[str, FirmTrace] = {}
         self.colors: dict[str, str] = {}
         self.start_dimensions: tuple[int, int] = (0, 1)
@@ -111,7 +126,9 @@ class RunController:
         self.settings_version = 0  # bumped when what the controls show may have changed
         self.failed_loads = 0
         self.applied_seed = self.settings.seed
-        self.start_levers: dict[str, tuple[str, dict[str, float]]] = {}
+        self.start_levers: info.StartLevers = {}
+        self.incumbent_names: list[str] = []  # the running model's, focal first
+        self.model: OrgModel
         if scenario_path is None or not self.choose_scenario(scenario_path):
             self._adopt_model(self._build(), self.settings.seed)
 
@@ -141,15 +158,14 @@ class RunController:
             self.error = None
             return True
 
-    def _settings_of(self, model: Any) -> Settings:
+    def _settings_of(self, model: OrgModel) -> Settings:
         """Read the controls' starting values off a freshly built model."""
         firms = _incumbents(model)[:SHOWN_FIRMS]
-        params = getattr(model, "params", None)
         return Settings(
             structures=[str(f.structure) for f in firms],
             levers=[{k: float(f.levers[k]) for k in LEVERS} for f in firms],
-            turbulence=float(getattr(params, "turbulence", self.settings.turbulence)),
-            entrant_rate=float(getattr(params, "entrant_rate", self.settings.entrant_rate)),
+            turbulence=float(model.params.turbulence),
+            entrant_rate=float(model.params.entrant_rate),
             seed=self.settings.seed,
         )
 
@@ -247,18 +263,17 @@ class RunController:
     @property
     def month(self) -> int:
         """The run's current month (0 before the first step)."""
-        return int(getattr(self.model, "steps", 0))
+        return int(self.model.steps)
 
     @property
     def end_month(self) -> int | None:
         """The scenario's last month (``None`` for the default market: it runs on)."""
-        steps = getattr(self.scenario, "steps", None)
-        return int(steps) if isinstance(steps, int) else None
+        return int(self.scenario.steps) if self.scenario is not None else None
 
     def close(self) -> None:
         """Free the run (its tab is gone); the controller must not be used afterwards."""
         with self.lock:
-            self.model = None
+            del self.model  # its memory goes with the tab
             self.traces = {}
 
     # --- workshop actions ----------------------------------------------------------------
@@ -279,11 +294,11 @@ class RunController:
             incumbents = _incumbents(self.model)
             if not 0 <= firm < len(incumbents):
                 return self._fail(f"firm: {firm} is not an incumbent of this run")
-            if not getattr(incumbents[firm], "alive", True):
+            if not incumbents[firm].alive:
                 return self._fail(f"firm: {incumbents[firm].name} has failed and cannot "
                                   "reorganize")
-            pending = getattr(incumbents[firm], "transition", None)
-            if pending is not None and getattr(pending, "start", None) == self.month + 1:
+            pending = incumbents[firm].transition
+            if pending is not None and pending.start == self.month + 1:
                 # a second click in the same month would pay for the same move twice
                 self.notice = f"{incumbents[firm].name} already reorganizes from next month."
                 self.version += 1
@@ -298,7 +313,7 @@ class RunController:
                 what = "the sliders' levers"
             else:
                 return self._fail(f"reorganize: {to!r} is not 'other' or 'sliders'")
-            index = list(self.model.firms).index(incumbents[firm])
+            index = self.model.firms.index(incumbents[firm])
             self._act(lambda: self.model.reorganize(firm=index, to=target),
                       f"{incumbents[firm].name} reorganizes to {what} from next month.")
 
@@ -370,7 +385,7 @@ class RunController:
                 trace = self.traces.get(f.name)
                 share = trace.values["market_share"][-1] if trace and trace.steps else math.nan
                 cards.append({"name": f.name, "structure": str(f.structure),
-                              "entrant": _is_entrant(f), "alive": bool(f.alive),
+                              "entrant": f.entrant, "alive": bool(f.alive),
                               "cash": f.cash_months,
                               "share": share,
                               "levers": {k: float(v) for k, v in f.levers.items()},
@@ -388,7 +403,7 @@ class RunController:
             out: dict[str, str] = {}
             s, model = self.settings, self.model
             for i, firm in enumerate(_incumbents(model)[:len(s.structures)]):
-                transition = getattr(firm, "transition", None)
+                transition = firm.transition
                 running = str(transition.to_structure) if transition is not None \
                     else str(firm.structure)
                 target = transition.to_levers if transition is not None else firm.levers
@@ -398,11 +413,9 @@ class RunController:
                         not math.isclose(v, float(target.get(k, math.nan)), abs_tol=1e-9)
                         for k, v in s.levers[i].items()):
                     out[f"levers-{i}"] = ("applies at Reset, or Reorganize to the sliders"
-                                          if getattr(firm, "alive", True) else
-                                          "applies at Reset")
-            params = getattr(model, "params", None)
+                                          if firm.alive else "applies at Reset")
             for name in ("turbulence", "entrant_rate"):
-                if not math.isclose(getattr(s, name), float(getattr(params, name)),
+                if not math.isclose(getattr(s, name), float(getattr(model.params, name)),
                                     abs_tol=1e-12):
                     out[name] = "applies at Reset"
             if s.seed != self.applied_seed:
@@ -413,9 +426,9 @@ class RunController:
         """Why and when incumbent ``firm`` failed (``None`` while it lives)."""
         with self.lock:
             f = _incumbents(self.model)[firm]
-            if getattr(f, "alive", True):
+            if f.alive:
                 return None
-            month = next((int(e["step"]) for e in getattr(self.model, "events", [])
+            month = next((int(e["step"]) for e in self.model.events
                           if e["kind"] == "failure" and e.get("firm") == f.name), None)
             when = f"in month {month}" if month is not None else "during the run"
             return (f"{f.name} failed {when}: its cash ran out (it paid more than it "
@@ -426,52 +439,11 @@ class RunController:
 
         Keys: ``title``, ``what`` (the situation), ``how`` (lines on the five levers of each
         firm and the market), ``notice`` (what to watch), ``try`` (changes to make),
-        ``questions``.
+        ``questions`` (:func:`simulation.viz.info.info_text`).
         """
         with self.lock:
-            text = self.scenario_text()
-            how = []
-            for name, (structure, levers) in list(self.start_levers.items())[:SHOWN_FIRMS]:
-                strong = [k for k, v in levers.items() if v >= 0.6]
-                weak = [k for k, v in levers.items() if v <= 0.3]
-                parts = [f"strong in {', '.join(strong)}" if strong else "",
-                         f"weak in {', '.join(weak)}" if weak else ""]
-                how.append(f"{name} starts {structure.replace('_', '-')}: "
-                           f"{'; '.join(p for p in parts if p) or 'middling levers'}.")
-            how += [f"{k.capitalize()}: {v}" for k, v in LEVER_TEXT.items()]
-            notice = [text["teaches"]] if text["teaches"] else [
-                "The awareness gap (what customers need vs. what the firm believes) and the "
-                "action gap (what it believes vs. what it offers) come before the shares move."]
-            for step, kind in self._timeline():
-                notice.append(f"Month {step}: {EVENT_TEXT.get(kind, kind.replace('_', ' '))}"
-                              " — watch the two gaps and the shares in the months after.")
-            try_ = self._things_to_try()
-            return {"title": text["title"], "what": text["description"] or
-                    "Two firms, one outside-in and one inside-out, sell to the same customers "
-                    "whose needs drift; disruptors may enter.", "how": how,
-                    "notice": notice, "try": try_, "questions": text["questions"] or [
-                        "Which firm closes its awareness gap faster, and why?",
-                        "What does the inside-out firm's network show about its silos?"]}
-
-    def _timeline(self) -> list[tuple[int, str]]:
-        scheduled = getattr(self.scenario, "scheduled_events", None)
-        return list(scheduled()) if callable(scheduled) else []
-
-    def _things_to_try(self) -> list[str]:
-        first = next(iter(self.start_levers.items()), None)
-        out = []
-        if first is not None:
-            name, (structure, levers) = first
-            weakest = min(levers, key=lambda k: levers[k])
-            other = "inside-out" if structure == "outside_in" else "outside-in"
-            out.append(f"Raise {name}'s weakest lever ({weakest}, {levers[weakest]:.2f}) to "
-                       "0.8 in the controls and press Reset: which gap closes?")
-            out.append(f"Run to month 60, then press \"Reorganize now: to {other}\" on {name}'s "
-                       "panel: what does the move cost, and when does it pay?")
-        out.append("Press \"Shock needs now\" and watch which firm's awareness gap "
-                   "rises less, and which recovers first.")
-        out.append("Change the seed and press Reset: is the story the same with other luck?")
-        return out
+            shown = dict(list(self.start_levers.items())[:SHOWN_FIRMS])
+            return info.info_text(self.scenario, self.scenario_path, shown)
 
     def csv(self) -> str:
         """The run's per-month, per-firm table as CSV text, with what made the run.
@@ -481,50 +453,26 @@ class RunController:
         month's events in a last column (``pandas.read_csv(path, comment="#")`` reads it).
         """
         with self.lock:
-            table = self.model.results()
-            by_month: dict[int, list[str]] = {}
-            for ev in self.events():
-                by_month.setdefault(ev.step, []).append(ev.label.split(": ", 1)[1])
-            table["events"] = [", ".join(by_month.get(int(m), [])) for m in table["step"]]
-            return "".join(f"# {line}\n" for line in self.run_description()) + \
-                str(table.to_csv(index=False))
+            return export.csv_text(self.model, self.run_description())
 
     def run_description(self) -> list[str]:
         """What made this run, one fact a line: scenario, seed, market, firms, events."""
         with self.lock:
-            params = self.model.params
-            lines = [f"scenario: {self.scenario_path.name if self.scenario_path else 'default'}"
-                     f" ({self.scenario_text()['title']})",
-                     f"seed: {self.applied_seed}",
-                     f"turbulence: {params.turbulence:g}",
-                     f"entrant_rate: {params.entrant_rate:g}",
-                     f"money (revenue, profit, cash, lever_upkeep): in the model's units; "
-                     f"divide by {self.model.fair_revenue:g}, one firm's fair share of a "
-                     "month's revenue, for months of revenue as the charts show it"]
-            for firm, levers in self.start_levers.items():
-                text = ", ".join(f"{k} {v:.2f}" for k, v in levers[1].items())
-                lines.append(f"firm {firm}: {levers[0]}; {text}")
-            lines += [f"event: {ev.label}" for ev in self.events()]
-            return lines
+            name = self.scenario_path.name if self.scenario_path else "default"
+            return export.run_description(self.model,
+                                          f"{name} ({self.scenario_text()['title']})",
+                                          self.applied_seed, self.start_levers)
 
     def scenario_text(self) -> dict[str, Any]:
         """What the scenario tells a class: title, description, lesson, questions (plain text)."""
-        sc = self.scenario
-        if sc is None:
-            return {"title": "The default market", "description": "", "teaches": "",
-                    "questions": []}
-        return {"title": str(getattr(sc, "title", "") or self.scenario_path),
-                "description": str(getattr(sc, "description", "") or ""),
-                "teaches": str(getattr(sc, "teaches", "") or ""),
-                "questions": [str(q) for q in (getattr(sc, "questions", None) or [])]}
+        return info.scenario_text(self.scenario, self.scenario_path)
 
     def csv_name(self) -> str:
         """A file name for the CSV download that says which run it is."""
-        stem = self.scenario_path.stem if self.scenario_path else "default"
-        return f"outside-in-{stem}-seed{self.settings.seed}-month{self.month}.csv"
+        return export.csv_name(self.scenario_path, self.settings.seed, self.month)
 
     # --- internals -----------------------------------------------------------------------
-    def _build(self) -> Any:
+    def _build(self) -> OrgModel:
         # The scenario's market (or the default one) with every incumbent a listed firm, so
         # that the controls set the shown firms' presets and levers in place.
         s = self.settings
@@ -543,14 +491,15 @@ class RunController:
 
     def _default_firms(self) -> tuple[FirmSpec, ...]:
         """The default market's incumbents as firm specs (names as the running model has them)."""
-        names = [f.name for f in _incumbents(self.model)] if self.model is not None else []
+        names = list(self.incumbent_names)
         names = (names + ["focal", "rival"][len(names):])[:len(self.settings.structures)]
         return tuple(FirmSpec(name, structure)
                      for name, structure in zip(names, self.settings.structures, strict=True))
 
-    def _adopt_model(self, model: Any, seed: int) -> None:
+    def _adopt_model(self, model: OrgModel, seed: int) -> None:
         self.model = model
         self.applied_seed = seed
+        self.incumbent_names = [f.name for f in _incumbents(model)]
         self.start_levers = {f.name: (str(f.structure), {k: float(v) for k, v in f.levers.items()})
                              for f in model.firms}
         self.traces = {}
@@ -580,7 +529,7 @@ class RunController:
             if trace is None:
                 firm = next((f for f in self.model.firms if f.name == name), None)
                 trace = FirmTrace(name, self._color(name),
-                                  entrant=firm is not None and _is_entrant(firm))
+                                  entrant=firm is not None and firm.entrant)
                 self.traces[name] = trace
             trace.steps.append(month)
             alive = bool(row.get("alive", True))
@@ -596,8 +545,8 @@ class RunController:
         with the run. Before the first step the firms have no metrics yet, and the run's
         one-month table is read instead.
         """
-        firms = list(self.model.firms)
-        if all(getattr(f, "metrics", None) for f in firms):
+        firms = self.model.firms
+        if all(f.metrics for f in firms):
             return [{"firm": f.name, **f.metrics, "cash": f.cash, "alive": f.alive}
                     for f in firms]
         df = self.model.results()
@@ -622,61 +571,11 @@ class RunController:
         self.settings_version += 1
 
 
-def _is_entrant(firm: Any) -> bool:
-    return bool(getattr(firm, "entrant", str(getattr(firm, "structure", "")) == "entrant"))
-
-
-def _incumbents(model: Any) -> list[Any]:
+def _incumbents(model: OrgModel) -> list[Firm]:
     """The model's firms that are not disruptors, focal first (the page's Firm A and B)."""
-    return [f for f in model.firms if not _is_entrant(f)]
+    return [f for f in model.firms if not f.entrant]
 
 
 def _in_range(value: Any, low: float, high: float) -> bool:
     return (isinstance(value, int | float) and not isinstance(value, bool)
             and math.isfinite(value) and low <= value <= high)
-
-
-def network_picture(firm: Any, test_id: str) -> str:
-    """A firm's departments as a network picture (``svg.network``)."""
-    deps = list(firm.departments)
-    return svg.network([d.role for d in deps], [bool(d.customer_facing) for d in deps],
-                       [float(d.clout_weight) for d in deps],
-                       [float(d.belief_error) for d in deps], np.asarray(firm.links),
-                       test_id=test_id)
-
-
-def event_marks(model: Any) -> list[svg.Event]:
-    """A model's events so far as chart marks: ``month N: what[: which firm]``."""
-    out = []
-    for ev in getattr(model, "events", []):
-        kind = str(ev["kind"])
-        label = svg.EVENT_LABELS.get(kind, kind.replace("_", " "))
-        if ev.get("firm"):
-            label += f": {ev['firm']}"
-        out.append(svg.Event(int(ev["step"]), kind, f"month {ev['step']}: {label}"))
-    return out
-
-
-def market_picture(model: Any, color: Callable[[str], str], x: int, y: int) -> str:
-    """Segments' needs and every living firm's offerings in attributes ``x`` and ``y``."""
-    m = model.market
-    names = [str(n) for n in m.dimension_names]
-    dims = [x, y]
-    offerings = [svg.Offering(f.name, color(f.name), np.asarray(f.offering)[:, dims])
-                 for f in model.firms if getattr(f, "alive", True)]
-    return svg.market(list(m.segment_names), np.asarray(m.ideal)[:, dims], list(m.active),
-                      offerings, names[x], names[y], test_id="market")
-
-
-def spread_dimensions(model: Any) -> tuple[int, int]:
-    """The two attributes in which the active segments' needs differ most.
-
-    Showing those keeps the segments apart on the market picture.
-    """
-    m = model.market
-    ideal = np.asarray(m.ideal)[np.asarray(m.active, dtype=bool)]
-    if ideal.shape[0] < 2 or ideal.shape[1] < 2:
-        return (0, 1)
-    order = np.argsort(-ideal.var(axis=0), kind="stable")
-    first, second = sorted(int(i) for i in order[:2])
-    return (first, second)

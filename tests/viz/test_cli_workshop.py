@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from simulation.cli import main
+from simulation.params import DEFAULT_SEED
 from simulation.viz import server
 from simulation.viz.workshop.session import KEY_NAME, LOG_NAME, read_log
 
@@ -37,6 +38,13 @@ def test_a_new_workshop_prints_both_links_and_starts_its_log(
     assert "█" in out  # the join link's QR code
     assert start.teams == 5 and start.round_months == 4 and start.scenario is not None
     assert served[-1] == ("run", 8898, "127.0.0.1")
+
+
+def test_without_a_scenario_or_seed_the_workshop_starts_on_the_default_seed(
+        served: list[tuple[Any, ...]], tmp_path: Path) -> None:
+    assert main(["workshop", "--log", str(tmp_path / "log"), "--no-qr"]) == 0
+    start = read_log(tmp_path / "log" / LOG_NAME)[0]
+    assert start.scenario is None and start.seed == DEFAULT_SEED == 42
 
 
 def test_resume_carries_on_with_the_same_links(served: list[tuple[Any, ...]], tmp_path: Path,

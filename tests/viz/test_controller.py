@@ -11,7 +11,7 @@ import pytest
 
 from simulation import OrgModel
 from simulation import outcomes as reg
-from simulation.params import PARAMETERS, FirmSpec
+from simulation.params import DEFAULT_SEED, PARAMETERS, FirmSpec
 from simulation.presets import PRESETS
 from simulation.viz import scenarios
 from simulation.viz.controller import METRICS, RunController
@@ -43,7 +43,11 @@ class Scenario:
         self.title = title
         self.description = self.teaches = ""
         self.questions: list[str] = []
+        self.steps = 240  # a scenario's default length
         self.kwargs = {**SMALL, **kwargs}
+
+    def scheduled_events(self) -> list[tuple[int, str]]:
+        return []
 
     def to_model_kwargs(self, **overrides: Any) -> dict[str, Any]:
         return {**self.kwargs, **overrides}
@@ -118,11 +122,17 @@ def test_a_good_value_clears_the_message(run: RunController) -> None:
     assert run.error is None and run.settings.levers[0]["clout"] == 0.25
 
 
+def test_the_default_market_starts_on_the_parameter_tables_seed(
+        run: RunController, factory: Factory) -> None:
+    assert run.settings.seed == run.applied_seed == DEFAULT_SEED == 42
+    assert factory.calls[-1][1]["rng"] == DEFAULT_SEED
+
+
 @pytest.mark.parametrize("text", ["abc", "-3", "1.5", ""])
 def test_a_bad_seed_is_a_message(run: RunController, text: str) -> None:
     run.set_seed(text)
     assert run.error is not None and run.error.startswith("seed:")
-    assert run.settings.seed == 1
+    assert run.settings.seed == DEFAULT_SEED
 
 
 def test_turbulence_and_disruptor_rate_outside_their_bounds_are_refused(

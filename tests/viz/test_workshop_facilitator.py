@@ -100,7 +100,7 @@ def test_a_reset_after_practice_is_month_0_with_the_same_teams_and_firms(
         plain.advance()
         pd.testing.assert_frame_equal(plain.market.model.results(),
                                       shop.market.model.results())
-        assert plain.history() == shop.history()
+        assert repr(plain.history()) == repr(shop.history())  # nan: as written
     finally:
         plain.close()
 
@@ -319,7 +319,7 @@ def test_any_grants_and_fines_move_cash_by_their_sum_and_replay(
     again = Workshop.resume(folder)
     try:
         assert again.market.grants == live.market.grants
-        assert again.history() == live.history()
+        assert repr(again.history()) == repr(live.history())  # nan: as written
     finally:
         again.close()
 

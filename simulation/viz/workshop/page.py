@@ -431,7 +431,7 @@ def TeamPage(shop: Workshop, token: str, version: int) -> None:  # noqa: N802
         _text(f"Cash {_money(card['cash'])} {MONTHS_OF_REVENUE}", tag="span", classes="oi-cash")
         _text(f"Awareness gap {card['awareness_gap']:.3f}", tag="span")
         _text(f"Action gap {card['action_gap']:.3f}", tag="span")
-        _text(f"Satisfaction {card['satisfaction']:.2f}{status}", tag="span")
+        _text(f"Satisfaction {views.number(card['satisfaction'])}{status}", tag="span")
     with solara.Div():  # always there, so that what follows keeps its place (and state)
         if error:
             solara.Error(error, dense=True, classes=["oi-error"])
@@ -766,6 +766,7 @@ def Leaderboard(rows: list[dict[str, Any]], shop: Workshop, act: Any) -> None:  
                 cells = [str(r["rank"]), r["team"], r["firm"],
                          f"{r['share']:.1%} ({r['share_rank']})",
                          f"{_money(r['cash'])} ({r['cash_rank']})",
+                         "–" if r["satisfaction"] != r["satisfaction"] else
                          f"{r['satisfaction']:.2f} ({r['satisfaction_rank']})",
                          "–" if res != res else f"{res:.2f} ({r['resilience_rank']})",
                          "submitted" if r["submitted"] else "waiting"]

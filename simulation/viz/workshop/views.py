@@ -18,7 +18,7 @@ import numpy as np
 from simulation.outcomes import MONTHS_OF_REVENUE
 from simulation.params import LEVERS
 from simulation.viz import svg
-from simulation.viz.controller import (
+from simulation.viz.pictures import (
     event_marks,
     market_picture,
     network_picture,
@@ -31,11 +31,20 @@ from simulation.viz.workshop.session import (
     NeedsView,
     RoundRow,
     Workshop,
+    standing,
 )
 from simulation.viz.workshop.whatif import WhatIf
 
 _CACHE: dict[tuple[int, int], dict[str, Any]] = {}
 _CACHE_LOCK = threading.Lock()
+
+
+def number(value: float, spec: str = ".2f") -> str:
+    """A figure as text; "–" for one that is not there.
+
+    ``nan``: a failed firm's satisfaction, the loss before any shock.
+    """
+    return "–" if value != value else format(value, spec)
 
 
 def colors(market: Market) -> dict[str, str]:
@@ -71,12 +80,12 @@ def snapshot(shop: Workshop) -> dict[str, Any]:
                                      dashed=str(name).startswith("entrant")))
         cards = {}
         for f in model.firms:
-            m = f.metrics or {}
-            cards[f.name] = {"share": float(m.get("market_share", 0.0)),
+            m = standing(f)
+            cards[f.name] = {"share": m["market_share"],
                              "cash": f.cash_months,
-                             "satisfaction": float(m.get("satisfaction", math.nan)),
-                             "awareness_gap": float(m.get("awareness_gap", math.nan)),
-                             "action_gap": float(m.get("action_gap", math.nan)),
+                             "satisfaction": m["satisfaction"],
+                             "awareness_gap": m["awareness_gap"],
+                             "action_gap": m["action_gap"],
                              "alive": bool(f.alive), "structure": str(f.structure),
                              "levers": {k: float(v) for k, v in f.levers.items()},
                              "price": float(f.price),
@@ -286,11 +295,10 @@ def debrief_body(shop: Workshop, what_if: WhatIf | None = None) -> str:
              "<th>Cash (months of revenue)</th><th>Satisfaction</th>"
              "<th>Loss after last shock</th></tr>"]
     for row in board:
-        res = row["resilience"]
         parts.append(f"<tr><td>{row['rank']}</td><td>{escape(row['team'])}</td>"
                      f"<td>{row['share']:.1%}</td><td>{row['cash']:,.1f}</td>"
-                     f"<td>{row['satisfaction']:.2f}</td>"
-                     f"<td>{'–' if res != res else f'{res:.2f}'}</td></tr>")
+                     f"<td>{number(row['satisfaction'])}</td>"
+                     f"<td>{number(row['resilience'])}</td></tr>")
     parts.append("</table><h2>Events</h2><ul class='oi-debrief-events'>")
     for e in events:
         parts.append(f"<li>{escape(e.label)}</li>")
