@@ -258,17 +258,11 @@ def _next_over(chosen: np.ndarray, previous: np.ndarray, limited: np.ndarray,
 class KernelMarket(Market):
     """:class:`Market` whose drift, choice of who reconsiders and capacity check are compiled."""
 
-    def drift(self, rng: np.random.Generator) -> None:
-        """As :meth:`Market.drift`: numpy's draws, one compiled call."""
+    def _trend(self, fresh: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        # As Market._trend, in one compiled call.
         p = self.params
-        if p.turbulence > 0.0:
-            fresh = rng.normal(size=self.ideal.shape)
-            self.direction, self.velocity, self.ideal = _drift(
-                self.direction, self.ideal, fresh, float(p.momentum),
-                float(np.sqrt(1.0 - p.momentum ** 2)), float(p.turbulence))
-        if p.need_noise > 0.0:
-            self.jitter = rng.normal(0.0, p.need_noise, self.ideal.shape)
-        self.needs = self.ideal + self.jitter
+        return _drift(self.direction, self.ideal, fresh, float(p.momentum),
+                      float(np.sqrt(1.0 - p.momentum ** 2)), float(p.turbulence))
 
     def _enforce_capacity(self, rng: np.random.Generator, previous: np.ndarray,
                           chosen: np.ndarray, capacity: np.ndarray) -> None:
@@ -288,21 +282,12 @@ class KernelMarket(Market):
                 chosen[turned_away] = previous[turned_away]
                 turning, j = True, j + 1
 
-    def _reconsidering(self, rng: np.random.Generator) -> np.ndarray:
-        # As Market._reconsidering: the same geometric gaps, then one compiled call.
-        n, rate = self.segment.size, self.params.switch_rate
-        if not 0.0 < rate < 1.0:
-            return super()._reconsidering(rng)
-        expected = n * rate
-        draws = int(expected + 6.0 * np.sqrt(expected) + 10)
-        idx = rng.geometric(rate, size=draws)
-        below = _first_past(idx, n)
-        if below >= 0:
-            idx = idx[:below]
-        else:  # (almost never) more gaps are needed to pass the last one, as the reference
-            while idx[-1] < n:
-                idx = np.append(idx, idx[-1] + np.cumsum(rng.geometric(rate, size=draws)))
-            idx = idx[:np.searchsorted(idx, n)]
+    def _passed(self, positions: np.ndarray, n: int) -> int:
+        # As Market._passed, compiled (stopping at the first number past ``n``).
+        return int(_first_past(positions, n))
+
+    def _with_those_who_must(self, idx: np.ndarray) -> np.ndarray:
+        # As Market._with_those_who_must, compiled.
         chosen = _who_choose(idx, self.must_choose, self.any_must_choose,
                              self.active_customer, self.all_active)
         self.any_must_choose = False

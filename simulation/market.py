@@ -172,14 +172,20 @@ class Market:
         """
         p = self.params
         if p.turbulence > 0.0:
-            fresh = _unit_rows(rng.normal(size=self.ideal.shape))
-            turn = np.sqrt(1.0 - p.momentum ** 2)
-            self.direction = _unit_rows(p.momentum * self.direction + turn * fresh)
-            self.velocity = p.turbulence * self.direction
-            self.ideal = self.ideal + self.velocity
+            self.direction, self.velocity, self.ideal = self._trend(
+                rng.normal(size=self.ideal.shape))
         if p.need_noise > 0.0:
             self.jitter = rng.normal(0.0, p.need_noise, self.ideal.shape)
         self.needs = self.ideal + self.jitter
+
+    def _trend(self, fresh: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        # The persistent part of a month's move, from this month's innovation ``fresh``: the
+        # new direction (turning by momentum), the velocity and the ideal points it reaches.
+        p = self.params
+        turn = np.sqrt(1.0 - p.momentum ** 2)
+        direction = _unit_rows(p.momentum * self.direction + turn * _unit_rows(fresh))
+        velocity = p.turbulence * direction
+        return direction, velocity, self.ideal + velocity
 
     def shock(self, rng: np.random.Generator) -> None:
         """A shock: every segment's needs jump ``shock_size`` in a random direction."""
@@ -285,11 +291,25 @@ class Market:
             expected = n * rate
             draws = int(expected + 6.0 * np.sqrt(expected) + 10)
             idx = rng.geometric(rate, size=draws)
-            np.cumsum(idx, out=idx)
-            idx -= 1
-            while idx[-1] < n:  # (almost never) more gaps are needed to pass the last one
-                idx = np.append(idx, idx[-1] + np.cumsum(rng.geometric(rate, size=draws)))
-            idx = idx[:np.searchsorted(idx, n)]
+            below = self._passed(idx, n)
+            if below >= 0:
+                idx = idx[:below]
+            else:
+                while idx[-1] < n:  # (almost never) more gaps are needed to pass the last
+                    idx = np.append(idx, idx[-1] + np.cumsum(rng.geometric(rate, size=draws)))
+                idx = idx[:np.searchsorted(idx, n)]
+        return self._with_those_who_must(idx)
+
+    def _passed(self, positions: np.ndarray, n: int) -> int:
+        # The geometric gaps turned, in place, into customer numbers (their running sum less
+        # one): how many fall below ``n``, or -1 if none reaches it (more gaps are needed).
+        np.cumsum(positions, out=positions)
+        positions -= 1
+        return int(np.searchsorted(positions, n)) if positions[-1] >= n else -1
+
+    def _with_those_who_must(self, idx: np.ndarray) -> np.ndarray:
+        # The reconsidering customers ``idx`` joined by those who must choose (in order, once
+        # each), then only the customers of active segments.
         if self.any_must_choose:
             idx = np.union1d(idx, np.flatnonzero(self.must_choose))
             self.must_choose[:] = False
