@@ -107,6 +107,8 @@ def results_digest(columns: Mapping[str, np.ndarray], digits: int = DIGEST_DIGIT
         quantum = 10.0 ** (np.floor(np.log10(top)) - digits + 1) if top > 0 else 1.0
         steps = np.where(finite, np.round(np.where(finite, column, 0.0) / quantum), 0.0)
         digest.update(steps.astype(np.int64).tobytes())
-        digest.update(np.where(finite, 0, np.sign(np.nan_to_num(column, nan=2.0))
-                               ).astype(np.int8).tobytes())
+        if not finite.all():  # what is not a number, kept apart: 1 NaN, 2 +inf, 3 -inf
+            kinds = np.select([np.isnan(column), column == np.inf, column == -np.inf],
+                              [1, 2, 3], 0)
+            digest.update(kinds.astype(np.int8).tobytes())
     return digest.hexdigest()

@@ -133,6 +133,9 @@ def test_a_runs_digest_keeps_its_stated_digits_at_each_columns_scale() -> None:
     assert results_digest({**base, "firm": np.array(["a", "c", "a"], dtype=object)}) != same
     assert results_digest({**base, "profit": np.array([812.25, -3.5e-11, 0.0])}) != same
     assert results_digest(base, digits=DIGEST_DIGITS + 3) != same
+    # NaN, +inf and -inf are three different things
+    kinds = {results_digest({"x": np.array([1.0, v])}) for v in (np.nan, np.inf, -np.inf)}
+    assert len(kinds) == 3
 
 
 def test_run_records_its_results_digest(tmp_path: Path) -> None:
