@@ -23,7 +23,7 @@ import pandas as pd
 from experiments.engine.executors import Executor
 from experiments.patterns.catalog import VARIANTS, Pattern, Variant
 from experiments.patterns.stats import PatternResult
-from experiments.patterns.suite import PatternSelectionError, SuiteResult, applicable, run_suite
+from experiments.patterns.suite import SuiteResult, applicable, pick, run_suite
 from simulation.provenance import write_manifest
 
 BASELINE = "as defined"
@@ -35,15 +35,7 @@ matrix: ``n/a``; spelled out in the CSV, where ``n/a`` would read as a missing v
 
 def select_variants(names: Sequence[str] | None) -> list[Variant]:
     """The variants named (in the declared order), or all; raise on an unknown name."""
-    if not names:
-        return list(VARIANTS)
-    known = {v.name for v in VARIANTS}
-    unknown = [n for n in names if n not in known]
-    if unknown:
-        raise PatternSelectionError(
-            f"--variants: unknown variant {', '.join(unknown)}; choose from "
-            f"{', '.join(v.name for v in VARIANTS)}")
-    return [v for v in VARIANTS if v.name in set(names)]
+    return pick(VARIANTS, names, "--variants", "variant")
 
 
 @dataclass

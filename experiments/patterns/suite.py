@@ -18,7 +18,7 @@ import json
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import pandas as pd
 
@@ -41,6 +41,11 @@ ROUNDS = 2
 
 Progress = Callable[[int, int, int], None]
 """``progress(finished, failed, planned)`` after each run."""
+
+
+class _HasName(Protocol):
+    @property
+    def name(self) -> str: ...
 
 
 class PatternSelectionError(OutsideInError, ValueError):
@@ -101,17 +106,26 @@ class SuiteResult:
                    if c.check.criterion is not None)
 
 
-def select(names: Sequence[str] | None) -> list[Pattern]:
-    """The patterns named (in the suite's order), or all; raise on an unknown name."""
+def pick[T: _HasName](declared: Sequence[T], names: Sequence[str] | None, option: str,
+                      kind: str) -> list[T]:
+    """The ``declared`` things (patterns, variants) named, in declared order, or all.
+
+    An unknown name raises one line naming ``option`` and the choices.
+    """
     if not names:
-        return list(PATTERNS)
-    known = {p.name for p in PATTERNS}
+        return list(declared)
+    known = {d.name for d in declared}
     unknown = [n for n in names if n not in known]
     if unknown:
         raise PatternSelectionError(
-            f"--only: unknown pattern {', '.join(unknown)}; choose from "
-            f"{', '.join(p.name for p in PATTERNS)}")
-    return [p for p in PATTERNS if p.name in set(names)]
+            f"{option}: unknown {kind} {', '.join(unknown)}; choose from "
+            f"{', '.join(d.name for d in declared)}")
+    return [d for d in declared if d.name in set(names)]
+
+
+def select(names: Sequence[str] | None) -> list[Pattern]:
+    """The patterns named (in the suite's order), or all; raise on an unknown name."""
+    return pick(PATTERNS, names, "--only", "pattern")
 
 
 def varied_keywords(pattern: Pattern) -> set[str]:
